@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds target haswell (AVX2 + FMA) so SIMD `addingProduct` lowers to one FMA instead of a libm call
+// per lane. Override with REVERIE_TARGET_CPU=<cpu> (e.g. `x86-64` for pre-AVX2 machines), or `none`.
+#if arch(x86_64)
+let defaultCPU = "haswell"
+#else
+let defaultCPU = "none"
+#endif
+let targetCPU = Context.environment["REVERIE_TARGET_CPU"] ?? defaultCPU
+let cpuFlags: [String] = targetCPU == "none" ? [] : ["-target-cpu", targetCPU]
+
+// Numeric kernels are optimised even in debug builds: an -Onone tensor library makes `swift test` crawl, and the
+// tests exercise the same code the release binary runs.
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
+let librarySettings: [SwiftSetting] = [.unsafeFlags(cpuFlags)]
+
+let package = Package(
+    name: "Reverie",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "reverie", targets: ["reverie"]),
+        .library(name: "ReverieCore", targets: ["ReverieCore"]),
+        .library(name: "ReverieNN", targets: ["ReverieNN"]),
+        .library(name: "ReverieIO", targets: ["ReverieIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(
+            name: "CHDF5", pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .target(name: "ReverieCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "ReverieNN", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
+        .target(name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5"], swiftSettings: librarySettings),
+        .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
+        .executableTarget(
+            name: "reverie",
+            dependencies: [
+                "ReverieCore", "ReverieNN", "ReverieIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: librarySettings),
+        .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
+        .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
+        .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

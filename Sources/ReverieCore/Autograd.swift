@@ -1,0 +1,124 @@
+/// One recorded operation: the tensors it read and the rule mapping the output gradient to input gradients.
+///
+/// A rule returns one entry per input (nil where the input needs no gradient). Rules may return tensors that alias
+/// the incoming gradient; the engine copies before accumulating in place, so rules never need to.
+final class GradNode {
+    let op: String
+    let inputs: [Tensor]
+    let backward: (Tensor) -> [Tensor?]
+
+    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
+        self.op = op
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Whether operations record the graph. Process-wide: the training loop owns it; loader threads never need grads.
+public enum GradMode {
+    nonisolated(unsafe) static var disabledDepth = 0
+
+    public static var isEnabled: Bool { disabledDepth == 0 }
+
+    /// Runs `body` without recording operations (inference, evaluation, optimizer updates).
+    public static func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
+        disabledDepth += 1
+        defer { disabledDepth -= 1 }
+        return try body()
+    }
+}
+
+/// Runs `body` without recording operations for autodiff.
+public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T { try GradMode.withNoGrad(body) }
+
+/// True when an op over `inputs` must record a node.
+@inline(__always) func shouldRecord(_ inputs: Tensor...) -> Bool {
+    guard GradMode.isEnabled else { return false }
+    for t in inputs where t.requiresGrad { return true }
+    return false
+}
+
+extension Tensor {
+    /// Attaches a backward rule to `self` (an op's fresh output) when any input requires a gradient.
+    @discardableResult
+    func recorded(_ op: String, _ inputs: [Tensor], _ rule: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
+        node = GradNode(op: op, inputs: inputs, backward: rule)
+        return self
+    }
+
+    /// Back-propagates from this tensor, accumulating into `grad` of every leaf that requires one.
+    ///
+    /// `seed` defaults to ones (so a scalar loss needs none). Gradients add to existing `grad` values across calls;
+    /// call `zeroGrad` on parameters (or the optimizer) between steps.
+    public func backward(seed: Tensor? = nil) throws {
+        if let seed, seed.shape != shape {
+            throw TensorError.shapeMismatch(
+                op: "backward", detail: "seed \(shapeString(seed.shape)) for output \(shapeString(shape))")
+        }
+        guard requiresGrad else {
+            throw TensorError.invalidArgument(op: "backward", detail: "tensor does not require a gradient")
+        }
+        let order = topologicalOrder()
+        var grads: [ObjectIdentifier: (tensor: Tensor, owned: Bool)] = [:]
+        grads[ObjectIdentifier(self)] = (seed ?? Tensor(repeating: 1, shape: shape), seed == nil)
+        withNoGrad {
+            for t in order.reversed() {
+                guard let (g, owned) = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+                guard let node = t.node else {
+                    if t.isLeafRequiringGrad { t.accumulateGrad(g, owned: owned) }
+                    continue
+                }
+                let inputGrads = node.backward(g)
+                for (input, ig) in zip(node.inputs, inputGrads) {
+                    guard let ig, input.requiresGrad else { continue }
+                    let key = ObjectIdentifier(input)
+                    if let (existing, existingOwned) = grads[key] {
+                        if existingOwned {
+                            Kernels.addInPlace(existing.pointer, ig.pointer, count: existing.count)
+                            grads[key] = (existing, true)
+                        } else {
+                            let sum = Tensor(uninitialized: existing.shape)
+                            Kernels.add(existing.pointer, ig.pointer, sum.pointer, count: sum.count)
+                            grads[key] = (sum, true)
+                        }
+                    } else {
+                        grads[key] = (ig, false)
+                    }
+                }
+            }
+        }
+    }
+
+    private func accumulateGrad(_ g: Tensor, owned: Bool) {
+        if let grad {
+            Kernels.addInPlace(grad.pointer, g.pointer, count: grad.count)
+        } else {
+            // Leaf gradients persist and are updated in place later, so they must own their storage.
+            grad = owned && g.shape == shape ? g : Tensor(storage: g.copy().storage, shape: shape)
+        }
+    }
+
+    /// Clears the accumulated gradient.
+    public func zeroGrad() { grad = nil }
+
+    /// Tensors reachable from `self` through recorded nodes, each after all of its inputs.
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Int)] = [(self, 0)]
+        visited.insert(ObjectIdentifier(self))
+        while let (t, next) = stack.popLast() {
+            if let node = t.node, next < node.inputs.count {
+                stack.append((t, next + 1))
+                let child = node.inputs[next]
+                if child.requiresGrad, visited.insert(ObjectIdentifier(child)).inserted {
+                    stack.append((child, 0))
+                }
+            } else {
+                order.append(t)
+            }
+        }
+        return order
+    }
+}

@@ -1,0 +1,55 @@
+/// Raw-pointer kernels shared by ops and their backward rules. No shape checks: callers have validated.
+public enum Kernels {
+    @inlinable
+    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                           count: Int) {
+        ThreadPolicy.parallelFor(count, grain: 65_536) { r in
+            for i in r { out[i] = a[i] + b[i] }
+        }
+    }
+
+    @inlinable
+    public static func addInPlace(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+        ThreadPolicy.parallelFor(count, grain: 65_536) { r in
+            for i in r { a[i] += b[i] }
+        }
+    }
+
+    /// `out[i] = a[i] * s`
+    @inlinable
+    public static func scale(_ a: UnsafePointer<Float>, _ s: Float, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        ThreadPolicy.parallelFor(count, grain: 65_536) { r in
+            for i in r { out[i] = a[i] * s }
+        }
+    }
+
+    /// Sum of `count` values with eight independent accumulators (vectorises; order fixed by `count` alone).
+    @inlinable
+    public static func sum(_ a: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < count { s += a[i]; i += 1 }
+        return s
+    }
+
+    /// Dot product with eight independent accumulators.
+    @inlinable
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            let y = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+            acc.addProduct(x, y)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < count { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+}

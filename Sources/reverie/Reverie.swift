@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Reverie: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reverie",
+        abstract: "Multimodal language models that read and write images, on the CPU.",
+        subcommands: [])
+}

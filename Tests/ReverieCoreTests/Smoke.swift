@@ -1,0 +1,5 @@
+import XCTest
+
+final class ReverieCoreTestsSmoke: XCTestCase {
+    func testBuilds() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class ReverieIOTestsSmoke: XCTestCase {
+    func testBuilds() {}
+}

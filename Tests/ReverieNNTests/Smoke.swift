@@ -1,0 +1,5 @@
+import XCTest
+
+final class ReverieNNTestsSmoke: XCTestCase {
+    func testBuilds() {}
+}
