@@ -1,5 +1,0 @@
-import XCTest
-
-final class ReverieCoreTestsSmoke: XCTestCase {
-    func testBuilds() {}
-}
