@@ -1,0 +1,77 @@
+/// Scaled dot-product attention, fused: scores, masks, softmax and the value product per (batch, head),
+/// with the probabilities kept for the backward pass.
+///
+/// q is [B, H, Tq, D]; k is [B, Hkv, Tk, D]; v is [B, Hkv, Tk, Dv]; H must be a multiple of Hkv (grouped-query
+/// attention shares each key/value head across H / Hkv query heads without copying). Returns [B, H, Tq, Dv].
+///
+/// - `causal`: query i sees keys j ≤ i + (Tk − Tq), so cached prefixes line up (bottom-right alignment).
+/// - `keyPaddingMask`: [B, Tk], non-zero where a key is real, zero where it is padding.
+/// - `scale`: defaults to 1/√D. A query row with every key masked outputs zeros.
+public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = false,
+                                      keyPaddingMask: Tensor? = nil, scale: Float? = nil) throws -> Tensor {
+    let op = "scaledDotProductAttention"
+    guard q.rank == 4, k.rank == 4, v.rank == 4 else {
+        throw TensorError.shapeMismatch(op: op, detail: "q, k, v must be rank 4; got \(shapeString(q.shape)), \(shapeString(k.shape)), \(shapeString(v.shape))")
+    }
+    let (b, h, tq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+    let (hkv, tk, dv) = (k.shape[1], k.shape[2], v.shape[3])
+    guard k.shape[0] == b, k.shape[3] == d, v.shape[0] == b, v.shape[1] == hkv, v.shape[2] == tk, hkv > 0, h % hkv == 0 else {
+        throw TensorError.shapeMismatch(op: op, detail: "q \(shapeString(q.shape)), k \(shapeString(k.shape)), v \(shapeString(v.shape))")
+    }
+    if let m = keyPaddingMask, m.shape != [b, tk] {
+        throw TensorError.shapeMismatch(op: op, detail: "keyPaddingMask \(shapeString(m.shape)), expected \(shapeString([b, tk]))")
+    }
+    let alpha = scale ?? 1 / Float(d).squareRoot()
+    let group = h / hkv
+    let probs = Tensor(uninitialized: [b, h, tq, tk])
+    let out = Tensor(uninitialized: [b, h, tq, dv])
+    let (qp, kp, vp, pp, op_) = (q.pointer, k.pointer, v.pointer, probs.pointer, out.pointer)
+    let maskp = keyPaddingMask?.pointer
+    let shift = tk - tq
+    ThreadPolicy.parallelItems(b * h) { item in
+        let bi = item / h, kvItem = bi * hkv + (item % h) / group
+        let qi = qp + item * tq * d, ki = kp + kvItem * tk * d, vi = vp + kvItem * tk * dv
+        let p = pp + item * tq * tk
+        GEMM.run(transA: false, transB: true, m: tq, n: tk, k: d, alpha: alpha, a: qi, b: ki, c: p)
+        for i in 0..<tq {
+            let row = p + i * tk
+            if causal { for j in Swift.max(0, i + shift + 1)..<tk { row[j] = -.infinity } }
+            if let maskp { for j in 0..<tk where maskp[bi * tk + j] == 0 { row[j] = -.infinity } }
+            Softmax.row(row, row, tk)
+        }
+        GEMM.run(transA: false, transB: false, m: tq, n: dv, k: tk, a: p, b: vi, c: op_ + item * tq * dv)
+    }
+    return out.recorded(op, [q, k, v]) { g in
+        let pp = probs.pointer  // captured tensor keeps the probabilities alive until backward
+        let dq = Tensor(uninitialized: q.shape), dk = Tensor(zeros: k.shape), dvT = Tensor(zeros: v.shape)
+        let (gp, dqp, dkp, dvp) = (g.pointer, dq.pointer, dk.pointer, dvT.pointer)
+        // One work item per key/value head, so the heads sharing it accumulate dK and dV without races.
+        ThreadPolicy.parallelItems(b * hkv) { kvItem in
+            let bi = kvItem / hkv
+            let ki = kp + kvItem * tk * d, vi = vp + kvItem * tk * dv
+            var scratch = [Float](repeating: 0, count: tq * tk)
+            scratch.withUnsafeMutableBufferPointer { buf in
+                let ds = buf.baseAddress!
+                for hh in 0..<group {
+                    let item = bi * h + (kvItem % hkv) * group + hh
+                    let p = pp + item * tq * tk, gi = gp + item * tq * dv, qi = qp + item * tq * d
+                    // dV += Pᵀ dO ; dP = dO Vᵀ
+                    GEMM.run(transA: true, transB: false, m: tk, n: dv, k: tq, a: p, b: gi, beta: 1,
+                             c: dvp + kvItem * tk * dv)
+                    GEMM.run(transA: false, transB: true, m: tq, n: tk, k: dv, a: gi, b: vi, c: ds)
+                    // dS = α · P ⊙ (dP − rowsum(dP ⊙ P))
+                    for i in 0..<tq {
+                        let pr = p + i * tk, dr = ds + i * tk
+                        let s = Kernels.dot(pr, dr, count: tk)
+                        for j in 0..<tk { dr[j] = alpha * pr[j] * (dr[j] - s) }
+                    }
+                    // dQ = dS K ; dK += dSᵀ Q
+                    GEMM.run(transA: false, transB: false, m: tq, n: d, k: tk, a: ds, b: ki, c: dqp + item * tq * d)
+                    GEMM.run(transA: true, transB: false, m: tk, n: d, k: tq, a: ds, b: qi, beta: 1,
+                             c: dkp + kvItem * tk * d)
+                }
+            }
+        }
+        return [dq, dk, dvT]
+    }
+}

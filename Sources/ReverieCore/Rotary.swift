@@ -1,0 +1,66 @@
+import Foundation
+
+/// Rotary position embedding in the Hugging Face Llama convention ("rotate half": dimension j pairs with
+/// j + D/2), with the inverse frequencies and angles computed in Float32 exactly as transformers does.
+public struct RotaryEmbedding: Sendable {
+    public let dim: Int
+    public let theta: Float
+    let inverseFrequencies: [Float]
+
+    public init(dim: Int, theta: Float = 10_000) throws {
+        guard dim > 0, dim % 2 == 0 else {
+            throw TensorError.invalidArgument(op: "RotaryEmbedding", detail: "head dimension \(dim) must be even and positive")
+        }
+        self.dim = dim
+        self.theta = theta
+        inverseFrequencies = stride(from: 0, to: dim, by: 2).map { 1 / Foundation.pow(theta, Float($0) / Float(dim)) }
+    }
+
+    /// cos and sin tables, each [T, D/2], for the given positions.
+    func tables(_ positions: [Int]) -> (cos: [Float], sin: [Float]) {
+        let half = dim / 2
+        var c = [Float](repeating: 0, count: positions.count * half), s = c
+        for (t, pos) in positions.enumerated() {
+            for i in 0..<half {
+                let angle = Float(pos) * inverseFrequencies[i]
+                c[t * half + i] = Foundation.cos(angle)
+                s[t * half + i] = Foundation.sin(angle)
+            }
+        }
+        return (c, s)
+    }
+
+    /// Rotates x ([B, H, T, D]) by the angles of `positions` (one per time step).
+    public func callAsFunction(_ x: Tensor, positions: [Int]) throws -> Tensor {
+        guard x.rank == 4, x.shape[3] == dim, x.shape[2] == positions.count else {
+            throw TensorError.shapeMismatch(
+                op: "rotaryEmbedding", detail: "input \(shapeString(x.shape)) with head dim \(dim) and \(positions.count) positions")
+        }
+        let (cosT, sinT) = tables(positions)
+        let t = positions.count, half = dim / 2
+        let out = Tensor(uninitialized: x.shape)
+        Self.rotate(x.pointer, out.pointer, rows: x.count / dim, t: t, half: half, cosT, sinT, inverse: false)
+        return out.recorded("rotaryEmbedding", [x]) { g in
+            let dx = Tensor(uninitialized: g.shape)
+            Self.rotate(g.pointer, dx.pointer, rows: g.count / self.dim, t: t, half: half, cosT, sinT, inverse: true)
+            return [dx]
+        }
+    }
+
+    static func rotate(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, t: Int, half: Int,
+                       _ cosT: [Float], _ sinT: [Float], inverse: Bool) {
+        let sign: Float = inverse ? -1 : 1
+        ThreadPolicy.parallelFor(rows, grain: Swift.max(1, 8_192 / Swift.max(half, 1))) { r in
+            for row in r {
+                let tb = (row % t) * half
+                let xr = x + row * 2 * half, yr = y + row * 2 * half
+                for i in 0..<half {
+                    let c = cosT[tb + i], s = sign * sinT[tb + i]
+                    let a = xr[i], b = xr[i + half]
+                    yr[i] = a * c - b * s
+                    yr[i + half] = b * c + a * s
+                }
+            }
+        }
+    }
+}
