@@ -1,0 +1,48 @@
+import ReverieCore
+
+/// A fully connected layer, `y = x Wᵀ + b`, with PyTorch's layout and initialisation.
+///
+/// Keys: `weight` [out, in], `bias` [out] (when enabled) — the layout of `torch.nn.Linear`, so Hugging Face
+/// weights load without transposes. The product passes `W` to BLAS as transposed, never copying it.
+public final class Linear: Module {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    /// [out, in]
+    public let weight: Tensor
+    /// [out], or nil for a bias-free layer.
+    public let bias: Tensor?
+
+    /// Weight and bias uniform in ±1/√in, as `torch.nn.Linear.reset_parameters`.
+    public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, rng: inout RNG) throws {
+        try requirePositive("Linear", ["inFeatures": inFeatures, "outFeatures": outFeatures])
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = Init.parameter([outFeatures, inFeatures])
+        Init.kaimingUniformDefault(weight, fanIn: inFeatures, rng: &rng)
+        if bias {
+            let b = Init.parameter([outFeatures])
+            Init.kaimingUniformDefault(b, fanIn: inFeatures, rng: &rng)
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+    }
+
+    override public func visit(_ v: inout ModuleVisitor) {
+        v.parameter("weight", weight)
+        v.parameter("bias", bias)
+    }
+
+    /// x [..., in] → [..., out]
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
+            throw TensorError.shapeMismatch(
+                op: "Linear(\(inFeatures) → \(outFeatures))", detail: "input \(shapeString(x.shape)) must end in \(inFeatures)")
+        }
+        // matmul wants rank ≥ 2; a single vector becomes a one-row matrix and back.
+        let rows = x.rank == 1 ? try x.reshape([1, inFeatures]) : x
+        var y = try matmul(rows, weight, transposeB: true)  // [..., out]
+        if let bias { y = try y + bias }
+        return x.rank == 1 ? try y.reshape([outFeatures]) : y
+    }
+}
