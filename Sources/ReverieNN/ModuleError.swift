@@ -29,6 +29,10 @@ public struct StateDictReport: Equatable, Sendable, CustomStringConvertible {
         public let key: String
         public let expected: [Int]
         public let found: [Int]
+
+        public init(key: String, expected: [Int], found: [Int]) {
+            (self.key, self.expected, self.found) = (key, expected, found)
+        }
     }
 
     /// Keys of the module absent from the dictionary, sorted.

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ReverieNNTestsSmoke: XCTestCase {
-    func testBuilds() {}
-}
