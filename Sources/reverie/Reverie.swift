@@ -5,5 +5,5 @@ struct Reverie: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reverie",
         abstract: "Multimodal language models that read and write images, on the CPU.",
-        subcommands: [BenchCommand.self])
+        subcommands: [BenchCommand.self, InspectCommand.self])
 }
