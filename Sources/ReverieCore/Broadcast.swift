@@ -45,7 +45,7 @@ public enum Broadcast {
     static func apply(_ a: Tensor, _ b: Tensor, outShape: [Int],
                       _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
         let out = Tensor(uninitialized: outShape)
-        if a.shape == b.shape {
+        if a.shape == outShape && b.shape == outShape {
             Map.binary(out.count, a.pointer, b.pointer, out.pointer, f)
             return out
         }

@@ -4,8 +4,13 @@ public enum FastMath {
     /// e^x (Cephes-style range reduction + degree-6 polynomial). Inputs below -87.3 flush to 0, above 88.7 saturate.
     @inlinable @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.7)
+        let clamped = x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+        // Adding 1.5·2²³ rounds to the nearest integer and leaves it in the low mantissa bits: a branch-free,
+        // vectorised float→int conversion (SIMD8<Int32>(_:rounding:) is scalarised per lane).
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
         var r = clamped.addingProduct(n, SIMD8(repeating: -0.693_359_375))
         r = r.addingProduct(n, SIMD8(repeating: 2.121_944_4e-4))
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
@@ -15,7 +20,7 @@ public enum FastMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         p = (p * r * r) + r + 1
-        let e = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        let e = ((unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000) &+ 127) &<< 23
         let y = p * unsafeBitCast(e, to: SIMD8<Float>.self)
         return y.replacing(with: 0, where: x .< -87.3)
     }

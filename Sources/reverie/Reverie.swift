@@ -1,9 +1,17 @@
 import ArgumentParser
+import Foundation
 
-@main
 struct Reverie: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reverie",
         abstract: "Multimodal language models that read and write images, on the CPU.",
-        subcommands: [])
+        subcommands: [BenchCommand.self, InspectCommand.self])
+}
+
+@main
+enum Entry {
+    static func main() {
+        ProcessEnvironment.settleOpenBLAS()
+        Reverie.main()
+    }
 }

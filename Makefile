@@ -1,0 +1,32 @@
+# Reverie: two commands for a newcomer — `make bench` (the main job, for now) and `make test`.
+APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# OpenBLAS workers otherwise spin for ~2^28 cycles after each GEMM, stealing cores from elementwise kernels.
+export OPENBLAS_THREAD_TIMEOUT ?= 4
+
+.PHONY: deps build release test bench clean
+
+## deps: install the system libraries (Debian/Ubuntu) if any is missing
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+## test: the test suite (debug build; kernels are compiled with -O regardless)
+test: deps
+	swift test
+
+## bench: release build, then the core benchmark against the sgemm ceiling
+bench: release
+	.build/release/reverie bench core
+
+clean:
+	rm -rf .build

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ReverieIOTestsSmoke: XCTestCase {
-    func testBuilds() {}
-}
