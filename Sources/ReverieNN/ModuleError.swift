@@ -35,11 +35,11 @@ public struct StateDictReport: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Keys of the module absent from the dictionary, sorted.
+    /// Keys of the module absent from the dictionary, in `naturalKeyOrder`.
     public var missing: [String] = []
-    /// Keys of the dictionary that the module does not have, sorted.
+    /// Keys of the dictionary that the module does not have, in `naturalKeyOrder`.
     public var unexpected: [String] = []
-    /// Keys on both sides whose shapes differ, sorted by key.
+    /// Keys on both sides whose shapes differ, in `naturalKeyOrder` of their keys.
     public var misShaped: [ShapeMismatch] = []
     /// Number of tensors copied into the module.
     public var loaded = 0

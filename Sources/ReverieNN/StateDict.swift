@@ -29,16 +29,30 @@ extension Module {
                 copies.append((t, source))
             }
         }
-        report.unexpected = state.keys.filter { !known.contains($0) }.sorted()
-        report.missing.sort()
-        report.misShaped.sort { $0.key < $1.key }
+        report.unexpected = state.keys.filter { !known.contains($0) }.sorted(by: naturalKeyOrder)
+        report.missing.sort(by: naturalKeyOrder)
+        report.misShaped.sort { naturalKeyOrder($0.key, $1.key) }
         if !report.misShaped.isEmpty || (strict && !report.isExact) {
             throw ModuleError.stateDictMismatch(report)
         }
         for (target, source) in copies where target.pointer != source.pointer {
-            target.pointer.update(from: source.pointer, count: target.count)
+            // copyMemory has memmove semantics, so a source that views part of another parameter is still safe.
+            UnsafeMutableRawPointer(target.pointer).copyMemory(
+                from: source.pointer, byteCount: target.count * MemoryLayout<Float>.stride)
         }
         report.loaded = copies.count
         return report
     }
+}
+
+/// Orders dotted keys component by component, numbers numerically (`layers.2` before `layers.10`), the order
+/// ReverieIO lists checkpoints in (ReverieIO keeps its own copy: it does not depend on ReverieNN).
+func naturalKeyOrder(_ lhs: String, _ rhs: String) -> Bool {
+    let left = lhs.split(separator: ".", omittingEmptySubsequences: false)
+    let right = rhs.split(separator: ".", omittingEmptySubsequences: false)
+    for (a, b) in zip(left, right) where a != b {
+        if let x = Int(a), let y = Int(b), x != y { return x < y }
+        return a < b
+    }
+    return left.count < right.count
 }

@@ -205,3 +205,14 @@ final class ModuleTests: XCTestCase {
         XCTAssertThrowsError(try Dropout(p: 1, generator: SharedRNG(seed: 1)))
     }
 }
+
+final class KeyOrderTests: XCTestCase {
+    func testReportsListKeysInNaturalOrder() throws {
+        var rng = RNG(seed: 1)
+        let model = try TinyStack(rng: &rng)
+        var state: [String: Tensor] = [:]
+        for key in ["layers.10.w", "layers.2.w", "layers.2", "a.weight", "layers.1.w"] { state[key] = Tensor(zeros: [1]) }
+        let report = try model.loadStateDict(state, strict: false)
+        XCTAssertEqual(report.unexpected, ["a.weight", "layers.1.w", "layers.2", "layers.2.w", "layers.10.w"])
+    }
+}
