@@ -87,6 +87,9 @@ public final class AdamW {
         for slot in slots where slot.param.requiresGrad {
             guard let grad = slot.param.grad else { continue }
             let p = slot.param
+            // The engine always makes gradients of the parameter's shape; anything else is a caller's bug and
+            // would read out of bounds below.
+            precondition(grad.count == p.count, "gradient \(shapeString(grad.shape)) for parameter \(slot.key) \(shapeString(p.shape))")
             let m = slot.expAvg ?? Tensor(zeros: p.shape), v = slot.expAvgSq ?? Tensor(zeros: p.shape)
             (slot.expAvg, slot.expAvgSq) = (m, v)
             slot.steps += 1
