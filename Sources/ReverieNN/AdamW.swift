@@ -68,7 +68,8 @@ public final class AdamW {
             guard tensors.insert(ObjectIdentifier(p)).inserted else { continue }  // tied weights: update once
             slots.append(Slot(key: key, param: p, decays: weightDecay > 0 && !noDecay(key, p)))
         }
-        (self.lr, beta1, beta2, self.eps, self.weightDecay, self.slots) = (lr, betas.0, betas.1, eps, weightDecay, slots)
+        (self.lr, beta1, beta2) = (lr, betas.0, betas.1)
+        (self.eps, self.weightDecay, self.slots) = (eps, weightDecay, slots)
     }
 
     /// Keys of the parameters in the weight-decay group, in order.
@@ -89,7 +90,8 @@ public final class AdamW {
             let p = slot.param
             // The engine always makes gradients of the parameter's shape; anything else is a caller's bug and
             // would read out of bounds below.
-            precondition(grad.count == p.count, "gradient \(shapeString(grad.shape)) for parameter \(slot.key) \(shapeString(p.shape))")
+            precondition(grad.count == p.count,
+                         "gradient \(shapeString(grad.shape)) for \(slot.key) \(shapeString(p.shape))")
             let m = slot.expAvg ?? Tensor(zeros: p.shape), v = slot.expAvgSq ?? Tensor(zeros: p.shape)
             (slot.expAvg, slot.expAvgSq) = (m, v)
             slot.steps += 1

@@ -8,7 +8,8 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .invalidState(problems):
-            return "optimizer state does not match the parameters:\n" + problems.map { "  " + $0 }.joined(separator: "\n")
+            return "optimizer state does not match the parameters:\n"
+                + problems.map { "  " + $0 }.joined(separator: "\n")
         }
     }
 }

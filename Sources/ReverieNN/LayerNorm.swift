@@ -24,7 +24,8 @@ public final class LayerNorm: Module {
     /// x [..., dim] → [..., dim]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard x.shape.last == dim else {
-            throw TensorError.shapeMismatch(op: "LayerNorm(\(dim))", detail: "input \(shapeString(x.shape)) must end in \(dim)")
+            throw TensorError.shapeMismatch(
+                op: "LayerNorm(\(dim))", detail: "input \(shapeString(x.shape)) must end in \(dim)")
         }
         return try layerNorm(x, weight: weight, bias: bias, eps: eps)
     }

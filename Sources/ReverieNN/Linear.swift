@@ -37,7 +37,8 @@ public final class Linear: Module {
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
             throw TensorError.shapeMismatch(
-                op: "Linear(\(inFeatures) → \(outFeatures))", detail: "input \(shapeString(x.shape)) must end in \(inFeatures)")
+                op: "Linear(\(inFeatures) → \(outFeatures))",
+                detail: "input \(shapeString(x.shape)) must end in \(inFeatures)")
         }
         // matmul wants rank ≥ 2; a single vector becomes a one-row matrix and back.
         let rows = x.rank == 1 ? try x.reshape([1, inFeatures]) : x

@@ -21,7 +21,8 @@ public final class RMSNorm: Module {
     /// x [..., dim] → [..., dim]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard x.shape.last == dim else {
-            throw TensorError.shapeMismatch(op: "RMSNorm(\(dim))", detail: "input \(shapeString(x.shape)) must end in \(dim)")
+            throw TensorError.shapeMismatch(
+                op: "RMSNorm(\(dim))", detail: "input \(shapeString(x.shape)) must end in \(dim)")
         }
         return try rmsNorm(x, weight: weight, eps: eps)
     }

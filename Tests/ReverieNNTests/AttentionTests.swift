@@ -6,7 +6,8 @@ import XCTest
 
 final class AttentionTests: XCTestCase {
     /// softmax(Q Kᵀ · scale + mask) V out of matmul, softmax and shape ops, with every projection written out.
-    func reference(_ m: MultiHeadAttention, _ x: Tensor, context: Tensor? = nil, causal: Bool = false) throws -> Tensor {
+    func reference(_ m: MultiHeadAttention, _ x: Tensor, context: Tensor? = nil,
+                   causal: Bool = false) throws -> Tensor {
         precondition(m.kvHeads == m.heads)
         let src = context ?? x
         let (b, t, s, h, dh) = (x.shape[0], x.shape[1], src.shape[1], m.heads, m.headDim)

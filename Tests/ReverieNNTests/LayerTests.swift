@@ -92,7 +92,9 @@ final class LayerTests: XCTestCase {
             let row = (0..<5).map { Double(x[r, $0]) }
             let mean = row.reduce(0, +) / 5
             let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 5
-            let expected = row.enumerated().map { Float(($1 - mean) / (variance + 1e-5).squareRoot() * Double($0 + 1) + 0.5) }
+            let expected = row.enumerated().map {
+                Float(($1 - mean) / (variance + 1e-5).squareRoot() * Double($0 + 1) + 0.5)
+            }
             assertClose(Array(try ln(x).toArray()[(r * 5)..<(r * 5 + 5)]), expected, atol: 1e-5)
         }
         XCTAssertEqual(try LayerNorm(dim: 5, affine: false).namedParameters().count, 0)

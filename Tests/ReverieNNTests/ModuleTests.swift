@@ -211,7 +211,9 @@ final class KeyOrderTests: XCTestCase {
         var rng = RNG(seed: 1)
         let model = try TinyStack(rng: &rng)
         var state: [String: Tensor] = [:]
-        for key in ["layers.10.w", "layers.2.w", "layers.2", "a.weight", "layers.1.w"] { state[key] = Tensor(zeros: [1]) }
+        for key in ["layers.10.w", "layers.2.w", "layers.2", "a.weight", "layers.1.w"] {
+            state[key] = Tensor(zeros: [1])
+        }
         let report = try model.loadStateDict(state, strict: false)
         XCTAssertEqual(report.unexpected, ["a.weight", "layers.1.w", "layers.2", "layers.2.w", "layers.10.w"])
     }
