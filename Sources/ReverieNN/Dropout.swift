@@ -9,9 +9,7 @@ public final class SharedRNG {
     public init(_ rng: RNG) { self.rng = rng }
 
     /// The generator state, for `/state/...` in a training checkpoint.
-    public var stateWords: [UInt64] {
-        get { rng.stateWords }
-    }
+    public var stateWords: [UInt64] { rng.stateWords }
 
     /// Restores a state saved from `stateWords`.
     public func restore(stateWords: [UInt64]) throws { rng = try RNG(stateWords: stateWords) }

@@ -187,6 +187,18 @@ final class ModuleTests: XCTestCase {
         XCTAssertTrue(m.inner.isTraining)
     }
 
+    func testDropoutStreamRestoresFromSavedState() throws {
+        let generator = SharedRNG(seed: 5)
+        let drop = try Dropout(p: 0.3, generator: generator)
+        let x = Tensor(repeating: 1, shape: [32])
+        _ = try drop(x)
+        let saved = generator.stateWords
+        let next = try drop(x).toArray()
+        try generator.restore(stateWords: saved)
+        XCTAssertEqual(try drop(x).toArray(), next)
+        XCTAssertThrowsError(try generator.restore(stateWords: [0, 0, 0, 0]))
+    }
+
     func testZeroGradClearsAllParameters() throws {
         var rng = RNG(seed: 4)
         let mlp = try MLP(dim: 3, hidden: 5, rng: &rng)
