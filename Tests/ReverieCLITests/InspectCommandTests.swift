@@ -83,6 +83,44 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("\nmodel parameters: 1,235,000\n"), "\(result)")
     }
 
+    /// A recipe saved with Windows line endings still prints as an indented block, one line per recipe line.
+    func testRecipeWithCRLFLineEndingsPrintsAsABlock() throws {
+        let url = scratch.file("crlf.h5")
+        var checkpoint = Checkpoint(model: ["w": try rampTensor([2])])
+        checkpoint.recipe = "model:\r\n  dim: 4\r\nseed: 7\r\n"
+        checkpoint.modelConfig = "{\"dim\": 4}\n"
+        try checkpoint.write(to: url)
+        let result = try ReverieBinary.run(["inspect", url.path])
+        XCTAssertTrue(result.succeeded, "\(result)")
+        XCTAssertFalse(result.stdout.contains("\r"), "\(result)")
+        XCTAssertTrue(
+            result.stdout.contains("\n  recipe (3 lines):\n    model:\n      dim: 4\n    seed: 7\n"), "\(result)")
+        XCTAssertTrue(result.stdout.contains("\n  model_config (1 line):\n    {\"dim\": 4}\n"), "\(result)")
+    }
+
+    /// Paths with spaces and non-ASCII characters, and paths relative to the working directory.
+    func testUnusualAndRelativePaths() throws {
+        let directory = scratch.file("my runs/étape 1")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("ckpt (final).h5")
+        try SampleCheckpoint.make().write(to: url)
+
+        let absolute = try ReverieBinary.run(["inspect", url.path])
+        XCTAssertTrue(absolute.succeeded, "\(absolute)")
+        XCTAssertTrue(absolute.stdout.hasPrefix("checkpoint \(url.path)\n"), "\(absolute)")
+
+        let relative = try ReverieBinary.run(["inspect", "étape 1/ckpt (final).h5", "--json"],
+                                             currentDirectory: scratch.file("my runs"))
+        XCTAssertTrue(relative.succeeded, "\(relative)")
+        let object = try JSONSerialization.jsonObject(with: Data(relative.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual((object?["file"] as? String).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                       url.standardizedFileURL.path, "\(relative)")
+
+        let missing = try ReverieBinary.run(["inspect", "étape 1/nothing here.h5"], currentDirectory: scratch.file("my runs"))
+        XCTAssertNotEqual(missing.status, 0, "\(missing)")
+        XCTAssertTrue(missing.stderr.contains("étape 1/nothing here.h5"), "\(missing)")
+    }
+
     // MARK: --json
 
     func testJSONHasKeysShapesDtypesAndAttributes() throws {

@@ -102,16 +102,19 @@ enum ReverieBinary {
             """))
     }
 
-    /// Runs the binary with `arguments` and returns its status and output, killing it after `timeout` seconds.
+    /// Runs the binary with `arguments` (in `currentDirectory`, if given) and returns its status and output, killing
+    /// it after `timeout` seconds.
     ///
     /// stdin is /dev/null; the environment is the test's, with OpenBLAS held to one thread so that a run does not
     /// compete with the test process for the machine's cores.
     static func run(
-        _ arguments: [String], timeout: TimeInterval = 30, file: StaticString = #filePath, line: UInt = #line
+        _ arguments: [String], currentDirectory: URL? = nil, timeout: TimeInterval = 30,
+        file: StaticString = #filePath, line: UInt = #line
     ) throws -> CommandResult {
         let process = Process()
         process.executableURL = try url(file: file, line: line)
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
         environment["OPENBLAS_THREAD_TIMEOUT"] = environment["OPENBLAS_THREAD_TIMEOUT"] ?? "4"
