@@ -163,6 +163,30 @@ final class InspectCommandTests: XCTestCase {
         }
     }
 
+    /// Float attributes stay numbers; NaN and infinities, which JSON cannot hold, become strings instead of
+    /// failing the encoder.
+    func testJSONFloatAttributesIncludingNonFinite() throws {
+        let url = scratch.file("floats.h5")
+        try Checkpoint(model: ["w": try rampTensor([2])], attributes: [
+            "lr": .double(3e-4), "best_loss": .double(.nan), "grad_norm": .double(.infinity),
+        ]).write(to: url)
+
+        let json = try ReverieBinary.run(["inspect", url.path, "--json"])
+        XCTAssertTrue(json.succeeded, "\(json)")
+        let object = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json)")
+        let attributes = try XCTUnwrap(object["attributes"] as? [String: Any], "\(json)")
+        XCTAssertEqual(attributes["lr"] as? Double, 3e-4)
+        XCTAssertEqual(attributes["best_loss"] as? String, "nan")
+        XCTAssertEqual(attributes["grad_norm"] as? String, "inf")
+
+        let text = try ReverieBinary.run(["inspect", url.path])
+        XCTAssertTrue(text.succeeded, "\(text)")
+        for line in ["  best_loss = nan", "  grad_norm = inf", "  lr = 0.0003"] {
+            XCTAssertTrue(text.stdout.contains("\n\(line)\n"), "\(line): \(text)")
+        }
+    }
+
     // MARK: bad files
 
     /// A failed `inspect`: non-zero exit, nothing on stdout, and a message on stderr that names the file.
