@@ -2,10 +2,16 @@ import CBLAS
 
 /// 2-D convolution (cross-correlation, as PyTorch's `F.conv2d`) with zero padding and groups = 1.
 ///
-/// Each batch item is one GEMM: im2col unfolds the padded input into a `[Cin·kh·kw, Hout·Wout]` column matrix and the
-/// weight, read as `[Cout, Cin·kh·kw]`, multiplies it. A 1×1, stride-1, unpadded convolution is already a GEMM over
-/// the input read as `[Cin, H·W]` and skips the unfolding. Backward recomputes the column matrix instead of keeping
-/// one per batch item alive between passes (a UNet's would cost hundreds of MB).
+/// Each batch item is a GEMM: im2col unfolds the padded input into a `[Cin·kh·kw, Hout·Wout]` column matrix and the
+/// weight, read as `[Cout, Cin·kh·kw]`, multiplies it. The column matrix is built for a panel of output rows at a
+/// time so that it stays within 16 MB (a VAE decoder layer at 512×512 would need over a gigabyte whole). A 1×1,
+/// stride-1, unpadded convolution is already a GEMM over the input read as `[Cin, H·W]` and skips the unfolding.
+/// Backward rebuilds the column matrix rather than keeping one per item alive between the passes.
+///
+/// Small items run concurrently, one single-threaded GEMM each; large ones run in order, each GEMM split into fixed
+/// blocks that run concurrently (`PanelGEMM`). BLAS never runs threaded here: threaded OpenBLAS changes the last
+/// bits of a product with its thread count. Every split depends on the sizes alone, so results are bit-identical
+/// for any `REVERIE_THREADS`.
 
 /// Convolves `x` with `weight` (PyTorch layout), adding `bias` per output channel.
 ///
@@ -26,7 +32,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (h: Int, 
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return out.recorded("conv2d", inputs) { g in
         let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
-        let dw = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
+        let dw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
         let db = bias?.requiresGrad == true ? Tensor(uninitialized: [geo.outChannels]) : nil
         Conv2dKernels.backward(geo, x: x.pointer, weight: weight.pointer, gradOut: g.pointer,
                                dx: dx?.pointer, dw: dw?.pointer, db: db?.pointer)
@@ -88,9 +94,24 @@ struct Conv2dGeometry {
         kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
     }
 
-    /// Batch items run concurrently (one BLAS call each) when one item's GEMM is too small to split into panels;
-    /// otherwise items run in order, each GEMM split into concurrent panels (`PanelGEMM`). Chosen by size alone.
-    var parallelOverBatch: Bool { batch > 1 && outChannels * patchSize * outPlane < 2 * PanelGEMM.panelWork }
+    /// Multiply-adds of one batch item's GEMM.
+    var workPerItem: Int { outChannels * patchSize * outPlane }
+
+    /// Output rows per panel, so that a panel's column matrix (`patchSize × rows·outW` floats) stays within
+    /// `Conv2dKernels.scratchLimit`: a VAE decoder's full column matrix at 512×512 would take over a gigabyte.
+    var panelRows: Int {
+        isPointwise ? outH : Swift.max(1, Swift.min(outH, Conv2dKernels.scratchLimit / (patchSize * outW)))
+    }
+
+    /// The output row ranges processed one after another for each batch item.
+    var panels: [Range<Int>] {
+        stride(from: 0, to: outH, by: panelRows).map { $0 ..< Swift.min(outH, $0 + panelRows) }
+    }
+
+    /// Batch items run concurrently (one single-threaded BLAS call each) when one item's GEMM is too small to split
+    /// and its column matrix fits one panel; otherwise items run in order, each panel's GEMM split into concurrent
+    /// blocks (`PanelGEMM`). Chosen by size alone, never by thread count.
+    var parallelOverBatch: Bool { batch > 1 && workPerItem < 2 * PanelGEMM.blockWork && panelRows == outH }
 
     /// Output positions `o` whose input index `o·stride − pad + k` lies in `0..<size`.
     static func validRange(offset k: Int, size: Int, stride: Int, pad: Int, outSize: Int) -> Range<Int> {
@@ -102,69 +123,78 @@ struct Conv2dGeometry {
 }
 
 /// Raw-pointer kernels behind `conv2d`. No shape checks: `Conv2dGeometry` has validated.
+///
+/// Work is organised per batch item and, within an item, per panel of output rows: im2col fills the panel's
+/// `[Cin·kh·kw, rows·Wout]` column matrix, one GEMM consumes it, and backward folds its gradient back (col2im).
+/// Every loop that adds into the same element runs in a fixed order, so results depend only on the sizes.
 enum Conv2dKernels {
-    /// Fills `col` (`[Cin·kh·kw, Hout·Wout]`) from one item's input `src` (`[Cin, H, W]`), zeros where padded.
+    /// Floats in one column-matrix panel (16 MB). Tests lower it to run small convolutions through many panels.
+    nonisolated(unsafe) static var scratchLimit = 1 << 22
+
+    /// Fills `col` (`[Cin·kh·kw, outRows.count·Wout]`) from one item's input `src` (`[Cin, H, W]`) for the output
+    /// rows `outRows`, zeros where the kernel reads padding. Parallel over column-matrix rows.
     static func im2col(_ g: Conv2dGeometry, _ src: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
-                       parallel: Bool) {
-        let rows = g.patchSize, n = g.outPlane
+                       outRows: Range<Int>, parallel: Bool) {
+        let n = outRows.count * g.outW
         let body = { (range: Range<Int>) in
             for r in range {
                 let c = r / (g.kernelH * g.kernelW), ki = (r / g.kernelW) % g.kernelH, kj = r % g.kernelW
                 let plane = src + c * g.inPlane, dst = col + r * n
-                let hs = Conv2dGeometry.validRange(offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
-                                                   outSize: g.outH)
+                let valid = Conv2dGeometry.validRange(offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
+                                                      outSize: g.outH).clamped(to: outRows)
                 let ws = Conv2dGeometry.validRange(offset: kj, size: g.width, stride: g.strideW, pad: g.padW,
                                                    outSize: g.outW)
-                if hs.isEmpty || ws.isEmpty {
+                if valid.isEmpty || ws.isEmpty {
                     dst.update(repeating: 0, count: n)
                     continue
                 }
-                dst.update(repeating: 0, count: hs.lowerBound * g.outW)
-                for oh in hs {
-                    let d = dst + oh * g.outW
-                    // Input row of this output row, indexed so that column ow reads s[ow · strideW].
+                // Output rows above and below `valid` read only padding.
+                let lead = (valid.lowerBound - outRows.lowerBound) * g.outW
+                let tail = (valid.upperBound - outRows.lowerBound) * g.outW
+                dst.update(repeating: 0, count: lead)
+                (dst + tail).update(repeating: 0, count: n - tail)
+                for oh in valid {
+                    let d = dst + (oh - outRows.lowerBound) * g.outW
+                    // Input row of this output row, indexed so that output column ow reads plane[rowStart + ow·sW].
                     let rowStart = (oh * g.strideH - g.padH + ki) * g.width - g.padW + kj
                     d.update(repeating: 0, count: ws.lowerBound)
                     if g.strideW == 1 {
-                        (d + ws.lowerBound).update(from: plane + rowStart + ws.lowerBound, count: ws.count)
+                        (d + ws.lowerBound).update(from: plane + (rowStart + ws.lowerBound), count: ws.count)
                     } else {
                         for ow in ws { d[ow] = plane[rowStart + ow * g.strideW] }
                     }
                     (d + ws.upperBound).update(repeating: 0, count: g.outW - ws.upperBound)
                 }
-                (dst + hs.upperBound * g.outW).update(repeating: 0, count: (g.outH - hs.upperBound) * g.outW)
             }
         }
         if parallel {
-            ThreadPolicy.parallelFor(rows, grain: Swift.max(1, Map.grain / n), body)
+            ThreadPolicy.parallelFor(g.patchSize, grain: Swift.max(1, Map.grain / n), body)
         } else {
-            body(0..<rows)
+            body(0..<g.patchSize)
         }
     }
 
-    /// Overwrites `dst` (`[Cin, H, W]`) with the fold of `col` (`[Cin·kh·kw, Hout·Wout]`): every column entry is
-    /// added to the input pixel it was copied from. Parallel over channels, each summed in a fixed order.
+    /// Adds the fold of `col` (`[Cin·kh·kw, outRows.count·Wout]`) into `dst` (`[Cin, H, W]`): every column-matrix
+    /// entry goes back to the input pixel it was copied from. Parallel over channels, each in a fixed order.
     static func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                       parallel: Bool) {
-        let n = g.outPlane
+                       outRows: Range<Int>, parallel: Bool) {
+        let n = outRows.count * g.outW
         let body = { (range: Range<Int>) in
             for c in range {
                 let plane = dst + c * g.inPlane
-                plane.update(repeating: 0, count: g.inPlane)
                 for ki in 0..<g.kernelH {
-                    let hs = Conv2dGeometry.validRange(offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
-                                                       outSize: g.outH)
+                    let valid = Conv2dGeometry.validRange(offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
+                                                          outSize: g.outH).clamped(to: outRows)
                     for kj in 0..<g.kernelW {
                         let ws = Conv2dGeometry.validRange(offset: kj, size: g.width, stride: g.strideW, pad: g.padW,
                                                            outSize: g.outW)
                         if ws.isEmpty { continue }
                         let src = col + ((c * g.kernelH + ki) * g.kernelW + kj) * n
-                        for oh in hs {
-                            let s = src + oh * g.outW
+                        for oh in valid {
+                            let s = src + (oh - outRows.lowerBound) * g.outW
                             let rowStart = (oh * g.strideH - g.padH + ki) * g.width - g.padW + kj
                             if g.strideW == 1 {
-                                let d = plane + rowStart
-                                for ow in ws { d[ow] += s[ow] }
+                                for ow in ws { plane[rowStart + ow] += s[ow] }
                             } else {
                                 for ow in ws { plane[rowStart + ow * g.strideW] += s[ow] }
                             }
@@ -180,42 +210,52 @@ enum Conv2dKernels {
         }
     }
 
+    /// Column-matrix scratch for one item, or nil when the input itself is the column matrix (1×1 convolution).
+    static func scratch(_ g: Conv2dGeometry) -> UnsafeMutablePointer<Float>? {
+        g.isPointwise ? nil : .allocate(capacity: g.patchSize * g.panelRows * g.outW)
+    }
+
     /// out[b] = weight · col(x[b]) + bias, for every batch item.
     static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
         let k = g.patchSize, n = g.outPlane
         func item(_ b: Int, _ scratch: UnsafeMutablePointer<Float>?, parallel: Bool) {
             let xb = x + b * g.inChannels * g.inPlane, ob = out + b * g.outChannels * n
-            var col = xb
-            if let scratch {
-                im2col(g, xb, scratch, parallel: parallel)
-                col = UnsafePointer(scratch)
-            }
             if let bias {
                 for co in 0..<g.outChannels { (ob + co * n).update(repeating: bias[co], count: n) }
             }
-            // out[b] is [Cout, N] = weight [Cout, K] · col [K, N] (+ bias already in place)
-            PanelGEMM.run(transA: false, transB: false, m: g.outChannels, n: n, k: k, a: weight, b: col,
-                          beta: bias == nil ? 0 : 1, c: ob, concurrent: parallel)
+            for rows in g.panels {
+                let cols = rows.count * g.outW, first = rows.lowerBound * g.outW
+                var col = xb + first
+                if let scratch {
+                    im2col(g, xb, scratch, outRows: rows, parallel: parallel)
+                    col = UnsafePointer(scratch)
+                }
+                // out[b][:, panel] is [Cout, cols] = weight [Cout, K] · col [K, cols] (+ bias already in place)
+                PanelGEMM.run(transA: false, transB: false, m: g.outChannels, n: cols, k: k, a: weight, b: col,
+                              ldb: g.isPointwise ? n : cols, beta: bias == nil ? 0 : 1, c: ob + first, ldc: n,
+                              concurrent: parallel)
+            }
         }
         if g.parallelOverBatch {
             ThreadPolicy.parallelItems(g.batch) { b in
-                let scratch = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+                let scratch = scratch(g)
                 defer { scratch?.deallocate() }
                 item(b, scratch, parallel: false)
             }
         } else {
-            let scratch = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+            let scratch = scratch(g)
             defer { scratch?.deallocate() }
             for b in 0..<g.batch { item(b, scratch, parallel: true) }
         }
     }
 
-    /// Gradients for whichever of `dx` (`[B, Cin, H, W]`), `dw` (`[Cout, Cin, kh, kw]`, zero-filled on entry) and
-    /// `db` (`[Cout]`) are non-nil, from `gradOut` (`[B, Cout, Hout, Wout]`).
+    /// Overwrites whichever of `dx` (`[B, Cin, H, W]`), `dw` (`[Cout, Cin, kh, kw]`) and `db` (`[Cout]`) are
+    /// non-nil with gradients from `gradOut` (`[B, Cout, Hout, Wout]`).
     ///
-    /// dW sums over the batch in a fixed order: with concurrent items each writes its own partial and the partials
-    /// are added in batch order; otherwise items accumulate into dW in order (GEMM beta = 1).
+    /// dW sums over items and panels in a fixed order: with concurrent items each item writes its own partial and
+    /// the partials are added in item order; otherwise items and panels accumulate into dW in order (the first
+    /// product overwrites, the rest add with beta = 1).
     static func backward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                          gradOut: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) {
@@ -231,29 +271,35 @@ enum Conv2dKernels {
             }
         }
         guard dx != nil || dw != nil else { return }
+        if g.batch == 0 { dw?.update(repeating: 0, count: cout * k) }
         func item(_ b: Int, _ scratch: UnsafeMutablePointer<Float>?, dwTarget: UnsafeMutablePointer<Float>?,
-                  parallel: Bool) {
+                  accumulate: Bool, parallel: Bool) {
             let xb = x + b * g.inChannels * g.inPlane, gb = gradOut + b * cout * n
-            if let dwTarget {
-                var col = xb
-                if let scratch {
-                    im2col(g, xb, scratch, parallel: parallel)
-                    col = UnsafePointer(scratch)
+            let dxb = dx.map { $0 + b * g.inChannels * g.inPlane }
+            if let dxb, scratch != nil { dxb.update(repeating: 0, count: g.inChannels * g.inPlane) }
+            for (p, rows) in g.panels.enumerated() {
+                let cols = rows.count * g.outW, first = rows.lowerBound * g.outW
+                if let dwTarget {
+                    var col = xb + first
+                    if let scratch {
+                        im2col(g, xb, scratch, outRows: rows, parallel: parallel)
+                        col = UnsafePointer(scratch)
+                    }
+                    // dW [Cout, K] += gradOut[b][:, panel] [Cout, cols] · col [K, cols]ᵀ
+                    PanelGEMM.run(transA: false, transB: true, m: cout, n: k, k: cols, a: gb + first, lda: n,
+                                  b: col, ldb: g.isPointwise ? n : cols, beta: accumulate || p > 0 ? 1 : 0,
+                                  c: dwTarget, concurrent: parallel)
                 }
-                // dW [Cout, K] += gradOut[b] [Cout, N] · col [K, N]ᵀ
-                PanelGEMM.run(transA: false, transB: true, m: cout, n: k, k: n, a: gb, b: col, beta: 1, c: dwTarget,
-                              concurrent: parallel)
-            }
-            if let dx {
-                let dxb = dx + b * g.inChannels * g.inPlane
-                // dcol [K, N] = weight [Cout, K]ᵀ · gradOut[b] [Cout, N], folded back onto dx[b]
-                if let scratch {
-                    PanelGEMM.run(transA: true, transB: false, m: k, n: n, k: cout, a: weight, b: gb, c: scratch,
-                                  concurrent: parallel)
-                    col2im(g, scratch, dxb, parallel: parallel)
-                } else {
-                    PanelGEMM.run(transA: true, transB: false, m: k, n: n, k: cout, a: weight, b: gb, c: dxb,
-                                  concurrent: parallel)
+                if let dxb {
+                    // dcol [K, cols] = weight [Cout, K]ᵀ · gradOut[b][:, panel] [Cout, cols], folded back onto dx[b]
+                    if let scratch {
+                        PanelGEMM.run(transA: true, transB: false, m: k, n: cols, k: cout, a: weight, b: gb + first,
+                                      ldb: n, c: scratch, concurrent: parallel)
+                        col2im(g, scratch, dxb, outRows: rows, parallel: parallel)
+                    } else {
+                        PanelGEMM.run(transA: true, transB: false, m: k, n: cols, k: cout, a: weight, b: gb + first,
+                                      ldb: n, c: dxb + first, ldc: n, concurrent: parallel)
+                    }
                 }
             }
         }
@@ -261,11 +307,10 @@ enum Conv2dKernels {
             let total = cout * k
             let partials = dw == nil ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.batch * total)
             defer { partials?.deallocate() }
-            partials?.initialize(repeating: 0, count: g.batch * total)
             ThreadPolicy.parallelItems(g.batch) { b in
-                let scratch = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+                let scratch = scratch(g)
                 defer { scratch?.deallocate() }
-                item(b, scratch, dwTarget: partials.map { $0 + b * total }, parallel: false)
+                item(b, scratch, dwTarget: partials.map { $0 + b * total }, accumulate: false, parallel: false)
             }
             if let dw, let partials {
                 ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / g.batch)) { r in
@@ -277,53 +322,55 @@ enum Conv2dKernels {
                 }
             }
         } else {
-            let scratch = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+            let scratch = scratch(g)
             defer { scratch?.deallocate() }
-            for b in 0..<g.batch { item(b, scratch, dwTarget: dw, parallel: true) }
+            for b in 0..<g.batch { item(b, scratch, dwTarget: dw, accumulate: b > 0, parallel: true) }
         }
     }
 }
 
-/// Row-major products for the convolution kernels, with C split into fixed panels that run concurrently, each one
+/// Row-major products for the convolution kernels, with C split into fixed blocks that run concurrently, each one
 /// single-threaded BLAS call.
 ///
 /// Threaded OpenBLAS sgemm is not bit-identical to single-threaded sgemm (measured with OpenBLAS 0.3.21: last-bit
 /// differences between one and two threads), so handing large products to BLAS threads would make results depend
-/// on the thread count. The panels here depend only on (m, n, k).
+/// on the thread count. The blocks here depend only on (m, n, k).
 enum PanelGEMM {
-    /// Multiply-adds per panel: about a millisecond of one core, enough to amortise re-packing the shared operand.
-    static let panelWork = 1 << 25
-    static let maxPanels = 16
-    /// Narrower panels would re-pack the shared operand too often for the work they do.
+    /// Multiply-adds per block: about a millisecond of one core, enough to amortise re-packing the shared operand.
+    static let blockWork = 1 << 25
+    static let maxBlocks = 16
+    /// Narrower blocks would re-pack the shared operand too often for the work they do.
     static let minColumns = 256, minRows = 64
 
-    /// C[m×n] = op(A)·op(B) + beta·C. `concurrent` splits C into panels run in parallel; without it, one BLAS call
-    /// (for callers already running in parallel with single-threaded BLAS).
-    static func run(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>,
-                    b: UnsafePointer<Float>, beta: Float = 0, c: UnsafeMutablePointer<Float>, concurrent: Bool) {
+    /// C[m×n] = op(A)·op(B) + beta·C, row-major, leading dimensions defaulting to compact storage. `concurrent`
+    /// splits C into blocks run in parallel; without it, one BLAS call (for callers that already run in parallel
+    /// with single-threaded BLAS).
+    static func run(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int? = nil,
+                    b: UnsafePointer<Float>, ldb: Int? = nil, beta: Float = 0, c: UnsafeMutablePointer<Float>,
+                    ldc: Int? = nil, concurrent: Bool) {
         guard m > 0, n > 0 else { return }
-        let lda = transA ? m : k, ldb = transB ? k : n
-        func panel(_ rows: Range<Int>, _ cols: Range<Int>) {
-            // Row i of op(A) starts at a + i·lda (or column i of A when transposed); column j of op(B) likewise.
+        let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
+        func block(_ rows: Range<Int>, _ cols: Range<Int>) {
+            // Row i of op(A) starts at a + i·lda (column i of A when transposed); column j of op(B) likewise.
             let ap = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
             let bp = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                         Int32(rows.count), Int32(cols.count), Int32(k), 1, ap, Int32(lda), bp, Int32(ldb), beta,
-                        c + rows.lowerBound * n + cols.lowerBound, Int32(n))
+                        c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
         }
-        guard concurrent else { return panel(0..<m, 0..<n) }
-        let wanted = Swift.min(maxPanels, Swift.max(1, m * n * k / panelWork))
-        let colPanels = Swift.max(1, Swift.min(wanted, n / minColumns))
-        let rowPanels = Swift.max(1, Swift.min(wanted / colPanels, m / minRows))
-        let cols = roundUp((n + colPanels - 1) / colPanels, 16), rows = roundUp((m + rowPanels - 1) / rowPanels, 16)
-        let (pr, pc) = ((m + rows - 1) / rows, (n + cols - 1) / cols)
-        if pr * pc == 1 {
-            ThreadPolicy.withSerialBLAS { panel(0..<m, 0..<n) }
+        guard concurrent else { return block(0..<m, 0..<n) }
+        let wanted = Swift.min(maxBlocks, Swift.max(1, m * n * k / blockWork))
+        let colBlocks = Swift.max(1, Swift.min(wanted, n / minColumns))
+        let rowBlocks = Swift.max(1, Swift.min(wanted / colBlocks, m / minRows))
+        let cols = roundUp((n + colBlocks - 1) / colBlocks, 16), rows = roundUp((m + rowBlocks - 1) / rowBlocks, 16)
+        let (br, bc) = ((m + rows - 1) / rows, (n + cols - 1) / cols)
+        if br * bc == 1 {
+            ThreadPolicy.withSerialBLAS { block(0..<m, 0..<n) }
             return
         }
-        ThreadPolicy.parallelItems(pr * pc) { p in
-            let (i, j) = (p / pc, p % pc)
-            panel(i * rows ..< Swift.min(m, (i + 1) * rows), j * cols ..< Swift.min(n, (j + 1) * cols))
+        ThreadPolicy.parallelItems(br * bc) { p in
+            let (i, j) = (p / bc, p % bc)
+            block(i * rows ..< Swift.min(m, (i + 1) * rows), j * cols ..< Swift.min(n, (j + 1) * cols))
         }
     }
 

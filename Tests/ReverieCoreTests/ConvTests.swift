@@ -1,5 +1,5 @@
 import Foundation
-import ReverieCore
+@testable import ReverieCore
 import ReverieTestSupport
 import XCTest
 
@@ -107,6 +107,26 @@ final class ConvTests: XCTestCase {
                 try conv2d(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
                            padding: (c.padding.0, c.padding.1))
             }
+        }
+    }
+
+    func testConv2dInRowPanelsMatchesWholeImage() throws {
+        // A tiny scratch limit splits every image into panels of one or two output rows (as a 512×512 VAE layer is
+        // split) and sends batch 2 through the in-order path; values and gradients must not change.
+        let saved = Conv2dKernels.scratchLimit
+        Conv2dKernels.scratchLimit = 64
+        defer { Conv2dKernels.scratchLimit = saved }
+        for (n, c) in Self.convCases.enumerated() {
+            let x = randomInput([c.batch, c.cin, c.h, c.w], seed: UInt64(10 + n))
+            let w = randomInput([c.cout, c.cin, c.kh, c.kw], seed: UInt64(20 + n), scale: 0.5)
+            let b = randomInput([c.cout], seed: UInt64(30 + n))
+            let f = { (t: [Tensor]) in
+                try conv2d(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
+                           padding: (c.padding.0, c.padding.1))
+            }
+            let expected = Self.referenceConv2d(x, w, c.bias ? b : nil, stride: c.stride, padding: c.padding)
+            assertClose(try f([x, w, b]).toArray(), expected, atol: 1e-5, rtol: 1e-5, "case \(n)")
+            try checkGradients(c.bias ? [x, w, b] : [x, w], f)
         }
     }
 
