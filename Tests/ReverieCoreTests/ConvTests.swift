@@ -334,4 +334,80 @@ final class ConvTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("[1, 2, 3, 5]"), "\($0)")
         }
     }
+
+    // MARK: - PyTorch references
+
+    /// `((i·a) mod m − m / 2) / s` for i in 0..<n: exact in Float32 and easy to reproduce in Python.
+    static func ramp(_ n: Int, _ a: Int, _ m: Int, _ s: Float) -> [Float] {
+        (0..<n).map { Float((($0 * a) % m) - m / 2) / s }
+    }
+
+    /// Values produced with PyTorch 2.15.0 (CPU, float32) from the same ramps, e.g.
+    /// `x = ramp(80, 7, 11, 4).reshape(2, 2, 5, 4)`, `y = F.conv2d(x, w, b, stride=2, padding=1)`, then
+    /// `(y * ramp(y.numel(), 3, 7, 2).reshape(y.shape)).sum().backward()`; likewise `F.group_norm(x, 2, w, b)`,
+    /// `F.adaptive_avg_pool2d(x, (3, 4))`, `F.avg_pool2d(x, 3, 2)` and `F.interpolate(x, scale_factor=2)`.
+    func testMatchesPyTorchReferences() throws {
+        let x = try Tensor(shape: [2, 2, 5, 4], data: Self.ramp(80, 7, 11, 4), requiresGrad: true)
+        let w = try Tensor(shape: [3, 2, 3, 3], data: Self.ramp(54, 5, 13, 8), requiresGrad: true)
+        let b = try Tensor(shape: [3], data: Self.ramp(3, 1, 3, 2), requiresGrad: true)
+        let y = try conv2d(x, weight: w, bias: b, stride: 2, padding: 1)
+        XCTAssertEqual(y.shape, [2, 3, 3, 2])
+        assertClose(y.toArray(), [
+            0.15625, 1.90625, -1.53125, -0.8125, -0.8125, -0.40625, 1.875, 0.21875, 0.65625, -3.125, 1.6875,
+            -1.96875, 1.15625, 0.5625, 0.40625, -2.1875, 2.15625, -1.5, -2, -0.25, -1.1875, 0.65625, 0.65625,
+            -2.59375, -2.59375, 0.28125, -1.59375, 2.34375, 0.84375, 0.09375, -1.15625, 2.84375, 0.03125, 0.78125,
+            1.4375, 0.75
+        ])
+        try y.backward(seed: try Tensor(shape: y.shape, data: Self.ramp(y.count, 3, 7, 2)))
+        assertClose(x.grad!.toArray(), [
+            -0.0625, -0.75, -0.0625, -0.6875, -0.1875, 2, -0.625, 1.8125, 0.375, -0.3125, -0.0625, 0.5625, -0.1875,
+            -0.625, 0.25, -1.0625, -0.0625, 1.4375, -0.0625, -0.375, 0.875, 0.25, -0.8125, 0.1875, 1.5625, -0.3125,
+            1, -0.625, -2.0625, 0.4375, 1.5, -0.3125, 1.3125, -0.375, -1, 0.125, -0.1875, -0.6875, 1.1875, 0.0625,
+            -0.0625, 1.4375, -0.0625, -0.375, 0.25, 2, 0.25, -1.3125, -0.0625, 1.4375, -0.0625, -1.3125, 0.25,
+            -0.625, -0.1875, 0.1875, -0.0625, -0.3125, 0.375, 0.375, -0.1875, -0.6875, 1.1875, 0.0625, -1.125,
+            -0.4375, -0.8125, 0.875, -0.5, -0.5, 0.875, 0.4375, -0.9375, -0.0625, 1.5625, 0.3125, -0.8125, 0.5625,
+            -2.0625, 0.375
+        ])
+        assertClose(w.grad!.toArray(), [
+            1.25, -1.125, -5.375, 0, -0.5, 2.25, -1.375, -1.125, 1.75, 1, -0.875, 1.75, -5, 2.25, 2.25, 0.875, 4.125,
+            -5.375, -1.375, 5, -0.5, 0, 0.375, -3.25, 1.25, 1.5, -0.375, 0.5, -1.875, -0.5, 2.25, 0.75, -0.125, -4,
+            -3, 2, -1.375, -1.125, 1.75, 1.75, -1.375, -1.75, -1.375, -2.875, 3.625, 0.875, 4.125, -5.375, -0.125,
+            -3.375, 4.5, 0.75, 4.75, -1.125
+        ])
+        assertClose(b.grad!.toArray(), [0, -0.5, -1])
+
+        let gx = try Tensor(shape: [2, 4, 3], data: Self.ramp(24, 5, 9, 2), requiresGrad: true)
+        let gw = try Tensor(shape: [4], data: Self.ramp(4, 3, 7, 4), requiresGrad: true)
+        let gb = try Tensor(shape: [4], data: Self.ramp(4, 2, 5, 8), requiresGrad: true)
+        let gy = try groupNorm(gx, groups: 2, weight: gw, bias: gb)
+        assertClose(gy.toArray(), [
+            0.7481128, -0.6777626, 0.4629377, 0, 0, 0, 0.1074125, 1.533288, 0.3925875, 0.2077043, -0.2675875,
+            0.1126459, -0.5971811, 0.7915431, -0.9443621, 0, 0, 0, -0.7481128, 0.6777626, -0.4629377, -0.3626459,
+            0.01758754, -0.4577043
+        ])
+        try gy.backward(seed: try Tensor(shape: gy.shape, data: Self.ramp(gy.count, 3, 7, 2)))
+        assertClose(gx.grad!.toArray(), [
+            0.7833729, 0.03092243, -0.9070626, 0.05153738, -0.03092243, 0.07215233, 0.4149738, -0.4394078, 0.1870625,
+            -0.3271676, 0.3393846, -0.1748455, 0.3265167, -0.1694609, 0.5373064, 0.04132873, -0.6406282, -0.09506266,
+            0.1981356, -0.4787284, 0.005727735, 0.4695641, -0.1866801, -0.008018839
+        ])
+        assertClose(gw.grad!.toArray(), [-1.975644, -0.06191882, -5.038094, -2.661634])
+        assertClose(gb.grad!.toArray(), [-2, 0.5, -0.5, 2])
+
+        let p = try Tensor(shape: [1, 2, 5, 7], data: Self.ramp(70, 7, 11, 4))
+        assertClose(try adaptiveAvgPool2d(p, outputSize: (3, 4)).toArray(), [
+            -0.4375, 0.125, -0.04166667, 0.0625, -0.1666667, -0.1388889, 0, -0.125, -0.125, -0.25, 0.04166667,
+            -0.3125, 0.3125, -0.04166667, 0.25, 0.125, 0.125, 0, 0.1388889, 0.1666667, -0.0625, 0.04166667, -0.125,
+            0.4375
+        ])
+        assertClose(try avgPool2d(p, kernel: 3, stride: 2).toArray(), [
+            -0.08333334, 0.05555556, -0.1111111, -0.02777778, 0.1111111, -0.05555556, 0.05555556, -0.1111111,
+            0.02777778, 0.1111111, -0.05555556, 0.08333334
+        ])
+        // Channel 0, output rows 0 and 1 (both copies of input row 0).
+        assertClose(Array(try upsampleNearest(p, scale: 2).toArray()[0..<28]), [
+            -1.25, -1.25, 0.5, 0.5, -0.5, -0.5, 1.25, 1.25, 0.25, 0.25, -0.75, -0.75, 1, 1, -1.25, -1.25, 0.5, 0.5,
+            -0.5, -0.5, 1.25, 1.25, 0.25, 0.25, -0.75, -0.75, 1, 1
+        ], atol: 0)
+    }
 }
