@@ -61,20 +61,41 @@ enum GroupNormKernels {
     /// reductions (a VAE group at 512×512 has a million elements) at no measurable cost.
     static let sumBlock = 4096
 
-    /// Σ f(x[i]) over `count` elements, with `f` applied to SIMD vectors (padding lanes must map 0 to 0).
     @inline(__always)
-    static func blockedSum(_ count: Int, _ f: (Int, Int) -> SIMD8<Float>) -> Double {
+    static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+
+    /// Σ f(i) over `0..<count`, where `f(i)` is the term for elements i..<i+8 and `tail(i)` the term for element i.
+    /// Float SIMD sums over `sumBlock` elements are added into a Double, in an order fixed by `count` alone.
+    @inline(__always)
+    static func blockedSum(_ count: Int, _ f: (Int) -> SIMD8<Float>, tail: (Int) -> Float) -> Double {
         var total = 0.0
         var start = 0
         while start < count {
             let end = Swift.min(count, start + sumBlock)
-            var acc = SIMD8<Float>()
+            var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
             var i = start
-            while i < end {
-                acc += f(i, Swift.min(8, end - i))
+            while i + 16 <= end {
+                acc0 += f(i)
+                acc1 += f(i + 8)
+                i += 16
+            }
+            if i + 8 <= end {
+                acc0 += f(i)
                 i += 8
             }
-            total += Double(acc.sum())
+            var s = (acc0 + acc1).sum()
+            while i < end {
+                s += tail(i)
+                i += 1
+            }
+            total += Double(s)
             start = end
         }
         return total
@@ -87,28 +108,30 @@ enum GroupNormKernels {
         ThreadPolicy.parallelFor(g.blocks, grain: g.grain) { r in
             for blk in r {
                 let xb = x + blk * m, ob = out + blk * m
-                let mu = Float(blockedSum(m) { i, n in Map.load(xb, i, n) } / Double(Swift.max(m, 1)))
+                let mu = Float(blockedSum(m, { load(xb, $0) }, tail: { xb[$0] }) / Double(Swift.max(m, 1)))
                 // Two passes: Σ(x − mean)² does not cancel the way Σx² − n·mean² does.
-                let ss = blockedSum(m) { i, n in
-                    var d = Map.load(xb, i, n) - mu
-                    if n < 8 { for j in n..<8 { d[j] = 0 } }
+                let ss = blockedSum(m, { i in
+                    let d = load(xb, i) - mu
                     return d * d
-                }
+                }, tail: { i in (xb[i] - mu) * (xb[i] - mu) })
                 let rs = 1 / (Float(ss / Double(Swift.max(m, 1))) + eps).squareRoot()
                 mean[blk] = mu
                 rstd[blk] = rs
                 let firstChannel = (blk % g.groups) * cpg
                 for c in 0..<cpg {
                     let ch = firstChannel + c
-                    // y = x · scale + shift with scale = rstd · w, shift = b − mean · scale (as PyTorch's CPU kernel)
-                    let scale = rs * (weight?[ch] ?? 1)
-                    let shift = (bias?[ch] ?? 0) - mu * scale
+                    // y = (x − mean) · scale + shift with scale = rstd · w. PyTorch folds the mean into the shift
+                    // (x · scale + (b − mean · scale)), which cancels badly when |mean| ≫ std; this costs nothing more.
+                    let scale = rs * (weight?[ch] ?? 1), shift = bias?[ch] ?? 0
                     let xc = xb + c * s, oc = ob + c * s
                     var i = 0
-                    while i < s {
-                        let n = Swift.min(8, s - i)
-                        Map.store(Map.load(xc, i, n) * scale + shift, oc, i, n)
+                    while i + 8 <= s {
+                        store((load(xc, i) - mu) * scale + shift, oc, i)
                         i += 8
+                    }
+                    while i < s {
+                        oc[i] = (xc[i] - mu) * scale + shift
+                        i += 1
                     }
                 }
             }
@@ -136,8 +159,8 @@ enum GroupNormKernels {
                 for c in 0..<cpg {
                     let ch = firstChannel + c
                     let xc = xb + c * s, gc = gb + c * s
-                    let sdy = blockedSum(s) { i, n in Map.load(gc, i, n) }
-                    let sdyx = blockedSum(s) { i, n in Map.load(gc, i, n) * (Map.load(xc, i, n) - mu) }
+                    let sdy = blockedSum(s, { load(gc, $0) }, tail: { gc[$0] })
+                    let sdyx = blockedSum(s, { load(gc, $0) * (load(xc, $0) - mu) }, tail: { gc[$0] * (xc[$0] - mu) })
                     let sdyxhat = sdyx * Double(rs)
                     sumDy[item * g.channels + ch] = sdy
                     sumDyXhat[item * g.channels + ch] = sdyxhat
@@ -148,22 +171,22 @@ enum GroupNormKernels {
                 guard let dx else { continue }
                 meanDxhat /= Double(m)
                 meanDxhatXhat /= Double(m)
-                // dx = (rstd·w)·dy + (−rstd²·mean(dx̂·x̂))·(x − mean) − rstd·mean(dx̂), expanded to a·dy + b·x + c.
+                // dx = (rstd·w)·dy + (−rstd²·mean(dx̂·x̂))·(x − mean) − rstd·mean(dx̂) = a·dy + b·(x − mean) + c
                 let rsd = Double(rs)
-                let bx = -rsd * rsd * meanDxhatXhat
-                let cx = Float(-bx * Double(mu) - rsd * meanDxhat)
-                let bxf = Float(bx)
+                let bxf = Float(-rsd * rsd * meanDxhatXhat), cx = Float(-rsd * meanDxhat)
                 let dxb = dx + blk * m
                 for c in 0..<cpg {
                     let ch = firstChannel + c
                     let a = rs * (weight?[ch] ?? 1)
                     let xc = xb + c * s, gc = gb + c * s, dc = dxb + c * s
                     var i = 0
-                    while i < s {
-                        let n = Swift.min(8, s - i)
-                        let v = Map.load(gc, i, n) * a + Map.load(xc, i, n) * bxf + cx
-                        Map.store(v, dc, i, n)
+                    while i + 8 <= s {
+                        store(load(gc, i) * a + (load(xc, i) - mu) * bxf + cx, dc, i)
                         i += 8
+                    }
+                    while i < s {
+                        dc[i] = gc[i] * a + (xc[i] - mu) * bxf + cx
+                        i += 1
                     }
                 }
             }

@@ -255,6 +255,22 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    func testGroupNormIsShiftInvariantWithGradients() throws {
+        // Normalisation removes a common offset: values and input gradients at x + 1000 match those at x up to the
+        // rounding of the shifted input (the kernels subtract the mean before scaling instead of folding it in).
+        let x = randomInput([2, 4, 3, 3], seed: 99)
+        let shifted = (x.detached() + 1000).detached()
+        shifted.requiresGrad = true
+        let w = try Tensor(shape: [4], data: [1, -2, 0.5, 3]), b = try Tensor(shape: [4], data: [0, 1, 2, 3])
+        let seed = randomInput([2, 4, 3, 3], seed: 100).detached()
+        let y = try groupNorm(x, groups: 2, weight: w, bias: b)
+        let ys = try groupNorm(shifted, groups: 2, weight: w, bias: b)
+        try y.backward(seed: seed)
+        try ys.backward(seed: seed)
+        assertClose(ys.toArray(), y.toArray(), atol: 1e-3)
+        assertClose(shifted.grad!.toArray(), x.grad!.toArray(), atol: 1e-3)
+    }
+
     func testGroupNormShapeErrors() {
         let x = Tensor(zeros: [2, 6, 4, 4])
         XCTAssertThrowsError(try groupNorm(x, groups: 4, weight: nil, bias: nil)) { error in
