@@ -49,6 +49,10 @@ let package = Package(
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
         .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
+        // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
+        // before the tests, which run it from the products directory with `Process`.
+        .testTarget(
+            name: "ReverieCLITests", dependencies: ["reverie", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,4 +2,18 @@
 #define REVERIE_CBLAS_SHIM_H
 #include <cblas.h>
 // openblas_set_num_threads / openblas_get_num_threads are declared by OpenBLAS's cblas.h.
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+/// Keeps large freed blocks in glibc's heap instead of returning them to the OS (mmap threshold and trim
+/// threshold raised to 1 GiB), so per-step activations reuse memory rather than page-faulting fresh mmaps.
+/// A no-op where the C library is not glibc.
+static inline void reverie_keep_large_blocks(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
 #endif

@@ -1,5 +1,5 @@
-/// Elementwise SIMD loops over contiguous buffers, parallel above a fixed grain. The tail of each chunk is padded
-/// into one vector, so a kernel is written once as a `SIMD8<Float>` function.
+/// Elementwise SIMD loops over contiguous buffers, parallel above a fixed grain. Full vectors are loaded directly;
+/// the tail of each chunk is padded into one vector, so a kernel is written once as a `SIMD8<Float>` function.
 public enum Map {
     public static let grain = 16_384
 
@@ -9,6 +9,11 @@ public enum Map {
         var v = SIMD8<Float>()
         for j in 0..<n { v[j] = p[i + j] }
         return v
+    }
+
+    @inlinable @inline(__always)
+    static func full(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
     }
 
     @inlinable @inline(__always)
@@ -23,10 +28,13 @@ public enum Map {
                              _ f: (SIMD8<Float>) -> SIMD8<Float>) {
         ThreadPolicy.parallelFor(count, grain: grain) { r in
             var i = r.lowerBound
-            while i < r.upperBound {
-                let n = Swift.min(8, r.upperBound - i)
-                store(f(load(x, i, n)), out, i, n)
+            while i + 8 <= r.upperBound {
+                (UnsafeMutableRawPointer(out + i)).storeBytes(of: f(full(x, i)), as: SIMD8<Float>.self)
                 i += 8
+            }
+            if i < r.upperBound {
+                let n = r.upperBound - i
+                store(f(load(x, i, n)), out, i, n)
             }
         }
     }
@@ -37,10 +45,13 @@ public enum Map {
                               _ out: UnsafeMutablePointer<Float>, _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
         ThreadPolicy.parallelFor(count, grain: grain) { r in
             var i = r.lowerBound
-            while i < r.upperBound {
-                let n = Swift.min(8, r.upperBound - i)
-                store(f(load(x, i, n), load(y, i, n)), out, i, n)
+            while i + 8 <= r.upperBound {
+                (UnsafeMutableRawPointer(out + i)).storeBytes(of: f(full(x, i), full(y, i)), as: SIMD8<Float>.self)
                 i += 8
+            }
+            if i < r.upperBound {
+                let n = r.upperBound - i
+                store(f(load(x, i, n), load(y, i, n)), out, i, n)
             }
         }
     }
@@ -52,10 +63,13 @@ public enum Map {
                                _ f: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
         ThreadPolicy.parallelFor(count, grain: grain) { r in
             var i = r.lowerBound
-            while i < r.upperBound {
-                let n = Swift.min(8, r.upperBound - i)
-                store(f(load(x, i, n), load(y, i, n), load(z, i, n)), out, i, n)
+            while i + 8 <= r.upperBound {
+                (UnsafeMutableRawPointer(out + i)).storeBytes(of: f(full(x, i), full(y, i), full(z, i)), as: SIMD8<Float>.self)
                 i += 8
+            }
+            if i < r.upperBound {
+                let n = r.upperBound - i
+                store(f(load(x, i, n), load(y, i, n), load(z, i, n)), out, i, n)
             }
         }
     }

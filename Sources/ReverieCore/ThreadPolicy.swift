@@ -5,8 +5,12 @@ import Foundation
 /// The one thread policy: OpenBLAS threads for large GEMMs, `concurrentPerform` for elementwise and batched work,
 /// never both at full width at once (`withSerialBLAS` drops BLAS to one thread inside parallel regions).
 ///
-/// Work is split into chunks whose boundaries depend only on the problem size, never on the thread count, so
-/// results are bit-identical for any number of threads.
+/// Reverie's own loops split work at boundaries that depend only on the problem size, never on the thread count.
+/// Threaded OpenBLAS GEMMs may differ in the last bits between thread counts, so runs are bit-identical for a given
+/// thread count (DESIGN §3); conv2d avoids threaded BLAS altogether and is identical for any count.
+///
+/// Parallel regions nest safely: code running inside a worker of `parallelFor` / `parallelItems` (which may itself
+/// call ops that parallelise) runs its inner loops serially rather than oversubscribing the cores.
 public enum ThreadPolicy {
     /// Worker threads: `REVERIE_THREADS`, else `OPENBLAS_NUM_THREADS`, else the number of active cores.
     public static let threads: Int = {
@@ -21,16 +25,41 @@ public enum ThreadPolicy {
     /// Call once before timing anything so thread start-up is not measured.
     public static func configure() { _ = threads }
 
+    /// Per-thread flag: set while a thread runs a parallel region's work item.
+    private static let insideKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// True on a thread that is already executing inside a parallel region.
+    public static var isInsideParallelRegion: Bool { pthread_getspecific(insideKey) != nil }
+
+    /// Runs `iterations` calls of `body` concurrently, marking the worker threads as inside a parallel region.
+    @usableFromInline
+    static func concurrent(_ iterations: Int, _ body: (Int) -> Void) {
+        let key = insideKey
+        DispatchQueue.concurrentPerform(iterations: iterations) { i in
+            let outer = pthread_getspecific(key)
+            pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+            body(i)
+            pthread_setspecific(key, outer)
+        }
+    }
+
     /// Runs `body` over `0..<count` split into chunks of about `grain` elements, in parallel when worthwhile.
     @inlinable
     public static func parallelFor(_ count: Int, grain: Int = 32_768, _ body: (Range<Int>) -> Void) {
         let chunks = (count + grain - 1) / Swift.max(grain, 1)
-        if chunks <= 1 || threads == 1 {
-            body(0..<count)
+        if chunks <= 1 || threads == 1 || isInsideParallelRegion {
+            // Same chunk boundaries as the parallel path, so results do not depend on where this runs.
+            if chunks <= 1 { body(0..<count); return }
+            let size = (count + chunks - 1) / chunks
+            for c in 0..<chunks where c * size < count { body(c * size..<Swift.min(count, c * size + size)) }
             return
         }
         let size = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        concurrent(chunks) { c in
             let lo = c * size
             let hi = Swift.min(count, lo + size)
             if lo < hi { body(lo..<hi) }
@@ -39,20 +68,21 @@ public enum ThreadPolicy {
 
     /// Runs `body(i)` for each of `count` independent items in parallel, BLAS limited to one thread meanwhile.
     public static func parallelItems(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 1 || threads == 1 {
+        if count <= 1 || threads == 1 || isInsideParallelRegion {
             for i in 0..<count { body(i) }
             return
         }
-        withSerialBLAS {
-            DispatchQueue.concurrentPerform(iterations: count, execute: body)
-        }
+        withSerialBLAS { concurrent(count, body) }
     }
 
     /// Runs `body` with OpenBLAS limited to one thread (for code that calls BLAS from several threads).
+    /// Inside a parallel region BLAS is already serial and is left alone.
     public static func withSerialBLAS<T>(_ body: () throws -> T) rethrows -> T {
         configure()
+        if isInsideParallelRegion { return try body() }
+        let previous = openblas_get_num_threads()
         openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(threads)) }
+        defer { openblas_set_num_threads(previous) }
         return try body()
     }
 }

@@ -17,8 +17,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print a JSON report.")
     var json = false
 
-    func run() throws {
+    func validate() throws {
         guard suite == "core" else { throw ValidationError("unknown bench suite '\(suite)'; available: core") }
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
+    }
+
+    func run() throws {
         ThreadPolicy.configure()
         let ceiling = SGEMMCeiling()
         let own = ceiling.measureSelf(repeats: repeats)

@@ -29,11 +29,13 @@ struct InspectCommand: ParsableCommand {
         for name in listing.attributeNamesInDisplayOrder {
             guard let value = listing.attributes[name] else { continue }
             let text = value.description
-            if case .string = value, text.contains("\n") {
-                // Recipes and configs span lines: print them as an indented block.
-                let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
-                let bodyLines = body.split(separator: "\n", omittingEmptySubsequences: false)
-                lines.append("  \(name) (\(bodyLines.count) lines):")
+            if case .string = value, text.contains(where: \.isNewline) {
+                // Recipes and configs span lines: print them as an indented block. Split on any line break: in a
+                // Swift string "\r\n" is one Character, so a recipe saved with Windows line endings has no "\n"
+                // Character to split on.
+                var bodyLines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+                if bodyLines.count > 1, bodyLines.last?.isEmpty == true { bodyLines.removeLast() }
+                lines.append("  \(name) (\(bodyLines.count) \(bodyLines.count == 1 ? "line" : "lines")):")
                 lines += bodyLines.map { "    \($0)" }
             } else {
                 lines.append("  \(name) = \(text)")
