@@ -1,5 +1,3 @@
-// PENDING: activate (rename to .swift) together with Sources/ReverieNN/ConvModules.swift.pending.
-
 import Foundation
 import ReverieCore
 import ReverieNN
