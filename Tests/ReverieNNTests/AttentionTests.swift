@@ -24,10 +24,9 @@ final class AttentionTests: XCTestCase {
         }
         var scores = try matmul(q, k, transposeB: true) * (1 / Float(dh).squareRoot())  // [B, H, T, S]
         if causal {
-            // An additive mask (ReverieCore's maskedFill with a scalar fill reads out of bounds; see the report).
             var mask = [Float](repeating: 0, count: t * s)
-            for i in 0..<t { for j in 0..<s where j > i + s - t { mask[i * s + j] = -.infinity } }
-            scores = try scores + Tensor(shape: [t, s], data: mask)
+            for i in 0..<t { for j in 0..<s where j > i + s - t { mask[i * s + j] = 1 } }
+            scores = try scores.maskedFill(Tensor(shape: [t, s], data: mask), -.infinity)
         }
         let o = try matmul(scores.softmax(axis: -1), v).permute([0, 2, 1, 3]).reshape([b, t, h * dh])
         var y = try matmul(o, m.oProj.weight, transposeB: true)
