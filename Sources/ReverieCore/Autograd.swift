@@ -31,17 +31,21 @@ public enum GradMode {
 /// Runs `body` without recording operations for autodiff.
 public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T { try GradMode.withNoGrad(body) }
 
-/// True when an op over `inputs` must record a node.
-@inline(__always) func shouldRecord(_ inputs: Tensor...) -> Bool {
+/// True when an op over `inputs` must record a node (grad mode on and some input requires a gradient).
+@inline(__always) public func shouldRecord(_ inputs: Tensor...) -> Bool {
     guard GradMode.isEnabled else { return false }
     for t in inputs where t.requiresGrad { return true }
     return false
 }
 
 extension Tensor {
-    /// Attaches a backward rule to `self` (an op's fresh output) when any input requires a gradient.
+    /// Attaches a backward rule to `self` (an op's fresh output) when any input requires a gradient: the
+    /// extension point for differentiable ops defined outside ReverieCore (fused blocks, custom kernels).
+    ///
+    /// `rule` receives the gradient of `self` and returns one gradient per input, shaped like that input (nil for
+    /// inputs that need none). Capture tensors, not raw pointers, so saved values outlive the forward pass.
     @discardableResult
-    func recorded(_ op: String, _ inputs: [Tensor], _ rule: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    public func recorded(_ op: String, _ inputs: [Tensor], _ rule: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
         node = GradNode(op: op, inputs: inputs, backward: rule)
         return self

@@ -42,8 +42,7 @@ public final class Linear: Module {
         }
         // matmul wants rank ≥ 2; a single vector becomes a one-row matrix and back.
         let rows = x.rank == 1 ? try x.reshape([1, inFeatures]) : x
-        var y = try matmul(rows, weight, transposeB: true)  // [..., out]
-        if let bias { y = try y + bias }
+        let y = try linear(rows, weight: weight, bias: bias)  // [..., out]
         return x.rank == 1 ? try y.reshape([outFeatures]) : y
     }
 }

@@ -53,3 +53,19 @@ final class MatmulTests: XCTestCase {
         XCTAssertThrowsError(try matmul(Tensor(zeros: [3]), Tensor(zeros: [3, 5])))
     }
 }
+
+final class LinearOpTests: XCTestCase {
+    func testLinearMatchesMatmulPlusBiasWithGradients() throws {
+        let x = randomInput([2, 3, 5], seed: 31), w = randomInput([4, 5], seed: 32), b = randomInput([4], seed: 33)
+        let fused = try linear(x, weight: w, bias: b)
+        let composed = try matmul(x, w, transposeB: true) + b
+        XCTAssertEqual(fused.shape, [2, 3, 4])
+        assertClose(fused, composed, atol: 1e-5)
+        try checkGradients([x, w, b]) { try linear($0[0], weight: $0[1], bias: $0[2]) }
+        try checkGradients([x, w]) { try linear($0[0], weight: $0[1], bias: nil) }
+        XCTAssertThrowsError(try linear(x, weight: Tensor(zeros: [4, 6]), bias: nil)) { error in
+            XCTAssertTrue("\(error)".contains("[2, 3, 5]") && "\(error)".contains("[4, 6]"), "\(error)")
+        }
+        XCTAssertThrowsError(try linear(x, weight: w, bias: Tensor(zeros: [5])))
+    }
+}
