@@ -6,9 +6,13 @@
 ///
 /// - `causal`: query i sees keys j ≤ i + (Tk − Tq), so cached prefixes line up (bottom-right alignment).
 /// - `keyPaddingMask`: [B, Tk], non-zero where a key is real, zero where it is padding.
+/// - `additiveMask`: added to the scaled scores before the softmax, shape [B or 1, H or 1, Tq, Tk]; use 0 to allow
+///   and -infinity to forbid (Q-Former query/text masks, bidirectional image spans inside a causal sequence,
+///   packed sequences). Not differentiated.
 /// - `scale`: defaults to 1/√D. A query row with every key masked outputs zeros.
 public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = false,
-                                      keyPaddingMask: Tensor? = nil, scale: Float? = nil) throws -> Tensor {
+                                      keyPaddingMask: Tensor? = nil, additiveMask: Tensor? = nil,
+                                      scale: Float? = nil) throws -> Tensor {
     let op = "scaledDotProductAttention"
     guard q.rank == 4, k.rank == 4, v.rank == 4 else {
         throw TensorError.shapeMismatch(op: op, detail: "q, k, v must be rank 4; got \(shapeString(q.shape)), \(shapeString(k.shape)), \(shapeString(v.shape))")
@@ -21,7 +25,18 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, cau
     if let m = keyPaddingMask, m.shape != [b, tk] {
         throw TensorError.shapeMismatch(op: op, detail: "keyPaddingMask \(shapeString(m.shape)), expected \(shapeString([b, tk]))")
     }
+    if let m = additiveMask {
+        guard m.rank == 4, m.shape[0] == 1 || m.shape[0] == b, m.shape[1] == 1 || m.shape[1] == h,
+              m.shape[2] == tq, m.shape[3] == tk else {
+            throw TensorError.shapeMismatch(
+                op: op, detail: "additiveMask \(shapeString(m.shape)), expected [\(b) or 1, \(h) or 1, \(tq), \(tk)]")
+        }
+    }
     let alpha = scale ?? 1 / Float(d).squareRoot()
+    let addp = additiveMask?.pointer
+    let (maskBatchStride, maskHeadStride) = additiveMask.map {
+        ($0.shape[0] == 1 ? 0 : $0.shape[1] * tq * tk, $0.shape[1] == 1 ? 0 : tq * tk)
+    } ?? (0, 0)
     let group = h / hkv
     let probs = Tensor(uninitialized: [b, h, tq, tk])
     let out = Tensor(uninitialized: [b, h, tq, dv])
@@ -33,8 +48,10 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, cau
         let qi = qp + item * tq * d, ki = kp + kvItem * tk * d, vi = vp + kvItem * tk * dv
         let p = pp + item * tq * tk
         GEMM.run(transA: false, transB: true, m: tq, n: tk, k: d, alpha: alpha, a: qi, b: ki, c: p)
+        let addRows = addp.map { $0 + bi * maskBatchStride + (item % h) * maskHeadStride }
         for i in 0..<tq {
             let row = p + i * tk
+            if let addRows { for j in 0..<tk { row[j] += addRows[i * tk + j] } }
             if causal { for j in Swift.max(0, i + shift + 1)..<tk { row[j] = -.infinity } }
             if let maskp { for j in 0..<tk where maskp[bi * tk + j] == 0 { row[j] = -.infinity } }
             Softmax.row(row, row, tk)

@@ -65,6 +65,27 @@ final class NormAttentionTests: XCTestCase {
         }
     }
 
+    func testAdditiveMaskEqualsPaddingMaskAndBroadcasts() throws {
+        let q = randomInput([2, 2, 3, 4], seed: 9), k = randomInput([2, 2, 5, 4], seed: 10)
+        let v = randomInput([2, 2, 5, 4], seed: 11)
+        let padding = try Tensor(shape: [2, 5], data: [1, 1, 1, 0, 1, 1, 1, 1, 1, 0])
+        var additive = [Float](repeating: 0, count: 2 * 3 * 5)
+        for bi in 0..<2 { for i in 0..<3 { for j in 0..<5 where padding[bi, j] == 0 { additive[(bi * 3 + i) * 5 + j] = -.infinity } } }
+        let viaPadding = try scaledDotProductAttention(q, k, v, keyPaddingMask: padding)
+        let viaAdditive = try scaledDotProductAttention(q, k, v, additiveMask: try Tensor(shape: [2, 1, 3, 5], data: additive))
+        assertClose(viaAdditive, viaPadding, atol: 0)
+        // A finite bias shifts the scores: compare with the composition softmax(QKᵀ/√d + bias)·V.
+        let bias = randomInput([1, 2, 3, 5], seed: 12)
+        let fused = try scaledDotProductAttention(q, k, v, additiveMask: bias)
+        let ref = try matmul(try (matmul(q, k, transposeB: true) * 0.5 + bias).softmax(axis: -1), v)
+        assertClose(fused, ref, atol: 1e-5)
+        try checkGradients([randomInput([1, 2, 3, 4], seed: 13), randomInput([1, 2, 5, 4], seed: 14),
+                            randomInput([1, 2, 5, 4], seed: 15)]) {
+            try scaledDotProductAttention($0[0], $0[1], $0[2], additiveMask: bias)
+        }
+        XCTAssertThrowsError(try scaledDotProductAttention(q, k, v, additiveMask: Tensor(zeros: [2, 3, 3, 5])))
+    }
+
     func testCausalAttentionIgnoresTheFuture() throws {
         let x = randomInput([1, 2, 6, 4], seed: 7)
         let y1 = try scaledDotProductAttention(x, x, x, causal: true)
