@@ -25,15 +25,8 @@ public final class Conv2d: Module {
         (self.inChannels, self.outChannels, self.kernelSize) = (inChannels, outChannels, kernelSize)
         (self.stride, self.padding) = (stride, padding)
         let fanIn = inChannels * kernelSize * kernelSize
-        weight = Init.parameter([outChannels, inChannels, kernelSize, kernelSize])
-        Init.kaimingUniformDefault(weight, fanIn: fanIn, rng: &rng)
-        if bias {
-            let b = Init.parameter([outChannels])
-            Init.kaimingUniformDefault(b, fanIn: fanIn, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = Init.weightAndBias([outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn,
+                                                 bias: bias, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

@@ -31,6 +31,17 @@ public enum Init {
 
     /// A fresh parameter: a leaf tensor with `requiresGrad = true`.
     static func parameter(_ shape: [Int]) -> Tensor { Tensor(zeros: shape, requiresGrad: true) }
+
+    /// A weight of `shape` and, when `bias`, a bias of `[shape[0]]`, both uniform in ±1/√fanIn: the default
+    /// initialisation of `torch.nn.Linear` and `torch.nn.Conv2d`, drawn weight first.
+    static func weightAndBias(_ shape: [Int], fanIn: Int, bias: Bool, rng: inout RNG) -> (Tensor, Tensor?) {
+        let weight = parameter(shape)
+        kaimingUniformDefault(weight, fanIn: fanIn, rng: &rng)
+        guard bias else { return (weight, nil) }
+        let b = parameter([shape[0]])
+        kaimingUniformDefault(b, fanIn: fanIn, rng: &rng)
+        return (weight, b)
+    }
 }
 
 /// Throws `ModuleError.invalidConfiguration` unless every size is positive.

@@ -17,15 +17,7 @@ public final class Linear: Module {
         try requirePositive("Linear", ["inFeatures": inFeatures, "outFeatures": outFeatures])
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        weight = Init.parameter([outFeatures, inFeatures])
-        Init.kaimingUniformDefault(weight, fanIn: inFeatures, rng: &rng)
-        if bias {
-            let b = Init.parameter([outFeatures])
-            Init.kaimingUniformDefault(b, fanIn: inFeatures, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = Init.weightAndBias([outFeatures, inFeatures], fanIn: inFeatures, bias: bias, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

@@ -44,15 +44,3 @@ extension Module {
         return report
     }
 }
-
-/// Orders dotted keys component by component, numbers numerically (`layers.2` before `layers.10`), the order
-/// ReverieIO lists checkpoints in (ReverieIO keeps its own copy: it does not depend on ReverieNN).
-func naturalKeyOrder(_ lhs: String, _ rhs: String) -> Bool {
-    let left = lhs.split(separator: ".", omittingEmptySubsequences: false)
-    let right = rhs.split(separator: ".", omittingEmptySubsequences: false)
-    for (a, b) in zip(left, right) where a != b {
-        if let x = Int(a), let y = Int(b), x != y { return x < y }
-        return a < b
-    }
-    return left.count < right.count
-}
