@@ -6,19 +6,43 @@ public struct RotaryEmbedding: Sendable {
     public let dim: Int
     public let theta: Float
     let inverseFrequencies: [Float]
+    /// cos / sin for positions 0..<cachedPositions, [P, D/2] each, so layers do not recompute them per call.
+    let cachedCos: [Float], cachedSin: [Float]
+    public let cachedPositions: Int
 
-    public init(dim: Int, theta: Float = 10_000) throws {
-        guard dim > 0, dim % 2 == 0 else {
-            throw TensorError.invalidArgument(op: "RotaryEmbedding", detail: "head dimension \(dim) must be even and positive")
+    /// - Parameter cachedPositions: positions whose tables are computed once here (e.g. the model's context
+    ///   length); others are computed per call.
+    public init(dim: Int, theta: Float = 10_000, cachedPositions: Int = 0) throws {
+        guard dim > 0, dim % 2 == 0, cachedPositions >= 0 else {
+            throw TensorError.invalidArgument(
+                op: "RotaryEmbedding", detail: "head dimension \(dim) must be even and positive, cache size ≥ 0")
         }
         self.dim = dim
         self.theta = theta
         inverseFrequencies = stride(from: 0, to: dim, by: 2).map { 1 / Foundation.pow(theta, Float($0) / Float(dim)) }
+        self.cachedPositions = cachedPositions
+        (cachedCos, cachedSin) = Self.computeTables(Array(0..<cachedPositions), inverseFrequencies, dim / 2)
     }
 
     /// cos and sin tables, each [T, D/2], for the given positions.
     func tables(_ positions: [Int]) -> (cos: [Float], sin: [Float]) {
         let half = dim / 2
+        guard positions.allSatisfy({ $0 >= 0 && $0 < cachedPositions }) else {
+            return Self.computeTables(positions, inverseFrequencies, half)
+        }
+        var c = [Float](repeating: 0, count: positions.count * half), s = c
+        for (t, pos) in positions.enumerated() {
+            for i in 0..<half {
+                c[t * half + i] = cachedCos[pos * half + i]
+                s[t * half + i] = cachedSin[pos * half + i]
+            }
+        }
+        return (c, s)
+    }
+
+    static func computeTables(_ positions: [Int], _ inverseFrequencies: [Float], _ half: Int)
+        -> (cos: [Float], sin: [Float])
+    {
         var c = [Float](repeating: 0, count: positions.count * half), s = c
         for (t, pos) in positions.enumerated() {
             for i in 0..<half {

@@ -112,5 +112,9 @@ final class NormAttentionTests: XCTestCase {
         let n0 = try x.square().sum().item(), n1 = try y.square().sum().item()
         XCTAssertEqual(n0, n1, accuracy: 1e-4)
         XCTAssertThrowsError(try RotaryEmbedding(dim: 5))
+        // Cached tables give the same rotation as computed ones, including positions past the cache.
+        let cached = try RotaryEmbedding(dim: 4, theta: 100, cachedPositions: 2)
+        assertClose(try cached(x, positions: [0, 3]), y, atol: 0)
+        assertClose(try cached(x, positions: [1, 0]), try rope(x, positions: [1, 0]), atol: 0)
     }
 }
