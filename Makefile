@@ -20,9 +20,9 @@ build: deps
 release: deps
 	swift build -c release
 
-## test: the test suite (debug build; kernels are compiled with -O regardless)
+## test: the test suite (XCTest; debug build, kernels compiled with -O regardless)
 test: deps
-	swift test
+	swift test --disable-swift-testing
 
 ## bench: release build, then the core benchmark against the sgemm ceiling
 bench: release
