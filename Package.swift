@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "ReverieCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "ReverieNN", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
         .target(name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5"], swiftSettings: librarySettings),
+        .target(name: "ReverieDiffusion", dependencies: ["ReverieNN"], swiftSettings: kernelSettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
@@ -49,6 +50,9 @@ let package = Package(
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
         .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieDiffusionTests", dependencies: ["ReverieDiffusion", "ReverieIO", "ReverieTestSupport"],
+            exclude: ["Fixtures"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(
