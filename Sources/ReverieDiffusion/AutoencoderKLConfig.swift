@@ -1,0 +1,71 @@
+import Foundation
+
+/// The configuration of an `AutoencoderKL`, with diffusers' `config.json` key names (unknown keys such as
+/// `down_block_types` are ignored: only `DownEncoderBlock2D` / `UpDecoderBlock2D` stacks are supported).
+public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
+    public var inChannels = 3
+    public var outChannels = 3
+    public var blockOutChannels = [64]
+    public var layersPerBlock = 1
+    public var latentChannels = 4
+    public var normNumGroups = 32
+    public var scalingFactor: Float = 0.18215
+    public var useQuantConv = true
+    public var usePostQuantConv = true
+    public var midBlockAddAttention = true
+
+    enum CodingKeys: String, CodingKey {
+        case inChannels = "in_channels", outChannels = "out_channels", blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block", latentChannels = "latent_channels"
+        case normNumGroups = "norm_num_groups", scalingFactor = "scaling_factor", useQuantConv = "use_quant_conv"
+        case usePostQuantConv = "use_post_quant_conv", midBlockAddAttention = "mid_block_add_attention"
+    }
+
+    public init(inChannels: Int = 3, outChannels: Int = 3, blockOutChannels: [Int] = [64], layersPerBlock: Int = 1,
+                latentChannels: Int = 4, normNumGroups: Int = 32, scalingFactor: Float = 0.18215) {
+        (self.inChannels, self.outChannels, self.blockOutChannels) = (inChannels, outChannels, blockOutChannels)
+        (self.layersPerBlock, self.latentChannels) = (layersPerBlock, latentChannels)
+        (self.normNumGroups, self.scalingFactor) = (normNumGroups, scalingFactor)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AutoencoderKLConfig()
+        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
+        outChannels = try c.decodeIfPresent(Int.self, forKey: .outChannels) ?? d.outChannels
+        blockOutChannels = try c.decodeIfPresent([Int].self, forKey: .blockOutChannels) ?? d.blockOutChannels
+        layersPerBlock = try c.decodeIfPresent(Int.self, forKey: .layersPerBlock) ?? d.layersPerBlock
+        latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
+        normNumGroups = try c.decodeIfPresent(Int.self, forKey: .normNumGroups) ?? d.normNumGroups
+        scalingFactor = try c.decodeIfPresent(Float.self, forKey: .scalingFactor) ?? d.scalingFactor
+        useQuantConv = try c.decodeIfPresent(Bool.self, forKey: .useQuantConv) ?? d.useQuantConv
+        usePostQuantConv = try c.decodeIfPresent(Bool.self, forKey: .usePostQuantConv) ?? d.usePostQuantConv
+        midBlockAddAttention = try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention)
+            ?? d.midBlockAddAttention
+    }
+
+    /// Decodes and validates a diffusers-style JSON configuration; `source` (a file name) is used in the error message.
+    public static func decode(json: String, source: String) throws -> AutoencoderKLConfig {
+        do {
+            let config = try JSONDecoder().decode(AutoencoderKLConfig.self, from: Data(json.utf8))
+            try config.validate()
+            return config
+        } catch {
+            throw DiffusionError.invalidConfiguration(
+                component: "AutoencoderKL config in \(source)", detail: "\(error)")
+        }
+    }
+
+    func validate() throws {
+        func fail(_ detail: String) -> DiffusionError { .invalidConfiguration(component: "AutoencoderKL", detail: detail) }
+        guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
+            throw fail("block_out_channels \(blockOutChannels) must be non-empty and positive")
+        }
+        guard layersPerBlock >= 1, latentChannels >= 1, inChannels >= 1, outChannels >= 1, normNumGroups >= 1 else {
+            throw fail("layers_per_block, latent_channels, in/out_channels and norm_num_groups must be ≥ 1")
+        }
+        guard blockOutChannels.allSatisfy({ $0 % normNumGroups == 0 }) else {
+            throw fail("block_out_channels \(blockOutChannels) must be divisible by norm_num_groups \(normNumGroups)")
+        }
+    }
+}
