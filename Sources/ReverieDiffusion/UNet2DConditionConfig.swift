@@ -1,0 +1,141 @@
+import Foundation
+
+/// The configuration of a `UNet2DConditionModel`, read from diffusers' `config.json` key names. Supported:
+/// `DownBlock2D` / `CrossAttnDownBlock2D` and `UpBlock2D` / `CrossAttnUpBlock2D` stacks, the
+/// `UNetMidBlock2DCrossAttn` mid block, positional timestep embeddings, one transformer layer per block,
+/// conv projections. Anything else in the JSON is rejected when it changes the architecture.
+public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
+    public var inChannels = 4
+    public var outChannels = 4
+    public var blockOutChannels = [320, 640, 1280, 1280]
+    public var layersPerBlock = 2
+    public var downBlockTypes = ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"]
+    public var upBlockTypes = ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]
+    public var crossAttentionDim = 1280
+    /// Attention heads per block (diffusers' historically misnamed `attention_head_dim`, or `num_attention_heads`).
+    public var heads = [8, 8, 8, 8]
+    public var normNumGroups = 32
+    public var normEps: Float = 1e-5
+    public var flipSinToCos = true
+    public var freqShift: Float = 0
+
+    enum CodingKeys: String, CodingKey {
+        case inChannels = "in_channels", outChannels = "out_channels", blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block", downBlockTypes = "down_block_types", upBlockTypes = "up_block_types"
+        case crossAttentionDim = "cross_attention_dim", heads = "attention_head_dim"
+        case numAttentionHeads = "num_attention_heads", normNumGroups = "norm_num_groups", normEps = "norm_eps"
+        case flipSinToCos = "flip_sin_to_cos", freqShift = "freq_shift"
+        case transformerLayersPerBlock = "transformer_layers_per_block", useLinearProjection = "use_linear_projection"
+        case midBlockType = "mid_block_type", timeEmbeddingType = "time_embedding_type"
+    }
+
+    public init(inChannels: Int = 4, outChannels: Int = 4, blockOutChannels: [Int], layersPerBlock: Int = 1,
+                downBlockTypes: [String], upBlockTypes: [String], crossAttentionDim: Int, heads: [Int],
+                normNumGroups: Int = 32) {
+        (self.inChannels, self.outChannels, self.blockOutChannels) = (inChannels, outChannels, blockOutChannels)
+        (self.layersPerBlock, self.downBlockTypes, self.upBlockTypes) = (layersPerBlock, downBlockTypes, upBlockTypes)
+        (self.crossAttentionDim, self.heads, self.normNumGroups) = (crossAttentionDim, heads, normNumGroups)
+    }
+
+    /// An int or a list of ints (diffusers allows both for per-block options).
+    private static func intOrList(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, count: Int) throws
+        -> [Int]? {
+        if let one = try? c.decodeIfPresent(Int.self, forKey: key) { return Array(repeating: one, count: count) }
+        return try c.decodeIfPresent([Int].self, forKey: key)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var d = UNet2DConditionConfig(blockOutChannels: [320, 640, 1280, 1280], layersPerBlock: 2,
+                                      downBlockTypes: [], upBlockTypes: [], crossAttentionDim: 1280, heads: [])
+        d.downBlockTypes = UNet2DConditionConfig.defaultDown
+        d.upBlockTypes = UNet2DConditionConfig.defaultUp
+        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
+        outChannels = try c.decodeIfPresent(Int.self, forKey: .outChannels) ?? d.outChannels
+        blockOutChannels = try c.decodeIfPresent([Int].self, forKey: .blockOutChannels) ?? d.blockOutChannels
+        layersPerBlock = try c.decodeIfPresent(Int.self, forKey: .layersPerBlock) ?? d.layersPerBlock
+        downBlockTypes = try c.decodeIfPresent([String].self, forKey: .downBlockTypes) ?? d.downBlockTypes
+        upBlockTypes = try c.decodeIfPresent([String].self, forKey: .upBlockTypes) ?? d.upBlockTypes
+        crossAttentionDim = try c.decodeIfPresent(Int.self, forKey: .crossAttentionDim) ?? d.crossAttentionDim
+        let n = blockOutChannels.count
+        heads = try Self.intOrList(c, .numAttentionHeads, count: n) ?? Self.intOrList(c, .heads, count: n)
+            ?? Array(repeating: 8, count: n)
+        normNumGroups = try c.decodeIfPresent(Int.self, forKey: .normNumGroups) ?? d.normNumGroups
+        normEps = try c.decodeIfPresent(Float.self, forKey: .normEps) ?? d.normEps
+        flipSinToCos = try c.decodeIfPresent(Bool.self, forKey: .flipSinToCos) ?? d.flipSinToCos
+        freqShift = try c.decodeIfPresent(Float.self, forKey: .freqShift) ?? d.freqShift
+        // Options this port does not implement must be at their defaults.
+        if let layers = try Self.intOrList(c, .transformerLayersPerBlock, count: n), layers.contains(where: { $0 != 1 }) {
+            throw unsupported("transformer_layers_per_block \(layers)")
+        }
+        if try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) == true {
+            throw unsupported("use_linear_projection true")
+        }
+        if let mid = try c.decodeIfPresent(String.self, forKey: .midBlockType), mid != "UNetMidBlock2DCrossAttn" {
+            throw unsupported("mid_block_type \(mid)")
+        }
+        if let kind = try c.decodeIfPresent(String.self, forKey: .timeEmbeddingType), kind != "positional" {
+            throw unsupported("time_embedding_type \(kind)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inChannels, forKey: .inChannels)
+        try c.encode(outChannels, forKey: .outChannels)
+        try c.encode(blockOutChannels, forKey: .blockOutChannels)
+        try c.encode(layersPerBlock, forKey: .layersPerBlock)
+        try c.encode(downBlockTypes, forKey: .downBlockTypes)
+        try c.encode(upBlockTypes, forKey: .upBlockTypes)
+        try c.encode(crossAttentionDim, forKey: .crossAttentionDim)
+        try c.encode(heads, forKey: .numAttentionHeads)
+        try c.encode(normNumGroups, forKey: .normNumGroups)
+        try c.encode(normEps, forKey: .normEps)
+        try c.encode(flipSinToCos, forKey: .flipSinToCos)
+        try c.encode(freqShift, forKey: .freqShift)
+    }
+
+    static let defaultDown = ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"]
+    static let defaultUp = ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"]
+
+    /// Decodes and validates a diffusers-style JSON configuration; `source` names the file in errors.
+    public static func decode(json: String, source: String) throws -> UNet2DConditionConfig {
+        do {
+            let config = try JSONDecoder().decode(UNet2DConditionConfig.self, from: Data(json.utf8))
+            try config.validate()
+            return config
+        } catch {
+            throw DiffusionError.invalidConfiguration(component: "UNet2DCondition config in \(source)",
+                                                      detail: "\(error)")
+        }
+    }
+
+    /// Whether down block i / up block i has cross-attention transformers.
+    var downHasAttention: [Bool] { downBlockTypes.map { $0 == "CrossAttnDownBlock2D" } }
+    var upHasAttention: [Bool] { upBlockTypes.map { $0 == "CrossAttnUpBlock2D" } }
+
+    func validate() throws {
+        let n = blockOutChannels.count
+        guard n >= 1, blockOutChannels.allSatisfy({ $0 > 0 && $0 % normNumGroups == 0 }) else {
+            throw unsupported("block_out_channels \(blockOutChannels) must be positive multiples of norm_num_groups "
+                              + "\(normNumGroups)")
+        }
+        guard downBlockTypes.count == n, upBlockTypes.count == n, heads.count == n else {
+            throw unsupported("down_block_types, up_block_types and attention heads need \(n) entries each")
+        }
+        for t in downBlockTypes where t != "DownBlock2D" && t != "CrossAttnDownBlock2D" {
+            throw unsupported("down block type \(t)")
+        }
+        for t in upBlockTypes where t != "UpBlock2D" && t != "CrossAttnUpBlock2D" { throw unsupported("up block type \(t)") }
+        for (c, h) in zip(blockOutChannels, heads) where h <= 0 || c % h != 0 {
+            throw unsupported("\(c) channels are not divisible by \(h) heads")
+        }
+        guard layersPerBlock >= 1, inChannels >= 1, outChannels >= 1, crossAttentionDim >= 1 else {
+            throw unsupported("layers_per_block, in/out_channels and cross_attention_dim must be ≥ 1")
+        }
+    }
+}
+
+private func unsupported(_ detail: String) -> DiffusionError {
+    .invalidConfiguration(component: "UNet2DConditionModel", detail: detail)
+}

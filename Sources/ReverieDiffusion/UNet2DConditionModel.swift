@@ -1,0 +1,98 @@
+// port of diffusers `UNet2DConditionModel` (models/unets/unet_2d_condition.py): positional time embedding,
+// Down/CrossAttnDown and Up/CrossAttnUp blocks, UNetMidBlock2DCrossAttn, no class or added embeddings
+import ReverieCore
+import ReverieNN
+
+/// The conditional UNet denoiser of latent diffusion: ε/v/x0 prediction from a noisy latent, a timestep per item,
+/// and condition tokens attended to by cross-attention. Extra input channels (`in_channels` > the latent's) take a
+/// source-image latent concatenated along channels, as InstructPix2Pix and SEED-X-Edit do.
+///
+/// Keys: `conv_in`, `time_embedding.linear_{1,2}`, `down_blocks.i`, `mid_block`, `up_blocks.i`, `conv_norm_out`,
+/// `conv_out` — diffusers' names.
+public final class UNet2DConditionModel: Module {
+    public let config: UNet2DConditionConfig
+    public let convIn: Conv2d
+    public let timeEmbedding: TimestepEmbedding
+    public let downBlocks: [UNetDownBlock]
+    public let midBlock: UNetMidBlock2DCrossAttn
+    public let upBlocks: [UNetUpBlock]
+    public let convNormOut: GroupNorm
+    public let convOut: Conv2d
+
+    /// - Throws: `DiffusionError.invalidConfiguration` for an inconsistent or unsupported configuration.
+    public init(config c: UNet2DConditionConfig, rng: inout RNG) throws {
+        try c.validate()
+        config = c
+        let ch = c.blockOutChannels, n = ch.count, temb = ch[0] * 4
+        let (groups, eps) = (c.normNumGroups, c.normEps)
+        convIn = try Conv2d(inChannels: c.inChannels, outChannels: ch[0], kernelSize: 3, padding: 1, rng: &rng)
+        timeEmbedding = try TimestepEmbedding(inChannels: ch[0], embedDim: temb, rng: &rng)
+        var down: [UNetDownBlock] = []
+        for i in 0..<n {
+            down.append(try UNetDownBlock(
+                inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], tembChannels: temb,
+                layers: c.layersPerBlock, crossAttention: c.downHasAttention[i] ? (c.heads[i], c.crossAttentionDim) : nil,
+                downsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
+        }
+        downBlocks = down
+        midBlock = try UNetMidBlock2DCrossAttn(channels: ch[n - 1], tembChannels: temb, heads: c.heads[n - 1],
+                                               crossAttentionDim: c.crossAttentionDim, groups: groups, eps: eps,
+                                               rng: &rng)
+        let rev = Array(ch.reversed()), revHeads = Array(c.heads.reversed())
+        var up: [UNetUpBlock] = []
+        for i in 0..<n {
+            up.append(try UNetUpBlock(
+                inChannels: rev[min(i + 1, n - 1)], prevOutputChannels: i == 0 ? rev[0] : rev[i - 1],
+                outChannels: rev[i], tembChannels: temb, layers: c.layersPerBlock + 1,
+                crossAttention: c.upHasAttention[i] ? (revHeads[i], c.crossAttentionDim) : nil,
+                upsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
+        }
+        upBlocks = up
+        convNormOut = try GroupNorm(groups: groups, channels: ch[0], eps: eps)
+        convOut = try Conv2d(inChannels: ch[0], outChannels: c.outChannels, kernelSize: 3, padding: 1, rng: &rng)
+    }
+
+    override public func visit(_ v: inout ModuleVisitor) {
+        v.child("conv_in", convIn)
+        v.child("time_embedding", timeEmbedding)
+        v.children("down_blocks", downBlocks)
+        v.child("mid_block", midBlock)
+        v.children("up_blocks", upBlocks)
+        v.child("conv_norm_out", convNormOut)
+        v.child("conv_out", convOut)
+    }
+
+    /// sample [B, in, H, W], timesteps [B], conditions [B, S, crossAttentionDim] → [B, out, H, W].
+    /// H and W must be multiples of 2^(blocks − 1). Differentiable in `sample` and `conditions`.
+    public func callAsFunction(_ sample: Tensor, timesteps: [Float], conditions: Tensor) throws -> Tensor {
+        let f = 1 << (config.blockOutChannels.count - 1)
+        guard sample.rank == 4, sample.shape[1] == config.inChannels, sample.shape[2] % f == 0,
+              sample.shape[3] % f == 0, timesteps.count == sample.shape[0] else {
+            throw TensorError.shapeMismatch(
+                op: "UNet2DConditionModel",
+                detail: "sample \(shapeString(sample.shape)) with \(timesteps.count) timesteps; expected "
+                    + "[B, \(config.inChannels), H, W], H and W multiples of \(f), one timestep per item")
+        }
+        guard conditions.rank == 3, conditions.shape[0] == sample.shape[0],
+              conditions.shape[2] == config.crossAttentionDim else {
+            throw TensorError.shapeMismatch(
+                op: "UNet2DConditionModel",
+                detail: "conditions \(shapeString(conditions.shape)), expected [\(sample.shape[0]), S, "
+                    + "\(config.crossAttentionDim)]")
+        }
+        let tFeatures = try sinusoidalTimestepEmbedding(
+            timesteps, dim: config.blockOutChannels[0], flipSinToCos: config.flipSinToCos,
+            freqShift: config.freqShift)  // [B, C0]
+        let temb = try timeEmbedding(tFeatures)  // [B, 4·C0]
+        var h = try convIn(sample)  // [B, C0, H, W]
+        var skips = [h]
+        for block in downBlocks {
+            let (out, blockSkips) = try block(h, temb: temb, context: conditions)
+            h = out
+            skips += blockSkips
+        }
+        h = try midBlock(h, temb: temb, context: conditions)  // [B, C_last, H/f, W/f]
+        for block in upBlocks { h = try block(h, skips: &skips, temb: temb, context: conditions) }
+        return try convOut(convNormOut(h).silu())  // [B, out, H, W]
+    }
+}

@@ -1,0 +1,48 @@
+import ReverieCore
+import ReverieDiffusion
+import ReverieIO
+import ReverieNN
+import ReverieTestSupport
+import XCTest
+
+/// UNet2DConditionModel against diffusers (tools/fixtures/unet.py): weights through ReverieIO, forward within 1e-4.
+final class UNetParityTests: XCTestCase {
+    static func load(_ name: String) throws -> (UNet2DConditionModel, Checkpoint) {
+        let url = Fixture.url(name)
+        let fx = try Checkpoint.read(from: url)
+        let config = try UNet2DConditionConfig.decode(json: fx.modelConfig ?? "{}", source: url.path)
+        var rng = RNG(seed: 0)
+        let unet = try UNet2DConditionModel(config: config, rng: &rng)
+        try loadStateDict(fx.model, into: unet.stateDict(), file: url.path)
+        return (unet, fx)
+    }
+
+    func check(_ name: String) throws {
+        let (unet, fx) = try Self.load(name)
+        let out = try withNoGrad {
+            try unet(fx.reference("sample"), timesteps: fx.reference("timesteps").toArray(),
+                     conditions: fx.reference("conditions"))
+        }
+        let expected = try fx.reference("output")
+        XCTAssertEqual(out.shape, expected.shape)
+        assertClose(out, expected, atol: 1e-4, rtol: 0)
+        print("UNet2DConditionModel parity \(name): max abs error \(maxAbsDiff(out.toArray(), expected.toArray()))")
+    }
+
+    func testConfigA() throws { try check("unet_a.h5") }
+    func testConfigBWithExtraInputChannels() throws { try check("unet_b.h5") }
+
+    func testBadInputsAndConfigsAreNamed() throws {
+        let (unet, fx) = try Self.load("unet_a.h5")
+        let x = try fx.reference("sample")
+        XCTAssertThrowsError(try unet(x, timesteps: [1], conditions: fx.reference("conditions")))
+        XCTAssertThrowsError(try unet(x, timesteps: [1, 2], conditions: Tensor(zeros: [2, 3, 7]))) {
+            XCTAssertTrue("\($0)".contains("conditions"), "\($0)")
+        }
+        let bad = "{\"block_out_channels\": [16], \"down_block_types\": [\"AttnDownBlock2D\"], "
+            + "\"up_block_types\": [\"UpBlock2D\"], \"norm_num_groups\": 8}"
+        XCTAssertThrowsError(try UNet2DConditionConfig.decode(json: bad, source: "unet.json")) {
+            XCTAssertTrue("\($0)".contains("unet.json") && "\($0)".contains("AttnDownBlock2D"), "\($0)")
+        }
+    }
+}
