@@ -1,0 +1,65 @@
+import ReverieCore
+import ReverieNN
+
+/// What the denoiser is trained to predict and how noisy inputs are made.
+public enum DenoisingObjective: Sendable {
+    /// DDPM forward process with the given target; `minSNRGamma` turns on min-SNR-γ weighting.
+    case ddpm(NoiseSchedule, PredictionType, minSNRGamma: Float? = nil)
+    /// Rectified flow: x_σ = (1 − σ)·x0 + σ·noise with σ ~ U[0, 1), target noise − x0.
+    case rectifiedFlow(trainTimesteps: Int = 1000)
+}
+
+/// The denoising loss of one batch: draws a timestep and Gaussian noise per item from `rng`, noises the latents,
+/// runs the UNet on them (with `sourceLatents` concatenated along channels when given) and the conditions, and
+/// returns the (optionally min-SNR-weighted) mean squared error against the objective's target.
+///
+/// latents [B, C, h, w], conditions [B, S, D], sourceLatents [B, C', h, w] or nil → scalar loss.
+/// Gradients reach the UNet's trainable parameters and the conditions (also through a frozen UNet, whose
+/// parameters get none).
+public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObjective, latents: Tensor,
+                          conditions: Tensor, sourceLatents: Tensor? = nil, rng: inout RNG) throws -> Tensor {
+    guard latents.rank == 4 else {
+        throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "latents \(shapeString(latents.shape)), "
+                                        + "expected [B, C, h, w]")
+    }
+    let b = latents.shape[0]
+    let noise = Tensor.randn(latents.shape, rng: &rng)
+    let noisy: Tensor, target: Tensor, modelTimesteps: [Float]
+    var weights: Tensor?
+    switch objective {
+    case let .ddpm(schedule, prediction, gamma):
+        let ts = (0..<b).map { _ in Int(rng.next() % UInt64(schedule.trainTimesteps)) }
+        noisy = try schedule.addNoise(latents, noise: noise, timesteps: ts)
+        target = try schedule.target(prediction, x0: latents, noise: noise, timesteps: ts)
+        modelTimesteps = ts.map(Float.init)
+        if let gamma { weights = try schedule.minSNRWeights(timesteps: ts, gamma: gamma, prediction: prediction) }
+    case let .rectifiedFlow(trainTimesteps):
+        let sigmas = (0..<b).map { _ in rng.uniform() }
+        noisy = try RectifiedFlow.interpolate(latents, noise: noise, sigmas: sigmas)
+        target = try RectifiedFlow.target(latents, noise: noise)
+        modelTimesteps = sigmas.map { RectifiedFlow.modelTimestep(sigma: $0, trainTimesteps: trainTimesteps) }
+    }
+    let input = try sourceLatents.map { try concat([noisy, $0], axis: 1) } ?? noisy  // [B, in, h, w]
+    let prediction = try unet(input, timesteps: modelTimesteps, conditions: conditions)  // [B, C, h, w]
+    guard prediction.shape == target.shape else {
+        throw TensorError.shapeMismatch(
+            op: "denoisingLoss", detail: "UNet output \(shapeString(prediction.shape)) vs target "
+                + "\(shapeString(target.shape)): out_channels must equal the latent channels")
+    }
+    let perItem = try (prediction - target).square().mean(axes: [1, 2, 3])  // [B]
+    return try (weights.map { try perItem * $0 } ?? perItem).mean()
+}
+
+/// One optimiser step of the denoiser: zero gradients, `denoisingLoss`, backward, `optimizer.step()`.
+/// Returns the loss. Frozen parameters (e.g. the whole UNet when only conditions train) are left untouched.
+@discardableResult
+public func denoiserTrainingStep(unet: UNet2DConditionModel, optimizer: AdamW, objective: DenoisingObjective,
+                                 latents: Tensor, conditions: Tensor, sourceLatents: Tensor? = nil,
+                                 rng: inout RNG) throws -> Float {
+    optimizer.zeroGrad()
+    let loss = try denoisingLoss(unet: unet, objective: objective, latents: latents, conditions: conditions,
+                                 sourceLatents: sourceLatents, rng: &rng)
+    try loss.backward()
+    optimizer.step()
+    return try loss.item()
+}
