@@ -1,0 +1,113 @@
+import ReverieCore
+import ReverieNN
+
+/// Which sampler the decoder runs, and the training objective it pairs with.
+public enum DecoderSampler: Sendable {
+    /// DDIM over the DDPM schedule (η = 0 deterministic).
+    case ddim(eta: Float)
+    /// Euler discrete over the DDPM schedule.
+    case euler
+    /// Euler on the rectified-flow ODE (for `.rectifiedFlow` training).
+    case flowEuler(shift: Float)
+}
+
+/// The frozen latent diffusion decoder of DESIGN §1: conditions → UNet denoising loop with classifier-free
+/// guidance → VAE decode → images.
+///
+/// Keys: `vae.…`, `unet.…`, `null_condition` (learned null only). In frozen mode (`freeze()`), nothing here updates,
+/// but `denoise` and `decodeImages` stay differentiable in the conditions when called outside `withNoGrad`.
+public final class LatentDiffusionDecoder: Module {
+    public let vae: AutoencoderKL
+    public let unet: UNet2DConditionModel
+    public let nullCondition: NullCondition
+    public let schedule: NoiseSchedule
+    public let prediction: PredictionType
+
+    public init(vae: AutoencoderKL, unet: UNet2DConditionModel, nullCondition: NullCondition,
+                schedule: NoiseSchedule, prediction: PredictionType = .epsilon) throws {
+        guard nullCondition.dim == unet.config.crossAttentionDim else {
+            throw DiffusionError.invalidConfiguration(
+                component: "LatentDiffusionDecoder",
+                detail: "null condition dim \(nullCondition.dim) vs UNet cross_attention_dim "
+                    + "\(unet.config.crossAttentionDim)")
+        }
+        (self.vae, self.unet, self.nullCondition) = (vae, unet, nullCondition)
+        (self.schedule, self.prediction) = (schedule, prediction)
+    }
+
+    override public func visit(_ v: inout ModuleVisitor) {
+        v.child("vae", vae)
+        v.child("unet", unet)
+        for item in nullCondition.items { if case let .parameter(n, t) = item { v.parameter(n, t) } }
+    }
+
+    func makeSampler(_ kind: DecoderSampler, steps: Int) throws -> any Sampler {
+        switch kind {
+        case let .ddim(eta): return try DDIMSampler(schedule: schedule, steps: steps, prediction: prediction, eta: eta)
+        case .euler: return try EulerDiscreteSampler(schedule: schedule, steps: steps, prediction: prediction)
+        case let .flowEuler(shift):
+            return try FlowEulerSampler(steps: steps, shift: shift, trainTimesteps: schedule.trainTimesteps)
+        }
+    }
+
+    /// The sampling loop in latent space (scaled latents, as the UNet was trained on).
+    ///
+    /// conditions [B, S, D], sourceLatent [B, C', h, w] or nil → latents [B, C, h, w] (scaled by
+    /// `vae.config.scalingFactor`). Guidance scale 1 runs only the conditional branch. Initial and DDIM noise come
+    /// from `RNG(seed:)`.
+    public func denoise(conditions: Tensor, latentSize: (h: Int, w: Int), steps: Int, guidance: Float,
+                        sampler kind: DecoderSampler = .ddim(eta: 0), seed: UInt64,
+                        sourceLatent: Tensor? = nil) throws -> Tensor {
+        let b = conditions.shape.first ?? 0
+        let latentChannels = vae.config.latentChannels
+        let expectedIn = latentChannels + (sourceLatent?.shape[1] ?? 0)
+        guard unet.config.inChannels == expectedIn, unet.config.outChannels == latentChannels else {
+            throw DiffusionError.invalidConfiguration(
+                component: "LatentDiffusionDecoder",
+                detail: "UNet in/out channels \(unet.config.inChannels)/\(unet.config.outChannels) do not fit "
+                    + "\(latentChannels) latent channels\(sourceLatent == nil ? "" : " plus the source latent")")
+        }
+        let sampler = try makeSampler(kind, steps: steps)
+        var rng = RNG(seed: seed)
+        let shape = [b, latentChannels, latentSize.h, latentSize.w]
+        var x = Tensor.randn(shape, rng: &rng) * sampler.initNoiseSigma
+        let guided = guidance != 1
+        let null = guided ? try nullCondition(batch: b) : nil
+        let context = try null.map { try concat([$0, conditions], axis: 0) } ?? conditions  // [B or 2B, S, D]
+        for i in 0..<sampler.stepCount {
+            var input = try sampler.scaleModelInput(x, stepIndex: i)
+            if let sourceLatent { input = try concat([input, sourceLatent], axis: 1) }
+            let t = try sampler.modelTimestep(i)
+            var out: Tensor
+            if guided {
+                let both = try unet(concat([input, input], axis: 0), timesteps: Array(repeating: t, count: 2 * b),
+                                    conditions: context)  // [2B, C, h, w]
+                let halves = try both.split([b, b], axis: 0)
+                out = try classifierFreeGuidance(uncond: halves[0], cond: halves[1], scale: guidance)
+            } else {
+                out = try unet(input, timesteps: Array(repeating: t, count: b), conditions: context)
+            }
+            let noise = sampler.needsNoise ? Tensor.randn(shape, rng: &rng) : nil
+            x = try sampler.step(modelOutput: out, stepIndex: i, sample: x, noise: noise)
+        }
+        return x
+    }
+
+    /// conditions [B, S, D] → images [B, out, h·f, w·f], where (h, w) = `imageSize / f`. Runs under no-grad
+    /// (generation); use `denoise` + `vae.decode` directly for a differentiable path.
+    public func decode(conditions: Tensor, imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
+                       sampler: DecoderSampler = .ddim(eta: 0), seed: UInt64,
+                       sourceLatent: Tensor? = nil) throws -> Tensor {
+        let f = vae.downsamplingFactor
+        guard imageSize.h % f == 0, imageSize.w % f == 0 else {
+            throw DiffusionError.invalidConfiguration(
+                component: "LatentDiffusionDecoder.decode",
+                detail: "image size \(imageSize.h)×\(imageSize.w) is not a multiple of the VAE factor \(f)")
+        }
+        return try withNoGrad {
+            let z = try denoise(conditions: conditions, latentSize: (imageSize.h / f, imageSize.w / f), steps: steps,
+                                guidance: guidance, sampler: sampler, seed: seed, sourceLatent: sourceLatent)
+            return try vae.decode(z / vae.config.scalingFactor)
+        }
+    }
+}
