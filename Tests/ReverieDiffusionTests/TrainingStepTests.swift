@@ -84,3 +84,30 @@ final class TrainingStepTests: XCTestCase {
         XCTAssertLessThan(last * 5, losses[0], "loss \(losses[0]) → \(last)")
     }
 }
+
+final class UNetFLOPsTests: XCTestCase {
+    /// A hand count for the tiny UNet at 4×4 latents, 3 tokens, batch 1.
+    func testForwardFLOPsMatchAHandCount() throws {
+        var rng = RNG(seed: 1)
+        let unet = try TrainingStepTests.tinyUNet(rng: &rng)
+        func conv(_ cout: Int, _ cin: Int, _ k: Int, _ hw: Int) -> Double { 2 * Double(cout * cin * k * k * hw) }
+        func lin(_ o: Int, _ i: Int, _ rows: Int) -> Double { 2 * Double(o * i * rows) }
+        func res(_ cin: Int, _ cout: Int, _ hw: Int) -> Double {
+            conv(cout, cin, 3, hw) + conv(cout, cout, 3, hw) + (cin == cout ? 0 : conv(cout, cin, 1, hw))
+                + lin(cout, 32, 1)
+        }
+        func xf(_ c: Int, _ t: Int) -> Double {
+            2 * conv(c, c, 1, t) + 4 * lin(c, c, t) + 4 * Double(c * t * t)
+                + 2 * lin(c, c, t) + 2 * lin(c, 6, 3) + 4 * Double(c * t * 3) + lin(8 * c, c, t) + lin(c, 4 * c, t)
+        }
+        var expected = conv(8, 2, 3, 16) + lin(32, 8, 1) + lin(32, 32, 1)
+        expected += res(8, 8, 16) + xf(8, 16) + conv(8, 8, 3, 4)          // down 0 at 4×4, downsample to 2×2
+        expected += res(8, 16, 4)                                          // down 1 at 2×2
+        expected += 2 * res(16, 16, 4) + xf(16, 4)                         // mid
+        expected += res(32, 16, 4) + res(24, 16, 4) + conv(16, 16, 3, 16)  // up 0 (skips 16, 8), upsample
+        expected += res(24, 8, 16) + xf(8, 16) + res(16, 8, 16) + xf(8, 16)  // up 1 (skips 8, 8)
+        expected += conv(2, 8, 3, 16)
+        XCTAssertEqual(unet.forwardFLOPs(batch: 1, height: 4, width: 4, tokens: 3), expected)
+        XCTAssertEqual(unet.forwardFLOPs(batch: 3, height: 4, width: 4, tokens: 3), 3 * expected)
+    }
+}
