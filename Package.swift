@@ -44,6 +44,7 @@ let package = Package(
             name: "reverie",
             dependencies: [
                 "ReverieCore", "ReverieNN", "ReverieIO",
+                "ReverieDiffusion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),

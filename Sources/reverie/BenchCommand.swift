@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure throughput against the sgemm ceiling measured in the same run.",
         discussion: "Run release builds (`make bench`); debug numbers mean nothing.")
 
-    @Argument(help: "Suite to run: core.")
+    @Argument(help: "Suite to run: core or decoder.")
     var suite: String = "core"
 
     @Option(help: "Timed repeats per workload (the median is reported).")
@@ -18,7 +18,9 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard suite == "core" else { throw ValidationError("unknown bench suite '\(suite)'; available: core") }
+        guard ["core", "decoder"].contains(suite) else {
+            throw ValidationError("unknown bench suite '\(suite)'; available: core, decoder")
+        }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
     }
 
@@ -27,8 +29,13 @@ struct BenchCommand: ParsableCommand {
         let ceiling = SGEMMCeiling()
         let own = ceiling.measureSelf(repeats: repeats)
         var results = [own]
-        results.append(try CoreBench.mlpBlock(repeats: repeats, ceiling: ceiling))
-        results.append(try CoreBench.attention(repeats: repeats, ceiling: ceiling))
+        if suite == "decoder" {
+            results.append(try DecoderBench.unetTrainingStep(repeats: repeats, ceiling: ceiling))
+            results.append(try DecoderBench.generation(repeats: repeats, ceiling: ceiling))
+        } else {
+            results.append(try CoreBench.mlpBlock(repeats: repeats, ceiling: ceiling))
+            results.append(try CoreBench.attention(repeats: repeats, ceiling: ceiling))
+        }
         let report = BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
                                  results: results)
         if json {
@@ -40,7 +47,9 @@ struct BenchCommand: ParsableCommand {
             for r in results {
                 let frac = r.fractionOfCeiling.map { String(format: "  %.2f of ceiling", $0) } ?? ""
                 let name = r.name.padding(toLength: 48, withPad: " ", startingAt: 0)
-                print(name + String(format: " %9.2f ms %8.1f GFLOP/s", r.seconds * 1e3, r.gflops) + frac)
+                let detail = r.detail.sorted { $0.key < $1.key }
+                    .map { "  \($0.key) " + String(format: "%.2f", $0.value) }.joined()
+                print(name + String(format: " %9.2f ms %8.1f GFLOP/s", r.seconds * 1e3, r.gflops) + frac + detail)
             }
         }
     }
