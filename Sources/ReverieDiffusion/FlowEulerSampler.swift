@@ -2,22 +2,33 @@
 import ReverieCore
 
 /// Euler's method on dx/dσ = v(x, σ) from σ = 1 (noise) to σ = 0 (data), for models trained with
-/// `RectifiedFlow.target`. Optional timestep shift σ' = s·σ / (1 + (s − 1)·σ) spends more steps at high noise
-/// (Esser et al. 2024).
+/// `RectifiedFlow.target`. The timestep shift σ' = s·σ / (1 + (s − 1)·σ) spends more steps at high noise
+/// (Esser et al. 2024). Trajectories match diffusers' `FlowMatchEulerDiscreteScheduler`.
 public struct FlowEulerSampler: Sampler {
     /// σ at each step, then a final 0.
     public let sigmas: [Float]
     public let trainTimesteps: Int
 
+    /// σ from 1 down to the shifted σ_min = shift(1/T) in `steps` evenly spaced values (diffusers'
+    /// `set_timesteps` without dynamic shifting, which applies the shift to those values once more), then 0.
+    ///
     /// - Throws: `DiffusionError.invalidConfiguration` for fewer than one step or a non-positive shift.
     public init(steps: Int, shift: Float = 1, trainTimesteps: Int = 1000) throws {
-        guard steps >= 1, shift > 0, trainTimesteps >= 1 else {
+        guard steps >= 1, shift > 0, trainTimesteps >= 2 else {
             throw DiffusionError.invalidConfiguration(
                 component: "FlowEulerSampler",
-                detail: "steps \(steps) and trainTimesteps \(trainTimesteps) must be ≥ 1, shift \(shift) > 0")
+                detail: "steps \(steps) must be ≥ 1, trainTimesteps \(trainTimesteps) ≥ 2, shift \(shift) > 0")
         }
-        let raw = (0..<steps).map { 1 - Float($0) / Float(steps) }
-        sigmas = raw.map { shift * $0 / (1 + (shift - 1) * $0) } + [0]
+        let t = Double(trainTimesteps)
+        // diffusers' __init__: σ_min in Float32 from the shifted training sigmas.
+        let s1 = Float(1) / Float(trainTimesteps)
+        let sigmaMin = Double(shift * s1 / (1 + (shift - 1) * s1))
+        let shiftD = Double(shift)
+        sigmas = (0..<steps).map { i -> Float in
+            let ts = steps == 1 ? t : t + (sigmaMin * t - t) * Double(i) / Double(steps - 1)  // np.linspace
+            let sigma = ts / t
+            return Float(shiftD * sigma / (1 + (shiftD - 1) * sigma))
+        } + [0]
         self.trainTimesteps = trainTimesteps
     }
 

@@ -56,6 +56,12 @@ final class SamplerParityTests: XCTestCase {
             spacing: .linspace), fx)
     }
 
+    func testFlowEulerTrajectories() throws {
+        let fx = try Fixture.read("schedulers.h5")
+        try run("flow_shift1", FlowEulerSampler(steps: 8), fx)
+        try run("flow_shift3", FlowEulerSampler(steps: 6, shift: 3), fx)
+    }
+
     func testEulerTrajectories() throws {
         let fx = try Fixture.read("schedulers.h5")
         try run("euler_scaled_eps", EulerDiscreteSampler(
