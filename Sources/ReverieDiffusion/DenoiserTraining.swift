@@ -11,13 +11,16 @@ public enum DenoisingObjective: Sendable {
 
 /// The denoising loss of one batch: draws a timestep and Gaussian noise per item from `rng`, noises the latents,
 /// runs the UNet on them (with `sourceLatents` concatenated along channels when given) and the conditions, and
-/// returns the (optionally min-SNR-weighted) mean squared error against the objective's target.
+/// returns the (optionally min-SNR-weighted) mean squared error against the objective's target. With
+/// `conditionDropout`, each item's conditions are first replaced by the null condition with its probability (the
+/// training half of classifier-free guidance; recipes default to 10 %).
 ///
 /// latents [B, C, h, w], conditions [B, S, D], sourceLatents [B, C', h, w] or nil → scalar loss.
 /// Gradients reach the UNet's trainable parameters and the conditions (also through a frozen UNet, whose
 /// parameters get none).
 public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObjective, latents: Tensor,
-                          conditions: Tensor, sourceLatents: Tensor? = nil, rng: inout RNG) throws -> Tensor {
+                          conditions: Tensor, sourceLatents: Tensor? = nil,
+                          conditionDropout: (null: NullCondition, p: Float)? = nil, rng: inout RNG) throws -> Tensor {
     guard latents.rank == 4 else {
         throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "latents \(shapeString(latents.shape)), "
                                         + "expected [B, C, h, w]")
@@ -40,7 +43,8 @@ public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObject
         modelTimesteps = sigmas.map { RectifiedFlow.modelTimestep(sigma: $0, trainTimesteps: trainTimesteps) }
     }
     let input = try sourceLatents.map { try concat([noisy, $0], axis: 1) } ?? noisy  // [B, in, h, w]
-    let prediction = try unet(input, timesteps: modelTimesteps, conditions: conditions)  // [B, C, h, w]
+    let context = try conditionDropout.map { try $0.null.dropout(conditions, p: $0.p, rng: &rng) } ?? conditions
+    let prediction = try unet(input, timesteps: modelTimesteps, conditions: context)  // [B, C, h, w]
     guard prediction.shape == target.shape else {
         throw TensorError.shapeMismatch(
             op: "denoisingLoss", detail: "UNet output \(shapeString(prediction.shape)) vs target "
@@ -55,10 +59,11 @@ public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObject
 @discardableResult
 public func denoiserTrainingStep(unet: UNet2DConditionModel, optimizer: AdamW, objective: DenoisingObjective,
                                  latents: Tensor, conditions: Tensor, sourceLatents: Tensor? = nil,
+                                 conditionDropout: (null: NullCondition, p: Float)? = nil,
                                  rng: inout RNG) throws -> Float {
     optimizer.zeroGrad()
     let loss = try denoisingLoss(unet: unet, objective: objective, latents: latents, conditions: conditions,
-                                 sourceLatents: sourceLatents, rng: &rng)
+                                 sourceLatents: sourceLatents, conditionDropout: conditionDropout, rng: &rng)
     try loss.backward()
     optimizer.step()
     return try loss.item()

@@ -38,8 +38,8 @@ public final class NullCondition: Module {
     }
 
     /// Condition dropout for training: each item's conditions are replaced by the null condition with
-    /// probability `p` (default 10 % in recipes). conditions [B, S, D] → [B, S, D].
-    public func dropout(_ conditions: Tensor, p: Float, rng: inout RNG) throws -> Tensor {
+    /// probability `p` (default 10 %). conditions [B, S, D] → [B, S, D].
+    public func dropout(_ conditions: Tensor, p: Float = 0.1, rng: inout RNG) throws -> Tensor {
         guard (0...1).contains(p) else {
             throw DiffusionError.invalidConfiguration(component: "NullCondition.dropout", detail: "p \(p) not in [0, 1]")
         }

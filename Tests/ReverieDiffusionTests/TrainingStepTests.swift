@@ -43,17 +43,20 @@ final class TrainingStepTests: XCTestCase {
         let objectives: [(String, DenoisingObjective, Tensor?)] = [
             ("ddpm-v-minsnr", .ddpm(try NoiseSchedule(betaSchedule: .scaledLinear, betaStart: 0.00085, betaEnd: 0.012),
                                      .vPrediction, minSNRGamma: 5), nil),
-            ("flow-with-source", .rectifiedFlow(), sources),
+            ("flow-with-source-and-dropout", .rectifiedFlow(), sources),
         ]
         for (name, objective, source) in objectives {
             var init_ = RNG(seed: 5)
             let unet = try Self.tinyUNet(inChannels: source == nil ? 2 : 4, rng: &init_)
-            let opt = try AdamW(parameters: unet.namedParameters(), lr: 3e-3, weightDecay: 0)
+            let null = try NullCondition(kind: .learned, tokens: 3, dim: 6)
+            let opt = try AdamW(parameters: unet.namedParameters() + null.namedParameters(), lr: 3e-3,
+                                weightDecay: 0)
             var losses: [Float] = []
             for _ in 0..<40 {
                 var batchRNG = RNG(seed: 99)
                 losses.append(try denoiserTrainingStep(unet: unet, optimizer: opt, objective: objective,
                                                        latents: latents, conditions: conditions, sourceLatents: source,
+                                                       conditionDropout: source == nil ? nil : (null, 0.1),
                                                        rng: &batchRNG))
             }
             let last = losses.suffix(5).reduce(0, +) / 5
