@@ -57,7 +57,9 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
     }
 
     func validate() throws {
-        func fail(_ detail: String) -> DiffusionError { .invalidConfiguration(component: "AutoencoderKL", detail: detail) }
+        func fail(_ detail: String) -> DiffusionError {
+            .invalidConfiguration(component: "AutoencoderKL", detail: detail)
+        }
         guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
             throw fail("block_out_channels \(blockOutChannels) must be non-empty and positive")
         }

@@ -87,7 +87,8 @@ public struct EulerDiscreteSampler: Sampler {
         case .sample: predX0 = modelOutput
         case .epsilon: predX0 = try sample - sigma * modelOutput
         case .vPrediction:
-            predX0 = try modelOutput * (-sigma / (sigma * sigma + 1).squareRoot()) + sample.divided(by: sigma * sigma + 1)
+            predX0 = try modelOutput * (-sigma / (sigma * sigma + 1).squareRoot())
+                + sample.divided(by: sigma * sigma + 1)
         }
         let derivative = try (sample - predX0).divided(by: sigma)
         let dt = sigmas[stepIndex + 1] - sigma

@@ -41,7 +41,8 @@ public final class NullCondition: Module {
     /// probability `p` (default 10 %). conditions [B, S, D] → [B, S, D].
     public func dropout(_ conditions: Tensor, p: Float = 0.1, rng: inout RNG) throws -> Tensor {
         guard (0...1).contains(p) else {
-            throw DiffusionError.invalidConfiguration(component: "NullCondition.dropout", detail: "p \(p) not in [0, 1]")
+            throw DiffusionError.invalidConfiguration(
+                component: "NullCondition.dropout", detail: "p \(p) not in [0, 1]")
         }
         guard conditions.rank == 3, conditions.shape[1] == tokens, conditions.shape[2] == dim else {
             throw TensorError.shapeMismatch(

@@ -15,8 +15,8 @@ public enum BetaSchedule: String, Codable, Sendable, CaseIterable {
 /// A discrete DDPM noise schedule: `betas`, and the cumulative products `alphasCumprod` (ᾱ_t) that every
 /// scheduler and training target reads.
 ///
-/// Values are computed in Float32 in the order diffusers computes them (linspace, `1 − β`, a cumulative product accumulated in Float64 as torch's CPU kernel does),
-/// so samplers built on it reproduce diffusers' trajectories.
+/// Values are computed in Float32 in the order diffusers computes them (linspace, `1 − β`, a cumulative product
+/// accumulated in Float64 as torch's CPU kernel does), so samplers built on it reproduce diffusers' trajectories.
 public struct NoiseSchedule: Sendable, Equatable {
     /// Number of training timesteps T (diffusers `num_train_timesteps`).
     public let trainTimesteps: Int

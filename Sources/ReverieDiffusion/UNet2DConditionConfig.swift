@@ -65,7 +65,8 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         flipSinToCos = try c.decodeIfPresent(Bool.self, forKey: .flipSinToCos) ?? d.flipSinToCos
         freqShift = try c.decodeIfPresent(Float.self, forKey: .freqShift) ?? d.freqShift
         // Options this port does not implement must be at their defaults.
-        if let layers = try Self.intOrList(c, .transformerLayersPerBlock, count: n), layers.contains(where: { $0 != 1 }) {
+        if let layers = try Self.intOrList(c, .transformerLayersPerBlock, count: n),
+           layers.contains(where: { $0 != 1 }) {
             throw unsupported("transformer_layers_per_block \(layers)")
         }
         if try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) == true {
@@ -126,7 +127,9 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         for t in downBlockTypes where t != "DownBlock2D" && t != "CrossAttnDownBlock2D" {
             throw unsupported("down block type \(t)")
         }
-        for t in upBlockTypes where t != "UpBlock2D" && t != "CrossAttnUpBlock2D" { throw unsupported("up block type \(t)") }
+        for t in upBlockTypes where t != "UpBlock2D" && t != "CrossAttnUpBlock2D" {
+            throw unsupported("up block type \(t)")
+        }
         for (c, h) in zip(blockOutChannels, heads) where h <= 0 || c % h != 0 {
             throw unsupported("\(c) channels are not divisible by \(h) heads")
         }

@@ -31,7 +31,8 @@ public final class UNet2DConditionModel: Module {
         for i in 0..<n {
             down.append(try UNetDownBlock(
                 inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], tembChannels: temb,
-                layers: c.layersPerBlock, crossAttention: c.downHasAttention[i] ? (c.heads[i], c.crossAttentionDim) : nil,
+                layers: c.layersPerBlock,
+                crossAttention: c.downHasAttention[i] ? (c.heads[i], c.crossAttentionDim) : nil,
                 downsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
         }
         downBlocks = down

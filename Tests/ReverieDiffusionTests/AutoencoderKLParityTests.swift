@@ -42,7 +42,8 @@ final class AutoencoderKLParityTests: XCTestCase {
         let (vae, _) = try Self.load("vae_a.h5")
         XCTAssertThrowsError(try vae.encode(Tensor(zeros: [1, 3, 31, 31]))) { XCTAssertTrue("\($0)".contains("2")) }
         XCTAssertThrowsError(try vae.decode(Tensor(zeros: [1, 5, 4, 4])))
-        XCTAssertThrowsError(try AutoencoderKLConfig.decode(json: "{\"block_out_channels\": [30], \"norm_num_groups\": 8}", source: "x.json")) {
+        let bad = "{\"block_out_channels\": [30], \"norm_num_groups\": 8}"
+        XCTAssertThrowsError(try AutoencoderKLConfig.decode(json: bad, source: "x.json")) {
             XCTAssertTrue("\($0)".contains("x.json"), "\($0)")
         }
     }

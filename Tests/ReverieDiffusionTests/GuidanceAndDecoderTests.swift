@@ -11,7 +11,8 @@ final class GuidanceAndDecoderTests: XCTestCase {
         let vae = try AutoencoderKL(config: AutoencoderKLConfig(
             blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
         let unet = try TrainingStepTests.tinyUNet(inChannels: 2 + sourceChannels, rng: &rng)
-        return try LatentDiffusionDecoder(vae: vae, unet: unet, nullCondition: NullCondition(kind: null, tokens: 3, dim: 6),
+        return try LatentDiffusionDecoder(vae: vae, unet: unet,
+                                          nullCondition: NullCondition(kind: null, tokens: 3, dim: 6),
                                           schedule: NoiseSchedule())
     }
 
@@ -62,8 +63,10 @@ final class GuidanceAndDecoderTests: XCTestCase {
         let decoder = try tinyDecoder(null: .zeros, sourceChannels: 2)
         let conds = randomInput([1, 3, 6], seed: 4)
         let s1 = randomInput([1, 2, 4, 4], seed: 5), s2 = randomInput([1, 2, 4, 4], seed: 6)
-        let a = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3, sourceLatent: s1)
-        let b = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3, sourceLatent: s2)
+        let a = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3,
+                                   sourceLatent: s1)
+        let b = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3,
+                                   sourceLatent: s2)
         XCTAssertGreaterThan(maxAbsDiff(a.toArray(), b.toArray()), 0)
         XCTAssertThrowsError(try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3))
     }

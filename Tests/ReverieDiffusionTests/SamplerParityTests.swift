@@ -40,7 +40,8 @@ final class SamplerParityTests: XCTestCase {
             ("ddim_cos_sample", try NoiseSchedule(betaSchedule: .squaredcosCapV2)),
         ]
         for (name, schedule) in cases {
-            assertClose(schedule.alphasCumprod, try fx.reference("\(name).alphas_cumprod").toArray(), atol: 1e-6, rtol: 0)
+            assertClose(schedule.alphasCumprod, try fx.reference("\(name).alphas_cumprod").toArray(),
+                        atol: 1e-6, rtol: 0)
         }
     }
 

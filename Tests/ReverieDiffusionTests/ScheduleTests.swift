@@ -79,6 +79,7 @@ final class ScheduleTests: XCTestCase {
         }
         XCTAssertThrowsError(try ddim.step(modelOutput: x, stepIndex: 10, sample: x, noise: x))
         let euler = try EulerDiscreteSampler(schedule: s, steps: 5)
-        XCTAssertThrowsError(try euler.step(modelOutput: randomInput([1, 3], seed: 1), stepIndex: 0, sample: x, noise: nil))
+        XCTAssertThrowsError(
+            try euler.step(modelOutput: randomInput([1, 3], seed: 1), stepIndex: 0, sample: x, noise: nil))
     }
 }
