@@ -36,10 +36,14 @@ public final class ResnetBlock2D: Module {
 
     /// x [B, in, H, W], temb [B, tembChannels] or nil → [B, out, H, W]
     public func callAsFunction(_ x: Tensor, temb: Tensor? = nil) throws -> Tensor {
+        guard x.rank == 4 else {
+            throw TensorError.shapeMismatch(op: "ResnetBlock2D", detail: "input \(shapeString(x.shape)), expected rank 4")
+        }
         var h = try conv1(norm1(x).silu())  // [B, out, H, W]
         if let timeEmbProj {
-            guard let temb else {
-                throw TensorError.invalidArgument(op: "ResnetBlock2D", detail: "a time embedding is required")
+            guard let temb, temb.rank == 2, temb.shape[0] == x.shape[0] else {
+                throw TensorError.invalidArgument(
+                    op: "ResnetBlock2D", detail: "needs a time embedding [\(x.shape[0]), \(timeEmbProj.inFeatures)]")
             }
             let t = try timeEmbProj(temb.silu())  // [B, out]
             h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])

@@ -31,6 +31,10 @@ public final class SpatialSelfAttention: Module {
 
     /// x [B, C, H, W] → [B, C, H, W]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 4, x.shape[1] == channels else {
+            throw TensorError.shapeMismatch(
+                op: "SpatialSelfAttention", detail: "input \(shapeString(x.shape)), expected [B, \(channels), H, W]")
+        }
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let tokens = try groupNorm(x).reshape([b, c, h * w]).permute([0, 2, 1])  // [B, HW, C]
         let out = try attention(tokens)  // [B, HW, C]

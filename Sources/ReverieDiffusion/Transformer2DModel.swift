@@ -37,6 +37,10 @@ public final class Transformer2DModel: Module {
 
     /// x [B, C, H, W], context [B, S, D] → [B, C, H, W]
     public func callAsFunction(_ x: Tensor, context: Tensor) throws -> Tensor {
+        guard x.rank == 4, x.shape[1] == channels else {
+            throw TensorError.shapeMismatch(
+                op: "Transformer2DModel", detail: "input \(shapeString(x.shape)), expected [B, \(channels), H, W]")
+        }
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var tokens = try projIn(norm(x)).reshape([b, c, h * w]).permute([0, 2, 1])  // [B, HW, C]
         for block in transformerBlocks { tokens = try block(tokens, context: context) }

@@ -83,3 +83,17 @@ final class ScheduleTests: XCTestCase {
             try euler.step(modelOutput: randomInput([1, 3], seed: 1), stepIndex: 0, sample: x, noise: nil))
     }
 }
+
+final class BlockShapeErrorTests: XCTestCase {
+    func testBlocksRejectBadShapesInsteadOfCrashing() throws {
+        var rng = RNG(seed: 1)
+        let attn = try SpatialSelfAttention(channels: 8, headDim: 8, groups: 4, eps: 1e-6, rng: &rng)
+        XCTAssertThrowsError(try attn(Tensor(zeros: [1, 8, 4])))
+        let xf = try Transformer2DModel(channels: 8, heads: 2, crossAttentionDim: 6, groups: 4, rng: &rng)
+        XCTAssertThrowsError(try xf(Tensor(zeros: [8, 4]), context: Tensor(zeros: [1, 3, 6])))
+        let res = try ResnetBlock2D(inChannels: 8, outChannels: 8, tembChannels: 5, groups: 4, eps: 1e-5, rng: &rng)
+        XCTAssertThrowsError(try res(Tensor(zeros: [1, 8, 4, 4]), temb: nil))
+        XCTAssertThrowsError(try res(Tensor(zeros: [1, 8, 4, 4]), temb: Tensor(zeros: [5])))
+        XCTAssertThrowsError(try res(Tensor(zeros: [8, 4, 4]), temb: Tensor(zeros: [1, 5])))
+    }
+}
