@@ -60,4 +60,19 @@ public final class AutoencoderKL: Module {
         }
         return try decoder(postQuantConv?(z) ?? z)
     }
+
+    /// Denoiser-space latents: `scalingFactor` · posterior mean. image [B, in, H, W] → [B, latent, H/f, W/f]
+    public func encodeLatents(_ x: Tensor) throws -> Tensor {
+        try encode(x).mean * config.scalingFactor
+    }
+
+    /// Denoiser-space latents from a posterior sample: `scalingFactor` · (mean + σ·ε).
+    public func encodeLatents(_ x: Tensor, rng: inout RNG) throws -> Tensor {
+        try encode(x).sample(rng: &rng) * config.scalingFactor
+    }
+
+    /// Images from denoiser-space latents: `decode(z / scalingFactor)`. z [B, latent, h, w] → [B, out, h·f, w·f]
+    public func decodeLatents(_ z: Tensor) throws -> Tensor {
+        try decode(z.divided(by: config.scalingFactor))
+    }
 }

@@ -107,7 +107,7 @@ public final class LatentDiffusionDecoder: Module {
         return try withNoGrad {
             let z = try denoise(conditions: conditions, latentSize: (imageSize.h / f, imageSize.w / f), steps: steps,
                                 guidance: guidance, sampler: sampler, seed: seed, sourceLatent: sourceLatent)
-            return try vae.decode(z / vae.config.scalingFactor)
+            return try vae.decodeLatents(z)
         }
     }
 }

@@ -37,7 +37,8 @@ public final class ResnetBlock2D: Module {
     /// x [B, in, H, W], temb [B, tembChannels] or nil → [B, out, H, W]
     public func callAsFunction(_ x: Tensor, temb: Tensor? = nil) throws -> Tensor {
         guard x.rank == 4 else {
-            throw TensorError.shapeMismatch(op: "ResnetBlock2D", detail: "input \(shapeString(x.shape)), expected rank 4")
+            throw TensorError.shapeMismatch(
+                op: "ResnetBlock2D", detail: "input \(shapeString(x.shape)), expected [B, C, H, W]")
         }
         var h = try conv1(norm1(x).silu())  // [B, out, H, W]
         if let timeEmbProj {

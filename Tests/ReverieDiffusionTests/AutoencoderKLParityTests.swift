@@ -36,6 +36,17 @@ final class AutoencoderKLParityTests: XCTestCase {
     }
 
     func testConfigA() throws { try check("vae_a.h5") }
+
+    func testScaledLatentsRoundTripTheScalingFactor() throws {
+        let (vae, fx) = try Self.load("vae_a.h5")
+        let x = try fx.reference("input")
+        let z = try withNoGrad { try vae.encodeLatents(x) }
+        assertClose(z, try fx.reference("mean") * vae.config.scalingFactor, atol: 1e-5)
+        assertClose(try withNoGrad { try vae.decodeLatents(z) }, try withNoGrad { try vae.decode(vae.encode(x).mean) },
+                    atol: 1e-5)
+        var rng = RNG(seed: 1)
+        XCTAssertEqual(try vae.encodeLatents(x, rng: &rng).shape, z.shape)
+    }
     func testConfigB() throws { try check("vae_b.h5") }
 
     func testBadInputsAreNamed() throws {
