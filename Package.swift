@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ReverieCore", targets: ["ReverieCore"]),
         .library(name: "ReverieNN", targets: ["ReverieNN"]),
         .library(name: "ReverieIO", targets: ["ReverieIO"]),
+        .library(name: "ReverieData", targets: ["ReverieData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,9 +36,19 @@ let package = Package(
         .systemLibrary(
             name: "CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(
+            name: "CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch: every call into them is C code here,
+        // returning error codes and messages instead.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "ReverieCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "ReverieNN", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
-        .target(name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5"], swiftSettings: librarySettings),
+        .target(name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"], swiftSettings: kernelSettings),
+        .target(name: "ReverieData", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
@@ -49,6 +60,7 @@ let package = Package(
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
         .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
+        .testTarget(name: "ReverieDataTests", dependencies: ["ReverieData", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(
