@@ -1,0 +1,48 @@
+import Foundation
+@testable import ReverieData
+import XCTest
+
+/// A malformed tokenizer.json gives an error that names the file (and the key), never a crash.
+final class TokenizerErrorTests: XCTestCase {
+    private func assertRejected(_ json: String, mentioning key: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-bad-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(json.utf8).write(to: url)
+        XCTAssertThrowsError(try Tokenizer(contentsOf: url), file: file, line: line) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains(url.path), "no file in: \(message)", file: file, line: line)
+            XCTAssertTrue(message.contains(key), "no '\(key)' in: \(message)", file: file, line: line)
+        }
+    }
+
+    private let preTokenizer = #""pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}"#
+
+    func testMalformedFiles() throws {
+        try assertRejected("{ not json", mentioning: "not valid JSON")
+        try assertRejected("", mentioning: "not valid JSON")
+        try assertRejected("[1, 2]", mentioning: "(root)")
+        try assertRejected("{}", mentioning: "model")
+        try assertRejected(#"{"model": {"type": "WordPiece", "vocab": {}}}"#, mentioning: "model.type")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}, \#(preTokenizer)}"#,
+                           mentioning: "model.vocab")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}, \#(preTokenizer)}"#,
+                           mentioning: "model.merges[0]")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [3]}, \#(preTokenizer)}"#,
+                           mentioning: "model.merges[0]")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#, mentioning: "pre_tokenizer")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#,
+                           mentioning: "pre_tokenizer")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, \#(preTokenizer), "normalizer": {"type": "NFC"}}"#,
+                           mentioning: "normalizer")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, \#(preTokenizer), "added_tokens": [{"id": 1}]}"#,
+                           mentioning: "added_tokens[0].content")
+    }
+
+    func testMissingFileAndUnknownId() throws {
+        let url = URL(fileURLWithPath: "/nonexistent/tokenizer.json")
+        XCTAssertThrowsError(try Tokenizer(contentsOf: url)) { XCTAssertTrue("\($0)".contains(url.path)) }
+        let tokenizer = try Tokenizer(contentsOf: TokenizerFixture.tokenizerURL)
+        XCTAssertThrowsError(try tokenizer.decode([1_000_000]))
+        XCTAssertThrowsError(try TokenizerTrainer(vocabularySize: 100).train(on: ["abc"]))
+    }
+}
