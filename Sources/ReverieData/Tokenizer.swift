@@ -20,6 +20,8 @@ public struct Tokenizer: Sendable {
     var hasPostProcessor: Bool
     var hasDecoder: Bool
     private var matcher: AddedTokenMatcher
+    /// Ids of recently seen pieces (shared by copies; the model never changes after construction).
+    private let cache = PieceCache()
     private var addedById: [Int: AddedToken]
     private var addedByContent: [String: AddedToken]
 
@@ -63,7 +65,13 @@ public struct Tokenizer: Sendable {
                 var view = String.UnicodeScalarView()
                 view.append(contentsOf: scalars)
                 for piece in ByteLevel.split(String(view)) {
-                    ids.append(contentsOf: model.tokenize(bytes: Array(piece.utf8)))
+                    if let cached = cache.lookup(piece) {
+                        ids.append(contentsOf: cached)
+                    } else {
+                        let pieceIds = model.tokenize(bytes: Array(piece.utf8))
+                        cache.store(piece, pieceIds)
+                        ids.append(contentsOf: pieceIds)
+                    }
                 }
             }
         }
@@ -100,5 +108,24 @@ public struct Tokenizer: Sendable {
             decoded.append(b)
         }
         bytes.append(contentsOf: decoded)
+    }
+}
+
+/// A bounded, thread-safe memo of piece → ids, like `tokenizers`' BPE cache: words repeat, merges are the cost.
+final class PieceCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: [Int]] = [:]
+    private let capacity = 50_000
+
+    func lookup(_ piece: String) -> [Int]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[piece]
+    }
+
+    func store(_ piece: String, _ ids: [Int]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count < capacity { entries[piece] = ids }
     }
 }

@@ -38,6 +38,11 @@ extension Tokenizer {
         var vocab: [String: Int] = [:]
         vocab.reserveCapacity(vocabObject.count)
         for (token, value) in vocabObject { vocab[token] = try file.id(value, "model.vocab[\"\(token)\"]") }
+        // Ids index a table, so a corrupt id far beyond the vocabulary must not size it.
+        if let largest = vocab.values.max(), largest >= vocab.count + 65536 {
+            throw TokenizerError.invalidField(
+                path: path, key: "model.vocab", reason: "has id \(largest) for only \(vocab.count) tokens")
+        }
         let merges = try file.merges(modelObject["merges"] ?? [Any]())
         let model: BPEModel
         do { model = try BPEModel(vocab: vocab, merges: merges) } catch let error as BPEModelError {
@@ -67,8 +72,12 @@ extension Tokenizer {
             guard !content.isEmpty else {
                 throw TokenizerError.invalidField(path: path, key: "\(key).content", reason: "is empty")
             }
+            let id = try file.id(o["id"], "\(key).id")
+            guard id < vocab.count + 65536 else {
+                throw TokenizerError.invalidField(path: path, key: "\(key).id", reason: "\(id) is far beyond the vocabulary")
+            }
             added.append(AddedToken(
-                id: try file.id(o["id"], "\(key).id"), content: content,
+                id: id, content: content,
                 singleWord: try file.bool(o["single_word"], "\(key).single_word"),
                 lstrip: try file.bool(o["lstrip"], "\(key).lstrip"), rstrip: try file.bool(o["rstrip"], "\(key).rstrip"),
                 normalized: try file.bool(o["normalized"], "\(key).normalized"),

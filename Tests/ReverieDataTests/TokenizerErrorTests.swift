@@ -25,6 +25,8 @@ final class TokenizerErrorTests: XCTestCase {
         try assertRejected(#"{"model": {"type": "WordPiece", "vocab": {}}}"#, mentioning: "model.type")
         try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}, \#(preTokenizer)}"#,
                            mentioning: "model.vocab")
+        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 2000000000}, "merges": []}, \#(preTokenizer)}"#,
+                           mentioning: "model.vocab")
         try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}, \#(preTokenizer)}"#,
                            mentioning: "model.merges[0]")
         try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [3]}, \#(preTokenizer)}"#,
