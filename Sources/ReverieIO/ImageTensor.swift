@@ -61,3 +61,25 @@ public func normalize(_ tensor: Tensor, mean: [Float], std: [Float]) throws {
         for i in (block * plane)..<((block + 1) * plane) { o[i] = (o[i] - m) * s }
     }
 }
+
+extension Image {
+    /// Images of one size and layout stacked into a `[B, C, H, W]` tensor in [0, 1]. Throws naming the first image
+    /// whose size or channels differ (resize or convert first).
+    public static func batchTensor(_ images: [Image]) throws -> Tensor {
+        guard let first = images.first else {
+            throw ImageError.invalidArgument(operation: "Image.batchTensor", detail: "no images")
+        }
+        let c = first.channels.count, h = first.height, w = first.width, plane = c * h * w
+        let out = Tensor(uninitialized: [images.count, c, h, w])  // [B, C, H, W]
+        for (b, image) in images.enumerated() {
+            guard image.width == w, image.height == h, image.channels == first.channels else {
+                throw ImageError.invalidArgument(
+                    operation: "Image.batchTensor",
+                    detail: "image \(b) is \(image.width)x\(image.height)x\(image.channels.count), image 0 is \(w)x\(h)x\(c)")
+            }
+            let one = image.tensor()
+            (out.pointer + b * plane).update(from: one.pointer, count: plane)
+        }
+        return out
+    }
+}

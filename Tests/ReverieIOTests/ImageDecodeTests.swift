@@ -50,6 +50,11 @@ final class ImageDecodeTests: XCTestCase {
         let n = try image.tensor(mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
         XCTAssertEqual(n[2, 3, 4], (image[y: 3, x: 4, c: 2] - 0.5) / 0.5, accuracy: 1e-6)
         XCTAssertThrowsError(try image.tensor(mean: [0.5], std: [0.5]))
+        let flipped = try Image(tensor: t.copy())
+        let batch = try Image.batchTensor([image, flipped])
+        XCTAssertEqual(batch.shape, [2, 3, image.height, image.width])
+        XCTAssertEqual(batch[1, 2, 3, 4], t[2, 3, 4])
+        XCTAssertThrowsError(try Image.batchTensor([image, image.converted(to: .gray)]))
     }
 
     func testConversionsFollowPillow() throws {
