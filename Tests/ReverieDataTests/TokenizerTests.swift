@@ -78,6 +78,9 @@ final class TokenizerTests: XCTestCase {
         }
         XCTAssertEqual(loaded.encode("<image>"), [0])
         XCTAssertEqual(try loaded.decode([0, 4], skipSpecialTokens: true), "")
+        XCTAssertEqual(try loaded.reverieTokenIds(), ReverieTokenIds(image: 0, imageBegin: 1, imageEnd: 2, pad: 3, end: 4))
+        let plain = try TokenizerTrainer(vocabularySize: 300, specialTokens: ["<pad>"]).train(on: ["abc abc"])
+        XCTAssertThrowsError(try plain.reverieTokenIds())
     }
 
     func testGPT2SplitPattern() {
