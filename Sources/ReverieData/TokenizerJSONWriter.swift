@@ -44,11 +44,14 @@ extension Tokenizer {
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try jsonData().write(to: temporary)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
+            // rename(2) replaces an existing file atomically (Foundation's replaceItemAt lost it on Linux).
+            guard rename(temporary.path, url.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: temporary)
+                throw TokenizerError.io(path: url.path, operation: "rename", detail: reason)
             }
+        } catch let error as TokenizerError {
+            throw error
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw TokenizerError.io(path: url.path, operation: "write", detail: error.localizedDescription)

@@ -93,11 +93,14 @@ extension Image {
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try Data(encoded).write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
+            // rename(2) replaces an existing file atomically (Foundation's replaceItemAt lost it on Linux).
+            guard rename(temporary.path, url.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(at: temporary)
+                throw ImageError.io(path: path, operation: "rename", detail: reason)
             }
+        } catch let error as ImageError {
+            throw error
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw ImageError.io(path: path, operation: "write", detail: error.localizedDescription)

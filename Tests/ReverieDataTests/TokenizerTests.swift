@@ -70,6 +70,7 @@ final class TokenizerTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-tok-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try trained.write(to: url)
+        try trained.write(to: url)  // replacing an existing file
         let loaded = try Tokenizer(contentsOf: url)
         XCTAssertEqual(loaded.model.tokens, trained.model.tokens)
         for text in try TokenizerFixture.reference().texts {

@@ -37,6 +37,7 @@ final class ImageDecodeTests: XCTestCase {
             let image = try Image(contentsOf: PhotoFixture.directory.appendingPathComponent(name))
             let url = directory.appendingPathComponent("copy_" + name)
             try image.writePNG(to: url)
+            try image.writePNG(to: url)  // replacing an existing file
             XCTAssertEqual(try Image(contentsOf: url), image, name)
         }
     }
