@@ -25,8 +25,10 @@ public struct Tokenizer: Sendable {
     private var addedById: [Int: AddedToken]
     private var addedByContent: [String: AddedToken]
 
-    init(model: BPEModel, addedTokens: [AddedToken], addPrefixSpace: Bool = false, trimOffsets: Bool = true,
-         hasPostProcessor: Bool = true, hasDecoder: Bool = true) {
+    init(
+        model: BPEModel, addedTokens: [AddedToken], addPrefixSpace: Bool = false, trimOffsets: Bool = true,
+        hasPostProcessor: Bool = true, hasDecoder: Bool = true
+    ) {
         self.model = model
         self.addedTokens = addedTokens.sorted { $0.id < $1.id }
         self.addPrefixSpace = addPrefixSpace
@@ -58,9 +60,9 @@ public struct Tokenizer: Sendable {
         var ids: [Int] = []
         for segment in matcher.split(text) {
             switch segment {
-            case let .token(id):
+            case .token(let id):
                 ids.append(id)
-            case var .text(scalars):
+            case .text(var scalars):
                 if addPrefixSpace && scalars.first != " " { scalars.insert(" ", at: 0) }
                 var view = String.UnicodeScalarView()
                 view.append(contentsOf: scalars)

@@ -13,8 +13,10 @@ public struct AddedToken: Sendable, Equatable {
     /// Special tokens can be skipped when decoding.
     public var special: Bool
 
-    public init(id: Int, content: String, singleWord: Bool = false, lstrip: Bool = false, rstrip: Bool = false,
-                normalized: Bool = false, special: Bool = true) {
+    public init(
+        id: Int, content: String, singleWord: Bool = false, lstrip: Bool = false, rstrip: Bool = false,
+        normalized: Bool = false, special: Bool = true
+    ) {
         self.id = id
         self.content = content
         self.singleWord = singleWord
@@ -44,11 +46,18 @@ struct AddedTokenMatcher: Sendable {
         let s = Array(text.unicodeScalars)
         guard !tokens.isEmpty else { return s.isEmpty ? [] : [.text(s)] }
         var segments: [TextSegment] = []
-        var textStart = 0, i = 0
+        var textStart = 0
+        var i = 0
         while i < s.count {
-            guard let (length, token) = longestMatch(s, at: i) else { i += 1; continue }
-            var start = i, end = i + length
-            if token.singleWord && ((start > 0 && isWordScalar(s[start - 1])) || (end < s.count && isWordScalar(s[end]))) {
+            guard let (length, token) = longestMatch(s, at: i) else {
+                i += 1
+                continue
+            }
+            var start = i
+            var end = i + length
+            if token.singleWord
+                && ((start > 0 && isWordScalar(s[start - 1])) || (end < s.count && isWordScalar(s[end])))
+            {
                 i += 1
                 continue
             }

@@ -42,7 +42,9 @@ struct BPEModel: Sendable {
     func tokenize(bytes: [UInt8]) -> [Int] {
         var symbols = bytes.compactMap { byteIds[Int($0)] }  // bytes missing from the vocabulary are dropped
         while symbols.count > 1 {
-            var best = Int.max, at = -1, merged = 0
+            var best = Int.max
+            var at = -1
+            var merged = 0
             for i in 0..<(symbols.count - 1) {
                 if let m = mergeTable[Self.key(symbols[i], symbols[i + 1])], m.rank < best {
                     best = m.rank

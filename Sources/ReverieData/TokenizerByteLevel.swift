@@ -86,7 +86,10 @@ enum ScalarKind: Equatable {
 
     init(_ s: Unicode.Scalar) {
         let p = s.properties
-        if p.isWhitespace { self = .space; return }
+        if p.isWhitespace {
+            self = .space
+            return
+        }
         switch p.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
             self = .letter

@@ -16,14 +16,14 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .fileNotFound(path): return "tokenizer file not found: \(path)"
-        case let .invalidJSON(path, detail): return "tokenizer file \(path) is not valid JSON: \(detail)"
-        case let .invalidField(path, key, reason): return "tokenizer file \(path): key '\(key)' \(reason)"
-        case let .unsupported(path, key, value):
+        case .fileNotFound(let path): return "tokenizer file not found: \(path)"
+        case .invalidJSON(let path, let detail): return "tokenizer file \(path) is not valid JSON: \(detail)"
+        case .invalidField(let path, let key, let reason): return "tokenizer file \(path): key '\(key)' \(reason)"
+        case .unsupported(let path, let key, let value):
             return "tokenizer file \(path): unsupported \(key) '\(value)' (Reverie reads byte-level BPE tokenizers)"
-        case let .unknownId(id): return "token id \(id) is not in the vocabulary"
-        case let .invalidArgument(operation, detail): return "\(operation): \(detail)"
-        case let .io(path, operation, detail): return "\(operation) failed for \(path): \(detail)"
+        case .unknownId(let id): return "token id \(id) is not in the vocabulary"
+        case .invalidArgument(let operation, let detail): return "\(operation): \(detail)"
+        case .io(let path, let operation, let detail): return "\(operation) failed for \(path): \(detail)"
         }
     }
 }

@@ -47,12 +47,14 @@ extension Tokenizer {
         let model: BPEModel
         do { model = try BPEModel(vocab: vocab, merges: merges) } catch let error as BPEModelError {
             switch error {
-            case let .unknownMergePart(index, merge):
+            case .unknownMergePart(let index, let merge):
                 throw TokenizerError.invalidField(
-                    path: path, key: "model.merges[\(index)]", reason: "'\(merge)' uses a token missing from model.vocab")
-            case let .missingMergeResult(index, merge):
+                    path: path, key: "model.merges[\(index)]",
+                    reason: "'\(merge)' uses a token missing from model.vocab")
+            case .missingMergeResult(let index, let merge):
                 throw TokenizerError.invalidField(
-                    path: path, key: "model.merges[\(index)]", reason: "'\(merge)' makes a token missing from model.vocab")
+                    path: path, key: "model.merges[\(index)]",
+                    reason: "'\(merge)' makes a token missing from model.vocab")
             }
         }
         if !file.isNull(top["normalizer"]) {
@@ -74,17 +76,21 @@ extension Tokenizer {
             }
             let id = try file.id(o["id"], "\(key).id")
             guard id < vocab.count + 65536 else {
-                throw TokenizerError.invalidField(path: path, key: "\(key).id", reason: "\(id) is far beyond the vocabulary")
+                throw TokenizerError.invalidField(
+                    path: path, key: "\(key).id", reason: "\(id) is far beyond the vocabulary")
             }
-            added.append(AddedToken(
-                id: id, content: content,
-                singleWord: try file.bool(o["single_word"], "\(key).single_word"),
-                lstrip: try file.bool(o["lstrip"], "\(key).lstrip"), rstrip: try file.bool(o["rstrip"], "\(key).rstrip"),
-                normalized: try file.bool(o["normalized"], "\(key).normalized"),
-                special: try file.bool(o["special"], "\(key).special")))
+            added.append(
+                AddedToken(
+                    id: id, content: content,
+                    singleWord: try file.bool(o["single_word"], "\(key).single_word"),
+                    lstrip: try file.bool(o["lstrip"], "\(key).lstrip"),
+                    rstrip: try file.bool(o["rstrip"], "\(key).rstrip"),
+                    normalized: try file.bool(o["normalized"], "\(key).normalized"),
+                    special: try file.bool(o["special"], "\(key).special")))
         }
-        self.init(model: model, addedTokens: added, addPrefixSpace: pre.addPrefixSpace, trimOffsets: pre.trimOffsets,
-                  hasPostProcessor: !file.isNull(top["post_processor"]), hasDecoder: !file.isNull(top["decoder"]))
+        self.init(
+            model: model, addedTokens: added, addPrefixSpace: pre.addPrefixSpace, trimOffsets: pre.trimOffsets,
+            hasPostProcessor: !file.isNull(top["post_processor"]), hasDecoder: !file.isNull(top["decoder"]))
     }
 }
 
@@ -131,10 +137,12 @@ struct JSONFields {
                 let parts = text.split(separator: " ", omittingEmptySubsequences: false)
                 guard parts.count == 2 else {
                     throw TokenizerError.invalidField(
-                        path: path, key: "model.merges[\(i)]", reason: "is not two tokens separated by one space: '\(text)'")
+                        path: path, key: "model.merges[\(i)]",
+                        reason: "is not two tokens separated by one space: '\(text)'")
                 }
                 merges.append((String(parts[0]), String(parts[1])))
-            } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+            } else if let pair = item as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String
+            {
                 merges.append((a, b))
             } else {
                 throw TokenizerError.invalidField(
@@ -151,7 +159,8 @@ struct JSONFields {
         if (o["type"] as? String) == "Sequence" {
             let members = try array(o["pretokenizers"], "pre_tokenizer.pretokenizers")
             guard members.count == 1 else {
-                throw TokenizerError.unsupported(path: path, key: "pre_tokenizer", value: "Sequence of \(members.count)")
+                throw TokenizerError.unsupported(
+                    path: path, key: "pre_tokenizer", value: "Sequence of \(members.count)")
             }
             key = "pre_tokenizer.pretokenizers[0]"
             o = try object(members[0], key)

@@ -15,12 +15,14 @@ extension Tokenizer {
         out += "  \"normalizer\": null,\n"
         out += "  \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": \(addPrefixSpace), "
         out += "\"trim_offsets\": \(trimOffsets), \"use_regex\": true},\n"
-        let byteLevel = "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}"
+        let byteLevel =
+            "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}"
         out += "  \"post_processor\": \(hasPostProcessor ? byteLevel : "null"),\n"
         out += "  \"decoder\": \(hasDecoder ? byteLevel : "null"),\n"
         out += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
         out += "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
-        out += "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n    \"vocab\": {"
+        out +=
+            "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n    \"vocab\": {"
         var first = true
         for (id, token) in model.tokens.enumerated() {
             guard let token else { continue }

@@ -23,7 +23,8 @@ extension Tokenizer {
             }
             return id
         }
-        return ReverieTokenIds(image: try lookup("<image>"), imageBegin: try lookup("<img>"),
-                               imageEnd: try lookup("</img>"), pad: try lookup("<pad>"), end: try lookup("<eos>"))
+        return ReverieTokenIds(
+            image: try lookup("<image>"), imageBegin: try lookup("<img>"),
+            imageEnd: try lookup("</img>"), pad: try lookup("<pad>"), end: try lookup("<eos>"))
     }
 }

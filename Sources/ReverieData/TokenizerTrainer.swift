@@ -11,7 +11,9 @@ public struct TokenizerTrainer: Sendable {
     /// Pairs seen fewer times than this are not merged.
     public var minimumFrequency: Int
 
-    public init(vocabularySize: Int, specialTokens: [String] = Tokenizer.reverieSpecialTokens, minimumFrequency: Int = 0) {
+    public init(
+        vocabularySize: Int, specialTokens: [String] = Tokenizer.reverieSpecialTokens, minimumFrequency: Int = 0
+    ) {
         self.vocabularySize = vocabularySize
         self.specialTokens = specialTokens
         self.minimumFrequency = minimumFrequency
@@ -37,7 +39,10 @@ public struct TokenizerTrainer: Sendable {
         }
         for scalar in ByteLevel.byteToScalar.sorted(by: { $0.value < $1.value }) {
             let s = String(Character(scalar))
-            if wordToId[s] == nil { wordToId[s] = idToWord.count; idToWord.append(s) }
+            if wordToId[s] == nil {
+                wordToId[s] = idToWord.count
+                idToWord.append(s)
+            }
         }
         // Words as symbol ids (the byte characters are all in the alphabet), sorted for a deterministic layout.
         let entries = wordCounts.sorted { $0.key < $1.key }
@@ -68,7 +73,8 @@ public struct TokenizerTrainer: Sendable {
                 continue
             }
             if top.count < 1 || minimumFrequency > top.count { break }
-            let left = Int(top.pair >> 32), right = Int(top.pair & 0xFFFF_FFFF)
+            let left = Int(top.pair >> 32)
+            let right = Int(top.pair & 0xFFFF_FFFF)
             let newToken = idToWord[left] + idToWord[right]
             let newId: Int
             if let existing = wordToId[newToken] {
@@ -155,7 +161,8 @@ struct MergeQueue {
         let top = items.removeLast()
         var i = 0
         while true {
-            let l = 2 * i + 1, r = l + 1
+            let l = 2 * i + 1
+            let r = l + 1
             var best = i
             if l < items.count && items[l].precedes(items[best]) { best = l }
             if r < items.count && items[r].precedes(items[best]) { best = r }

@@ -23,8 +23,8 @@ public enum ImagePixels: Sendable, Equatable {
     /// Number of samples.
     public var count: Int {
         switch self {
-        case let .uint8(values): return values.count
-        case let .float(values): return values.count
+        case .uint8(let values): return values.count
+        case .float(let values): return values.count
         }
     }
 }
@@ -84,16 +84,16 @@ public struct Image: Sendable, Equatable {
     /// The samples as bytes; float samples are clamped to [0, 1] and rounded (`round(v · 255)`).
     public var bytes: [UInt8] {
         switch pixels {
-        case let .uint8(values): return values
-        case let .float(values): return values.map { quantize($0) }
+        case .uint8(let values): return values
+        case .float(let values): return values.map { quantize($0) }
         }
     }
 
     /// The samples as floats in [0, 1] (bytes divided by 255).
     public var floats: [Float] {
         switch pixels {
-        case let .uint8(values): return values.map { Float($0) / 255 }
-        case let .float(values): return values
+        case .uint8(let values): return values.map { Float($0) / 255 }
+        case .float(let values): return values
         }
     }
 
@@ -107,8 +107,8 @@ public struct Image: Sendable, Equatable {
     public subscript(y y: Int, x x: Int, c c: Int) -> Float {
         let i = (y * width + x) * channels.count + c
         switch pixels {
-        case let .uint8(values): return Float(values[i]) / 255
-        case let .float(values): return values[i]
+        case .uint8(let values): return Float(values[i]) / 255
+        case .float(let values): return values[i]
         }
     }
 }

@@ -5,9 +5,10 @@ extension Image {
     public func converted(to target: ImageChannels) -> Image {
         if target == channels { return self }
         let n = width * height
-        let src = channels.count, dst = target.count
+        let src = channels.count
+        let dst = target.count
         switch pixels {
-        case let .uint8(values):
+        case .uint8(let values):
             var out = [UInt8](repeating: 0, count: n * dst)
             values.withUnsafeBufferPointer { v in
                 out.withUnsafeMutableBufferPointer { o in
@@ -18,7 +19,7 @@ extension Image {
                 }
             }
             return Image(unchecked: width, height, target, .uint8(out))
-        case let .float(values):
+        case .float(let values):
             var out = [Float](repeating: 0, count: n * dst)
             values.withUnsafeBufferPointer { v in
                 out.withUnsafeMutableBufferPointer { o in
@@ -44,8 +45,9 @@ private func luma8(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
     return UInt8((red + green + blue + 0x8000) >> 16)
 }
 
-private func rgbaBytes(_ v: UnsafeBufferPointer<UInt8>, _ i: Int, _ layout: ImageChannels)
-    -> (UInt8, UInt8, UInt8, UInt8) {
+private func rgbaBytes(
+    _ v: UnsafeBufferPointer<UInt8>, _ i: Int, _ layout: ImageChannels
+) -> (UInt8, UInt8, UInt8, UInt8) {
     switch layout {
     case .gray: return (v[i], v[i], v[i], 255)
     case .grayAlpha: return (v[i], v[i], v[i], v[i + 1])
@@ -54,8 +56,9 @@ private func rgbaBytes(_ v: UnsafeBufferPointer<UInt8>, _ i: Int, _ layout: Imag
     }
 }
 
-private func rgbaFloats(_ v: UnsafeBufferPointer<Float>, _ i: Int, _ layout: ImageChannels)
-    -> (Float, Float, Float, Float) {
+private func rgbaFloats(
+    _ v: UnsafeBufferPointer<Float>, _ i: Int, _ layout: ImageChannels
+) -> (Float, Float, Float, Float) {
     switch layout {
     case .gray: return (v[i], v[i], v[i], 1)
     case .grayAlpha: return (v[i], v[i], v[i], v[i + 1])
@@ -64,17 +67,25 @@ private func rgbaFloats(_ v: UnsafeBufferPointer<Float>, _ i: Int, _ layout: Ima
     }
 }
 
-private func write<T>(_ o: UnsafeMutableBufferPointer<T>, _ i: Int, _ layout: ImageChannels,
-                      _ r: T, _ g: T, _ b: T, _ a: T, luma: () -> T) {
+private func write<T>(
+    _ o: UnsafeMutableBufferPointer<T>, _ i: Int, _ layout: ImageChannels,
+    _ r: T, _ g: T, _ b: T, _ a: T, luma: () -> T
+) {
     switch layout {
     case .gray:
         o[i] = luma()
     case .grayAlpha:
-        o[i] = luma(); o[i + 1] = a
+        o[i] = luma()
+        o[i + 1] = a
     case .rgb:
-        o[i] = r; o[i + 1] = g; o[i + 2] = b
+        o[i] = r
+        o[i + 1] = g
+        o[i + 2] = b
     case .rgba:
-        o[i] = r; o[i + 1] = g; o[i + 2] = b; o[i + 3] = a
+        o[i] = r
+        o[i + 1] = g
+        o[i + 2] = b
+        o[i + 3] = a
     }
 }
 

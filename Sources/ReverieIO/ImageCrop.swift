@@ -16,8 +16,8 @@ extension Image {
             return out
         }
         switch pixels {
-        case let .uint8(values): return Image(unchecked: w, h, channels, .uint8(cut(values)))
-        case let .float(values): return Image(unchecked: w, h, channels, .float(cut(values)))
+        case .uint8(let values): return Image(unchecked: w, h, channels, .uint8(cut(values)))
+        case .float(let values): return Image(unchecked: w, h, channels, .float(cut(values)))
         }
     }
 

@@ -19,22 +19,22 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .fileNotFound(path):
+        case .fileNotFound(let path):
             return "image not found: \(path)"
-        case let .notAFile(path):
+        case .notAFile(let path):
             return "not a regular file: \(path)"
-        case let .emptyFile(path):
+        case .emptyFile(let path):
             return "image file is empty (0 bytes): \(path)"
-        case let .unsupportedFormat(path, lookalike):
+        case .unsupportedFormat(let path, let lookalike):
             let seems = lookalike.map { " (it looks like \($0))" } ?? ""
             return "not a PNG or JPEG image: \(path)\(seems)"
-        case let .corruptFile(path, format, detail):
+        case .corruptFile(let path, let format, let detail):
             return "cannot decode \(format) image \(path): \(detail)"
-        case let .encodingFailed(path, detail):
+        case .encodingFailed(let path, let detail):
             return "cannot encode image \(path): \(detail)"
-        case let .io(path, operation, detail):
+        case .io(let path, let operation, let detail):
             return "\(operation) failed for \(path): \(detail)"
-        case let .invalidArgument(operation, detail):
+        case .invalidArgument(let operation, let detail):
             return "\(operation): \(detail)"
         }
     }

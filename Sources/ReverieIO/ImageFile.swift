@@ -64,10 +64,11 @@ extension Image {
         }
         defer { reverie_codec_free(decoded.pixels) }
         guard status == 0, let raw = decoded.pixels,
-              let layout = ImageChannels(count: Int(decoded.channels)), decoded.width > 0, decoded.height > 0
+            let layout = ImageChannels(count: Int(decoded.channels)), decoded.width > 0, decoded.height > 0
         else {
             let detail = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ImageError.corruptFile(path: path, format: format.rawValue, detail: detail.isEmpty ? "unknown error" : detail)
+            throw ImageError.corruptFile(
+                path: path, format: format.rawValue, detail: detail.isEmpty ? "unknown error" : detail)
         }
         let count = Int(decoded.width) * Int(decoded.height) * layout.count
         let pixels: ImagePixels
@@ -117,16 +118,18 @@ extension Image {
             let samples = floats.map { UInt16((min(max($0, 0), 1) * 65535).rounded()) }
             status = samples.withUnsafeBytes { raw in
                 message.withUnsafeMutableBufferPointer { text in
-                    reverie_png_encode(raw.bindMemory(to: UInt8.self).baseAddress, Int32(width), Int32(height),
-                                       Int32(channels.count), 16, &output, &size, text.baseAddress)
+                    reverie_png_encode(
+                        raw.bindMemory(to: UInt8.self).baseAddress, Int32(width), Int32(height),
+                        Int32(channels.count), 16, &output, &size, text.baseAddress)
                 }
             }
         } else {
             let samples = bytes
             status = samples.withUnsafeBufferPointer { buffer in
                 message.withUnsafeMutableBufferPointer { text in
-                    reverie_png_encode(buffer.baseAddress, Int32(width), Int32(height), Int32(channels.count), 8,
-                                       &output, &size, text.baseAddress)
+                    reverie_png_encode(
+                        buffer.baseAddress, Int32(width), Int32(height), Int32(channels.count), 8,
+                        &output, &size, text.baseAddress)
                 }
             }
         }

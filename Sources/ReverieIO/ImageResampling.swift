@@ -28,7 +28,8 @@ public enum ResampleFilter: String, Sendable, CaseIterable {
             let x = abs(t)
             return x < 1 ? 1 - x : 0
         case .bicubic:
-            let a = -0.5, x = abs(t)
+            let a = -0.5
+            let x = abs(t)
             if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }
             if x < 2 { return (((x - 5) * x + 8) * x - 4) * a }
             return 0
@@ -64,7 +65,8 @@ struct ResampleTaps {
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
         let size = Int(support.rounded(.up)) * 2 + 1
-        var start = [Int](repeating: 0, count: outSize), count = start
+        var start = [Int](repeating: 0, count: outSize)
+        var count = start
         var weights = [Double](repeating: 0, count: outSize * size)
         for xx in 0..<outSize {
             let center = (Double(xx) + 0.5) * scale
@@ -97,9 +99,10 @@ struct ResampleTaps {
 
 extension Image {
     /// The image resampled to `width × height` with a separable filter, as Pillow's `Image.resize` does: the
-    /// kernel's support grows with the shrink factor (so shrinking antialiases), the shrinking pass runs first (horizontal unless only the vertical shrinks),
-    /// 8-bit images use Pillow's fixed-point arithmetic and round between passes, and images with alpha are
-    /// resampled premultiplied. 8-bit results match Pillow's exactly; float images are resampled in Double.
+    /// kernel's support grows with the shrink factor (so shrinking antialiases), the horizontal pass runs first
+    /// unless the width grows while the height shrinks (Pillow's order), 8-bit images use Pillow's fixed-point
+    /// arithmetic and round between passes, and images with alpha are resampled premultiplied. 8-bit results match
+    /// Pillow's exactly; float images are resampled in Double.
     public func resized(width newWidth: Int, height newHeight: Int, filter: ResampleFilter = .bicubic) throws -> Image {
         guard newWidth > 0, newHeight > 0 else {
             throw ImageError.invalidArgument(operation: "resize", detail: "output size \(newWidth)x\(newHeight)")
@@ -113,33 +116,43 @@ extension Image {
         // between passes, the order decides the last bit.)
         let verticalFirst = newWidth > width && newHeight < height
         switch pixels {
-        case let .uint8(values):
+        case .uint8(let values):
             var plane = channels.hasAlpha ? premultiplied(values, channels: c) : values
             if verticalFirst {
-                if let vertical { plane = resampleColumns(plane, width: width, height: height, channels: c, taps: vertical) }
+                if let vertical {
+                    plane = resampleColumns(plane, width: width, height: height, channels: c, taps: vertical)
+                }
                 if let horizontal {
                     plane = resampleRows(plane, width: width, height: newHeight, channels: c, taps: horizontal)
                 }
             } else {
-                if let horizontal { plane = resampleRows(plane, width: width, height: height, channels: c, taps: horizontal) }
+                if let horizontal {
+                    plane = resampleRows(plane, width: width, height: height, channels: c, taps: horizontal)
+                }
                 if let vertical {
                     plane = resampleColumns(plane, width: newWidth, height: height, channels: c, taps: vertical)
                 }
             }
             if channels.hasAlpha { plane = unpremultiplied(plane, channels: c) }
             return Image(unchecked: newWidth, newHeight, channels, .uint8(plane))
-        case let .float(values):
+        case .float(let values):
             var plane = values
             if channels.hasAlpha {
-                for p in stride(from: 0, to: plane.count, by: c) { for k in 0..<(c - 1) { plane[p + k] *= plane[p + c - 1] } }
+                for p in stride(from: 0, to: plane.count, by: c) {
+                    for k in 0..<(c - 1) { plane[p + k] *= plane[p + c - 1] }
+                }
             }
             if verticalFirst {
-                if let vertical { plane = resampleColumns(plane, width: width, height: height, channels: c, taps: vertical) }
+                if let vertical {
+                    plane = resampleColumns(plane, width: width, height: height, channels: c, taps: vertical)
+                }
                 if let horizontal {
                     plane = resampleRows(plane, width: width, height: newHeight, channels: c, taps: horizontal)
                 }
             } else {
-                if let horizontal { plane = resampleRows(plane, width: width, height: height, channels: c, taps: horizontal) }
+                if let horizontal {
+                    plane = resampleRows(plane, width: width, height: height, channels: c, taps: horizontal)
+                }
                 if let vertical {
                     plane = resampleColumns(plane, width: newWidth, height: height, channels: c, taps: vertical)
                 }
@@ -156,9 +169,11 @@ extension Image {
     /// Resizes so the shorter side becomes `size` (aspect ratio kept, rounded as torchvision's `Resize(int)`).
     public func resized(shorterSide size: Int, filter: ResampleFilter = .bicubic) throws -> Image {
         if width <= height {
-            return try resized(width: size, height: max(1, Int(Double(size) * Double(height) / Double(width))), filter: filter)
+            return try resized(
+                width: size, height: max(1, Int(Double(size) * Double(height) / Double(width))), filter: filter)
         }
-        return try resized(width: max(1, Int(Double(size) * Double(width) / Double(height))), height: size, filter: filter)
+        return try resized(
+            width: max(1, Int(Double(size) * Double(width) / Double(height))), height: size, filter: filter)
     }
 }
 
@@ -169,7 +184,9 @@ extension Image {
 }
 
 private func resampleRows(_ input: [UInt8], width: Int, height: Int, channels c: Int, taps: ResampleTaps) -> [UInt8] {
-    let outWidth = taps.start.count, k = taps.fixedPoint, size = taps.kernelSize
+    let outWidth = taps.start.count
+    let k = taps.fixedPoint
+    let size = taps.kernelSize
     var out = [UInt8](repeating: 0, count: outWidth * height * c)
     let half = Int32(1) << Int32(ResampleTaps.precisionBits - 1)
     input.withUnsafeBufferPointer { src in
@@ -177,7 +194,8 @@ private func resampleRows(_ input: [UInt8], width: Int, height: Int, channels c:
             for y in 0..<height {
                 let row = y * width * c
                 for xx in 0..<outWidth {
-                    let lo = taps.start[xx], n = taps.count[xx]
+                    let lo = taps.start[xx]
+                    let n = taps.count[xx]
                     for ch in 0..<c {
                         var sum = half
                         for x in 0..<n { sum &+= Int32(src[row + (x + lo) * c + ch]) &* k[xx * size + x] }
@@ -190,14 +208,20 @@ private func resampleRows(_ input: [UInt8], width: Int, height: Int, channels c:
     return out
 }
 
-private func resampleColumns(_ input: [UInt8], width: Int, height: Int, channels c: Int, taps: ResampleTaps) -> [UInt8] {
-    let outHeight = taps.start.count, k = taps.fixedPoint, size = taps.kernelSize, stride = width * c
+private func resampleColumns(
+    _ input: [UInt8], width: Int, height: Int, channels c: Int, taps: ResampleTaps
+) -> [UInt8] {
+    let outHeight = taps.start.count
+    let k = taps.fixedPoint
+    let size = taps.kernelSize
+    let stride = width * c
     var out = [UInt8](repeating: 0, count: outHeight * stride)
     let half = Int32(1) << Int32(ResampleTaps.precisionBits - 1)
     input.withUnsafeBufferPointer { src in
         out.withUnsafeMutableBufferPointer { dst in
             for yy in 0..<outHeight {
-                let lo = taps.start[yy], n = taps.count[yy]
+                let lo = taps.start[yy]
+                let n = taps.count[yy]
                 for i in 0..<stride {
                     var sum = half
                     for y in 0..<n { sum &+= Int32(src[(y + lo) * stride + i]) &* k[yy * size + y] }
@@ -210,14 +234,17 @@ private func resampleColumns(_ input: [UInt8], width: Int, height: Int, channels
 }
 
 private func resampleRows(_ input: [Float], width: Int, height: Int, channels c: Int, taps: ResampleTaps) -> [Float] {
-    let outWidth = taps.start.count, size = taps.kernelSize
+    let outWidth = taps.start.count
+    let size = taps.kernelSize
     var out = [Float](repeating: 0, count: outWidth * height * c)
     for y in 0..<height {
         for xx in 0..<outWidth {
             let lo = taps.start[xx]
             for ch in 0..<c {
                 var sum = 0.0
-                for x in 0..<taps.count[xx] { sum += Double(input[(y * width + x + lo) * c + ch]) * taps.weights[xx * size + x] }
+                for x in 0..<taps.count[xx] {
+                    sum += Double(input[(y * width + x + lo) * c + ch]) * taps.weights[xx * size + x]
+                }
                 out[(y * outWidth + xx) * c + ch] = Float(sum)
             }
         }
@@ -225,8 +252,12 @@ private func resampleRows(_ input: [Float], width: Int, height: Int, channels c:
     return out
 }
 
-private func resampleColumns(_ input: [Float], width: Int, height: Int, channels c: Int, taps: ResampleTaps) -> [Float] {
-    let outHeight = taps.start.count, size = taps.kernelSize, stride = width * c
+private func resampleColumns(
+    _ input: [Float], width: Int, height: Int, channels c: Int, taps: ResampleTaps
+) -> [Float] {
+    let outHeight = taps.start.count
+    let size = taps.kernelSize
+    let stride = width * c
     var out = [Float](repeating: 0, count: outHeight * stride)
     for yy in 0..<outHeight {
         let lo = taps.start[yy]

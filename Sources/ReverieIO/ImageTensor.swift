@@ -3,15 +3,16 @@ import ReverieCore
 extension Image {
     /// The image as a `[C, H, W]` Float tensor with values in [0, 1] (bytes divided by 255), channels as stored.
     public func tensor() -> Tensor {
-        let c = channels.count, n = width * height
+        let c = channels.count
+        let n = width * height
         let out = Tensor(uninitialized: [c, height, width])  // [C, H, W]
         let o = out.mutableBuffer
         switch pixels {
-        case let .uint8(values):
+        case .uint8(let values):
             values.withUnsafeBufferPointer { v in
                 for p in 0..<n { for ch in 0..<c { o[ch * n + p] = Float(v[p * c + ch]) / 255 } }
             }
-        case let .float(values):
+        case .float(let values):
             values.withUnsafeBufferPointer { v in
                 for p in 0..<n { for ch in 0..<c { o[ch * n + p] = v[p * c + ch] } }
             }
@@ -31,12 +32,15 @@ extension Image {
     /// and rounded to bytes (what a PNG holds); otherwise they are kept as floats.
     public init(tensor: Tensor, asUInt8: Bool = true) throws {
         guard tensor.rank == 3, let layout = ImageChannels(count: tensor.shape[0]), tensor.shape[1] > 0,
-              tensor.shape[2] > 0
+            tensor.shape[2] > 0
         else {
             throw ImageError.invalidArgument(
                 operation: "Image(tensor:)", detail: "expected [C, H, W] with C in 1...4, got \(tensor.shape)")
         }
-        let c = layout.count, h = tensor.shape[1], w = tensor.shape[2], n = h * w
+        let c = layout.count
+        let h = tensor.shape[1]
+        let w = tensor.shape[2]
+        let n = h * w
         let t = tensor.buffer
         var values = [Float](repeating: 0, count: n * c)
         for ch in 0..<c { for p in 0..<n { values[p * c + ch] = t[ch * n + p] } }
@@ -47,7 +51,8 @@ extension Image {
 /// Normalises a `[C, H, W]` (or `[B, C, H, W]`) tensor in place per channel: `(x − mean[c]) / std[c]`.
 public func normalize(_ tensor: Tensor, mean: [Float], std: [Float]) throws {
     guard tensor.rank == 3 || tensor.rank == 4 else {
-        throw ImageError.invalidArgument(operation: "normalize", detail: "expected [C, H, W] or [B, C, H, W], got \(tensor.shape)")
+        throw ImageError.invalidArgument(
+            operation: "normalize", detail: "expected [C, H, W] or [B, C, H, W], got \(tensor.shape)")
     }
     let c = tensor.shape[tensor.rank - 3]
     guard mean.count == c, std.count == c, std.allSatisfy({ $0 != 0 && $0.isFinite }) else {
@@ -57,7 +62,9 @@ public func normalize(_ tensor: Tensor, mean: [Float], std: [Float]) throws {
     let plane = tensor.shape[tensor.rank - 2] * tensor.shape[tensor.rank - 1]
     let o = tensor.mutableBuffer
     for block in 0..<(tensor.count / plane) {
-        let ch = block % c, m = mean[ch], s = 1 / std[ch]
+        let ch = block % c
+        let m = mean[ch]
+        let s = 1 / std[ch]
         for i in (block * plane)..<((block + 1) * plane) { o[i] = (o[i] - m) * s }
     }
 }
@@ -69,13 +76,17 @@ extension Image {
         guard let first = images.first else {
             throw ImageError.invalidArgument(operation: "Image.batchTensor", detail: "no images")
         }
-        let c = first.channels.count, h = first.height, w = first.width, plane = c * h * w
+        let c = first.channels.count
+        let h = first.height
+        let w = first.width
+        let plane = c * h * w
         let out = Tensor(uninitialized: [images.count, c, h, w])  // [B, C, H, W]
         for (b, image) in images.enumerated() {
             guard image.width == w, image.height == h, image.channels == first.channels else {
                 throw ImageError.invalidArgument(
                     operation: "Image.batchTensor",
-                    detail: "image \(b) is \(image.width)x\(image.height)x\(image.channels.count), image 0 is \(w)x\(h)x\(c)")
+                    detail: "image \(b) is \(image.width)x\(image.height)x\(image.channels.count), "
+                        + "image 0 is \(w)x\(h)x\(c)")
             }
             let one = image.tensor()
             (out.pointer + b * plane).update(from: one.pointer, count: plane)

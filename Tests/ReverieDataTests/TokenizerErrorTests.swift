@@ -1,10 +1,13 @@
 import Foundation
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 /// A malformed tokenizer.json gives an error that names the file (and the key), never a crash.
 final class TokenizerErrorTests: XCTestCase {
-    private func assertRejected(_ json: String, mentioning key: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRejected(
+        _ json: String, mentioning key: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-bad-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data(json.utf8).write(to: url)
@@ -23,21 +26,26 @@ final class TokenizerErrorTests: XCTestCase {
         try assertRejected("[1, 2]", mentioning: "(root)")
         try assertRejected("{}", mentioning: "model")
         try assertRejected(#"{"model": {"type": "WordPiece", "vocab": {}}}"#, mentioning: "model.type")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}, \#(preTokenizer)}"#,
-                           mentioning: "model.vocab")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 2000000000}, "merges": []}, \#(preTokenizer)}"#,
-                           mentioning: "model.vocab")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}, \#(preTokenizer)}"#,
-                           mentioning: "model.merges[0]")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [3]}, \#(preTokenizer)}"#,
-                           mentioning: "model.merges[0]")
+        try assertRejected(
+            #"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}, \#(preTokenizer)}"#,
+            mentioning: "model.vocab")
+        try assertRejected(
+            #"{"model": {"type": "BPE", "vocab": {"a": 2000000000}, "merges": []}, \#(preTokenizer)}"#,
+            mentioning: "model.vocab")
+        try assertRejected(
+            #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}, \#(preTokenizer)}"#,
+            mentioning: "model.merges[0]")
+        try assertRejected(
+            #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [3]}, \#(preTokenizer)}"#,
+            mentioning: "model.merges[0]")
         try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#, mentioning: "pre_tokenizer")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#,
-                           mentioning: "pre_tokenizer")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, \#(preTokenizer), "normalizer": {"type": "NFC"}}"#,
-                           mentioning: "normalizer")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, \#(preTokenizer), "added_tokens": [{"id": 1}]}"#,
-                           mentioning: "added_tokens[0].content")
+        try assertRejected(
+            #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#,
+            mentioning: "pre_tokenizer")
+        let model = #""model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}"#
+        try assertRejected(#"{\#(model), \#(preTokenizer), "normalizer": {"type": "NFC"}}"#, mentioning: "normalizer")
+        try assertRejected(
+            #"{\#(model), \#(preTokenizer), "added_tokens": [{"id": 1}]}"#, mentioning: "added_tokens[0].content")
     }
 
     func testMissingFileAndUnknownId() throws {

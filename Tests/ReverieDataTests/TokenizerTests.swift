@@ -1,6 +1,7 @@
 import Foundation
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 /// Fixtures written by `tools/fixtures/tokenizer.py` with Hugging Face `tokenizers`.
 enum TokenizerFixture {
@@ -17,7 +18,8 @@ enum TokenizerFixture {
     }
 
     static func reference() throws -> Reference {
-        try JSONDecoder().decode(Reference.self, from: Data(contentsOf: directory.appendingPathComponent("reference.json")))
+        try JSONDecoder().decode(
+            Reference.self, from: Data(contentsOf: directory.appendingPathComponent("reference.json")))
     }
 
     static func corpus() throws -> [String] {
@@ -40,8 +42,9 @@ final class TokenizerTests: XCTestCase {
             XCTAssertEqual(try tokenizer.decode(ids), text, "round trip \(i)")
             XCTAssertEqual(try tokenizer.decode(reference.ids[i]), reference.decoded[i])
         }
-        print("tokenizer: \(matched)/\(reference.texts.count) texts with ids identical to HF tokenizers "
-              + "(\(reference.ids.map(\.count).reduce(0, +)) ids)")
+        print(
+            "tokenizer: \(matched)/\(reference.texts.count) texts with ids identical to HF tokenizers "
+                + "(\(reference.ids.map(\.count).reduce(0, +)) ids)")
     }
 
     /// Training on the fixture corpus reproduces `tokenizers`' BpeTrainer: same vocabulary, same merges in order.
@@ -79,13 +82,15 @@ final class TokenizerTests: XCTestCase {
         }
         XCTAssertEqual(loaded.encode("<image>"), [0])
         XCTAssertEqual(try loaded.decode([0, 4], skipSpecialTokens: true), "")
-        XCTAssertEqual(try loaded.reverieTokenIds(), ReverieTokenIds(image: 0, imageBegin: 1, imageEnd: 2, pad: 3, end: 4))
+        XCTAssertEqual(
+            try loaded.reverieTokenIds(), ReverieTokenIds(image: 0, imageBegin: 1, imageEnd: 2, pad: 3, end: 4))
         let plain = try TokenizerTrainer(vocabularySize: 300, specialTokens: ["<pad>"]).train(on: ["abc abc"])
         XCTAssertThrowsError(try plain.reverieTokenIds())
     }
 
     func testGPT2SplitPattern() {
-        XCTAssertEqual(ByteLevel.split("Hello world's  end!!  \n"), ["Hello", " world", "'s", " ", " end", "!!", "  \n"])
+        XCTAssertEqual(
+            ByteLevel.split("Hello world's  end!!  \n"), ["Hello", " world", "'s", " ", " end", "!!", "  \n"])
         XCTAssertEqual(ByteLevel.split("a  b"), ["a", " ", " b"])
         XCTAssertEqual(ByteLevel.split("x\ty 12ab"), ["x", "\t", "y", " 12", "ab"])
         XCTAssertEqual(ByteLevel.split("e\u{301}"), ["e", "\u{301}"])

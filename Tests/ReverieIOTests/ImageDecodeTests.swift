@@ -1,6 +1,7 @@
 import Foundation
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 final class ImageDecodeTests: XCTestCase {
     /// Every fixture decodes to exactly Pillow's pixels (PNG of every layout, baseline/progressive/gray JPEG).

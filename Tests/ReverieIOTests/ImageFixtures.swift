@@ -1,6 +1,7 @@
 import Foundation
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 /// The photo fixtures written by `tools/fixtures/images.py` and Pillow's reference outputs for them.
 struct PhotoFixture: Decodable {
@@ -42,7 +43,9 @@ struct PhotoFixture: Decodable {
         let data = try Data(contentsOf: Self.referenceDirectory.appendingPathComponent(decoded))
         if bitDepth == 16 {
             return data.withUnsafeBytes { raw in
-                (0..<(data.count / 2)).map { Float(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) / 65535 }
+                (0..<(data.count / 2)).map {
+                    Float(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) / 65535
+                }
             }
         }
         return [UInt8](data).map { Float($0) / 255 }
@@ -53,7 +56,9 @@ struct PhotoFixture: Decodable {
         let data = try Data(contentsOf: Self.referenceDirectory.appendingPathComponent(resize.file))
         if resize.sample == "float32" {
             return data.withUnsafeBytes { raw in
-                (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+                (0..<(data.count / 4)).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+                }
             }
         }
         return [UInt8](data).map { Float($0) / 255 }
@@ -62,7 +67,8 @@ struct PhotoFixture: Decodable {
 
 /// Mean and largest absolute difference between two equally long sample arrays.
 func sampleDifference(_ a: [Float], _ b: [Float]) -> (mean: Float, max: Float) {
-    var total = 0.0, worst: Float = 0
+    var total = 0.0
+    var worst: Float = 0
     for (x, y) in zip(a, b) {
         let d = abs(x - y)
         total += Double(d)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 final class ImageResizeTests: XCTestCase {
     /// Bilinear and bicubic resizes (shrinking, and stretching one axis while shrinking the other) match Pillow's
@@ -12,7 +13,8 @@ final class ImageResizeTests: XCTestCase {
             let image = try Image(contentsOf: fixture.url)
             for resize in fixture.resizes {
                 guard let filter = ResampleFilter(rawValue: resize.filter) else {
-                    XCTFail("unknown filter \(resize.filter)"); continue
+                    XCTFail("unknown filter \(resize.filter)")
+                    continue
                 }
                 let out = try image.resized(width: resize.width, height: resize.height, filter: filter)
                 XCTAssertEqual(out.width, resize.width)
