@@ -55,4 +55,28 @@ final class TokenizerErrorTests: XCTestCase {
         XCTAssertThrowsError(try tokenizer.decode([1_000_000]))
         XCTAssertThrowsError(try TokenizerTrainer(vocabularySize: 100).train(on: ["abc"]))
     }
+
+    /// Random damage to a real tokenizer.json never crashes: it loads or throws naming the file.
+    func testRandomDamageNeverCrashes() throws {
+        let original = [UInt8](try Data(contentsOf: TokenizerFixture.tokenizerURL))
+        var state: UInt64 = 42
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-dmg-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let replacements: [UInt8] = Array("0123456789\"{}[],: -ab".utf8) + [0xFF, 0x00]
+        for _ in 0..<40 {
+            var damaged = original
+            for _ in 0..<(1 + next() % 4) { damaged[next() % damaged.count] = replacements[next() % replacements.count] }
+            try Data(damaged).write(to: url)
+            do {
+                let tokenizer = try Tokenizer(contentsOf: url)
+                _ = tokenizer.encode("The red circle <image> café 画 🎨")
+            } catch {
+                XCTAssertTrue("\(error)".contains(url.path), "\(error)")
+            }
+        }
+    }
 }
