@@ -28,7 +28,9 @@ extension Tokenizer {
         let modelObject = try file.object(top["model"], "model")
         let type = try file.string(modelObject["type"], "model.type", default: "BPE")
         guard type == "BPE" else { throw TokenizerError.unsupported(path: path, key: "model.type", value: type) }
-        for key in ["dropout", "continuing_subword_prefix", "end_of_word_suffix"] where !file.isNull(modelObject[key]) {
+        // GPT-2 and RoBERTa files spell "no prefix/suffix" as "", trained files as null; both mean none.
+        for key in ["dropout", "continuing_subword_prefix", "end_of_word_suffix"]
+        where !file.isNull(modelObject[key]) && (modelObject[key] as? String) != "" {
             throw TokenizerError.unsupported(path: path, key: "model.\(key)", value: "\(modelObject[key] ?? "")")
         }
         for key in ["byte_fallback", "ignore_merges"] where try file.bool(modelObject[key], "model.\(key)") {

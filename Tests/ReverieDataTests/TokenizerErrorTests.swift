@@ -48,6 +48,21 @@ final class TokenizerErrorTests: XCTestCase {
             #"{\#(model), \#(preTokenizer), "added_tokens": [{"id": 1}]}"#, mentioning: "added_tokens[0].content")
     }
 
+    /// GPT-2's own file layout: "" for no subword prefix/suffix, merges as "a b" strings, `<|endoftext|>` added.
+    func testGPT2StyleFileLoads() throws {
+        let json = #"""
+            {"added_tokens": [{"id": 6, "content": "<|endoftext|>", "special": true}], "normalizer": null,
+             "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true},
+             "post_processor": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"},
+             "model": {"type": "BPE", "dropout": null, "unk_token": null, "continuing_subword_prefix": "",
+                       "end_of_word_suffix": "", "fuse_unk": false,
+                       "vocab": {"h": 0, "i": 1, "Ġ": 2, "hi": 3, "Ġhi": 4, "!": 5}, "merges": ["h i", "Ġ hi"]}}
+            """#
+        let tokenizer = try Tokenizer(json: Data(json.utf8), path: "gpt2.json")
+        XCTAssertEqual(tokenizer.encode("hi hi!<|endoftext|>"), [3, 4, 5, 6])
+        XCTAssertEqual(try tokenizer.decode([3, 4, 5, 6]), "hi hi!<|endoftext|>")
+    }
+
     func testMissingFileAndUnknownId() throws {
         let url = URL(fileURLWithPath: "/nonexistent/tokenizer.json")
         XCTAssertThrowsError(try Tokenizer(contentsOf: url)) { XCTAssertTrue("\($0)".contains(url.path)) }
