@@ -31,7 +31,9 @@ extension Image {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ImageError.fileNotFound(path: path)
         }
-        guard !isDirectory.boolValue else { throw ImageError.notAFile(path: path) }
+        // Directories, FIFOs and devices (a /dev/zero would be read forever) are not image files.
+        let isRegular = (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile ?? false
+        guard !isDirectory.boolValue, isRegular else { throw ImageError.notAFile(path: path) }
         let data: Data
         do {
             data = try Data(contentsOf: url)

@@ -29,6 +29,10 @@ final class ImageErrorTests: XCTestCase {
             if case .emptyFile = $0 { return true }
             return false
         }
+        assertFails(URL(fileURLWithPath: "/dev/zero")) {
+            if case .notAFile = $0 { return true }
+            return false
+        }
         assertFails(directory) {
             if case .notAFile = $0 { return true }
             return false
