@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ReverieCore", targets: ["ReverieCore"]),
         .library(name: "ReverieNN", targets: ["ReverieNN"]),
         .library(name: "ReverieIO", targets: ["ReverieIO"]),
+        .library(name: "ReverieData", targets: ["ReverieData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,8 @@ let package = Package(
         .target(name: "ReverieCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "ReverieNN", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
         .target(name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5"], swiftSettings: librarySettings),
+        // ReverieData renders and reads ShapesWorld images pixel by pixel, so it is optimised like the kernels.
+        .target(name: "ReverieData", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
@@ -48,6 +51,7 @@ let package = Package(
             swiftSettings: librarySettings),
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
+        .testTarget(name: "ReverieDataTests", dependencies: ["ReverieData", "ReverieTestSupport"]),
         .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
