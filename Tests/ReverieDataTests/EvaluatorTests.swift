@@ -50,6 +50,25 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertThrowsError(try evaluator.score(Tensor(zeros: [1, 64, 64]), expected: try scene("white")))
     }
 
+    func testOutOfRangeAndNaNPixelsAreClampedNotFatal() throws {
+        let truth = try scene("a large red square in the center, white")
+        var image = Rasterizer().render(truth)
+        // Dead pixels (NaN in every channel, read as black), alone or in 2×2 clusters, are noise, not objects.
+        for i in stride(from: 0, to: 4096, by: 97) { for c in 0..<3 { image.pixels[c * 4096 + i] = .nan } }
+        for (x, y) in [(3, 3), (50, 8), (8, 52)] {
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                for c in 0..<3 { image.pixels[c * 4096 + (y + dy) * 64 + x + dx] = .nan }
+            }
+        }
+        image.pixels[5] = .infinity
+        image.pixels[6] = -3
+        XCTAssertEqual(evaluator.reader.read(image).scene, truth)
+        var garbage = PlanarImage(size: 64, filledWith: RGB(.nan, .nan, .nan))
+        _ = evaluator.score(garbage, expected: truth)
+        garbage.pixels = garbage.pixels.indices.map { Float($0 % 7) - 3 }
+        _ = evaluator.score(garbage, expected: truth)
+    }
+
     func testReadsOtherCanvasSizesAndSlightlyOffCentreObjects() throws {
         let world = ShapesWorld(seed: 8, canvas: 96)
         for i in 0..<50 {

@@ -16,7 +16,7 @@ import ReverieCore
 public struct SceneReader: Sendable {
     /// RGB distance from the background above which a smoothed pixel belongs to an object.
     public var maskThreshold: Float = 0.15
-    /// Components with fewer pixels (on a 64-pixel canvas) are ignored as noise.
+    /// Components with fewer pixels, or less coverage-weighted area, on a 64-pixel canvas are ignored as noise.
     public var minimumPixels: Int = 8
     /// Coverage below this counts as zero, so noise around an object does not inflate its measurements.
     public var coverageFloor: Float = 0.2
@@ -26,8 +26,12 @@ public struct SceneReader: Sendable {
     /// Reads a `[3, N, N]` tensor with values in [0, 1].
     public func read(_ tensor: Tensor) throws -> ReadScene { read(try PlanarImage(tensor: tensor)) }
 
-    /// Reads `image`.
-    public func read(_ image: PlanarImage) -> ReadScene {
+    /// Reads `image`. Values outside [0, 1] are clamped and NaNs read as 0, so any model output can be scored.
+    public func read(_ raw: PlanarImage) -> ReadScene {
+        var image = raw
+        for i in image.pixels.indices where !(0...1).contains(image.pixels[i]) {
+            image.pixels[i] = image.pixels[i] > 1 ? 1 : 0
+        }
         let n = image.size
         let bg = borderMedian(image)
         let smooth = boxSmoothedDistance(image, from: bg)
@@ -37,7 +41,9 @@ public struct SceneReader: Sendable {
             .filter { $0.count >= minPixels }
         var owner = [Int](repeating: -1, count: n * n)
         for (k, c) in components.enumerated() { for i in c { owner[i] = k } }
+        // Smoothing spreads a lone bad pixel over 3×3, so also require that much coverage-weighted area.
         let objects = components.indices.compactMap { measure(components[$0], id: $0, owner: owner, image, bg) }
+            .filter { $0.area >= Float(minPixels) }
         return ReadScene(background: BackgroundColor.nearest(to: bg), objects: objects)
     }
 
