@@ -46,6 +46,7 @@ let package = Package(
             name: "reverie",
             dependencies: [
                 "ReverieCore", "ReverieNN", "ReverieIO",
+                "ReverieData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
