@@ -120,7 +120,7 @@ final class DataLoaderTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-loader-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        FileManager.default.createFile(atPath: folder.appendingPathComponent("x.png").path, contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("x.png").path, contents: Data([1]))
         let url = folder.appendingPathComponent("m.jsonl")
         try #"{"kind": "caption", "image": "x.png", "text": "a"}"#.write(to: url, atomically: true, encoding: .utf8)
         let files = ManifestSource(try Manifest(contentsOf: url))

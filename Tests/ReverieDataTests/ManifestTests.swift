@@ -10,7 +10,7 @@ final class ManifestTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("images"),
                                                 withIntermediateDirectories: true)
         for name in ["a.png", "b.png"] {
-            FileManager.default.createFile(atPath: folder.appendingPathComponent("images/\(name)").path,
+            _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("images/\(name)").path,
                                            contents: Data([0]))
         }
     }
@@ -87,7 +87,7 @@ final class ManifestTests: XCTestCase {
                            .unreadableManifest(file: nowhere.path, reason: "cannot read the file"))
         }
         let binary = folder.appendingPathComponent("bin.jsonl")
-        FileManager.default.createFile(atPath: binary.path, contents: Data([0xFF, 0xFE, 0x00, 0xC3]))
+        _ = FileManager.default.createFile(atPath: binary.path, contents: Data([0xFF, 0xFE, 0x00, 0xC3]))
         XCTAssertThrowsError(try Manifest(contentsOf: binary))
     }
 }
