@@ -90,4 +90,23 @@ final class ManifestTests: XCTestCase {
         _ = FileManager.default.createFile(atPath: binary.path, contents: Data([0xFF, 0xFE, 0x00, 0xC3]))
         XCTAssertThrowsError(try Manifest(contentsOf: binary))
     }
+
+    func testWrittenManifestsReadBackToTheSameRecords() throws {
+        let a = ImageRef.file(folder.appendingPathComponent("images/a.png").standardizedFileURL)
+        let b = ImageRef.file(folder.appendingPathComponent("images/b.png").standardizedFileURL)
+        let records: [DataRecord] = [
+            .caption(image: a, text: "a \"quoted\" caption\twith a tab, é and 日本"),
+            .textToImage(text: "draw it", image: b),
+            .edit(source: a, instruction: "make it blue", target: b),
+            .interleaved([.text("draw"), .image(a), .text("then"), .image(b)]),
+        ]
+        let url = folder.appendingPathComponent("written.jsonl")
+        try ManifestWriter.write(records, to: url)
+        try ManifestWriter.write(records, to: url)  // replaces the existing file
+        XCTAssertEqual(try Manifest(contentsOf: url).records, records)
+        let first = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").first.map(String.init)
+        XCTAssertEqual(first?.hasPrefix(#"{"kind": "caption", "image": "images/a.png", "text": "#), true, first ?? "")
+        XCTAssertThrowsError(try ManifestWriter.line(for: .caption(image: .scene(ShapesWorld(seed: 1).scene(at: 0)),
+                                                                   text: "x"), relativeTo: folder))
+    }
 }
