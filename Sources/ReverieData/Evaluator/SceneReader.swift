@@ -9,8 +9,8 @@ import ReverieCore
 /// 4. Coverage: each pixel's position on the line from the background to that colour, in [0, 1]. Area, width
 ///    (sum over columns of the column's highest coverage), height and centroid are coverage-weighted, so blur
 ///    moves them little.
-/// 5. Shape by matching circle, square and triangle templates of the measured area at the measured centroid
-///    (`ShapeMatcher`). Size from the larger of width and height. Cell from the centroid.
+/// 5. Shape by matching circle, square and triangle templates of the measured area at the measured centroid,
+///    sharp and blurred (`ShapeMatcher`). Size from the larger of width and height. Cell from the centroid.
 ///
 /// Works on any square canvas; thresholds in pixels are scaled from the 64-pixel geometry.
 public struct SceneReader: Sendable {

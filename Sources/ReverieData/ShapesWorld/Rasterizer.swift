@@ -1,3 +1,5 @@
+import ReverieCore
+
 /// Draws scenes with anti-aliased edges: each pixel's coverage is the fraction of a `samples`×`samples` grid of
 /// sub-pixel points inside the shape.
 ///
@@ -25,14 +27,17 @@ public struct Rasterizer: Sendable {
     /// The fraction of pixel (`x`, `y`) that `object` covers, in [0, 1].
     public func coverage(of object: SceneObject, x: Int, y: Int) -> Float {
         let (cx, cy) = object.cell.center(canvas: canvas)
-        let h = object.size.halfExtent64 * Double(canvas) / 64
+        return coverage(object.shape, cx: cx, cy: cy, half: object.size.halfExtent64 * Double(canvas) / 64, x: x, y: y)
+    }
+
+    func coverage(_ shape: ShapeKind, cx: Double, cy: Double, half h: Double, x: Int, y: Int) -> Float {
         var inside = 0
         let step = 1 / Double(samples)
         for sy in 0..<samples {
             let py = Double(y) + (Double(sy) + 0.5) * step
             for sx in 0..<samples {
                 let px = Double(x) + (Double(sx) + 0.5) * step
-                if Self.contains(object.shape, dx: px - cx, dy: py - cy, half: h) { inside += 1 }
+                if Self.contains(shape, dx: px - cx, dy: py - cy, half: h) { inside += 1 }
             }
         }
         return Float(inside) / Float(samples * samples)
@@ -52,15 +57,40 @@ public struct Rasterizer: Sendable {
         }
     }
 
+    /// Renders `scene` with each object moved, scaled and tinted at random within `jitter`: the imperfect
+    /// drawings a model makes, for testing the evaluator on them (and for augmentation).
+    public func render(_ scene: Scene, jitter: RenderJitter, rng: inout RNG) -> PlanarImage {
+        var image = PlanarImage(size: canvas, filledWith: scene.background.rgb)
+        let unit = Double(canvas) / 64
+        func spread(_ r: Double) -> Double { (Double(rng.uniform()) * 2 - 1) * r }
+        for o in scene.objects {
+            let (cx, cy) = o.cell.center(canvas: canvas)
+            let h = o.size.halfExtent64 * unit * (1 + spread(jitter.scale))
+            var c = o.color.rgb
+            c.r = min(max(c.r + Float(spread(Double(jitter.color))), 0), 1)
+            c.g = min(max(c.g + Float(spread(Double(jitter.color))), 0), 1)
+            c.b = min(max(c.b + Float(spread(Double(jitter.color))), 0), 1)
+            draw(o.shape, cx: cx + spread(jitter.shift) * unit, cy: cy + spread(jitter.shift) * unit, half: h,
+                 color: c, into: &image)
+        }
+        return image
+    }
+
     private func draw(_ object: SceneObject, into image: inout PlanarImage) {
         let (cx, cy) = object.cell.center(canvas: canvas)
-        let h = object.size.halfExtent64 * Double(canvas) / 64
+        draw(object.shape, cx: cx, cy: cy, half: object.size.halfExtent64 * Double(canvas) / 64,
+             color: object.color.rgb, into: &image)
+    }
+
+    private func draw(_ shape: ShapeKind, cx: Double, cy: Double, half h: Double, color c: RGB,
+                      into image: inout PlanarImage) {
         let x0 = max(Int((cx - h).rounded(.down)) - 1, 0), x1 = min(Int((cx + h).rounded(.up)) + 1, canvas - 1)
         let y0 = max(Int((cy - h).rounded(.down)) - 1, 0), y1 = min(Int((cy + h).rounded(.up)) + 1, canvas - 1)
-        let c = object.color.rgb, n = canvas * canvas
+        guard x0 <= x1, y0 <= y1 else { return }
+        let n = canvas * canvas
         for y in y0...y1 {
             for x in x0...x1 {
-                let a = coverage(of: object, x: x, y: y)
+                let a = coverage(shape, cx: cx, cy: cy, half: h, x: x, y: y)
                 if a == 0 { continue }
                 let i = y * canvas + x
                 image.pixels[i] += a * (c.r - image.pixels[i])
@@ -68,5 +98,21 @@ public struct Rasterizer: Sendable {
                 image.pixels[2 * n + i] += a * (c.b - image.pixels[2 * n + i])
             }
         }
+    }
+}
+
+/// Bounds of the random changes ``Rasterizer/render(_:jitter:rng:)`` makes to each object.
+public struct RenderJitter: Sendable, Equatable {
+    /// Largest shift of the centre along each axis, in pixels of a 64-pixel canvas.
+    public var shift: Double
+    /// Largest relative change of the size (0.1 = ±10 %).
+    public var scale: Double
+    /// Largest change of each colour channel.
+    public var color: Float
+
+    public init(shift: Double, scale: Double, color: Float) {
+        self.shift = shift
+        self.scale = scale
+        self.color = color
     }
 }
