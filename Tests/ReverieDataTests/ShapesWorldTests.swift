@@ -134,6 +134,20 @@ final class ShapesWorldTests: XCTestCase {
         XCTAssertEqual(kinds, Set(EditKind.allCases))
     }
 
+    func testEditsOfEmptyAndFullScenesFallBackToAddAndRemove() throws {
+        var rng = RNG(seed: 3)
+        let empty = try Scene(background: .gray, objects: [])
+        let add = EditGenerator.edit(.recolor, source: empty, rng: &rng)
+        XCTAssertEqual(add.kind, .add)
+        XCTAssertEqual(add.target.objects.count, 1)
+        let full = SceneGenerator.scene(objectCount: 9, rng: &rng)
+        for kind in [EditKind.add, .move] {
+            let e = EditGenerator.edit(kind, source: full, rng: &rng)
+            XCTAssertEqual(e.kind, .remove)
+            XCTAssertEqual(try EditParser.apply(e.instruction, to: full), e.target, e.instruction)
+        }
+    }
+
     func testInterleavedRecordsAlternateTextAndImages() throws {
         let world = ShapesWorld(seed: 4)
         for i in 0..<12 {

@@ -26,13 +26,7 @@ public enum EditGenerator {
         if kind == .add && free.isEmpty { kind = .remove }
         let bg = source.background
         var objects = source.objects
-        if kind == .add {
-            let added = SceneGenerator.object(in: Phrases.pick(free, &rng), rng: &rng)
-            let text = Phrases.pick(["add", "draw", "put"], &rng)
-                + " a \(Phrases.object(added, rng: &rng)) \(Phrases.location(added.cell, rng: &rng))"
-            return EditSample(kind: .add, source: source, instruction: text,
-                              target: Scene(background: bg, distinctCells: objects + [added]))
-        }
+        if kind == .add { return add(to: source, cells: free, rng: &rng) }
         let index = Int(rng.next() % UInt64(objects.count))
         let old = objects[index]
         let ref = Phrases.reference(to: old, in: source, rng: &rng)
@@ -61,10 +55,19 @@ public enum EditGenerator {
             return EditSample(kind: .remove, source: source, instruction: text,
                               target: Scene(background: bg, distinctCells: objects))
         case .add:
-            preconditionFailure("handled above")
+            return add(to: source, cells: free, rng: &rng)
         }
         objects[index] = new
         return EditSample(kind: kind, source: source, instruction: text,
                           target: Scene(background: bg, distinctCells: objects))
+    }
+
+    /// Adds a random object in one of `cells` (not empty).
+    static func add(to source: Scene, cells: [GridCell], rng: inout RNG) -> EditSample {
+        let added = SceneGenerator.object(in: Phrases.pick(cells, &rng), rng: &rng)
+        let text = Phrases.pick(["add", "draw", "put"], &rng)
+            + " a \(Phrases.object(added, rng: &rng)) \(Phrases.location(added.cell, rng: &rng))"
+        return EditSample(kind: .add, source: source, instruction: text,
+                          target: Scene(background: source.background, distinctCells: source.objects + [added]))
     }
 }
