@@ -78,6 +78,10 @@ final class ManifestTests: XCTestCase {
         // Without the file check the missing image is accepted; the broken JSON on line 3 is still an error.
         XCTAssertThrowsError(try Manifest(contentsOf: url, checkFiles: false))
         XCTAssertEqual(try Manifest(contentsOf: url, skipBad: true, checkFiles: false).records.count, 3)
+        let directory = try write([#"{"kind": "caption", "image": "images", "text": "x"}"#])
+        XCTAssertThrowsError(try Manifest(contentsOf: directory)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("is a directory, not an image file"), "\(error)")
+        }
     }
 
     func testMissingOrBinaryManifestIsAnError() throws {

@@ -69,8 +69,12 @@ public struct Manifest: Sendable {
             let path = try string(key, in: dict)
             guard !path.isEmpty else { throw LineError(message: "field \"\(key)\" is empty") }
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
-            if checkFiles && !FileManager.default.fileExists(atPath: url.path) {
+            var isDirectory: ObjCBool = false
+            if checkFiles && !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
                 throw LineError(message: "\"\(key)\": image file \(url.path) does not exist")
+            }
+            if checkFiles && isDirectory.boolValue {
+                throw LineError(message: "\"\(key)\": \(url.path) is a directory, not an image file")
             }
             return .file(url.standardizedFileURL)
         }
