@@ -44,6 +44,32 @@ final class EvaluatorAccuracyTests: XCTestCase {
         }
     }
 
+    /// Every single-object scene there is (3 shapes × 6 colours × 2 sizes × 9 cells × 3 backgrounds), clean and
+    /// degraded: none may be misread.
+    func testEverySingleObjectSceneReadsBackExactly() throws {
+        let rasterizer = Rasterizer(), reader = SceneReader()
+        var rng = RNG(seed: 17), misread: [String] = []
+        for bg in BackgroundColor.allCases {
+            for cell in GridCell.all {
+                for shape in ShapeKind.allCases {
+                    for color in ObjectColor.allCases {
+                        for size in ObjectSize.allCases {
+                            let o = SceneObject(shape: shape, color: color, size: size, cell: cell)
+                            let scene = try Scene(background: bg, objects: [o])
+                            let image = rasterizer.render(scene)
+                            let degraded = Degradation.standard.apply(to: image, rng: &rng)
+                            for (name, img) in [("clean", image), ("degraded", degraded)]
+                            where !reader.read(img).matches(scene) {
+                                misread.append("\(name) \(size) \(color) \(shape) \(cell.name) on \(bg)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(misread, [])
+    }
+
     /// Beyond the bar: drawings as a model makes them (each object shifted up to 2.5 px, resized up to ±12 %,
     /// tinted up to ±0.06 per channel), blurred σ = 1 px and noised σ = 0.04. Measured on 1,000 scenes: shape
     /// 98.5 %, colour 99.0 %, size 99.1 %, position 98.9 %, count 98.7 % (the misses are objects jittered into
