@@ -92,6 +92,17 @@ final class ShapesWorldTests: XCTestCase {
         XCTAssertThrowsError(try PlanarImage(size: 64, rgbBytes: [1, 2, 3]))
     }
 
+    func testBatchesSplitIntoImagesAndScenesSummarise() throws {
+        let world = ShapesWorld(seed: 2)
+        let images = (0..<3).map { world.render(world.scene(at: $0)) }
+        let batch = try Tensor(shape: [3, 3, 64, 64], data: images.flatMap(\.pixels))
+        XCTAssertEqual(try PlanarImage.images(fromBatch: batch), images)
+        XCTAssertThrowsError(try PlanarImage.images(fromBatch: Tensor(zeros: [3, 64, 64])))
+        let scene = try CaptionParser.parse(
+            "a small red circle in the top left and a large blue square in the center, white")
+        XCTAssertEqual(scene.summary, "small red circle (top left), large blue square (center) on white")
+    }
+
     func testDegradationIsSeededAndBlurKeepsMass() {
         let world = ShapesWorld(seed: 2)
         let image = world.render(world.scene(at: 0))

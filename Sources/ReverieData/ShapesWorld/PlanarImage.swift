@@ -28,6 +28,18 @@ public struct PlanarImage: Sendable, Equatable {
         pixels = tensor.toArray()
     }
 
+    /// Splits a `[B, 3, N, N]` batch (a decoder's output) into its images.
+    public static func images(fromBatch tensor: Tensor) throws -> [PlanarImage] {
+        let s = tensor.shape
+        guard s.count == 4, s[1] == 3, s[2] == s[3], s[2] >= 12 else { throw ShapesWorldError.badImageShape(s) }
+        let per = 3 * s[2] * s[2], all = tensor.toArray()
+        return (0..<s[0]).map { b in
+            var image = PlanarImage(size: s[2], filledWith: RGB(0, 0, 0))
+            image.pixels = Array(all[(b * per)..<((b + 1) * per)])
+            return image
+        }
+    }
+
     /// Reads interleaved 8-bit RGB bytes (`RGBRGB…`, row-major) of a `size`×`size` image.
     public init(size: Int, rgbBytes bytes: [UInt8]) throws {
         guard size >= 12, bytes.count == 3 * size * size else {

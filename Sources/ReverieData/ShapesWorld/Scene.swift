@@ -43,6 +43,12 @@ public struct Scene: Hashable, Codable, Sendable {
         return GridCell.all.filter { !used.contains($0) }
     }
 
+    /// "small red circle (top left), large blue square (center) on white", for messages and logs.
+    public var summary: String {
+        let objects = self.objects.map { "\($0.size.rawValue) \($0.color.word) \($0.shape.word) (\($0.cell.name))" }
+        return (objects.isEmpty ? "nothing" : objects.joined(separator: ", ")) + " on \(background.word)"
+    }
+
     private enum CodingKeys: String, CodingKey { case background, objects }
 
     public init(from decoder: Decoder) throws {
