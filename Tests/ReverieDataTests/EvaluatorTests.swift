@@ -89,6 +89,17 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(evaluator.reader.read(shifted).scene, s)
     }
 
+    func testConnectedComponentsAreFourConnected() {
+        // 1 1 0 0
+        // 0 1 0 1
+        // 0 0 1 1   ← (2,2) touches (1,1) only diagonally: a separate component.
+        // 1 0 0 0
+        let rows = ["1100", "0101", "0011", "1000"]
+        let mask = rows.flatMap { $0.map { $0 == "1" } }
+        let components = ConnectedComponents.label(mask, size: 4).map { $0.sorted() }
+        XCTAssertEqual(components, [[0, 1, 5], [7, 10, 11], [12]])
+    }
+
     func testBestPairingMaximisesAgreement() throws {
         let a = SceneObject(shape: .circle, color: .red, size: .small, cell: GridCell(index: 0))
         let b = SceneObject(shape: .square, color: .blue, size: .large, cell: GridCell(index: 4))

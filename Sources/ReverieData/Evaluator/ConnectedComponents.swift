@@ -12,8 +12,10 @@ enum ConnectedComponents {
             while let i = stack.popLast() {
                 pixels.append(i)
                 let x = i % n, y = i / n
-                for (nx, ny) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)]
-                where nx >= 0 && nx < n && ny >= 0 && ny < n {
+                // The four neighbours, without building an array per pixel.
+                for k in 0..<4 {
+                    let nx = x + (k == 0 ? -1 : k == 1 ? 1 : 0), ny = y + (k == 2 ? -1 : k == 3 ? 1 : 0)
+                    guard nx >= 0 && nx < n && ny >= 0 && ny < n else { continue }
                     let j = ny * n + nx
                     if mask[j] && !seen[j] {
                         seen[j] = true
