@@ -47,20 +47,24 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "ReverieCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "ReverieNN", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
-        .target(name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"], swiftSettings: kernelSettings),
+        // ReverieIO resamples and converts images pixel by pixel, so it is optimised like the kernels.
+        .target(
+            name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"], swiftSettings: kernelSettings),
+        // ReverieData renders and reads ShapesWorld images pixel by pixel, so it is optimised like the kernels.
         .target(name: "ReverieData", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
             dependencies: [
                 "ReverieCore", "ReverieNN", "ReverieIO",
+                "ReverieData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
-        .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
         .testTarget(name: "ReverieDataTests", dependencies: ["ReverieData", "ReverieTestSupport"]),
+        .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(
