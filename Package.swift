@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"], swiftSettings: kernelSettings),
         // ReverieData renders and reads ShapesWorld images pixel by pixel, so it is optimised like the kernels.
-        .target(name: "ReverieData", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
+        .target(name: "ReverieData", dependencies: ["ReverieCore", "ReverieIO"], swiftSettings: kernelSettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
