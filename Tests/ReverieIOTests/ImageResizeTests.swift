@@ -23,7 +23,9 @@ final class ImageResizeTests: XCTestCase {
                 XCTAssertEqual(out.pixels.count, expected.count, resize.file)
                 let d = sampleDifference(out.floats, expected)
                 worstMean = max(worstMean, d.mean)
-                XCTAssertLessThanOrEqual(d.mean, 2 / 255, resize.file)
+                XCTAssertLessThanOrEqual(d.mean, 2 / 255, resize.file)  // the bar
+                // What Reverie actually achieves: Pillow's bytes exactly (8-bit), float rounding only (16-bit gray).
+                XCTAssertLessThanOrEqual(d.max, resize.sample == "uint8" ? 0 : 1e-5, resize.file)
                 report.append(String(format: "%@ MAD %.3f/255 max %.0f/255", resize.file, d.mean * 255, d.max * 255))
             }
         }
