@@ -40,13 +40,17 @@ public struct HFConfigFile: @unchecked Sendable {
         .badConfig(path: url.path, key: key, detail: "expected \(expected), found \(String(describing: values[key]!))")
     }
 
+    private func missing(_ key: String) -> SafetensorsError {
+        .badConfig(path: url.path, key: key, detail: "missing")
+    }
+
     /// Whether `key` is present with a non-null value.
     public func has(_ key: String) -> Bool { values[key] != nil && !(values[key] is NSNull) }
 
     /// An integer; `defaultValue` when absent or null, an error when absent without a default or not an integer.
     public func int(_ key: String, default defaultValue: Int? = nil) throws -> Int {
         guard has(key) else {
-            guard let defaultValue else { throw SafetensorsError.badConfig(path: url.path, key: key, detail: "missing") }
+            guard let defaultValue else { throw missing(key) }
             return defaultValue
         }
         // On Linux a JSON `true` is a Bool that also casts to NSNumber 1; reject it by its dynamic type.
@@ -61,7 +65,7 @@ public struct HFConfigFile: @unchecked Sendable {
     /// A number.
     public func double(_ key: String, default defaultValue: Double? = nil) throws -> Double {
         guard has(key) else {
-            guard let defaultValue else { throw SafetensorsError.badConfig(path: url.path, key: key, detail: "missing") }
+            guard let defaultValue else { throw missing(key) }
             return defaultValue
         }
         guard let n = values[key] as? NSNumber else { throw wrongType(key, "a number") }
@@ -71,7 +75,7 @@ public struct HFConfigFile: @unchecked Sendable {
     /// A boolean.
     public func bool(_ key: String, default defaultValue: Bool? = nil) throws -> Bool {
         guard has(key) else {
-            guard let defaultValue else { throw SafetensorsError.badConfig(path: url.path, key: key, detail: "missing") }
+            guard let defaultValue else { throw missing(key) }
             return defaultValue
         }
         guard let b = values[key] as? Bool else { throw wrongType(key, "true or false") }
@@ -81,7 +85,7 @@ public struct HFConfigFile: @unchecked Sendable {
     /// A string.
     public func string(_ key: String, default defaultValue: String? = nil) throws -> String {
         guard has(key) else {
-            guard let defaultValue else { throw SafetensorsError.badConfig(path: url.path, key: key, detail: "missing") }
+            guard let defaultValue else { throw missing(key) }
             return defaultValue
         }
         guard let s = values[key] as? String else { throw wrongType(key, "a string") }

@@ -9,7 +9,8 @@ func widenToFloat32(
     switch dtype {
     case .f32:
         for i in 0..<n {
-            out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            let w = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+            out[i] = Float(bitPattern: w)
         }
     case .bf16:
         for i in 0..<n {

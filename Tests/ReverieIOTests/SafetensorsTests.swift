@@ -91,7 +91,8 @@ final class SafetensorsTests: XCTestCase {
         assertError(try file.tensor("nope"), contains: ["good.safetensors", "'nope'"])
         assertError(try file.tensor("w", shape: [3]), contains: ["good.safetensors", "'w'", "[2]", "[3]"])
 
-        var truncated = safetensorsBytes([("w", "F32", [2], f32Bytes([1, 2])), ("x", "F32", [4], f32Bytes([1, 2, 3, 4]))])
+        var truncated = safetensorsBytes(
+            [("w", "F32", [2], f32Bytes([1, 2])), ("x", "F32", [4], f32Bytes([1, 2, 3, 4]))])
         truncated.removeLast(5)
         let cut = try write(truncated, "cut.safetensors")
         assertError(try SafetensorsFile(url: cut), contains: ["cut.safetensors", "truncated", "'x'"])
@@ -121,7 +122,8 @@ final class SafetensorsTests: XCTestCase {
     func testShardedCheckpointThroughIndex() throws {
         _ = try write(safetensorsBytes([("layers.0.w", "F32", [2], f32Bytes([1, 2]))]),
                       "model-00001-of-00002.safetensors")
-        _ = try write(safetensorsBytes([("layers.1.w", "BF16", [1], u16Bytes([0x4040])), ("norm", "F32", [1], f32Bytes([7]))]),
+        _ = try write(safetensorsBytes(
+            [("layers.1.w", "BF16", [1], u16Bytes([0x4040])), ("norm", "F32", [1], f32Bytes([7]))]),
                       "model-00002-of-00002.safetensors")
         let index = """
             {"metadata": {"total_size": 16}, "weight_map": {
@@ -137,7 +139,8 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(checkpoint.shape(of: "layers.0.w"), [2])
         let all = try checkpoint.tensors()
         XCTAssertEqual(all["norm"]?.toArray(), [7])
-        assertError(try checkpoint.tensor("lm_head.weight"), contains: ["model.safetensors.index.json", "'lm_head.weight'"])
+        assertError(try checkpoint.tensor("lm_head.weight"),
+                    contains: ["model.safetensors.index.json", "'lm_head.weight'"])
 
         // An index entry whose shard lacks the tensor, and a shard that does not exist.
         let lying = index.replacingOccurrences(of: "\"norm\": \"model-00002", with: "\"norm\": \"model-00001")
