@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "reverie",
             dependencies: [
-                "ReverieCore", "ReverieNN", "ReverieIO",
+                "ReverieCore", "ReverieNN", "ReverieIO", "ReverieLanguage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
