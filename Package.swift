@@ -41,11 +41,14 @@ let package = Package(
         .target(
             name: "ReverieLanguage", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
             swiftSettings: librarySettings),
+        .target(
+            name: "ReverieVision", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
             dependencies: [
-                "ReverieCore", "ReverieNN", "ReverieIO", "ReverieLanguage",
+                "ReverieCore", "ReverieNN", "ReverieIO", "ReverieLanguage", "ReverieVision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
@@ -55,6 +58,9 @@ let package = Package(
         .testTarget(
             name: "ReverieLanguageTests",
             dependencies: ["ReverieLanguage", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieVisionTests",
+            dependencies: ["ReverieVision", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(

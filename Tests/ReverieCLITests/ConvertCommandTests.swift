@@ -4,9 +4,30 @@ import XCTest
 
 /// `reverie convert` end to end on the committed Llama fixtures.
 final class ConvertCommandTests: XCTestCase {
-    private func fixture(_ name: String) -> URL {
+    private func fixture(_ name: String, family: String = "llama") -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/llama/\(name)")
+            .appendingPathComponent("Fixtures/\(family)/\(name)")
+    }
+
+    func testConvertsSiglipVisionModel() throws {
+        let scratch = try ScratchDirectory()
+        let output = scratch.file("siglip.h5")
+        let dir = fixture("head", family: "siglip")
+        let result = try ReverieBinary.run(["convert", dir.path, "-o", output.path])
+        XCTAssertTrue(result.succeeded, "\(result)")
+        XCTAssertTrue(result.stdout.contains("SiglipVisionModel"), "\(result)")
+        let checkpoint = try Checkpoint.read(from: output)
+        let source = try SafetensorsFile(url: dir.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(Set(checkpoint.model.keys), Set(source.tensorNames))
+        XCTAssertEqual(checkpoint.model["head.probe"]?.toArray(), try source.tensor("head.probe").toArray())
+    }
+
+    func testUnsupportedArchitectureIsNamed() throws {
+        let scratch = try ScratchDirectory()
+        try Data(#"{"architectures": ["BertModel"]}"#.utf8).write(to: scratch.file("config.json"))
+        let result = try ReverieBinary.run(["convert", scratch.url.path, "-o", scratch.file("b.h5").path])
+        XCTAssertFalse(result.succeeded, "\(result)")
+        XCTAssertTrue(result.stderr.contains("BertModel") && result.stderr.contains("config.json"), "\(result)")
     }
 
     func testConvertsLlamaWithModelConfigAndHFKeys() throws {
