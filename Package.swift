@@ -44,11 +44,14 @@ let package = Package(
         .target(
             name: "ReverieVision", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
             swiftSettings: librarySettings),
+        .target(
+            name: "ReverieProjectors", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
             dependencies: [
-                "ReverieCore", "ReverieNN", "ReverieIO", "ReverieLanguage", "ReverieVision",
+                "ReverieCore", "ReverieNN", "ReverieIO", "ReverieLanguage", "ReverieVision", "ReverieProjectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
@@ -61,6 +64,9 @@ let package = Package(
         .testTarget(
             name: "ReverieVisionTests",
             dependencies: ["ReverieVision", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieProjectorsTests",
+            dependencies: ["ReverieProjectors", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(

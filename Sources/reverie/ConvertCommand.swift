@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReverieIO
 import ReverieLanguage
+import ReverieProjectors
 import ReverieVision
 
 /// `reverie convert DIR --output FILE.h5`: a Hugging Face checkpoint directory to a Reverie HDF5 checkpoint.
@@ -20,6 +21,7 @@ struct ConvertCommand: ParsableCommand {
     /// Architecture name (config.json `architectures[0]`) → converter.
     static let converters: [String: (URL) throws -> Checkpoint] = [
         "LlamaForCausalLM": LanguageModel.convertHuggingFace(directory:),
+        "Blip2QFormerModel": QFormer.convertHuggingFace(directory:),
         "SiglipVisionModel": VisionEncoder.convertHuggingFace(directory:),
         // The vision tower of a full SigLIP checkpoint (the text tower is left out).
         "SiglipModel": VisionEncoder.convertHuggingFace(directory:),

@@ -22,6 +22,17 @@ final class ConvertCommandTests: XCTestCase {
         XCTAssertEqual(checkpoint.model["head.probe"]?.toArray(), try source.tensor("head.probe").toArray())
     }
 
+    func testConvertsBlip2QFormerModel() throws {
+        let scratch = try ScratchDirectory()
+        let dir = fixture("every2", family: "qformer")
+        let result = try ReverieBinary.run(["convert", dir.path, "-o", scratch.file("qf.h5").path, "--json"])
+        XCTAssertTrue(result.succeeded, "\(result)")
+        let checkpoint = try Checkpoint.read(from: scratch.file("qf.h5"))
+        let source = try SafetensorsFile(url: dir.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(Set(checkpoint.model.keys), Set(source.tensorNames))
+        XCTAssertNotNil(checkpoint.modelConfig)
+    }
+
     func testUnsupportedArchitectureIsNamed() throws {
         let scratch = try ScratchDirectory()
         try Data(#"{"architectures": ["BertModel"]}"#.utf8).write(to: scratch.file("config.json"))
