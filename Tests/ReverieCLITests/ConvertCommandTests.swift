@@ -86,3 +86,23 @@ final class ConvertCommandTests: XCTestCase {
                       "\(truncated)")
     }
 }
+
+/// `reverie bench llm` end to end on a toy model (`--scale tiny`); the real configuration is `make bench`'s job.
+final class LLMBenchCommandTests: XCTestCase {
+    func testTinyLLMSuiteReportsTrainingAndDecoding() throws {
+        let result = try ReverieBinary.run(["bench", "llm", "--scale", "tiny", "--repeats", "1", "--json"], timeout: 60)
+        XCTAssertTrue(result.succeeded, "\(result)")
+        let report = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+        XCTAssertEqual(report["suite"] as? String, "llm")
+        let results = try XCTUnwrap(report["results"] as? [[String: Any]])
+        let names = results.compactMap { $0["name"] as? String }
+        XCTAssertTrue(names.contains { $0.hasPrefix("llm_train_step") }, "\(names)")
+        XCTAssertTrue(names.contains { $0.hasPrefix("llm_decode") }, "\(names)")
+        for r in results where (r["name"] as? String)?.hasPrefix("llm_") == true {
+            let detail = try XCTUnwrap(r["detail"] as? [String: Any])
+            XCTAssertGreaterThan(detail["tokens_per_second"] as? Double ?? 0, 0, "\(r)")
+            XCTAssertGreaterThan(r["fractionOfCeiling"] as? Double ?? 0, 0, "\(r)")
+        }
+    }
+}
