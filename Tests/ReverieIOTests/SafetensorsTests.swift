@@ -173,3 +173,29 @@ final class SafetensorsTests: XCTestCase {
         assertError(try HFConfigFile(url: url), contains: ["config.json", "JSON object"])
     }
 }
+
+final class SafetensorsWriterTests: XCTestCase {
+    func testRoundTripInEveryDType() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-stw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = try Tensor(shape: [2, 3], data: [1, -2.5, 0.1, 3, 65504, 1e-3])
+        let b = try Tensor(shape: [4], data: [0.5, 0.25, -8, 1.0 / 3])
+        for dtype in SafetensorsDType.allCases {
+            let url = dir.appendingPathComponent("\(dtype.rawValue).safetensors")
+            try SafetensorsFile.write(["layers.10.a": a, "layers.2.b": b], to: url, dtype: dtype,
+                                      metadata: ["format": "pt"])
+            let file = try SafetensorsFile(url: url)
+            XCTAssertEqual(file.metadata, ["format": "pt"])
+            XCTAssertEqual(file.entries["layers.10.a"]?.dtype, dtype)
+            let tolerance: Float = dtype == .f32 ? 0 : (dtype == .f16 ? 1e-3 : 8e-3)
+            for (name, t) in [("layers.10.a", a), ("layers.2.b", b)] {
+                let back = try file.tensor(name, shape: t.shape).toArray()
+                for (x, y) in zip(back, t.toArray()) {
+                    let bound = max(tolerance * abs(y), dtype == .f32 ? 0 : 1e-6)
+                    XCTAssertEqual(x, y, accuracy: bound, "\(dtype) \(name)")
+                }
+            }
+        }
+    }
+}
