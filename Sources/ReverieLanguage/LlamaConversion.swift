@@ -34,23 +34,19 @@ extension LanguageModel {
     /// - prefix: where the language model's keys start in a composed checkpoint (for example `llm`); empty for a
     ///   converted one.
     public static func load(checkpoint url: URL, prefix: String = "") throws -> LanguageModel {
-        let attributes = try Checkpoint.readAttributes(from: url)
-        guard let text = attributes["model_config"]?.stringValue else {
-            throw CheckpointError.notReverieCheckpoint(path: url.path, detail: "no model_config attribute")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            throw SafetensorsError.badConfig(path: url.path, key: "model_config", detail: "not a JSON object")
-        }
-        let config = try LlamaConfig(huggingFace: HFConfigFile(values: object, url: url))
+        let config = try LlamaConfig(huggingFace: Checkpoint.readModelConfig(from: url))
         var rng = RNG(seed: 0)
         let model = try LanguageModel(config: config, rng: &rng)
-        let stored = try Checkpoint.read(from: url, sections: [.model], prefix: prefix.isEmpty ? nil : prefix).model
-        let dropped = prefix.isEmpty ? 0 : prefix.count + 1
-        var state: [String: Tensor] = [:]
-        for (key, tensor) in stored { state[String(key.dropFirst(dropped))] = tensor }
-        var params: [String: Tensor] = [:]
-        for (key, tensor, _) in model.namedTensors() { params[key] = tensor }
-        try ReverieIO.loadStateDict(state, into: params, strict: true, file: url.path)
+        try model.loadCheckpointTensors(Checkpoint.readModel(from: url, prefix: prefix), file: url.path)
         return model
+    }
+}
+
+extension Module {
+    /// Strictly loads `state` (keys relative to this module) into the parameters, errors naming `file`.
+    func loadCheckpointTensors(_ state: [String: Tensor], file: String) throws {
+        var params: [String: Tensor] = [:]
+        for (key, tensor, _) in namedTensors() { params[key] = tensor }
+        try ReverieIO.loadStateDict(state, into: params, strict: true, file: file)
     }
 }

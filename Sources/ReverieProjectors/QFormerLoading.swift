@@ -41,3 +41,18 @@ extension QFormer {
         return qformer
     }
 }
+
+extension QFormer {
+    /// Builds a Q-Former from a Reverie checkpoint written by `convertHuggingFace`: the architecture from its
+    /// `model_config` attribute, the weights (strict) from its model section under `prefix`.
+    public static func load(checkpoint url: URL, prefix: String = "") throws -> QFormer {
+        let config = try QFormerConfig(huggingFace: Checkpoint.readModelConfig(from: url))
+        var rng = RNG(seed: 0)
+        let qformer = try QFormer(config: config, rng: &rng)
+        var params: [String: Tensor] = [:]
+        for (key, tensor, _) in qformer.namedTensors() { params[key] = tensor }
+        try ReverieIO.loadStateDict(Checkpoint.readModel(from: url, prefix: prefix), into: params, strict: true,
+                                    file: url.path)
+        return qformer
+    }
+}

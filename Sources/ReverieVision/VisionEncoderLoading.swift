@@ -51,3 +51,19 @@ extension VisionEncoder {
         return out
     }
 }
+
+extension VisionEncoder {
+    /// Builds an encoder from a Reverie checkpoint written by `convertHuggingFace` (or by training): the
+    /// architecture from its `model_config` attribute, the weights (strict) from its model section under `prefix`
+    /// (for example `encoder` in a composed checkpoint; empty for a converted one).
+    public static func load(checkpoint url: URL, prefix: String = "") throws -> VisionEncoder {
+        let config = try VisionEncoderConfig(huggingFace: Checkpoint.readModelConfig(from: url))
+        var rng = RNG(seed: 0)
+        let encoder = try VisionEncoder(config: config, rng: &rng)
+        var params: [String: Tensor] = [:]
+        for (key, tensor, _) in encoder.namedTensors() { params[key] = tensor }
+        try ReverieIO.loadStateDict(Checkpoint.readModel(from: url, prefix: prefix), into: params, strict: true,
+                                    file: url.path)
+        return encoder
+    }
+}

@@ -45,6 +45,21 @@ final class QFormerParityTests: XCTestCase {
         }
     }
 
+    func testParityThroughConvertedCheckpoint() throws {
+        let dir = qformerFixture("every2")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("qformer-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try QFormer.convertHuggingFace(directory: dir).write(to: file)
+        let qformer = try QFormer.load(checkpoint: file)
+        let reference = try SafetensorsFile(url: dir.appendingPathComponent("reference.safetensors"))
+        let image = try reference.tensor("image_features")
+        let tokens = try reference.tensor("query_tokens")
+        let out = try withNoGrad {
+            try qformer(queries: concat(Array(repeating: tokens, count: image.shape[0]), axis: 0), image: image)
+        }
+        XCTAssertLessThanOrEqual(maxAbsDiff(out.toArray(), try reference.tensor("last_hidden_state").toArray()), 1e-4)
+    }
+
     func testBadCheckpointsAreNamed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-qf-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -45,6 +45,24 @@ final class SiglipParityTests: XCTestCase {
         }
     }
 
+    func testParityThroughConvertedCheckpoint() throws {
+        for name in ["head", "nohead"] {
+            let dir = siglipFixture(name)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("siglip-\(UUID().uuidString).h5")
+            defer { try? FileManager.default.removeItem(at: file) }
+            // Stored under a prefix, as a composed model would hold it.
+            let converted = try VisionEncoder.convertHuggingFace(directory: dir)
+            var composed = Checkpoint(model: converted.model.reduce(into: [:]) { $0["encoder." + $1.key] = $1.value })
+            composed.modelConfig = converted.modelConfig
+            try composed.write(to: file)
+            let encoder = try VisionEncoder.load(checkpoint: file, prefix: "encoder")
+            let reference = try SafetensorsFile(url: dir.appendingPathComponent("reference.safetensors"))
+            let out = try withNoGrad { try encoder(reference.tensor("pixel_values")) }
+            XCTAssertLessThanOrEqual(maxAbsDiff(out.lastHiddenState.toArray(),
+                                                try reference.tensor("last_hidden_state").toArray()), 1e-4, name)
+        }
+    }
+
     func testConversionKeepsKeysAndNamesBadTensors() throws {
         let converted = try VisionEncoder.convertHuggingFace(directory: siglipFixture("head"))
         XCTAssertNotNil(converted.model["head.attention.in_proj_weight"])
