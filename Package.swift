@@ -24,6 +24,9 @@ let package = Package(
         .library(name: "ReverieCore", targets: ["ReverieCore"]),
         .library(name: "ReverieNN", targets: ["ReverieNN"]),
         .library(name: "ReverieIO", targets: ["ReverieIO"]),
+        .library(name: "ReverieLanguage", targets: ["ReverieLanguage"]),
+        .library(name: "ReverieVision", targets: ["ReverieVision"]),
+        .library(name: "ReverieProjectors", targets: ["ReverieProjectors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

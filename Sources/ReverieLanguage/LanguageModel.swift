@@ -123,16 +123,17 @@ public final class LanguageModel: Module {
                 op: "LanguageModel", detail: "cache has \(cache.layers.count) layers, the model \(model.layers.count)")
         }
         var h = x  // [B, T, D]
-        var states: [Tensor]? = outputHiddenStates ? [x] : nil
+        var states: [Tensor] = [x]
         for (i, layer) in model.layers.enumerated() {
             h = try layer(h, keyPaddingMask: keyPaddingMask, positions: positions, cache: cache?.layers[i])
-            states?.append(h)
+            if outputHiddenStates { states.append(h) }
         }
         let last = try model.norm(h)  // [B, T, D]
-        if states != nil { states![states!.count - 1] = last }
+        states[states.count - 1] = last
         let t = last.shape[1]
         let headInput = lastPositionOnly ? try last.slice(axis: 1, start: t - 1, end: t) : last  // [B, T|1, D]
-        return LanguageModelOutput(logits: try head(headInput), lastHiddenState: last, hiddenStates: states)
+        return LanguageModelOutput(logits: try head(headInput), lastHiddenState: last,
+                                   hiddenStates: outputHiddenStates ? states : nil)
     }
 
     /// hidden [B, T, D] → logits [B, T, vocab], through `lm_head` or the tied embedding matrix.

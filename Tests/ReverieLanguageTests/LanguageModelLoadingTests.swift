@@ -53,6 +53,7 @@ final class LanguageModelLoadingTests: XCTestCase {
         assertLoadError(try fixture("gqa_untied") { $0["rope_parameters"] = ["rope_type": "yarn", "factor": 4.0] },
                         ["config.json", "yarn"])
         assertLoadError(try fixture("gqa_untied") { $0["hidden_size"] = "64" }, ["config.json", "'hidden_size'"])
+        assertLoadError(try fixture("gqa_untied") { $0["model_type"] = "qwen2" }, ["config.json", "'model_type'"])
     }
 
     func testForwardOnEmbeddingsEqualsForwardOnIds() throws {
