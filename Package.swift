@@ -25,6 +25,9 @@ let package = Package(
         .library(name: "ReverieNN", targets: ["ReverieNN"]),
         .library(name: "ReverieIO", targets: ["ReverieIO"]),
         .library(name: "ReverieData", targets: ["ReverieData"]),
+        .library(name: "ReverieLanguage", targets: ["ReverieLanguage"]),
+        .library(name: "ReverieVision", targets: ["ReverieVision"]),
+        .library(name: "ReverieProjectors", targets: ["ReverieProjectors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,12 +55,22 @@ let package = Package(
             name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"], swiftSettings: kernelSettings),
         // ReverieData renders and reads ShapesWorld images pixel by pixel, so it is optimised like the kernels.
         .target(name: "ReverieData", dependencies: ["ReverieCore", "ReverieIO"], swiftSettings: kernelSettings),
+        .target(
+            name: "ReverieLanguage", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
+        .target(
+            name: "ReverieVision", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
+        .target(
+            name: "ReverieProjectors", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
             dependencies: [
                 "ReverieCore", "ReverieNN", "ReverieIO",
                 "ReverieData",
+                "ReverieLanguage", "ReverieVision", "ReverieProjectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
@@ -65,6 +78,15 @@ let package = Package(
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
         .testTarget(name: "ReverieDataTests", dependencies: ["ReverieData", "ReverieTestSupport"]),
         .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieLanguageTests",
+            dependencies: ["ReverieLanguage", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieVisionTests",
+            dependencies: ["ReverieVision", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieProjectorsTests",
+            dependencies: ["ReverieProjectors", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(

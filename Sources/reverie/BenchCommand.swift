@@ -8,7 +8,9 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure throughput against the sgemm ceiling measured in the same run.",
         discussion: "Run release builds (`make bench`); debug numbers mean nothing.")
 
-    @Argument(help: "Suite to run: core (kernels vs the sgemm ceiling) or data (image loading, with/without prefetch).")
+    static let suites = ["core", "data", "llm"]
+
+    @Argument(help: "Suite to run: core (kernels), data (image loading with/without prefetch), llm (Llama step).")
     var suite: String = "core"
 
     @Option(help: "Timed repeats per workload (the median is reported).")
@@ -17,44 +19,55 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print a JSON report.")
     var json = false
 
+    /// `tiny` runs the llm suite on a toy model so tests can exercise it end to end; the numbers mean nothing.
+    @Option(help: .hidden)
+    var scale: String = "full"
+
     func validate() throws {
-        guard ["core", "data"].contains(suite) else {
-            throw ValidationError("unknown bench suite '\(suite)'; available: core, data")
+        guard Self.suites.contains(suite) else {
+            throw ValidationError("unknown bench suite '\(suite)'; available: \(Self.suites.joined(separator: ", "))")
         }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
     }
 
     func run() throws {
         ThreadPolicy.configure()
-        if suite == "data" { return try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads,
-                                                                   ceilingGFLOPS: 0, results: DataBench.run())) }
-        let ceiling = SGEMMCeiling()
+        if suite == "data" {
+            return try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: 0,
+                                                 results: DataBench.run()))
+        }
+        let ceiling = SGEMMCeiling(n: scale == "tiny" ? 256 : 2048)
         let own = ceiling.measureSelf(repeats: repeats)
         var results = [own]
-        results.append(try CoreBench.mlpBlock(repeats: repeats, ceiling: ceiling))
-        results.append(try CoreBench.attention(repeats: repeats, ceiling: ceiling))
+        switch suite {
+        case "llm":
+            results += try LLMBench.run(tiny: scale == "tiny", repeats: repeats, ceiling: ceiling)
+        default:
+            results.append(try CoreBench.mlpBlock(repeats: repeats, ceiling: ceiling))
+            results.append(try CoreBench.attention(repeats: repeats, ceiling: ceiling))
+        }
         try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
                                       results: results))
     }
 
     func print(report: BenchReport) throws {
-        let results = report.results
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            Swift.print("threads \(report.threads)" + (report.ceilingGFLOPS > 0
-                ? String(format: "; sgemm ceiling %.1f GFLOP/s", report.ceilingGFLOPS) : ""))
-            for r in results {
-                let name = r.name.padding(toLength: 48, withPad: " ", startingAt: 0)
-                if let perSecond = r.detail["batches_per_s"] {
-                    Swift.print(name + String(format: " %9.2f ms/batch %8.1f batches/s", r.seconds * 1e3, perSecond))
-                    continue
-                }
-                let frac = r.fractionOfCeiling.map { String(format: "  %.2f of ceiling", $0) } ?? ""
-                Swift.print(name + String(format: " %9.2f ms %8.1f GFLOP/s", r.seconds * 1e3, r.gflops) + frac)
+            return
+        }
+        Swift.print("threads \(report.threads)" + (report.ceilingGFLOPS > 0
+            ? String(format: "; sgemm ceiling %.1f GFLOP/s", report.ceilingGFLOPS) : ""))
+        for r in report.results {
+            let name = r.name.padding(toLength: 48, withPad: " ", startingAt: 0)
+            if let perSecond = r.detail["batches_per_s"] {
+                Swift.print(name + String(format: " %9.2f ms/batch %8.1f batches/s", r.seconds * 1e3, perSecond))
+                continue
             }
+            let frac = r.fractionOfCeiling.map { String(format: "  %.2f of ceiling", $0) } ?? ""
+            let rate = r.detail["tokens_per_second"].map { String(format: "  %.0f tokens/s", $0) } ?? ""
+            Swift.print(name + String(format: " %9.2f ms %8.1f GFLOP/s", r.seconds * 1e3, r.gflops) + frac + rate)
         }
     }
 }
