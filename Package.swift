@@ -24,6 +24,10 @@ let package = Package(
         .library(name: "ReverieCore", targets: ["ReverieCore"]),
         .library(name: "ReverieNN", targets: ["ReverieNN"]),
         .library(name: "ReverieIO", targets: ["ReverieIO"]),
+        .library(name: "ReverieData", targets: ["ReverieData"]),
+        .library(name: "ReverieLanguage", targets: ["ReverieLanguage"]),
+        .library(name: "ReverieVision", targets: ["ReverieVision"]),
+        .library(name: "ReverieProjectors", targets: ["ReverieProjectors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,22 +39,56 @@ let package = Package(
         .systemLibrary(
             name: "CHDF5", pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(
+            name: "CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch: every call into them is C code here,
+        // returning error codes and messages instead.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "ReverieCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "ReverieNN", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
-        .target(name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5"], swiftSettings: librarySettings),
+        // ReverieIO resamples and converts images pixel by pixel, so it is optimised like the kernels.
+        .target(
+            name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"], swiftSettings: kernelSettings),
+        // ReverieData renders and reads ShapesWorld images pixel by pixel, so it is optimised like the kernels.
+        .target(name: "ReverieData", dependencies: ["ReverieCore", "ReverieIO"], swiftSettings: kernelSettings),
+        .target(
+            name: "ReverieLanguage", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
+        .target(
+            name: "ReverieVision", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
+        .target(
+            name: "ReverieProjectors", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
+            swiftSettings: librarySettings),
         .target(name: "ReverieDiffusion", dependencies: ["ReverieNN"], swiftSettings: kernelSettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
             dependencies: [
                 "ReverieCore", "ReverieNN", "ReverieIO",
+                "ReverieData",
+                "ReverieLanguage", "ReverieVision", "ReverieProjectors",
                 "ReverieDiffusion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
+        .testTarget(name: "ReverieDataTests", dependencies: ["ReverieData", "ReverieTestSupport"]),
         .testTarget(name: "ReverieIOTests", dependencies: ["ReverieIO", "ReverieNN", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieLanguageTests",
+            dependencies: ["ReverieLanguage", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieVisionTests",
+            dependencies: ["ReverieVision", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieProjectorsTests",
+            dependencies: ["ReverieProjectors", "ReverieIO", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
         .testTarget(
             name: "ReverieDiffusionTests", dependencies: ["ReverieDiffusion", "ReverieIO", "ReverieTestSupport"],
             exclude: ["Fixtures"]),

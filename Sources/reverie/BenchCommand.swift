@@ -8,7 +8,11 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure throughput against the sgemm ceiling measured in the same run.",
         discussion: "Run release builds (`make bench`); debug numbers mean nothing.")
 
-    @Argument(help: "Suite to run: core or decoder.")
+    static let suites = ["core", "data", "llm", "decoder"]
+
+    @Argument(help: ArgumentHelp(
+        "Suite to run: core (kernels), data (image loading with/without prefetch), llm (Llama step), "
+            + "decoder (UNet step, generation)."))
     var suite: String = "core"
 
     @Option(help: "Timed repeats per workload (the median is reported).")
@@ -17,40 +21,60 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print a JSON report.")
     var json = false
 
+    /// `tiny` runs the llm suite on a toy model so tests can exercise it end to end; the numbers mean nothing.
+    @Option(help: .hidden)
+    var scale: String = "full"
+
     func validate() throws {
-        guard ["core", "decoder"].contains(suite) else {
-            throw ValidationError("unknown bench suite '\(suite)'; available: core, decoder")
+        guard Self.suites.contains(suite) else {
+            throw ValidationError("unknown bench suite '\(suite)'; available: \(Self.suites.joined(separator: ", "))")
         }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
     }
 
     func run() throws {
         ThreadPolicy.configure()
-        let ceiling = SGEMMCeiling()
+        if suite == "data" {
+            return try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: 0,
+                                                 results: DataBench.run()))
+        }
+        let ceiling = SGEMMCeiling(n: scale == "tiny" ? 256 : 2048)
         let own = ceiling.measureSelf(repeats: repeats)
         var results = [own]
-        if suite == "decoder" {
+        switch suite {
+        case "llm":
+            results += try LLMBench.run(tiny: scale == "tiny", repeats: repeats, ceiling: ceiling)
+        case "decoder":
             results.append(try DecoderBench.unetTrainingStep(repeats: repeats, ceiling: ceiling))
             results.append(try DecoderBench.generation(repeats: repeats, ceiling: ceiling))
-        } else {
+        default:
             results.append(try CoreBench.mlpBlock(repeats: repeats, ceiling: ceiling))
             results.append(try CoreBench.attention(repeats: repeats, ceiling: ceiling))
         }
-        let report = BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
-                                 results: results)
+        try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
+                                      results: results))
+    }
+
+    func print(report: BenchReport) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print("threads \(report.threads); sgemm ceiling \(String(format: "%.1f", own.gflops)) GFLOP/s")
-            for r in results {
-                let frac = r.fractionOfCeiling.map { String(format: "  %.2f of ceiling", $0) } ?? ""
-                let name = r.name.padding(toLength: 48, withPad: " ", startingAt: 0)
-                let detail = r.detail.sorted { $0.key < $1.key }
-                    .map { "  \($0.key) " + String(format: "%.2f", $0.value) }.joined()
-                print(name + String(format: " %9.2f ms %8.1f GFLOP/s", r.seconds * 1e3, r.gflops) + frac + detail)
+            Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        Swift.print("threads \(report.threads)" + (report.ceilingGFLOPS > 0
+            ? String(format: "; sgemm ceiling %.1f GFLOP/s", report.ceilingGFLOPS) : ""))
+        for r in report.results {
+            let name = r.name.padding(toLength: 48, withPad: " ", startingAt: 0)
+            if let perSecond = r.detail["batches_per_s"] {
+                Swift.print(name + String(format: " %9.2f ms/batch %8.1f batches/s", r.seconds * 1e3, perSecond))
+                continue
             }
+            let frac = r.fractionOfCeiling.map { String(format: "  %.2f of ceiling", $0) } ?? ""
+            let rate = (r.detail["tokens_per_second"].map { String(format: "  %.0f tokens/s", $0) } ?? "")
+                + (r.detail["samples_per_second"].map { String(format: "  %.1f samples/s", $0) } ?? "")
+                + (r.detail["images_per_second"].map { String(format: "  %.2f images/s", $0) } ?? "")
+            Swift.print(name + String(format: " %9.2f ms %8.1f GFLOP/s", r.seconds * 1e3, r.gflops) + frac + rate)
         }
     }
 }

@@ -1,0 +1,62 @@
+/// The four ShapesWorld scores of a model, as `reverie eval --suite shapes` reports them (issue 6).
+public struct ShapesSuiteReport: Sendable, Equatable, Codable {
+    /// Captions that parse back to exactly the image's scene.
+    public var captionExactMatch = Tally()
+    /// What generated images show against what their prompts asked for.
+    public var textToImage = AttributeScores()
+    /// Edited images that show exactly the target scene, overall and per edit kind.
+    public var edit = Tally()
+    public var editByKind: [String: Tally] = [:]
+    /// What reconstructed images show against the original scene.
+    public var reconstruction = AttributeScores()
+
+    public init() {}
+}
+
+/// Runs a model over ShapesWorld items and scores it with the ``Evaluator``.
+///
+/// The model is given as closures, one per capability; leave one out (nil) to skip that score. Items come from
+/// `world`, whose seed should be one the model never trained on.
+public struct ShapesSuite: Sendable {
+    public let world: ShapesWorld
+    public let count: Int
+    public var evaluator = Evaluator()
+
+    public init(world: ShapesWorld, count: Int) {
+        self.world = world
+        self.count = max(count, 0)
+    }
+
+    /// Scores the given capabilities on `count` items each; an error from a closure stops the run.
+    public func run(caption: ((PlanarImage) throws -> String)? = nil,
+                    generate: ((String) throws -> PlanarImage)? = nil,
+                    edit: ((PlanarImage, String) throws -> PlanarImage)? = nil,
+                    reconstruct: ((PlanarImage) throws -> PlanarImage)? = nil) throws -> ShapesSuiteReport {
+        var report = ShapesSuiteReport()
+        for i in 0..<count {
+            if let caption {
+                let sample = world.caption(at: i)
+                report.captionExactMatch.record(evaluator.captionMatches(try caption(world.render(sample.scene)),
+                                                                         truth: sample.scene))
+            }
+            if let generate {
+                let sample = world.textToImage(at: i)
+                report.textToImage = report.textToImage + evaluator.score(try generate(sample.text),
+                                                                          expected: sample.scene)
+            }
+            if let edit {
+                let sample = world.edit(at: i)
+                let ok = evaluator.editIsCorrect(try edit(world.render(sample.source), sample.instruction),
+                                                 target: sample.target)
+                report.edit.record(ok)
+                report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)
+            }
+            if let reconstruct {
+                let scene = world.scene(at: i)
+                report.reconstruction = report.reconstruction + evaluator.score(try reconstruct(world.render(scene)),
+                                                                                expected: scene)
+            }
+        }
+        return report
+    }
+}

@@ -1,0 +1,75 @@
+import ReverieCore
+
+/// The embedded, measurable world of DESIGN §7: seeded scenes, their captions, prompts, edits and interleaved
+/// records, and their renders.
+///
+/// Every sample is a pure function of `(seed, kind, index)`, so a data set is reproducible, can be read in any
+/// order, and needs no files:
+///
+/// ```swift
+/// let world = ShapesWorld(seed: 7)
+/// let sample = world.caption(at: 0)        // sample.text == "a small red circle in the top left on a …"
+/// let image = world.render(sample.scene)   // PlanarImage, 64×64
+/// ```
+public struct ShapesWorld: Sendable {
+    public let seed: UInt64
+    public let rasterizer: Rasterizer
+
+    public init(seed: UInt64, canvas: Int = 64) {
+        self.seed = seed
+        rasterizer = Rasterizer(canvas: canvas)
+    }
+
+    /// Independent streams per sample kind, so adding edits to a run does not change its captions.
+    enum Stream: UInt64 {
+        case scene = 1, caption, textToImage, edit, interleaved
+    }
+
+    /// A generator for sample `index` of `stream`.
+    func rng(_ stream: Stream, _ index: Int) -> RNG {
+        var z = seed &* 0x9E37_79B9_7F4A_7C15 ^ (stream.rawValue &* 0xD1B5_4A32_D192_ED03)
+        z ^= UInt64(bitPattern: Int64(index)) &* 0xBF58_476D_1CE4_E5B9
+        return RNG(seed: z)
+    }
+
+    /// A random scene with one or two objects.
+    public func scene(at index: Int) -> Scene {
+        var g = rng(.scene, index)
+        return SceneGenerator.scene(rng: &g)
+    }
+
+    /// A scene and a caption that describes it.
+    public func caption(at index: Int) -> CaptionSample {
+        var g = rng(.caption, index)
+        let scene = SceneGenerator.scene(rng: &g)
+        return CaptionSample(scene: scene, text: CaptionWriter.caption(scene, rng: &g))
+    }
+
+    /// A prompt and the scene it asks for.
+    public func textToImage(at index: Int) -> TextToImageSample {
+        var g = rng(.textToImage, index)
+        let scene = SceneGenerator.scene(rng: &g)
+        return TextToImageSample(text: CaptionWriter.prompt(scene, rng: &g), scene: scene)
+    }
+
+    /// An edit triple; the kinds cycle with the index so every kind is equally common.
+    public func edit(at index: Int) -> EditSample {
+        var g = rng(.edit, index)
+        let kinds = EditKind.allCases
+        return EditGenerator.edit(kinds[((index % kinds.count) + kinds.count) % kinds.count], rng: &g)
+    }
+
+    /// "draw X" [image], "then <edit>" [image]: a prompt, its scene, an instruction and the edited scene.
+    public func interleaved(at index: Int) -> InterleavedSample {
+        var g = rng(.interleaved, index)
+        let kinds = EditKind.allCases
+        let edit = EditGenerator.edit(kinds[((index % kinds.count) + kinds.count) % kinds.count], rng: &g)
+        let first = CaptionWriter.prompt(edit.source, rng: &g)
+        let joiner = Phrases.pick(["then", "now", "next,"], &g)
+        return InterleavedSample(segments: [.text(first), .image(edit.source),
+                                            .text("\(joiner) \(edit.instruction)"), .image(edit.target)])
+    }
+
+    /// The image of `scene`.
+    public func render(_ scene: Scene) -> PlanarImage { rasterizer.render(scene) }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// A byte-level BPE tokenizer compatible with Hugging Face `tokenizers` (GPT-2 style `tokenizer.json`).
+///
+/// Encoding splits the text on added tokens (`<image>`, `<eos>`, …), pre-tokenizes the rest with GPT-2's split
+/// pattern, maps each piece's UTF-8 bytes to the byte-level alphabet and applies the ranked merges. Ids match
+/// `tokenizers`' `Tokenizer.encode(text).ids` for the configurations Reverie reads (see ``init(contentsOf:)``),
+/// and `decode(encode(x)) == x` for any string.
+public struct Tokenizer: Sendable {
+    /// The special tokens Reverie's models rely on, in the order a freshly trained vocabulary gives them ids 0…4.
+    public static let reverieSpecialTokens = ["<image>", "<img>", "</img>", "<pad>", "<eos>"]
+
+    var model: BPEModel
+    /// Added tokens in id order.
+    public private(set) var addedTokens: [AddedToken]
+    /// The ByteLevel pre-tokenizer's options, kept so that saving reproduces the loaded file's behaviour.
+    var addPrefixSpace: Bool
+    var trimOffsets: Bool
+    /// Whether the file had a ByteLevel post-processor and decoder (saved back the same way).
+    var hasPostProcessor: Bool
+    var hasDecoder: Bool
+    private var matcher: AddedTokenMatcher
+    /// Ids of recently seen pieces (shared by copies; the model never changes after construction).
+    private let cache = PieceCache()
+    private var addedById: [Int: AddedToken]
+    private var addedByContent: [String: AddedToken]
+
+    init(
+        model: BPEModel, addedTokens: [AddedToken], addPrefixSpace: Bool = false, trimOffsets: Bool = true,
+        hasPostProcessor: Bool = true, hasDecoder: Bool = true
+    ) {
+        self.model = model
+        self.addedTokens = addedTokens.sorted { $0.id < $1.id }
+        self.addPrefixSpace = addPrefixSpace
+        self.trimOffsets = trimOffsets
+        self.hasPostProcessor = hasPostProcessor
+        self.hasDecoder = hasDecoder
+        self.matcher = AddedTokenMatcher(addedTokens)
+        self.addedById = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.addedByContent = Dictionary(addedTokens.map { ($0.content, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Number of ids: the model's vocabulary and the added tokens (one past the largest id).
+    public var vocabularySize: Int { max(model.tokens.count, (addedTokens.map(\.id).max() ?? -1) + 1) }
+
+    /// The id of a token string (an added token's content, or a byte-level vocabulary entry).
+    public func id(of token: String) -> Int? { addedByContent[token]?.id ?? model.vocab[token] }
+
+    /// The token string of an id (byte-level alphabet for vocabulary entries), or nil if unknown.
+    public func token(of id: Int) -> String? {
+        if let added = addedById[id] { return added.content }
+        return id >= 0 && id < model.tokens.count ? model.tokens[id] : nil
+    }
+
+    /// The ranked merges, as (left, right) token strings.
+    public var merges: [(String, String)] { model.merges }
+
+    /// Token ids of `text`.
+    public func encode(_ text: String) -> [Int] {
+        var ids: [Int] = []
+        for segment in matcher.split(text) {
+            switch segment {
+            case .token(let id):
+                ids.append(id)
+            case .text(var scalars):
+                if addPrefixSpace && scalars.first != " " { scalars.insert(" ", at: 0) }
+                var view = String.UnicodeScalarView()
+                view.append(contentsOf: scalars)
+                for piece in ByteLevel.split(String(view)) {
+                    if let cached = cache.lookup(piece) {
+                        ids.append(contentsOf: cached)
+                    } else {
+                        let pieceIds = model.tokenize(bytes: Array(piece.utf8))
+                        cache.store(piece, pieceIds)
+                        ids.append(contentsOf: pieceIds)
+                    }
+                }
+            }
+        }
+        return ids
+    }
+
+    /// The text of `ids`, as `tokenizers`' ByteLevel decoder produces it: token characters map back to bytes
+    /// (a token with a character outside the byte alphabet, such as a non-ASCII added token, contributes its own
+    /// UTF-8), and the bytes are read as UTF-8 with invalid sequences replaced by U+FFFD.
+    /// Throws ``TokenizerError/unknownId(_:)`` for an id outside the vocabulary.
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) throws -> String {
+        var bytes: [UInt8] = []
+        for id in ids {
+            if let added = addedById[id] {
+                if skipSpecialTokens && added.special { continue }
+                appendDecoded(added.content, to: &bytes)
+            } else if id >= 0, id < model.tokens.count, let token = model.tokens[id] {
+                appendDecoded(token, to: &bytes)
+            } else {
+                throw TokenizerError.unknownId(id)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func appendDecoded(_ token: String, to bytes: inout [UInt8]) {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(token.unicodeScalars.count)
+        for s in token.unicodeScalars {
+            guard let b = ByteLevel.scalarToByte[s.value] else {
+                bytes.append(contentsOf: token.utf8)
+                return
+            }
+            decoded.append(b)
+        }
+        bytes.append(contentsOf: decoded)
+    }
+}
+
+/// A bounded, thread-safe memo of piece → ids, like `tokenizers`' BPE cache: words repeat, merges are the cost.
+final class PieceCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: [Int]] = [:]
+    private let capacity = 50_000
+
+    func lookup(_ piece: String) -> [Int]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[piece]
+    }
+
+    func store(_ piece: String, _ ids: [Int]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count < capacity { entries[piece] = ids }
+    }
+}
