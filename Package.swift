@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "ReverieProjectors", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
             swiftSettings: librarySettings),
-        .target(name: "ReverieDiffusion", dependencies: ["ReverieNN"], swiftSettings: kernelSettings),
+        .target(name: "ReverieDiffusion", dependencies: ["ReverieNN", "ReverieIO"], swiftSettings: kernelSettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",

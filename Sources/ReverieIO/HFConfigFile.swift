@@ -99,6 +99,9 @@ public struct HFConfigFile: @unchecked Sendable {
         return HFConfigFile(values: nested, url: url)
     }
 
+    /// The diffusers model class (`_class_name`, for example `AutoencoderKL`), if any.
+    public var diffusersClassName: String? { values["_class_name"] as? String }
+
     /// The first entry of `architectures`, if any (for example `LlamaForCausalLM`).
     public var architecture: String? { (values["architectures"] as? [String])?.first }
 

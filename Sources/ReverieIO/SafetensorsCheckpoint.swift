@@ -14,10 +14,11 @@ public struct SafetensorsCheckpoint: Sendable {
     public let source: URL
     private let fileOfTensor: [String: Int]
 
-    /// Opens `directory`: the index if present, else `model.safetensors`.
-    public init(directory: URL) throws {
-        let index = directory.appendingPathComponent("model.safetensors.index.json")
-        let single = directory.appendingPathComponent("model.safetensors")
+    /// Opens `directory`: the index if present, else the single file. `stem` is the weights' file name without
+    /// extension: `model` for transformers, `diffusion_pytorch_model` for diffusers.
+    public init(directory: URL, stem: String = "model") throws {
+        let index = directory.appendingPathComponent("\(stem).safetensors.index.json")
+        let single = directory.appendingPathComponent("\(stem).safetensors")
         if FileManager.default.fileExists(atPath: index.path) {
             try self.init(index: index)
         } else if FileManager.default.fileExists(atPath: single.path) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReverieDiffusion
 import ReverieIO
 import ReverieLanguage
 import ReverieProjectors
@@ -11,8 +12,9 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Import a Hugging Face checkpoint directory into a Reverie HDF5 checkpoint.",
         discussion: """
-            DIR holds config.json and model.safetensors (or shards listed by model.safetensors.index.json), in \
-            float32, float16 or bfloat16. The architecture is read from config.json (architectures[0]); supported: \
+            DIR holds config.json and model.safetensors (or shards listed by model.safetensors.index.json; for \
+            diffusers, diffusion_pytorch_model.safetensors), in float32, float16 or bfloat16. The architecture is \
+            read from config.json (architectures[0], or diffusers' _class_name); supported: \
             \(ConvertCommand.converters.keys.sorted().joined(separator: ", ")). Every tensor keeps its Hugging Face \
             key, shapes are checked against config.json, and the checkpoint's model_config attribute is the text \
             of config.json. The output is written to a temporary file and renamed, so a failed run leaves nothing.
@@ -25,6 +27,9 @@ struct ConvertCommand: ParsableCommand {
         "SiglipVisionModel": VisionEncoder.convertHuggingFace(directory:),
         // The vision tower of a full SigLIP checkpoint (the text tower is left out).
         "SiglipModel": VisionEncoder.convertHuggingFace(directory:),
+        // diffusers directories name their class in `_class_name` and keep weights in diffusion_pytorch_model.*.
+        "AutoencoderKL": DiffusersImport.convert(directory:),
+        "UNet2DConditionModel": DiffusersImport.convert(directory:),
     ]
 
     @Argument(help: "The Hugging Face checkpoint directory.", completion: .directory)
@@ -45,8 +50,8 @@ struct ConvertCommand: ParsableCommand {
         }
         let url = URL(fileURLWithPath: directory)
         let config = try HFConfigFile(url: url)
-        guard let architecture = config.architecture else {
-            throw config.invalid("architectures", "missing: cannot tell which model this is")
+        guard let architecture = config.architecture ?? config.diffusersClassName else {
+            throw config.invalid("architectures", "missing (and no diffusers _class_name): cannot tell which model this is")
         }
         guard let convert = Self.converters[architecture] else {
             let supported = Self.converters.keys.sorted().joined(separator: ", ")
