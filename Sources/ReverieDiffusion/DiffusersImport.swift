@@ -28,16 +28,8 @@ public enum DiffusersImport {
             throw file.invalid("_class_name", "'\(className)' is not supported; supported: \(supported)")
         }
         let weights = try SafetensorsCheckpoint(directory: directory, stem: "diffusion_pytorch_model")
-        let expected = reference.namedTensors()
-        let known = Set(expected.map(\.key))
-        if let stray = weights.tensorNames.first(where: { !known.contains($0) }) {
-            throw SafetensorsError.badHeader(
-                path: directory.appendingPathComponent("diffusion_pytorch_model.safetensors").path,
-                detail: "tensor '\(stray)' is not a parameter of \(className) with this config.json")
-        }
-        var state: [String: Tensor] = [:]
-        for (key, tensor, _) in expected { state[key] = try weights.tensor(key, shape: tensor.shape) }
-        var checkpoint = Checkpoint(model: state)
+        var checkpoint = Checkpoint(model: try weights.stateDict(
+            expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: className))
         checkpoint.modelConfig = file.text
         return checkpoint
     }

@@ -28,20 +28,10 @@ extension LanguageModel {
     /// The parameters of this model read from `checkpoint` under their keys, shapes checked: the state dict a
     /// converter writes. Throws on a missing, mis-shaped or unexpected tensor, naming the file and the tensor.
     public func huggingFaceStateDict(from checkpoint: SafetensorsCheckpoint) throws -> [String: Tensor] {
-        var state: [String: Tensor] = [:]
-        let expected = namedTensors()
-        let known = Set(expected.map(\.key))
-        for name in checkpoint.tensorNames where !known.contains(name) {
-            let tiedCopy = config.tieWordEmbeddings && name == "lm_head.weight"
-            guard tiedCopy || name.hasSuffix("rotary_emb.inv_freq") else {
-                throw SafetensorsError.badHeader(
-                    path: checkpoint.source.path,
-                    detail: "tensor '\(name)' is not a parameter of LlamaForCausalLM with this config.json")
-            }
-        }
-        for (key, tensor, _) in expected {
-            state[key] = try checkpoint.tensor(key, shape: tensor.shape)
-        }
-        return state
+        // A tied model may still carry lm_head.weight; older exports carry RoPE's inv_freq buffers.
+        let tied = config.tieWordEmbeddings
+        return try checkpoint.stateDict(
+            expected: namedTensors().map { ($0.key, $0.tensor.shape) }, owner: "LlamaForCausalLM",
+            ignoring: { (tied && $0 == "lm_head.weight") || $0.hasSuffix("rotary_emb.inv_freq") })
     }
 }

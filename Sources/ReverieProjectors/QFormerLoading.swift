@@ -18,16 +18,8 @@ extension QFormer {
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         var rng = RNG(seed: 0)
         let reference = try QFormer(config: config, rng: &rng)
-        let expected = reference.namedTensors()
-        let known = Set(expected.map(\.key))
-        for name in checkpoint.tensorNames where !known.contains(name) {
-            throw SafetensorsError.badHeader(
-                path: checkpoint.source.path,
-                detail: "tensor '\(name)' is not a parameter of Blip2QFormerModel with this config.json")
-        }
-        var state: [String: Tensor] = [:]
-        for (key, tensor, _) in expected { state[key] = try checkpoint.tensor(key, shape: tensor.shape) }
-        var out = Checkpoint(model: state)
+        var out = Checkpoint(model: try checkpoint.stateDict(
+            expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: "Blip2QFormerModel"))
         out.modelConfig = file.text
         return out
     }

@@ -31,22 +31,11 @@ extension VisionEncoder {
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         var rng = RNG(seed: 0)
         let reference = try VisionEncoder(config: config, rng: &rng)
-        let prefixed = checkpoint.contains("vision_model.embeddings.patch_embedding.weight")
-        let known = Set(reference.namedTensors().map(\.key))
-        for name in checkpoint.tensorNames {
-            let local = prefixed && name.hasPrefix("vision_model.") ? String(name.dropFirst(13)) : name
-            let foreign = prefixed && !name.hasPrefix("vision_model.")  // text tower, logit scale of SiglipModel
-            guard known.contains(local) || foreign else {
-                throw SafetensorsError.badHeader(
-                    path: checkpoint.source.path,
-                    detail: "tensor '\(name)' is not a parameter of SiglipVisionModel with this config.json")
-            }
-        }
-        var state: [String: Tensor] = [:]
-        for (key, tensor, _) in reference.namedTensors() {
-            state[key] = try checkpoint.tensor(prefixed ? "vision_model." + key : key, shape: tensor.shape)
-        }
-        var out = Checkpoint(model: state)
+        let prefix = checkpoint.contains("vision_model.embeddings.patch_embedding.weight") ? "vision_model." : ""
+        // With the prefix, everything outside vision_model. is SiglipModel's text tower and logit scale.
+        var out = Checkpoint(model: try checkpoint.stateDict(
+            expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: "SiglipVisionModel",
+            prefix: prefix, ignoring: { !prefix.isEmpty && !$0.hasPrefix(prefix) }))
         out.modelConfig = file.text
         return out
     }
