@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "ReverieLanguage", targets: ["ReverieLanguage"]),
         .library(name: "ReverieVision", targets: ["ReverieVision"]),
         .library(name: "ReverieProjectors", targets: ["ReverieProjectors"]),
+        .library(name: "ReverieMultimodal", targets: ["ReverieMultimodal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +66,10 @@ let package = Package(
             name: "ReverieProjectors", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
             swiftSettings: librarySettings),
         .target(name: "ReverieDiffusion", dependencies: ["ReverieNN", "ReverieIO"], swiftSettings: kernelSettings),
+        .target(
+            name: "ReverieMultimodal",
+            dependencies: ["ReverieVision", "ReverieProjectors", "ReverieLanguage", "ReverieDiffusion", "ReverieData"],
+            swiftSettings: librarySettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
@@ -92,6 +97,9 @@ let package = Package(
         .testTarget(
             name: "ReverieDiffusionTests", dependencies: ["ReverieDiffusion", "ReverieIO", "ReverieTestSupport"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ReverieMultimodalTests",
+            dependencies: ["ReverieMultimodal", "ReverieData", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(

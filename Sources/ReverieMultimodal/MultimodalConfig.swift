@@ -1,0 +1,102 @@
+import ReverieCore
+import ReverieNN
+
+/// Errors of the composed model: bad configurations and sequences it cannot lay out.
+public enum MultimodalError: Error, CustomStringConvertible, Equatable {
+    /// A configuration value that cannot work (names the key).
+    case invalidConfiguration(key: String, detail: String)
+    /// An example the model cannot take (image count, token ids, shapes).
+    case invalidExample(detail: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(key, detail): return "multimodal configuration '\(key)': \(detail)"
+        case let .invalidExample(detail): return "multimodal example: \(detail)"
+        }
+    }
+}
+
+/// The kind of output head mapping the queries' final hidden states into the condition space.
+public enum OutputHeadKind: String, Sendable, Equatable, Codable {
+    /// One Linear layer `D → Dc`.
+    case linear
+    /// Linear → GELU → Linear, `D → hidden → Dc`.
+    case mlp
+}
+
+/// How the model writes an image. Only `queries` (DreamLLM / SEED-X / MetaQuery) exists so far; Emu-style
+/// `autoregressive` is a later addition.
+public enum OutputImageMode: String, Sendable, Equatable, Codable {
+    /// K learned query embeddings follow `<img>`; one forward pass yields all K conditions.
+    case queries
+}
+
+/// The special tokens and output-side sizes of a `MultimodalModel`.
+public struct MultimodalConfig: Sendable, Equatable {
+    /// Id of the `<image>` placeholder: each one is replaced by the projected visual tokens of one input image.
+    public var imageTokenId: Int
+    /// Id of `<img>`, which opens an output image: K query embeddings follow it.
+    public var imageBeginTokenId: Int
+    /// How output images are produced.
+    public var outputMode: OutputImageMode
+    /// K, the number of output queries (and of condition tokens). Must be a perfect square s² whose side s
+    /// divides the encoder's patch grid, because the regression target pools the grid to s × s.
+    public var numQueries: Int
+    /// The output head's kind.
+    public var head: OutputHeadKind
+    /// Hidden width of the `mlp` head (ignored by `linear`).
+    public var headHidden: Int
+
+    public init(imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,
+                numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128) {
+        (self.imageTokenId, self.imageBeginTokenId, self.outputMode) = (imageTokenId, imageBeginTokenId, outputMode)
+        (self.numQueries, self.head, self.headHidden) = (numQueries, head, headHidden)
+    }
+
+    /// s = √K, or nil when K is not a perfect square.
+    public var querySide: Int? {
+        guard numQueries > 0 else { return nil }
+        let s = Int(Double(numQueries).squareRoot().rounded())
+        return s * s == numQueries ? s : nil
+    }
+}
+
+/// Maps the queries' final hidden states into the decoder's condition space: hidden [B, K, D] → [B, K, Dc].
+public final class OutputHead: Module {
+    public let kind: OutputHeadKind
+    /// Set when `kind == .linear`.
+    public let linear: Linear?
+    /// Set when `kind == .mlp`.
+    public let mlp: MLP?
+    /// Dc, the condition width.
+    public let outputDim: Int
+
+    public init(kind: OutputHeadKind, inputDim: Int, outputDim: Int, hidden: Int, rng: inout RNG) throws {
+        guard inputDim > 0, outputDim > 0, kind == .linear || hidden > 0 else {
+            throw MultimodalError.invalidConfiguration(
+                key: "head", detail: "sizes must be positive (in \(inputDim), out \(outputDim), hidden \(hidden))")
+        }
+        self.kind = kind
+        self.outputDim = outputDim
+        switch kind {
+        case .linear:
+            linear = try Linear(inFeatures: inputDim, outFeatures: outputDim, rng: &rng)
+            mlp = nil
+        case .mlp:
+            linear = nil
+            mlp = try MLP(dim: inputDim, hidden: hidden, outDim: outputDim, activation: .gelu, rng: &rng)
+        }
+    }
+
+    override public func visit(_ v: inout ModuleVisitor) {
+        v.child("linear", linear)
+        v.child("mlp", mlp)
+    }
+
+    /// hidden [B, K, D] → conditions [B, K, Dc]
+    public func callAsFunction(_ hidden: Tensor) throws -> Tensor {
+        if let linear { return try linear(hidden) }
+        if let mlp { return try mlp(hidden) }
+        throw MultimodalError.invalidConfiguration(key: "head", detail: "no layer")
+    }
+}

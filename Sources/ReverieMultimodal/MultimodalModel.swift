@@ -1,0 +1,127 @@
+import ReverieCore
+import ReverieDiffusion
+import ReverieLanguage
+import ReverieNN
+import ReverieProjectors
+import ReverieVision
+
+/// The composed model of DESIGN §1: vision encoder → projector → language model → output head, with an optional
+/// frozen diffusion decoder that renders the predicted conditions.
+///
+/// - Reading: every `<image>` token of a sequence is replaced by the projector's Q visual tokens of one input image
+///   (the language model runs on input embeddings).
+/// - Writing (`queries` mode): every `<img>` token is followed by K learned query embeddings; their final hidden
+///   states go through the output head to predicted conditions [K, Dc], all in the same forward pass.
+/// - Regression target (`targetConditions(images:)`): the vision encoder's last-layer patch features of the target
+///   image [g × g, Dv], average-pooled on the patch grid to s × s = K tokens, row-major → [K, Dv]. So Dc = Dv, and
+///   the decoder is conditioned on exactly this space (it is trained on the same encoder's pooled features).
+///
+/// Pixels are `[B, 3, H, W]` in [0, 1]; the model maps them to [-1, 1] (SigLIP's mean 0.5, std 0.5) before the
+/// encoder. Parameter keys: `vision_encoder.*`, `projector.*`, `llm.*`, `output_queries`, `output_head.*`,
+/// `decoder.*`.
+public final class MultimodalModel: Module {
+    public let config: MultimodalConfig
+    public let visionEncoder: VisionEncoder
+    public let projector: any Projector
+    public let llm: LanguageModel
+    /// K learned query embeddings [K, D].
+    public let outputQueries: Tensor
+    public let outputHead: OutputHead
+    /// The decoder that draws predicted conditions; frozen at construction.
+    public let decoder: LatentDiffusionDecoder?
+
+    /// Composes the parts and checks that their widths fit. The decoder, when given, is frozen here.
+    ///
+    /// - Throws: `MultimodalError.invalidConfiguration` when the projector's width differs from the LLM's, the
+    ///   special token ids are outside the vocabulary, K is not a square whose side divides the patch grid, or the
+    ///   decoder's condition width differs from the encoder's.
+    public init(config: MultimodalConfig, visionEncoder: VisionEncoder, projector: any Projector, llm: LanguageModel,
+                decoder: LatentDiffusionDecoder? = nil, rng: inout RNG) throws {
+        let d = llm.config.hiddenSize
+        let dv = visionEncoder.config.hiddenSize
+        func bad(_ key: String, _ detail: String) -> MultimodalError { .invalidConfiguration(key: key, detail: detail) }
+        guard projector.outputDim == d else {
+            throw bad("projector", "output width \(projector.outputDim) differs from the LLM hidden size \(d)")
+        }
+        for (key, id) in [("image_token_id", config.imageTokenId), ("image_begin_token_id", config.imageBeginTokenId)]
+        where !(0..<llm.config.vocabSize).contains(id) {
+            throw bad(key, "\(id) is outside the vocabulary 0..<\(llm.config.vocabSize)")
+        }
+        guard config.imageTokenId != config.imageBeginTokenId else {
+            throw bad("image_begin_token_id", "equals image_token_id \(config.imageTokenId)")
+        }
+        guard let side = config.querySide, visionEncoder.config.gridSize % side == 0 else {
+            throw bad("num_queries", "\(config.numQueries) must be s² with s dividing the patch grid "
+                      + "\(visionEncoder.config.gridSize)")
+        }
+        _ = side
+        if let decoder, decoder.nullCondition.dim != dv {
+            throw bad("decoder", "condition width \(decoder.nullCondition.dim) differs from the encoder width \(dv)")
+        }
+        self.config = config
+        self.visionEncoder = visionEncoder
+        self.projector = projector
+        self.llm = llm
+        outputQueries = Tensor(zeros: [config.numQueries, d], requiresGrad: true)
+        Init.normal(outputQueries, std: 0.02, rng: &rng)
+        outputHead = try OutputHead(kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
+                                    rng: &rng)
+        self.decoder = decoder
+        super.init()
+        if let decoder { _ = try decoder.freeze() }
+    }
+
+    override public func visit(_ v: inout ModuleVisitor) {
+        v.child("vision_encoder", visionEncoder)
+        v.child("projector", projector)
+        v.child("llm", llm)
+        v.parameter("output_queries", outputQueries)
+        v.child("output_head", outputHead)
+        v.child("decoder", decoder)
+    }
+
+    /// Dc, the width of a predicted condition token (the encoder's width).
+    public var conditionDim: Int { visionEncoder.config.hiddenSize }
+
+    /// Whether any encoder parameter trains; when none does, the encoder runs without recording a graph.
+    var encoderTrains: Bool { !visionEncoder.trainableParameters().isEmpty }
+
+    /// pixels [B, 3, H, W] in [0, 1] → encoder patch features [B, P, Dv]
+    public func encoderFeatures(_ pixels: Tensor) throws -> Tensor {
+        let c = visionEncoder.config
+        guard pixels.rank == 4, pixels.shape[1] == c.numChannels, pixels.shape[2] == c.imageSize,
+              pixels.shape[3] == c.imageSize else {
+            throw MultimodalError.invalidExample(
+                detail: "image \(pixels.shape), expected [B, \(c.numChannels), \(c.imageSize), \(c.imageSize)]")
+        }
+        let run = { try self.visionEncoder(pixels * 2 - 1).lastHiddenState }  // [B, P, Dv]
+        return encoderTrains ? try run() : try withNoGrad(run)
+    }
+
+    /// pixels [B, 3, H, W] → visual tokens [B, Q, D] (encoder, then projector)
+    public func visualTokens(_ pixels: Tensor) throws -> Tensor {
+        try projector(encoderFeatures(pixels))
+    }
+
+    /// The regression target: pixels [B, 3, H, W] → conditions [B, K, Dv], the encoder's patch features
+    /// average-pooled on the grid to √K × √K, row-major. Computed without a graph (a target, not a prediction).
+    public func targetConditions(images pixels: Tensor) throws -> Tensor {
+        try withNoGrad {
+            let f = try visionEncoder(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
+            let (b, dv, g) = (f.shape[0], f.shape[2], visionEncoder.config.gridSize)
+            let side = config.querySide ?? 1
+            let grid = try f.transpose(1, 2).reshape([b, dv, g, g])  // [B, Dv, g, g]
+            let pooled = try adaptiveAvgPool2d(grid, outputSize: side)  // [B, Dv, s, s]
+            return try pooled.reshape([b, dv, side * side]).transpose(1, 2).reshape([b, side * side, dv])
+        }
+    }
+
+    /// The output half of `forward`: the final hidden states of the K queries of every `<img>`, through the head.
+    /// hidden [1, L, D], starts (positions of the first query of each block) → conditions [N, K, Dc]
+    func conditions(hidden: Tensor, queryStarts: [Int]) throws -> Tensor? {
+        guard !queryStarts.isEmpty else { return nil }
+        let k = config.numQueries
+        let blocks = try queryStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }  // each [1, K, D]
+        return try outputHead(concat(blocks, axis: 0))  // [N, K, Dc]
+    }
+}

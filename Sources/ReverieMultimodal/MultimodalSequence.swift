@@ -1,0 +1,127 @@
+import ReverieCore
+import ReverieData
+import ReverieLanguage
+
+/// One sequence in token space, as ReverieData's `ExampleBuilder` lays it out: one `<image>` token per input
+/// image, one `<img>` token per target image, and a loss mask over the tokens.
+public struct MultimodalExample: Sendable {
+    /// Token ids.
+    public var tokens: [Int]
+    /// 1 where the token is a prediction target, else 0 (same length as `tokens`).
+    public var lossMask: [Float]
+    /// Input images [3, H, W] in [0, 1], one per `<image>`, in order.
+    public var inputImages: [Tensor]
+    /// Target images [3, H, W] in [0, 1], one per `<img>`, in order (needed for the regression loss only).
+    public var targetImages: [Tensor]
+
+    public init(tokens: [Int], lossMask: [Float], inputImages: [Tensor] = [], targetImages: [Tensor] = []) {
+        (self.tokens, self.lossMask, self.inputImages, self.targetImages) = (tokens, lossMask, inputImages, targetImages)
+    }
+
+    /// The example ReverieData built.
+    public init(_ example: SequenceExample) {
+        self.init(tokens: example.tokens, lossMask: example.lossMask, inputImages: example.inputImages,
+                  targetImages: example.targetImages)
+    }
+}
+
+/// The result of one forward pass over an expanded sequence of length L.
+public struct MultimodalForwardOutput {
+    /// [1, L, vocab]
+    public var logits: Tensor
+    /// Final hidden states [1, L, D].
+    public var hidden: Tensor
+    /// Per position, the token id it must predict next (cross-entropy target), or -100 where the next element is
+    /// a visual token, a query, a token outside the loss mask, or the end.
+    public var targets: [Int]
+    /// Predicted conditions [N, K, Dc] for the N `<img>` tokens, nil when there are none.
+    public var conditions: Tensor?
+    /// Positions of the first query of each `<img>` block.
+    public var queryStarts: [Int]
+}
+
+extension MultimodalModel {
+    /// One element of the expanded sequence: a token (with its loss flag) or a non-token position.
+    enum Element {
+        case token(Int, loss: Bool)
+        case visual
+        case query
+    }
+
+    /// Checks an example against the model: ids in the vocabulary, mask length, image counts and shapes.
+    func validate(_ ex: MultimodalExample, needTargets: Bool) throws {
+        let vocab = llm.config.vocabSize
+        guard !ex.tokens.isEmpty else { throw MultimodalError.invalidExample(detail: "no tokens") }
+        guard ex.lossMask.count == ex.tokens.count else {
+            throw MultimodalError.invalidExample(
+                detail: "loss mask has \(ex.lossMask.count) entries for \(ex.tokens.count) tokens")
+        }
+        if let bad = ex.tokens.first(where: { !(0..<vocab).contains($0) }) {
+            throw MultimodalError.invalidExample(detail: "token id \(bad) outside the vocabulary 0..<\(vocab)")
+        }
+        let inputs = ex.tokens.filter { $0 == config.imageTokenId }.count
+        guard inputs == ex.inputImages.count else {
+            throw MultimodalError.invalidExample(
+                detail: "\(inputs) <image> tokens but \(ex.inputImages.count) input images")
+        }
+        let outputs = ex.tokens.filter { $0 == config.imageBeginTokenId }.count
+        if needTargets, outputs != ex.targetImages.count {
+            throw MultimodalError.invalidExample(
+                detail: "\(outputs) <img> tokens but \(ex.targetImages.count) target images")
+        }
+    }
+
+    /// Runs one example: splices visual tokens in at `<image>`, appends K queries after each `<img>`, runs the LLM
+    /// on the embeddings and the head on the queries' hidden states. Token sequence [T] → expanded length L =
+    /// T + (Q − 1)·#image + K·#img.
+    public func forward(_ ex: MultimodalExample) throws -> MultimodalForwardOutput {
+        try validate(ex, needTargets: false)
+        let k = config.numQueries
+        // visual tokens of every input image at once: [N, Q, D]
+        let visual = ex.inputImages.isEmpty ? nil : try visualTokens(stack(ex.inputImages, axis: 0))
+        let queries = try outputQueries.reshape([1, k, llm.config.hiddenSize])  // [1, K, D]
+        var pieces: [Tensor] = []
+        var elements: [Element] = []
+        var run: [Int] = []
+        var queryStarts: [Int] = []
+        var imageIndex = 0
+        func flush() throws {
+            guard !run.isEmpty else { return }
+            pieces.append(try llm.embed(ids: run, shape: [1, run.count]))  // [1, n, D]
+            run.removeAll()
+        }
+        for (token, mask) in zip(ex.tokens, ex.lossMask) {
+            if token == config.imageTokenId, let visual {
+                try flush()
+                let v = try visual.slice(axis: 0, start: imageIndex, end: imageIndex + 1)  // [1, Q, D]
+                imageIndex += 1
+                pieces.append(v)
+                elements += Array(repeating: .visual, count: v.shape[1])
+            } else {
+                run.append(token)
+                elements.append(.token(token, loss: mask > 0))
+                if token == config.imageBeginTokenId {
+                    try flush()
+                    queryStarts.append(elements.count)
+                    pieces.append(queries)
+                    elements += Array(repeating: .query, count: k)
+                }
+            }
+        }
+        try flush()
+        let x = pieces.count == 1 ? pieces[0] : try concat(pieces, axis: 1)  // [1, L, D]
+        guard x.shape[1] <= llm.config.maxPositionEmbeddings else {
+            throw MultimodalError.invalidExample(
+                detail: "expanded length \(x.shape[1]) exceeds max_position_embeddings \(llm.config.maxPositionEmbeddings)")
+        }
+        let out = try llm(inputEmbeddings: x)
+        var targets = Array(repeating: -100, count: elements.count)
+        for p in 0..<(elements.count - 1) {
+            if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
+        }
+        return MultimodalForwardOutput(
+            logits: out.logits, hidden: out.lastHiddenState, targets: targets,
+            conditions: try conditions(hidden: out.lastHiddenState, queryStarts: queryStarts),
+            queryStarts: queryStarts)
+    }
+}

@@ -1,0 +1,39 @@
+import ReverieCore
+import ReverieLanguage
+import ReverieNN
+import ReverieProjectors
+import ReverieVision
+@testable import ReverieMultimodal
+
+/// Special ids of the tiny test vocabulary.
+enum TinyVocab {
+    static let pad = 0, eos = 1, image = 2, imageBegin = 3
+}
+
+/// A tiny model: 64×64 images, 16-px patches (4 × 4 grid), a 1-layer width-32 encoder, an MLP projector to
+/// width 48, a 2-layer Llama, K = 4 queries and an MLP head into Dc = 32.
+func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: OutputHeadKind = .mlp,
+                   seed: UInt64 = 1) throws -> MultimodalModel {
+    var rng = RNG(seed: seed)
+    let vision = try VisionEncoder(
+        config: VisionEncoderConfig(hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2,
+                                    imageSize: 64, patchSize: 16, useHead: false),
+        rng: &rng)
+    let projector = try ProjectorRegistry.make(
+        ProjectorSpec(type: kind, inputDim: 32, outputDim: 48, patches: 16), rng: &rng)
+    let llm = try LanguageModel(
+        config: LlamaConfig(vocabSize: vocab, hiddenSize: 48, intermediateSize: 96, numHiddenLayers: 2,
+                            numAttentionHeads: 4, maxPositionEmbeddings: 256),
+        rng: &rng)
+    let config = MultimodalConfig(imageTokenId: TinyVocab.image, imageBeginTokenId: TinyVocab.imageBegin,
+                                  numQueries: 4, head: head, headHidden: 64)
+    return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm, rng: &rng)
+}
+
+/// A deterministic image [3, 64, 64] in [0, 1].
+func tinyImage(seed: UInt64) -> Tensor {
+    var rng = RNG(seed: seed)
+    let t = Tensor(uninitialized: [3, 64, 64])
+    for i in 0..<t.count { t.pointer[i] = Float.random(in: 0..<1, using: &rng) }
+    return t
+}
