@@ -56,6 +56,8 @@ final class MultimodalModelTests: XCTestCase {
         XCTAssertThrowsError(try model.forward(MultimodalExample(tokens: [99], lossMask: [1])))
         // mask length
         XCTAssertThrowsError(try model.forward(MultimodalExample(tokens: [5, 6], lossMask: [1])))
+        // <img> without a target image, when computing losses
+        XCTAssertThrowsError(try model.losses([MultimodalExample(tokens: [5, TinyVocab.imageBegin], lossMask: [0, 1])]))
         // K not a square
         var rng = RNG(seed: 1)
         let cfg = MultimodalConfig(imageTokenId: 2, imageBeginTokenId: 3, numQueries: 3)

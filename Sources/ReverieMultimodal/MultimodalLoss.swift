@@ -1,0 +1,100 @@
+import ReverieCore
+
+/// The regression loss between predicted and target conditions.
+public enum RegressionLossKind: String, Sendable, Equatable, Codable {
+    /// Mean squared error over every element.
+    case mse
+    /// Mean over condition tokens of 1 − cosine similarity (along Dc).
+    case cosine
+    /// Huber / smooth L1 with threshold β, mean over every element (PyTorch's `smooth_l1_loss`).
+    case smoothL1 = "smooth_l1"
+}
+
+/// Loss weights and kinds: `total = ceWeight · CE(text) + regressionWeight · Regression(conditions)`.
+public struct MultimodalLossConfig: Sendable, Equatable {
+    public var ceWeight: Float
+    public var regressionWeight: Float
+    public var regression: RegressionLossKind
+    /// β of `smooth_l1`.
+    public var smoothL1Beta: Float
+
+    public init(ceWeight: Float = 1, regressionWeight: Float = 1, regression: RegressionLossKind = .mse,
+                smoothL1Beta: Float = 1) {
+        (self.ceWeight, self.regressionWeight, self.regression) = (ceWeight, regressionWeight, regression)
+        self.smoothL1Beta = smoothL1Beta
+    }
+}
+
+/// The losses of one batch; every tensor is a scalar, `total` carries the graph for `backward()`.
+public struct MultimodalLosses {
+    public var total: Tensor
+    /// Mean cross-entropy over the batch's text targets (0 when there are none).
+    public var crossEntropy: Tensor
+    /// Regression loss over the batch's predicted conditions (0 when there are none).
+    public var regression: Tensor
+    /// Number of text positions that entered the cross-entropy.
+    public var textTargets: Int
+    /// Number of output images that entered the regression.
+    public var outputImages: Int
+}
+
+/// Regression loss of `prediction` against `target`, both [..., Dc]. Differentiable in `prediction`.
+public func regressionLoss(_ prediction: Tensor, _ target: Tensor, kind: RegressionLossKind,
+                           smoothL1Beta: Float = 1) throws -> Tensor {
+    guard prediction.shape == target.shape else {
+        throw MultimodalError.invalidExample(
+            detail: "predicted conditions \(prediction.shape) vs targets \(target.shape)")
+    }
+    switch kind {
+    case .mse:
+        return try mseLoss(prediction, target)
+    case .cosine:
+        return (1 - (try cosineSimilarity(prediction, target, axis: -1))).mean()
+    case .smoothL1:
+        guard smoothL1Beta > 0 else {
+            throw MultimodalError.invalidConfiguration(key: "smooth_l1_beta", detail: "\(smoothL1Beta) must be > 0")
+        }
+        // |d| < β: 0.5 d²/β, else |d| − 0.5β. With m = min(|d|, β): 0.5 m²/β + (|d| − m) gives both branches.
+        let a = (try prediction - target).abs()
+        let m = smoothL1Beta - (smoothL1Beta - a).relu()
+        return (try m.square() * (0.5 / smoothL1Beta) + (a - m)).mean()
+    }
+}
+
+extension MultimodalModel {
+    /// Losses of a batch of examples (one forward per example, no padding): the cross-entropy averages over all
+    /// text targets of the batch, the regression over all predicted conditions, against `targetConditions` of the
+    /// target images.
+    public func losses(_ examples: [MultimodalExample], config lc: MultimodalLossConfig = .init()) throws
+        -> MultimodalLosses {
+        guard !examples.isEmpty else { throw MultimodalError.invalidExample(detail: "empty batch") }
+        var ceSum = Tensor(scalar: 0)
+        var textTargets = 0
+        var predictions: [Tensor] = []
+        var targetImages: [Tensor] = []
+        for ex in examples {
+            try validate(ex, needTargets: true)
+            let out = try forward(ex)
+            let n = out.targets.filter { $0 != -100 }.count
+            if n > 0 {
+                let logits = try out.logits.reshape([out.targets.count, llm.config.vocabSize])  // [L, V]
+                ceSum = try ceSum + crossEntropy(logits, targets: out.targets) * Float(n)
+                textTargets += n
+            }
+            if let c = out.conditions {
+                predictions.append(c)
+                targetImages += ex.targetImages
+            }
+        }
+        let ce = textTargets > 0 ? ceSum * (1 / Float(textTargets)) : Tensor(scalar: 0)
+        var reg = Tensor(scalar: 0)
+        if !predictions.isEmpty {
+            let predicted = try concat(predictions, axis: 0)  // [N, K, Dc]
+            let target = try targetConditions(images: stack(targetImages, axis: 0))  // [N, K, Dc]
+            reg = try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
+        }
+        let total = try ce * lc.ceWeight + reg * lc.regressionWeight
+        return MultimodalLosses(total: total, crossEntropy: ce, regression: reg, textTargets: textTargets,
+                                outputImages: targetImages.count)
+    }
+}
