@@ -76,6 +76,21 @@ extension MultimodalModel {
     /// T + (Q − 1)·#image + K·#img.
     public func forward(_ ex: MultimodalExample) throws -> MultimodalForwardOutput {
         try validate(ex, needTargets: false)
+        let (x, elements, queryStarts) = try sequenceEmbeddings(ex)
+        let out = try llm(inputEmbeddings: x)
+        var targets = Array(repeating: -100, count: elements.count)
+        for p in 0..<(elements.count - 1) {
+            if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
+        }
+        return MultimodalForwardOutput(
+            logits: out.logits, hidden: out.lastHiddenState, targets: targets,
+            conditions: try conditions(hidden: out.lastHiddenState, queryStarts: queryStarts),
+            queryStarts: queryStarts)
+    }
+
+    /// The LLM input of a validated example: embeddings [1, L, D], what each position holds, and where each block
+    /// of K queries starts.
+    func sequenceEmbeddings(_ ex: MultimodalExample) throws -> (Tensor, [Element], [Int]) {
         let k = config.numQueries
         // visual tokens of every input image at once: [N, Q, D]
         let visual = ex.inputImages.isEmpty ? nil : try visualTokens(stack(ex.inputImages, axis: 0))
@@ -114,14 +129,6 @@ extension MultimodalModel {
             throw MultimodalError.invalidExample(
                 detail: "expanded length \(x.shape[1]) exceeds max_position_embeddings \(llm.config.maxPositionEmbeddings)")
         }
-        let out = try llm(inputEmbeddings: x)
-        var targets = Array(repeating: -100, count: elements.count)
-        for p in 0..<(elements.count - 1) {
-            if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
-        }
-        return MultimodalForwardOutput(
-            logits: out.logits, hidden: out.lastHiddenState, targets: targets,
-            conditions: try conditions(hidden: out.lastHiddenState, queryStarts: queryStarts),
-            queryStarts: queryStarts)
+        return (x, elements, queryStarts)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import ReverieCore
 import ReverieData
 import ReverieNN
+import ReverieTestSupport
 import XCTest
 @testable import ReverieMultimodal
 
@@ -75,6 +76,17 @@ final class EndToEndTests: XCTestCase {
                 try mseLoss(predicted, targets.slice(axis: 0, start: j, end: j + 1)).item()
             }
             XCTAssertEqual(distances.firstIndex(of: distances.min() ?? 0), i, "prompt \(i): \(distances)")
+            // generateConditions is the same single forward
+            let prompt = Array(ex.tokens.dropLast())
+            assertClose(try model.generateConditions(prompt: prompt), predicted, atol: 1e-6)
         }
+
+        // greedy captions of the training images reproduce their captions
+        for ex in examples where !ex.inputImages.isEmpty {
+            let caption = try model.caption(image: ex.inputImages[0], maxTokens: 80, stopToken: TinyVocab.eos)
+            XCTAssertEqual(caption, Array(ex.tokens.dropFirst()))
+        }
+        XCTAssertThrowsError(try model.generateConditions(prompt: []))
+        XCTAssertThrowsError(try model.caption(image: Tensor(zeros: [3, 8, 8]), stopToken: TinyVocab.eos))
     }
 }

@@ -1,0 +1,47 @@
+import ReverieCore
+import ReverieLanguage
+
+extension MultimodalModel {
+    /// Greedy captioning: `<image> prompt` → up to `maxTokens` new token ids (KV-cached), stopping after
+    /// `stopToken` (included in the result when emitted).
+    ///
+    /// - image: [3, H, W] (or [1, 3, H, W]) in [0, 1].
+    /// - Throws: `MultimodalError.invalidExample` for a badly shaped image or ids outside the vocabulary.
+    public func caption(image: Tensor, prompt: [Int] = [], maxTokens: Int = 64, stopToken: Int) throws -> [Int] {
+        guard maxTokens > 0 else {
+            throw MultimodalError.invalidExample(detail: "maxTokens \(maxTokens) must be positive")
+        }
+        let pixels = image.rank == 3 ? try image.reshape([1] + image.shape) : image  // [1, 3, H, W]
+        guard pixels.rank == 4, pixels.shape[0] == 1 else {
+            throw MultimodalError.invalidExample(detail: "image \(image.shape), expected [3, H, W]")
+        }
+        let ex = MultimodalExample(tokens: [config.imageTokenId] + prompt,
+                                   lossMask: Array(repeating: 0, count: prompt.count + 1),
+                                   inputImages: [try pixels.reshape(Array(pixels.shape.dropFirst()))])
+        try validate(ex, needTargets: false)
+        return try withNoGrad {
+            let (x, _, _) = try sequenceEmbeddings(ex)  // [1, L, D]
+            return try llm.generate(inputEmbeddings: x, maxNewTokens: maxTokens, sampling: .greedy,
+                                    stopTokens: [stopToken])
+        }
+    }
+
+    /// Text to conditions: `prompt <img>` plus the K queries, one forward → predicted conditions [1, K, Dc], ready
+    /// for the decoder (`decoder`), which was trained on the same space.
+    ///
+    /// - Throws: `MultimodalError.invalidExample` for an empty prompt, ids outside the vocabulary, or a prompt
+    ///   holding `<image>` (use `forward` with input images for that).
+    public func generateConditions(prompt: [Int]) throws -> Tensor {
+        guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
+        let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
+                                   lossMask: Array(repeating: 0, count: prompt.count + 1))
+        return try withNoGrad {
+            let out = try forward(ex)
+            guard let all = out.conditions else {
+                throw MultimodalError.invalidExample(detail: "no output queries in the sequence")
+            }
+            let n = all.shape[0]
+            return try all.slice(axis: 0, start: n - 1, end: n)  // the block after the final <img>: [1, K, Dc]
+        }
+    }
+}
