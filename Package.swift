@@ -99,7 +99,10 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "ReverieMultimodalTests",
-            dependencies: ["ReverieMultimodal", "ReverieData", "ReverieNN", "ReverieCore", "ReverieTestSupport"]),
+            dependencies: [
+                "ReverieMultimodal", "ReverieData", "ReverieDiffusion", "ReverieNN", "ReverieCore",
+                "ReverieTestSupport",
+            ]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(

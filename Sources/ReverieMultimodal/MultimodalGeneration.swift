@@ -45,3 +45,20 @@ extension MultimodalModel {
         }
     }
 }
+
+extension MultimodalModel {
+    /// Text to image: `generateConditions(prompt:)`, then the frozen decoder with classifier-free guidance against
+    /// the null condition it was trained with → images [1, 3, H, W].
+    ///
+    /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
+    ///   sizes or steps it cannot take.
+    public func generateImage(prompt: [Int], imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
+                              seed: UInt64) throws -> Tensor {
+        guard let decoder else {
+            throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
+        }
+        let conditions = try generateConditions(prompt: prompt)  // [1, K, Dc]
+        return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
+                                  seed: seed)
+    }
+}

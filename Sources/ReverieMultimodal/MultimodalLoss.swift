@@ -56,7 +56,7 @@ public func regressionLoss(_ prediction: Tensor, _ target: Tensor, kind: Regress
         }
         // |d| < β: 0.5 d²/β, else |d| − 0.5β. With m = min(|d|, β): 0.5 m²/β + (|d| − m) gives both branches.
         let a = (try prediction - target).abs()
-        let m = smoothL1Beta - (smoothL1Beta - a).relu()
+        let m = smoothL1Beta - (smoothL1Beta - a).relu()  // min(|d|, β)
         return (try m.square() * (0.5 / smoothL1Beta) + (a - m)).mean()
     }
 }

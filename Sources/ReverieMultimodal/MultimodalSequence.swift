@@ -15,7 +15,8 @@ public struct MultimodalExample: Sendable {
     public var targetImages: [Tensor]
 
     public init(tokens: [Int], lossMask: [Float], inputImages: [Tensor] = [], targetImages: [Tensor] = []) {
-        (self.tokens, self.lossMask, self.inputImages, self.targetImages) = (tokens, lossMask, inputImages, targetImages)
+        (self.tokens, self.lossMask) = (tokens, lossMask)
+        (self.inputImages, self.targetImages) = (inputImages, targetImages)
     }
 
     /// The example ReverieData built.
@@ -126,8 +127,9 @@ extension MultimodalModel {
         try flush()
         let x = pieces.count == 1 ? pieces[0] : try concat(pieces, axis: 1)  // [1, L, D]
         guard x.shape[1] <= llm.config.maxPositionEmbeddings else {
+            let limit = llm.config.maxPositionEmbeddings
             throw MultimodalError.invalidExample(
-                detail: "expanded length \(x.shape[1]) exceeds max_position_embeddings \(llm.config.maxPositionEmbeddings)")
+                detail: "expanded length \(x.shape[1]) exceeds max_position_embeddings \(limit)")
         }
         return (x, elements, queryStarts)
     }
