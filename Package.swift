@@ -100,8 +100,8 @@ let package = Package(
         .testTarget(
             name: "ReverieMultimodalTests",
             dependencies: [
-                "ReverieMultimodal", "ReverieData", "ReverieDiffusion", "ReverieNN", "ReverieCore",
-                "ReverieTestSupport",
+                "ReverieMultimodal", "ReverieData", "ReverieDiffusion", "ReverieProjectors", "ReverieNN",
+                "ReverieCore", "ReverieTestSupport",
             ]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.

@@ -1,5 +1,6 @@
 import ReverieCore
 import ReverieNN
+import ReverieProjectors
 import ReverieTestSupport
 import XCTest
 @testable import ReverieMultimodal
@@ -63,5 +64,23 @@ final class MultimodalModelTests: XCTestCase {
         let cfg = MultimodalConfig(imageTokenId: 2, imageBeginTokenId: 3, numQueries: 3)
         XCTAssertThrowsError(try MultimodalModel(config: cfg, visionEncoder: model.visionEncoder,
                                                  projector: model.projector, llm: model.llm, rng: &rng))
+    }
+}
+
+final class MultimodalProjectorKindTests: XCTestCase {
+    /// Every registered projector kind composes: Q visual tokens per `<image>`, one loss step without errors.
+    func testEveryProjectorKindComposes() throws {
+        for kind in ProjectorRegistry.kinds {
+            let model = try makeTinyModel(projector: kind, head: .linear)
+            let q = model.projector.outputTokens(patches: 16)
+            let ex = MultimodalExample(tokens: [TinyVocab.image, 5, TinyVocab.imageBegin], lossMask: [0, 1, 1],
+                                       inputImages: [tinyImage(seed: 1)], targetImages: [tinyImage(seed: 2)])
+            let out = try model.forward(ex)
+            XCTAssertEqual(out.logits.shape, [1, q + 2 + 4, 40], kind)
+            let losses = try model.losses([ex], config: MultimodalLossConfig(regression: .cosine))
+            XCTAssertTrue(try losses.total.item().isFinite, kind)
+            try losses.total.backward()
+            XCTAssertNotNil(model.projector.trainableParameters().first?.1.grad, kind)
+        }
     }
 }
