@@ -10,16 +10,20 @@ public enum RegressionLossKind: String, Sendable, Equatable, Codable {
     case smoothL1 = "smooth_l1"
 }
 
-/// Loss weights and kinds: `total = ceWeight · CE(text) + regressionWeight · Regression(conditions)`.
+/// Loss weights and kinds: `total = ceWeight · CE(text) + regressionWeight · Regression(conditions)
+/// + diffusionWeight · Denoising(frozen decoder | conditions)`.
 public struct MultimodalLossConfig: Sendable, Equatable {
     public var ceWeight: Float
     public var regressionWeight: Float
     public var regression: RegressionLossKind
+    /// Weight of the denoising loss through the frozen decoder (0 = off; needs a decoder and an RNG).
+    public var diffusionWeight: Float
     /// β of `smooth_l1`.
     public var smoothL1Beta: Float
 
     public init(ceWeight: Float = 1, regressionWeight: Float = 1, regression: RegressionLossKind = .mse,
-                smoothL1Beta: Float = 1) {
+                smoothL1Beta: Float = 1, diffusionWeight: Float = 0) {
+        self.diffusionWeight = diffusionWeight
         (self.ceWeight, self.regressionWeight, self.regression) = (ceWeight, regressionWeight, regression)
         self.smoothL1Beta = smoothL1Beta
     }
@@ -32,6 +36,8 @@ public struct MultimodalLosses {
     public var crossEntropy: Tensor
     /// Regression loss over the batch's predicted conditions (0 when there are none).
     public var regression: Tensor
+    /// Denoising loss through the frozen decoder (0 when its weight is 0 or there are no output images).
+    public var diffusion: Tensor
     /// Number of text positions that entered the cross-entropy.
     public var textTargets: Int
     /// Number of output images that entered the regression.
@@ -65,7 +71,22 @@ extension MultimodalModel {
     /// Losses of a batch of examples (one forward per example, no padding): the cross-entropy averages over all
     /// text targets of the batch, the regression over all predicted conditions, against `targetConditions` of the
     /// target images.
+    ///
+    /// - Throws: `MultimodalError` for a bad example, or when `diffusionWeight > 0` (that needs
+    ///   `losses(_:config:rng:)`).
     public func losses(_ examples: [MultimodalExample], config lc: MultimodalLossConfig = .init()) throws
+        -> MultimodalLosses {
+        guard lc.diffusionWeight == 0 else {
+            throw MultimodalError.invalidConfiguration(
+                key: "diffusion_weight", detail: "the denoising loss draws noise: call losses(_:config:rng:)")
+        }
+        var rng = RNG(seed: 0)  // unused without the denoising loss
+        return try losses(examples, config: lc, rng: &rng)
+    }
+
+    /// `losses(_:config:)` plus, when `diffusionWeight > 0`, the denoising loss of the frozen decoder on the
+    /// target images conditioned on the predicted conditions, with timesteps and noise drawn from `rng`.
+    public func losses(_ examples: [MultimodalExample], config lc: MultimodalLossConfig, rng: inout RNG) throws
         -> MultimodalLosses {
         guard !examples.isEmpty else { throw MultimodalError.invalidExample(detail: "empty batch") }
         var ceSum = Tensor(scalar: 0)
@@ -88,13 +109,18 @@ extension MultimodalModel {
         }
         let ce = textTargets > 0 ? ceSum * (1 / Float(textTargets)) : Tensor(scalar: 0)
         var reg = Tensor(scalar: 0)
+        var diffusion = Tensor(scalar: 0)
         if !predictions.isEmpty {
             let predicted = try concat(predictions, axis: 0)  // [N, K, Dc]
-            let target = try targetConditions(images: stack(targetImages, axis: 0))  // [N, K, Dc]
+            let pixels = try stack(targetImages, axis: 0)  // [N, 3, H, W]
+            let target = try targetConditions(images: pixels)  // [N, K, Dc]
             reg = try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
+            if lc.diffusionWeight > 0 {
+                diffusion = try diffusionLoss(predicted: predicted, targetImages: pixels, rng: &rng)
+            }
         }
-        let total = try ce * lc.ceWeight + reg * lc.regressionWeight
-        return MultimodalLosses(total: total, crossEntropy: ce, regression: reg, textTargets: textTargets,
-                                outputImages: targetImages.count)
+        let total = try ce * lc.ceWeight + reg * lc.regressionWeight + diffusion * lc.diffusionWeight
+        return MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
+                                textTargets: textTargets, outputImages: targetImages.count)
     }
 }

@@ -37,3 +37,35 @@ final class DecoderReferenceTests: XCTestCase {
         XCTAssertThrowsError(try base.generateImage(prompt: [5], imageSize: (8, 8), steps: 2, guidance: 2, seed: 1))
     }
 }
+
+extension DecoderReferenceTests {
+    /// Frozen means no update, not no gradient: the denoising loss reaches the head through the frozen UNet,
+    /// and an AdamW step leaves the decoder bit-identical.
+    func testDenoisingLossFlowsThroughTheFrozenDecoder() throws {
+        let base = try makeTinyModel()
+        var rng = RNG(seed: 4)
+        let model = try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder,
+                                        projector: base.projector, llm: base.llm,
+                                        decoder: tinyDecoder(conditionDim: 32), rng: &rng)
+        let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+                                   targetImages: [tinyImage(seed: 8)])
+        let config = MultimodalLossConfig(ceWeight: 0, regressionWeight: 0, diffusionWeight: 1)
+        XCTAssertThrowsError(try model.losses([ex], config: config))
+        XCTAssertThrowsError(try base.losses([ex], config: config, rng: &rng))
+        let losses = try model.losses([ex], config: config, rng: &rng)
+        XCTAssertGreaterThan(try losses.diffusion.item(), 0)
+        XCTAssertEqual(try losses.total.item(), try losses.diffusion.item(), accuracy: 1e-6)
+        let decoder = try XCTUnwrap(model.decoder)
+        let decoderBefore = decoder.namedParameters().map { $0.1.toArray() }
+        let optimizer = try AdamW(parameters: model.namedParameters(), lr: 1e-2)
+        optimizer.zeroGrad()
+        try losses.total.backward()
+        let headGrad = try XCTUnwrap(model.outputHead.parameters().first?.grad).toArray()
+        XCTAssertGreaterThan(headGrad.map(abs).max() ?? 0, 0)
+        XCTAssertTrue(decoder.parameters().allSatisfy { $0.grad == nil })
+        optimizer.step()
+        for (before, p) in zip(decoderBefore, decoder.parameters()) {
+            XCTAssertEqual(before.map(\.bitPattern), p.toArray().map(\.bitPattern))
+        }
+    }
+}
