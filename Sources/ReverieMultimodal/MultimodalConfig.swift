@@ -24,11 +24,15 @@ public enum OutputHeadKind: String, Sendable, Equatable, Codable {
     case mlp
 }
 
-/// How the model writes an image. Only `queries` (DreamLLM / SEED-X / MetaQuery) exists so far; Emu-style
-/// `autoregressive` is a later addition.
+/// How the model writes an image.
 public enum OutputImageMode: String, Sendable, Equatable, Codable {
-    /// K learned query embeddings follow `<img>`; one forward pass yields all K conditions.
+    /// K learned query embeddings follow `<img>`; one forward pass yields all K conditions (DreamLLM, SEED-X,
+    /// MetaQuery).
     case queries
+    /// Emu-style: the hidden state at `<img>` predicts condition 1, and each condition, mapped back to the LLM width
+    /// by `condition_input`, is the next input, whose hidden state predicts the following one. Training feeds the
+    /// target conditions (teacher forcing); generation feeds its own predictions, K steps with a KV cache.
+    case autoregressive
 }
 
 /// The special tokens and output-side sizes of a `MultimodalModel`.

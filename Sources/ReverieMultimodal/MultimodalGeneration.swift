@@ -1,5 +1,6 @@
 import ReverieCore
 import ReverieLanguage
+import ReverieNN
 
 extension MultimodalModel {
     /// Greedy captioning: `<image> prompt` → up to `maxTokens` new token ids (KV-cached), stopping after
@@ -26,8 +27,9 @@ extension MultimodalModel {
         }
     }
 
-    /// Text to conditions: `prompt <img>` plus the K queries, one forward → predicted conditions [1, K, Dc], ready
-    /// for the decoder (`decoder`), which was trained on the same space.
+    /// Text to conditions → [1, K, Dc], ready for the decoder (`decoder`), which was trained on the same space.
+    /// `queries`: `prompt <img>` plus the K queries, one forward. `autoregressive`: `prompt <img>`, then K steps with
+    /// a KV cache, each predicted condition fed back through `condition_input`.
     ///
     /// - Throws: `MultimodalError.invalidExample` for an empty prompt, ids outside the vocabulary, or a prompt
     ///   holding `<image>` (use `forward` with input images for that).
@@ -35,6 +37,10 @@ extension MultimodalModel {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
                                    lossMask: Array(repeating: 0, count: prompt.count + 1))
+        if let conditionInput {
+            try validate(ex, needTargets: false)
+            return try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }
+        }
         return try withNoGrad {
             let out = try forward(ex)
             guard let all = out.conditions else {
@@ -47,6 +53,23 @@ extension MultimodalModel {
 }
 
 extension MultimodalModel {
+    /// Emu-style decoding of the K conditions after a sequence ending in `<img>` → [1, K, Dc].
+    func autoregressiveConditions(_ ex: MultimodalExample, conditionInput: Linear) throws -> Tensor {
+        let (x, _, _) = try sequenceEmbeddings(ex)  // [1, T, D], ends at <img>
+        let cache = llm.makeCache()
+        let t = x.shape[1]
+        var last = try llm(inputEmbeddings: x, cache: cache).lastHiddenState.slice(axis: 1, start: t - 1, end: t)
+        var conditions: [Tensor] = []
+        for i in 0..<config.numQueries {
+            let c = try outputHead(last)  // [1, 1, Dc]
+            conditions.append(c)
+            if i + 1 < config.numQueries {
+                last = try llm(inputEmbeddings: conditionInput(c), cache: cache).lastHiddenState  // [1, 1, D]
+            }
+        }
+        return try concat(conditions, axis: 1)  // [1, K, Dc]
+    }
+
     /// Text to image: `generateConditions(prompt:)`, then the frozen decoder with classifier-free guidance against
     /// the null condition it was trained with → images [1, 3, H, W].
     ///

@@ -24,8 +24,10 @@ public final class MultimodalModel: Module {
     public let visionEncoder: VisionEncoder
     public let projector: any Projector
     public let llm: LanguageModel
-    /// K learned query embeddings [K, D].
-    public let outputQueries: Tensor
+    /// K learned query embeddings [K, D] (`queries` mode only).
+    public let outputQueries: Tensor?
+    /// Maps a condition back to an input embedding, Dc → D (`autoregressive` mode only).
+    public let conditionInput: Linear?
     public let outputHead: OutputHead
     /// The decoder that draws predicted conditions; frozen at construction.
     public let decoder: LatentDiffusionDecoder?
@@ -62,8 +64,14 @@ public final class MultimodalModel: Module {
         self.visionEncoder = visionEncoder
         self.projector = projector
         self.llm = llm
-        outputQueries = Tensor(zeros: [config.numQueries, d], requiresGrad: true)
-        Init.normal(outputQueries, std: 0.02, rng: &rng)
+        switch config.outputMode {
+        case .queries:
+            let queries = Tensor(zeros: [config.numQueries, d], requiresGrad: true)
+            Init.normal(queries, std: 0.02, rng: &rng)
+            (outputQueries, conditionInput) = (queries, nil)
+        case .autoregressive:
+            (outputQueries, conditionInput) = (nil, try Linear(inFeatures: dv, outFeatures: d, rng: &rng))
+        }
         outputHead = try OutputHead(kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
                                     rng: &rng)
         self.decoder = decoder
@@ -76,6 +84,7 @@ public final class MultimodalModel: Module {
         v.child("projector", projector)
         v.child("llm", llm)
         v.parameter("output_queries", outputQueries)
+        v.child("condition_input", conditionInput)
         v.child("output_head", outputHead)
         v.child("decoder", decoder)
     }
@@ -116,12 +125,12 @@ public final class MultimodalModel: Module {
         }
     }
 
-    /// The output half of `forward`: the final hidden states of the K queries of every `<img>`, through the head.
-    /// hidden [1, L, D], starts (positions of the first query of each block) → conditions [N, K, Dc]
-    func conditions(hidden: Tensor, queryStarts: [Int]) throws -> Tensor? {
-        guard !queryStarts.isEmpty else { return nil }
+    /// The output half of `forward`: the K output hidden states of every `<img>` block, through the head.
+    /// hidden [1, L, D], starts (first output position of each block) → conditions [N, K, Dc]
+    func conditions(hidden: Tensor, outputStarts: [Int]) throws -> Tensor? {
+        guard !outputStarts.isEmpty else { return nil }
         let k = config.numQueries
-        let blocks = try queryStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }  // each [1, K, D]
+        let blocks = try outputStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }  // each [1, K, D]
         return try outputHead(concat(blocks, axis: 0))  // [N, K, Dc]
     }
 }

@@ -37,8 +37,9 @@ public struct MultimodalForwardOutput {
     public var targets: [Int]
     /// Predicted conditions [N, K, Dc] for the N `<img>` tokens, nil when there are none.
     public var conditions: Tensor?
-    /// Positions of the first query of each `<img>` block.
-    public var queryStarts: [Int]
+    /// Per `<img>`, the first of its K output positions: the first query (`queries`), or the `<img>` token itself
+    /// (`autoregressive`).
+    public var outputStarts: [Int]
 }
 
 extension MultimodalModel {
@@ -76,8 +77,8 @@ extension MultimodalModel {
     /// on the embeddings and the head on the queries' hidden states. Token sequence [T] → expanded length L =
     /// T + (Q − 1)·#image + K·#img.
     public func forward(_ ex: MultimodalExample) throws -> MultimodalForwardOutput {
-        try validate(ex, needTargets: false)
-        let (x, elements, queryStarts) = try sequenceEmbeddings(ex)
+        try validate(ex, needTargets: config.outputMode == .autoregressive)
+        let (x, elements, outputStarts) = try sequenceEmbeddings(ex)
         let out = try llm(inputEmbeddings: x)
         var targets = Array(repeating: -100, count: elements.count)
         for p in 0..<(elements.count - 1) {
@@ -85,8 +86,8 @@ extension MultimodalModel {
         }
         return MultimodalForwardOutput(
             logits: out.logits, hidden: out.lastHiddenState, targets: targets,
-            conditions: try conditions(hidden: out.lastHiddenState, queryStarts: queryStarts),
-            queryStarts: queryStarts)
+            conditions: try conditions(hidden: out.lastHiddenState, outputStarts: outputStarts),
+            outputStarts: outputStarts)
     }
 
     /// The LLM input of a validated example: embeddings [1, L, D], what each position holds, and where each block
@@ -95,12 +96,17 @@ extension MultimodalModel {
         let k = config.numQueries
         // visual tokens of every input image at once: [N, Q, D]
         let visual = ex.inputImages.isEmpty ? nil : try visualTokens(stack(ex.inputImages, axis: 0))
-        let queries = try outputQueries.reshape([1, k, llm.config.hiddenSize])  // [1, K, D]
+        let queries = try outputQueries?.reshape([1, k, llm.config.hiddenSize])  // [1, K, D]
+        // autoregressive teacher forcing: the target conditions, mapped to inputs [N, K, D]
+        var fed: Tensor?
+        if let conditionInput, !ex.targetImages.isEmpty {
+            fed = try conditionInput(targetConditions(images: stack(ex.targetImages, axis: 0)))
+        }
         var pieces: [Tensor] = []
         var elements: [Element] = []
         var run: [Int] = []
-        var queryStarts: [Int] = []
-        var imageIndex = 0
+        var outputStarts: [Int] = []
+        var imageIndex = 0, outputIndex = 0
         func flush() throws {
             guard !run.isEmpty else { return }
             pieces.append(try llm.embed(ids: run, shape: [1, run.count]))  // [1, n, D]
@@ -118,9 +124,19 @@ extension MultimodalModel {
                 elements.append(.token(token, loss: mask > 0))
                 if token == config.imageBeginTokenId {
                     try flush()
-                    queryStarts.append(elements.count)
-                    pieces.append(queries)
-                    elements += Array(repeating: .query, count: k)
+                    if let queries {
+                        outputStarts.append(elements.count)
+                        pieces.append(queries)
+                        elements += Array(repeating: .query, count: k)
+                    } else if let fed {
+                        outputStarts.append(elements.count - 1)
+                        if k > 1 {  // conditions 1..<K are inputs; the last one's hidden state predicts nothing
+                            pieces.append(try fed.slice(axis: 0, start: outputIndex, end: outputIndex + 1)
+                                .slice(axis: 1, start: 0, end: k - 1))  // [1, K − 1, D]
+                            elements += Array(repeating: .query, count: k - 1)
+                        }
+                        outputIndex += 1
+                    }
                 }
             }
         }
@@ -131,6 +147,6 @@ extension MultimodalModel {
             throw MultimodalError.invalidExample(
                 detail: "expanded length \(x.shape[1]) exceeds max_position_embeddings \(limit)")
         }
-        return (x, elements, queryStarts)
+        return (x, elements, outputStarts)
     }
 }

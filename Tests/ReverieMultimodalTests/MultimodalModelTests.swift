@@ -14,7 +14,7 @@ final class MultimodalModelTests: XCTestCase {
         let out = try model.forward(ex)
         // 6 tokens, <image> → 16 visual tokens, <img> + 4 queries: L = 5 + 16 + 4 = 25
         XCTAssertEqual(out.logits.shape, [1, 25, 40])
-        XCTAssertEqual(out.queryStarts, [20])
+        XCTAssertEqual(out.outputStarts, [20])
         XCTAssertEqual(out.conditions?.shape, [1, 4, 32])
         var expected = Array(repeating: -100, count: 25)
         expected[17] = 7  // position of token 6 predicts 7
@@ -25,7 +25,7 @@ final class MultimodalModelTests: XCTestCase {
         // the same forward by hand on the spliced embeddings
         let llm = model.llm
         let visual = try model.visualTokens(image.reshape([1, 3, 64, 64]))
-        let queries = try model.outputQueries.reshape([1, 4, 48])
+        let queries = try XCTUnwrap(model.outputQueries).reshape([1, 4, 48])
         let x = try concat([llm.embed(ids: [5], shape: [1, 1]), visual,
                             llm.embed(ids: [6, 7, TinyVocab.imageBegin], shape: [1, 3]), queries,
                             llm.embed(ids: [8], shape: [1, 1])], axis: 1)

@@ -13,7 +13,7 @@ enum TinyVocab {
 /// A tiny model: 64×64 images, 16-px patches (4 × 4 grid), a 1-layer width-32 encoder, an MLP projector to
 /// width 48, a 2-layer Llama, K = 4 queries and an MLP head into Dc = 32.
 func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: OutputHeadKind = .mlp,
-                   seed: UInt64 = 1) throws -> MultimodalModel {
+                   mode: OutputImageMode = .queries, seed: UInt64 = 1) throws -> MultimodalModel {
     var rng = RNG(seed: seed)
     let vision = try VisionEncoder(
         config: VisionEncoderConfig(hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2,
@@ -26,7 +26,7 @@ func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: Output
                             numAttentionHeads: 4, maxPositionEmbeddings: 256),
         rng: &rng)
     let config = MultimodalConfig(imageTokenId: TinyVocab.image, imageBeginTokenId: TinyVocab.imageBegin,
-                                  numQueries: 4, head: head, headHidden: 64)
+                                  outputMode: mode, numQueries: 4, head: head, headHidden: 64)
     return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm, rng: &rng)
 }
 
