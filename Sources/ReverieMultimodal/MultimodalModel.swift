@@ -52,11 +52,10 @@ public final class MultimodalModel: Module {
         guard config.imageTokenId != config.imageBeginTokenId else {
             throw bad("image_begin_token_id", "equals image_token_id \(config.imageTokenId)")
         }
-        guard let side = config.querySide, visionEncoder.config.gridSize % side == 0 else {
+        guard let side = config.querySide, visionEncoder.config.gridSize.isMultiple(of: side) else {
             throw bad("num_queries", "\(config.numQueries) must be s² with s dividing the patch grid "
                       + "\(visionEncoder.config.gridSize)")
         }
-        _ = side
         if let decoder, decoder.nullCondition.dim != dv {
             throw bad("decoder", "condition width \(decoder.nullCondition.dim) differs from the encoder width \(dv)")
         }
