@@ -313,11 +313,14 @@ enum Conv2dKernels {
                 item(b, scratch, dwTarget: partials.map { $0 + b * total }, accumulate: false, parallel: false)
             }
             if let dw, let partials {
+                // Row by row (contiguous, vectorisable) in batch order: each element is still summed
+                // p₀ + p₁ + … in the same order, so the result does not depend on the split.
                 ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / g.batch)) { r in
-                    for i in r {
-                        var s: Float = 0
-                        for b in 0..<g.batch { s += partials[b * total + i] }
-                        dw[i] = s
+                    let dst = dw + r.lowerBound, len = r.count
+                    dst.update(from: partials + r.lowerBound, count: len)
+                    for b in 1..<Swift.max(g.batch, 1) {
+                        let src = partials + b * total + r.lowerBound
+                        for j in 0..<len { dst[j] += src[j] }
                     }
                 }
             }
