@@ -2,30 +2,22 @@ import Foundation
 
 /// Softmax and log-softmax along an axis, numerically stabilised by the row maximum.
 extension Tensor {
-    public func softmax(axis: Int = -1) throws -> Tensor {
-        let a = try normalizeAxis(axis, rank: rank, op: "softmax")
-        let (outer, n, inner) = splitAround(shape, axis: a)
-        let out = Tensor(uninitialized: shape)
-        Softmax.forward(pointer, out.pointer, outer: outer, n: n, inner: inner, log: false)
-        guard shouldRecord(self) else { return out }
-        let y = out.detached()
-        return out.recorded("softmax", [self]) { g in
-            let dx = Tensor(uninitialized: y.shape)
-            Softmax.backward(y.pointer, g.pointer, dx.pointer, outer: outer, n: n, inner: inner, log: false)
-            return [dx]
-        }
-    }
+    public func softmax(axis: Int = -1) throws -> Tensor { try softmaxOp(axis: axis, log: false) }
 
-    public func logSoftmax(axis: Int = -1) throws -> Tensor {
-        let a = try normalizeAxis(axis, rank: rank, op: "logSoftmax")
+    public func logSoftmax(axis: Int = -1) throws -> Tensor { try softmaxOp(axis: axis, log: true) }
+
+    /// Softmax (or log-softmax) along `axis`, saving the output for the backward rule.
+    private func softmaxOp(axis: Int, log: Bool) throws -> Tensor {
+        let name = log ? "logSoftmax" : "softmax"
+        let a = try normalizeAxis(axis, rank: rank, op: name)
         let (outer, n, inner) = splitAround(shape, axis: a)
         let out = Tensor(uninitialized: shape)
-        Softmax.forward(pointer, out.pointer, outer: outer, n: n, inner: inner, log: true)
+        Softmax.forward(pointer, out.pointer, outer: outer, n: n, inner: inner, log: log)
         guard shouldRecord(self) else { return out }
         let y = out.detached()
-        return out.recorded("logSoftmax", [self]) { g in
+        return out.recorded(name, [self]) { g in
             let dx = Tensor(uninitialized: y.shape)
-            Softmax.backward(y.pointer, g.pointer, dx.pointer, outer: outer, n: n, inner: inner, log: true)
+            Softmax.backward(y.pointer, g.pointer, dx.pointer, outer: outer, n: n, inner: inner, log: log)
             return [dx]
         }
     }
