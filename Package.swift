@@ -29,9 +29,11 @@ let package = Package(
         .library(name: "ReverieVision", targets: ["ReverieVision"]),
         .library(name: "ReverieProjectors", targets: ["ReverieProjectors"]),
         .library(name: "ReverieMultimodal", targets: ["ReverieMultimodal"]),
+        .library(name: "ReverieTrain", targets: ["ReverieTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -70,6 +72,10 @@ let package = Package(
             name: "ReverieMultimodal",
             dependencies: ["ReverieVision", "ReverieProjectors", "ReverieLanguage", "ReverieDiffusion", "ReverieData"],
             swiftSettings: librarySettings),
+        .target(
+            name: "ReverieTrain",
+            dependencies: ["ReverieMultimodal", .product(name: "Yams", package: "Yams")],
+            swiftSettings: librarySettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
@@ -77,7 +83,7 @@ let package = Package(
                 "ReverieCore", "ReverieNN", "ReverieIO",
                 "ReverieData",
                 "ReverieLanguage", "ReverieVision", "ReverieProjectors",
-                "ReverieDiffusion",
+                "ReverieDiffusion", "ReverieMultimodal", "ReverieTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
@@ -103,6 +109,9 @@ let package = Package(
                 "ReverieMultimodal", "ReverieData", "ReverieDiffusion", "ReverieProjectors", "ReverieNN",
                 "ReverieCore", "ReverieTestSupport",
             ]),
+        .testTarget(
+            name: "ReverieTrainTests",
+            dependencies: ["ReverieTrain", "ReverieMultimodal", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(

@@ -31,12 +31,15 @@ extension MultimodalModel {
     /// `queries`: `prompt <img>` plus the K queries, one forward. `autoregressive`: `prompt <img>`, then K steps with
     /// a KV cache, each predicted condition fed back through `condition_input`.
     ///
-    /// - Throws: `MultimodalError.invalidExample` for an empty prompt, ids outside the vocabulary, or a prompt
-    ///   holding `<image>` (use `forward` with input images for that).
-    public func generateConditions(prompt: [Int]) throws -> Tensor {
+    /// Editing is the same call with the source image: `prompt = <image> instruction`, `images = [source]`.
+    ///
+    /// - images: one [3, H, W] tensor in [0, 1] per `<image>` token of the prompt.
+    /// - Throws: `MultimodalError.invalidExample` for an empty prompt, ids outside the vocabulary, or `<image>`
+    ///   tokens that do not match the images given.
+    public func generateConditions(prompt: [Int], images: [Tensor] = []) throws -> Tensor {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
-                                   lossMask: Array(repeating: 0, count: prompt.count + 1))
+                                   lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images)
         if let conditionInput {
             try validate(ex, needTargets: false)
             return try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }
@@ -75,12 +78,12 @@ extension MultimodalModel {
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
-    public func generateImage(prompt: [Int], imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
-                              seed: UInt64) throws -> Tensor {
+    public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
+                              guidance: Float, seed: UInt64) throws -> Tensor {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
-        let conditions = try generateConditions(prompt: prompt)  // [1, K, Dc]
+        let conditions = try generateConditions(prompt: prompt, images: images)  // [1, K, Dc]
         return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
                                   seed: seed)
     }

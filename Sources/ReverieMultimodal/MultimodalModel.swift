@@ -114,10 +114,16 @@ public final class MultimodalModel: Module {
     /// The regression target: pixels [B, 3, H, W] → conditions [B, K, Dv], the encoder's patch features
     /// average-pooled on the grid to √K × √K, row-major. Computed without a graph (a target, not a prediction).
     public func targetConditions(images pixels: Tensor) throws -> Tensor {
+        try Self.pooledConditions(encoder: visionEncoder, images: pixels, side: config.querySide ?? 1)
+    }
+
+    /// The condition space shared by the decoder stage and the LLM's regression target: `encoder`'s last-layer
+    /// patch features of pixels [B, 3, H, W] in [0, 1], average-pooled on the patch grid to side × side tokens,
+    /// row-major → [B, side², Dv]. No graph.
+    public static func pooledConditions(encoder: VisionEncoder, images pixels: Tensor, side: Int) throws -> Tensor {
         try withNoGrad {
-            let f = try visionEncoder(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
-            let (b, dv, g) = (f.shape[0], f.shape[2], visionEncoder.config.gridSize)
-            let side = config.querySide ?? 1
+            let f = try encoder(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
+            let (b, dv, g) = (f.shape[0], f.shape[2], encoder.config.gridSize)
             let grid = try f.transpose(1, 2).reshape([b, dv, g, g])  // [B, Dv, g, g]
             let pooled = try adaptiveAvgPool2d(grid, outputSize: side)  // [B, Dv, s, s]
             return try pooled.reshape([b, dv, side * side]).transpose(1, 2).reshape([b, side * side, dv])

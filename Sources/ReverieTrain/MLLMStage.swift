@@ -1,0 +1,103 @@
+import Foundation
+import ReverieCore
+import ReverieData
+import ReverieDiffusion
+import ReverieMultimodal
+import ReverieNN
+
+/// The multimodal stage: encoder + projector + LLM + output head over the frozen decoder, trained on a ShapesWorld
+/// mixture of captions, text-to-image prompts, edits and interleaved sequences with the mixed loss
+/// (cross-entropy on text, regression on conditions, optional denoising through the decoder).
+/// Evaluation: the four ShapesWorld scores.
+final class MLLMStage: TrainingStage {
+    let kind = StageKind.mllm
+    let mm: MultimodalModel
+    var model: Module { mm }
+    let parts: ModelParts
+    let world: ShapesWorld
+    let mixture: [(String, Double)]
+    let lossConfig: MultimodalLossConfig
+    let builder = ExampleBuilder(encoder: ByteTextEncoder(), images: SceneImageLoader())
+    let sampleSteps: Int
+    let guidance: Float
+
+    init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
+        self.parts = parts
+        mm = try ModelAssembly.multimodal(parts, rng: &rng)
+        world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
+        mixture = recipe?.data.mixture ?? DataSpec().mixture
+        let l = recipe?.loss ?? LossSpec()
+        lossConfig = MultimodalLossConfig(ceWeight: Float(l.ce), regressionWeight: Float(l.regression),
+                                          regression: RegressionLossKind(rawValue: l.regressionKind) ?? .mse,
+                                          diffusionWeight: Float(l.diffusion))
+        sampleSteps = recipe?.loop.sampleSteps ?? 20
+        guidance = Float(recipe?.loop.guidance ?? 2)
+    }
+
+    /// The record at data index `i`: its kind drawn from the mixture by a generator seeded with the index, so the
+    /// stream is a pure function of the position (exact resume).
+    func record(_ i: Int) -> DataRecord {
+        var g = RNG(seed: world.seed &* 0x2545_F491_4F6C_DD1D ^ UInt64(i))
+        let total = mixture.reduce(0) { $0 + $1.1 }
+        var u = Double(g.uniform()) * total
+        var kind = mixture.last?.0 ?? "caption"
+        for (k, w) in mixture where w > 0 {
+            if u < w { kind = k; break }
+            u -= w
+        }
+        switch kind {
+        case "text_to_image":
+            let s = world.textToImage(at: i)
+            return .textToImage(text: s.text, image: .scene(s.scene))
+        case "edit":
+            let s = world.edit(at: i)
+            return .edit(source: .scene(s.source), instruction: s.instruction, target: .scene(s.target))
+        case "interleaved":
+            return .interleaved(world.interleaved(at: i).segments.map {
+                switch $0 {
+                case let .text(t): return .text(t)
+                case let .image(s): return .image(.scene(s))
+                }
+            })
+        default:
+            let s = world.caption(at: i)
+            return .caption(image: .scene(s.scene), text: s.text)
+        }
+    }
+
+    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
+        let examples = try indices.map { MultimodalExample(try builder.build(record($0))) }
+        let l = try mm.losses(examples, config: lossConfig, rng: &rng)
+        var terms = [("ce", try l.crossEntropy.item()), ("regression", try l.regression.item())]
+        if lossConfig.diffusionWeight > 0 { terms.append(("diffusion", try l.diffusion.item())) }
+        return StageLoss(total: l.total, terms: terms)
+    }
+
+    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
+        let runner = ModelRunner(model: mm, steps: sampleSteps, guidance: guidance, seed: seed)
+        let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: world.rasterizer.canvas), count: count)
+        let report = try suite.run(caption: runner.caption, generate: runner.generate, edit: runner.edit,
+                                   reconstruct: runner.reconstruct)
+        if let sheet {
+            let eval = suite.world
+            var rows: [[PlanarImage]] = [[], [], [], []]
+            for i in 0..<min(count, 6) {
+                rows[0].append(try runner.generate(eval.textToImage(at: i).text))
+                let e = eval.edit(at: i)
+                rows[1].append(eval.render(e.source))
+                rows[2].append(try runner.edit(eval.render(e.source), e.instruction))
+                rows[3].append(eval.render(e.target))
+            }
+            try ShapesBatch.writeSheet(rows, to: sheet)
+        }
+        return report.scores
+    }
+}
+
+extension ShapesSuiteReport {
+    /// The headline figures, named as metrics.jsonl and `reverie eval --json` report them.
+    public var scores: [(String, Double)] {
+        [("caption_exact", captionExactMatch.accuracy), ("text_to_image", textToImage.attributeAccuracy),
+         ("edit", edit.accuracy), ("reconstruction", reconstruction.attributeAccuracy)]
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import ReverieCore
+import ReverieData
+import ReverieDiffusion
+import ReverieIO
+import ReverieMultimodal
+import ReverieNN
+
+/// Builds the composed model from part configurations, and loads a trained one from a checkpoint.
+public enum ModelAssembly {
+    /// The byte-level text encoder of ShapesWorld models (vocabulary 260: bytes, pad, end, `<image>`, `<img>`).
+    public static let text = ByteTextEncoder()
+
+    /// The multimodal model over `parts` (fresh weights; the decoder frozen).
+    public static func multimodal(_ parts: ModelParts, rng: inout RNG) throws -> MultimodalModel {
+        for p in StageKind.mllm.requiredParts where !parts.has(p) { throw StageError.missingPart(p) }
+        let (v, a, u, l, o, pr) = (parts.vision!, parts.vae!, parts.unet!, parts.llm!, parts.output!, parts.projector!)
+        let vision = try PartBuilding.vision(v, rng: &rng)
+        let projector = try PartBuilding.projector(pr, vision: v, llm: l, rng: &rng)
+        let llm = try PartBuilding.llm(l, rng: &rng)
+        let vae = try PartBuilding.vae(a, rng: &rng)
+        let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &rng)
+        let decoder = try PartBuilding.decoder(vae: vae, unet: unet, u, conditionDim: v.hidden)
+        guard l.vocab >= text.vocabularySize else {
+            throw MultimodalError.invalidConfiguration(
+                key: "llm.vocab", detail: "\(l.vocab) is below the byte vocabulary \(text.vocabularySize)")
+        }
+        let config = MultimodalConfig(imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
+                                      outputMode: OutputImageMode(rawValue: o.mode) ?? .queries,
+                                      numQueries: u.conditionTokens, head: OutputHeadKind(rawValue: o.head) ?? .mlp,
+                                      headHidden: o.headHidden)
+        return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
+                                   decoder: decoder, rng: &rng)
+    }
+
+    /// A trained multimodal model from a checkpoint written by the mllm stage (or any checkpoint holding every
+    /// part), weights widened from float16 if stored so.
+    ///
+    /// - Throws: `RecipeError` naming the file when it is not a Reverie model or lacks a part.
+    public static func loadMultimodal(_ url: URL) throws -> (MultimodalModel, ModelConfigRecord) {
+        let record = try StageBuilder.readRecord(url.path)
+        for p in StageKind.mllm.requiredParts where !record.parts.has(p) {
+            throw RecipeError(file: url.path, line: nil, key: "model_config",
+                              message: "has no '\(p.rawValue)' part: captioning, generating and editing need a "
+                                + "checkpoint of the mllm stage (or the pipeline's final one)")
+        }
+        var rng = RNG(seed: 0)
+        let model = try multimodal(record.parts, rng: &rng)
+        _ = try Checkpoint.loadModel(from: url, into: model.stateDict(), strict: true)
+        model.eval()
+        return (model, record)
+    }
+}
+
+/// A trained model as four functions on ShapesWorld images and text (what `ShapesSuite` and the CLI call).
+public struct ModelRunner {
+    public let model: MultimodalModel
+    public var steps: Int
+    public var guidance: Float
+    public var seed: UInt64
+    let text = ModelAssembly.text
+
+    public init(model: MultimodalModel, steps: Int, guidance: Float, seed: UInt64) {
+        (self.model, self.steps, self.guidance, self.seed) = (model, steps, guidance, seed)
+    }
+
+    var imageSize: Int { model.visionEncoder.config.imageSize }
+
+    /// Checks an input image's size against the model.
+    func check(_ image: PlanarImage) throws {
+        guard image.size == imageSize else {
+            throw MultimodalError.invalidExample(
+                detail: "image is \(image.size)×\(image.size); this model takes \(imageSize)×\(imageSize)")
+        }
+    }
+
+    public func caption(_ image: PlanarImage) throws -> String {
+        try check(image)
+        var ids = try model.caption(image: image.tensor(), maxTokens: 96, stopToken: text.endToken)
+        if ids.last == text.endToken { ids.removeLast() }
+        return String(decoding: ids.filter { $0 < 256 }.map(UInt8.init), as: UTF8.self)
+    }
+
+    public func generate(_ prompt: String) throws -> PlanarImage {
+        let ids = text.encode(prompt)
+        guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
+        let out = try model.generateImage(prompt: ids, imageSize: (imageSize, imageSize), steps: steps,
+                                          guidance: guidance, seed: seed)
+        return try ShapesBatch.images(fromSigned: out)[0]
+    }
+
+    public func edit(_ image: PlanarImage, _ instruction: String) throws -> PlanarImage {
+        try check(image)
+        let ids = text.encode(instruction)
+        guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the instruction is empty") }
+        let out = try model.generateImage(prompt: [text.imageToken] + ids, images: [image.tensor()],
+                                          imageSize: (imageSize, imageSize), steps: steps, guidance: guidance,
+                                          seed: seed)
+        return try ShapesBatch.images(fromSigned: out)[0]
+    }
+
+    /// Encode → decode: the encoder's conditions of the image, drawn by the decoder.
+    public func reconstruct(_ image: PlanarImage) throws -> PlanarImage {
+        try check(image)
+        guard let decoder = model.decoder else {
+            throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
+        }
+        let pixels = try image.tensor().unsqueeze(0)
+        let c = try model.targetConditions(images: pixels)
+        let out = try decoder.decode(conditions: c, imageSize: (imageSize, imageSize), steps: steps,
+                                     guidance: guidance, seed: seed)
+        return try ShapesBatch.images(fromSigned: out)[0]
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import ReverieCore
+import ReverieDiffusion
+import ReverieIO
+import ReverieLanguage
+import ReverieNN
+import ReverieProjectors
+import ReverieVision
+
+/// Builds each part from its configuration (fresh weights from the recipe's seeded RNG).
+enum PartBuilding {
+    static func vision(_ p: VisionPart, rng: inout RNG) throws -> VisionEncoder {
+        try VisionEncoder(
+            config: VisionEncoderConfig(hiddenSize: p.hidden, intermediateSize: p.intermediate,
+                                        numHiddenLayers: p.layers, numAttentionHeads: p.heads, imageSize: p.imageSize,
+                                        patchSize: p.patch, useHead: false),
+            rng: &rng)
+    }
+
+    static func vae(_ p: VAEPart, rng: inout RNG) throws -> AutoencoderKL {
+        var c = AutoencoderKLConfig(blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
+                                    latentChannels: p.latentChannels, normNumGroups: p.normGroups,
+                                    scalingFactor: Float(p.scalingFactor))
+        c.midBlockAddAttention = p.attention
+        return try AutoencoderKL(config: c, rng: &rng)
+    }
+
+    static func unet(_ p: UNetPart, latentChannels: Int, conditionDim: Int, rng: inout RNG) throws
+        -> UNet2DConditionModel {
+        let n = p.channels.count
+        let c = UNet2DConditionConfig(
+            inChannels: latentChannels, outChannels: latentChannels, blockOutChannels: p.channels,
+            layersPerBlock: p.layersPerBlock, downBlockTypes: Array(repeating: "CrossAttnDownBlock2D", count: n),
+            upBlockTypes: Array(repeating: "CrossAttnUpBlock2D", count: n), crossAttentionDim: conditionDim,
+            heads: Array(repeating: p.heads, count: n), normNumGroups: p.normGroups)
+        return try UNet2DConditionModel(config: c, rng: &rng)
+    }
+
+    static func decoder(vae: AutoencoderKL, unet: UNet2DConditionModel, _ p: UNetPart, conditionDim: Int) throws
+        -> LatentDiffusionDecoder {
+        let schedule = try NoiseSchedule(trainTimesteps: p.trainTimesteps,
+                                         betaSchedule: BetaSchedule(rawValue: p.betaSchedule) ?? .scaledLinear,
+                                         betaStart: 0.00085, betaEnd: 0.012)
+        let null = try NullCondition(kind: NullConditionKind(rawValue: p.null) ?? .learned, tokens: p.conditionTokens,
+                                     dim: conditionDim)
+        return try LatentDiffusionDecoder(vae: vae, unet: unet, nullCondition: null, schedule: schedule,
+                                          prediction: PredictionType(rawValue: p.prediction) ?? .epsilon)
+    }
+
+    static func projector(_ p: ProjectorPart, vision: VisionPart, llm: LLMPart, rng: inout RNG) throws
+        -> any Projector {
+        var options: [String: ProjectorOption] = [:]
+        for (k, v) in p.options { options[k] = v == v.rounded() && abs(v) < 1e9 ? .int(Int(v)) : .double(v) }
+        for (k, v) in p.stringOptions { options[k] = .string(v) }
+        return try ProjectorRegistry.make(
+            ProjectorSpec(type: p.type, inputDim: vision.hidden, outputDim: llm.hidden, patches: vision.grid * vision.grid,
+                          options: options),
+            rng: &rng)
+    }
+
+    static func llm(_ p: LLMPart, rng: inout RNG) throws -> LanguageModel {
+        try LanguageModel(
+            config: LlamaConfig(vocabSize: p.vocab, hiddenSize: p.hidden, intermediateSize: p.intermediate,
+                                numHiddenLayers: p.layers, numAttentionHeads: p.heads, numKeyValueHeads: p.kvHeads,
+                                maxPositionEmbeddings: p.maxPositions),
+            rng: &rng)
+    }
+}
+
+/// A module that only names its children, for the stages whose model is a set of parts (keys as in `PartName`).
+final class PartsContainer: Module {
+    let named: [(String, Module)]
+    init(_ named: [(String, Module)]) {
+        self.named = named
+        super.init()
+    }
+
+    override func visit(_ v: inout ModuleVisitor) {
+        for (n, m) in named { v.child(n, m) }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A pipeline recipe: stage recipes run in order under one root, each stage initialising from the previous
+/// stages' `final.h5` (`init: siglip` in a stage recipe means `<root>/siglip/final.h5`).
+///
+/// ```yaml
+/// root: runs/shapes
+/// stages:
+///   - siglip.yaml                       # paths are relative to this file
+///   - recipe: mllm.yaml
+///     set: {train.steps: 200}           # per-stage overrides, as with --set
+/// ```
+public struct PipelineRecipe: Sendable {
+    public struct Stage: Sendable {
+        public var recipe: URL
+        public var overrides: [String]
+    }
+
+    public var file: String
+    public var root: String
+    public var stages: [Stage]
+    /// The final ShapesWorld evaluation after the last stage: items and the (never trained on) world seed.
+    public var evalCount = 100
+    public var evalSeed: UInt64 = 1_000_003
+
+    /// Whether the YAML at `url` is a pipeline (it has a top-level `stages` list).
+    public static func isPipeline(_ node: RecipeNode) -> Bool { node["stages"] != nil }
+
+    /// Reads a pipeline; `overrides` apply to the pipeline file itself (`--set root=runs/x`).
+    public init(node: RecipeNode) throws {
+        let top = try RecipeSection(node)
+        file = node.file
+        root = try top.string("root", default: "runs/shapes")
+        guard let list = top.raw("stages"), case let .list(items) = list.value, !items.isEmpty else {
+            throw top.error("stages", "must be a non-empty list of stage recipes")
+        }
+        let base = URL(fileURLWithPath: node.file).deletingLastPathComponent()
+        stages = try items.enumerated().map { i, item in
+            switch item.value {
+            case let .scalar(path, _):
+                return Stage(recipe: base.appendingPathComponent(path), overrides: [])
+            case .map:
+                let s = try RecipeSection(item, path: "stages[\(i)]")
+                guard let path = try s.string("recipe") else { throw s.error("recipe", "missing") }
+                var overrides: [String] = []
+                if let set = try s.section("set") {
+                    for key in set.keys {
+                        guard let v = set.raw(key) else { continue }
+                        guard case let .scalar(text, _) = v.value else {
+                            throw set.error(key, "overrides must be scalar values")
+                        }
+                        overrides.append("\(key)=\(text)")
+                    }
+                }
+                try s.finish()
+                return Stage(recipe: base.appendingPathComponent(path), overrides: overrides)
+            case .list:
+                throw RecipeError(file: node.file, line: item.line, key: "stages[\(i)]",
+                                  message: "must be a file name or {recipe: …, set: {…}}")
+            }
+        }
+        if let e = try top.section("eval") {
+            evalCount = try e.int("count", default: evalCount, min: 0)
+            evalSeed = UInt64(try e.int("seed", default: Int(evalSeed), min: 0))
+            try e.finish()
+        }
+        try top.finish()
+    }
+
+    /// Every stage recipe, loaded with its overrides and this pipeline's root.
+    public func loadStages(extra: [String] = []) throws -> [Recipe] {
+        try stages.map { st in
+            guard FileManager.default.fileExists(atPath: st.recipe.path) else {
+                throw RecipeError(file: file, line: nil, key: "stages",
+                                  message: "stage recipe \(st.recipe.path) does not exist")
+            }
+            return try Recipe.load(st.recipe, overrides: ["root=\(root)"] + st.overrides + extra)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Which training stage a recipe runs (DESIGN §1: the encoder, the autoencoder, the decoder, then the LLM).
+public enum StageKind: String, CaseIterable, Codable, Sendable {
+    case siglip, vae, decoder, mllm
+
+    /// The parts the stage needs.
+    public var requiredParts: [PartName] {
+        switch self {
+        case .siglip: return [.vision, .text]
+        case .vae: return [.vae]
+        case .decoder: return [.vision, .vae, .unet]
+        case .mllm: return [.vision, .projector, .llm, .output, .vae, .unet]
+        }
+    }
+}
+
+/// Where a part's weights come from: built fresh from its options, or loaded from a checkpoint.
+public enum PartSource: Sendable, Equatable {
+    case build
+    /// `init: <stage>` (that stage's `final.h5` under the recipe's root) or `init: path/to/file.h5`.
+    case checkpoint(path: String, stage: StageKind?, line: Int?)
+}
+
+/// ShapesWorld data of a stage: the world's seed, the canvas, and (mllm) the mixture of sample kinds.
+public struct DataSpec: Sendable, Equatable {
+    public var worldSeed: UInt64 = 1
+    public var canvas = 64
+    /// Relative weights of caption, text_to_image, edit, interleaved samples (mllm stage).
+    public var mixture: [(String, Double)] = [("caption", 1), ("text_to_image", 1), ("edit", 1), ("interleaved", 0.5)]
+
+    public static let kinds = ["caption", "text_to_image", "edit", "interleaved"]
+
+    public static func == (a: DataSpec, b: DataSpec) -> Bool {
+        a.worldSeed == b.worldSeed && a.canvas == b.canvas && a.mixture.map(\.0) == b.mixture.map(\.0)
+            && a.mixture.map(\.1) == b.mixture.map(\.1)
+    }
+}
+
+/// Loss weights and options.
+public struct LossSpec: Sendable, Equatable {
+    public var ce = 1.0, regression = 1.0, diffusion = 0.0
+    public var regressionKind = "mse"
+    /// VAE stage: KL weight. Decoder stage: condition dropout for classifier-free guidance.
+    public var kl = 1e-6, conditionDropout = 0.1
+}
+
+/// AdamW with linear warmup and a cosine (or constant) schedule, and gradient clipping.
+public struct OptimSpec: Sendable, Equatable {
+    public var lr = 3e-4, minLR = 0.0, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999
+    public var warmup = 0
+    public var schedule = "cosine"
+    /// Global gradient-norm clip; 0 turns clipping off.
+    public var clip = 1.0
+}
+
+/// Steps, batch size, gradient accumulation; eval and checkpoint cadence.
+public struct LoopSpec: Sendable, Equatable {
+    public var steps = 100, batch = 8, accumulate = 1
+    public var evalEvery = 0, evalCount = 16, evalSeed: UInt64 = 1_000_003
+    public var sampleSteps = 20, guidance = 2.0
+    public var checkpointEvery = 0
+    /// Log a metrics line every N steps.
+    public var logEvery = 10
+}
+
+/// One stage recipe, fully read and checked (not yet built).
+public struct Recipe: Sendable {
+    /// The file it came from and its text with every `--set` applied (embedded into checkpoints).
+    public var file: String
+    public var resolvedYAML: String
+    public var stage: StageKind
+    public var seed: UInt64
+    public var root: String
+    public var output: String
+    public var data = DataSpec()
+    /// Parts built here (their options) — parts with `init` take theirs from the checkpoint.
+    public var parts = ModelParts()
+    public var sources: [PartName: PartSource] = [:]
+    public var freeze: [PartName] = []
+    public var loss = LossSpec()
+    public var optim = OptimSpec()
+    public var loop = LoopSpec()
+
+    /// The run directory's final checkpoint.
+    public var finalCheckpoint: URL { URL(fileURLWithPath: output).appendingPathComponent("final.h5") }
+
+    /// Where `init: <stage>` points.
+    public static func stageOutput(root: String, _ stage: StageKind) -> String {
+        URL(fileURLWithPath: root).appendingPathComponent(stage.rawValue).appendingPathComponent("final.h5").path
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+extension Recipe {
+    /// Loads a stage recipe, applies `--set` overrides, and checks every key and value (not the model's shapes,
+    /// which `StageBuilder` checks when it builds).
+    ///
+    /// - Throws: `RecipeError` naming file, line and key: unknown keys (with the nearest valid one), wrong types,
+    ///   out-of-range values, a pipeline file given where a stage is expected.
+    public static func load(_ url: URL, overrides: [String] = []) throws -> Recipe {
+        var (node, _) = try RecipeNode.load(url)
+        for o in overrides { try node.override(o) }
+        return try Recipe(node: node)
+    }
+
+    public init(node: RecipeNode) throws {
+        let top = try RecipeSection(node)
+        guard !top.has("stages") else {
+            throw top.error("stages", "this is a pipeline recipe; run it with `reverie train`, not as a stage")
+        }
+        file = node.file
+        resolvedYAML = node.yaml().trimmingCharacters(in: .newlines) + "\n"
+        stage = StageKind(rawValue: try top.choice("stage", StageKind.allCases.map(\.rawValue), default: "mllm"))!
+        guard top.has("stage") else { throw top.error("stage", "missing: one of siglip, vae, decoder, mllm") }
+        seed = UInt64(try top.int("seed", default: 1, min: 0))
+        root = try top.string("root", default: "runs/shapes")
+        output = try top.string("output") ?? URL(fileURLWithPath: root).appendingPathComponent(stage.rawValue).path
+        if let d = try top.section("data") { data = try Self.readData(d) }
+        if let m = try top.section("model") { try readModel(m) } else { throw top.error("model", "missing") }
+        freeze = try (top.strings("freeze") ?? []).enumerated().map { i, name in
+            guard let p = PartName(rawValue: name) else {
+                let hint = nearestKey(to: name, in: PartName.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" }
+                throw top.error("freeze", "[\(i)] '\(name)' is not a part\(hint ?? "")")
+            }
+            return p
+        }
+        if let l = try top.section("loss") { loss = try Self.readLoss(l) }
+        if let o = try top.section("optim") { optim = try Self.readOptim(o) }
+        if let t = try top.section("train") { try readLoop(train: t) }
+        if let e = try top.section("eval") { try readLoop(eval: e) }
+        if let c = try top.section("checkpoint") {
+            loop.checkpointEvery = try c.int("every", default: 0, min: 0)
+            try c.finish()
+        }
+        try top.finish()
+        try checkParts(top)
+    }
+
+    static func readData(_ s: RecipeSection) throws -> DataSpec {
+        var d = DataSpec()
+        d.worldSeed = UInt64(try s.int("world_seed", default: 1, min: 0))
+        d.canvas = try s.int("canvas", default: 64)
+        if let m = try s.section("mixture") {
+            d.mixture = try DataSpec.kinds.compactMap { k in
+                try m.double(k).map { (k, $0) }
+            }
+            try m.finish()
+            guard d.mixture.contains(where: { $0.1 > 0 }), !d.mixture.contains(where: { $0.1 < 0 }) else {
+                throw s.error("mixture", "weights must be ≥ 0 with at least one positive")
+            }
+        }
+        try s.finish()
+        return d
+    }
+
+    mutating func readModel(_ m: RecipeSection) throws {
+        for name in m.keys {
+            guard let part = PartName(rawValue: name) else { continue }  // reported by finish()
+            guard let s = try m.section(name) else { continue }
+            if let source = try s.string("init") {
+                let line = s.node.line
+                if let st = StageKind(rawValue: source) {
+                    sources[part] = .checkpoint(path: Self.stageOutput(root: root, st), stage: st, line: line)
+                } else {
+                    sources[part] = .checkpoint(path: source, stage: nil, line: line)
+                    guard FileManager.default.fileExists(atPath: source) else {
+                        throw s.error("init", "checkpoint file '\(source)' does not exist")
+                    }
+                }
+                try s.finish()  // options beside `init` would be silently ignored: reject them
+            } else {
+                sources[part] = .build
+                try parts.read(part, s)
+                if part != .projector { try s.finish() }
+            }
+        }
+        for p in PartName.allCases { _ = m.raw(p.rawValue) }
+        try m.finish()
+    }
+
+    func checkParts(_ top: RecipeSection) throws {
+        for p in stage.requiredParts where sources[p] == nil {
+            throw top.error("model", "the \(stage.rawValue) stage needs a '\(p.rawValue)' part")
+        }
+        for p in PartName.allCases where sources[p] != nil && !stage.requiredParts.contains(p) {
+            throw top.error("model", "the \(stage.rawValue) stage does not use a '\(p.rawValue)' part")
+        }
+    }
+
+    static func readLoss(_ s: RecipeSection) throws -> LossSpec {
+        var l = LossSpec()
+        l.ce = try s.double("ce", default: l.ce, range: 0...1e6)
+        l.regression = try s.double("regression", default: l.regression, range: 0...1e6)
+        l.diffusion = try s.double("diffusion", default: l.diffusion, range: 0...1e6)
+        l.regressionKind = try s.choice("regression_kind", ["mse", "cosine", "smooth_l1"], default: l.regressionKind)
+        l.kl = try s.double("kl", default: l.kl, range: 0...1e6)
+        l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)
+        try s.finish()
+        return l
+    }
+
+    static func readOptim(_ s: RecipeSection) throws -> OptimSpec {
+        var o = OptimSpec()
+        o.lr = try s.double("lr", default: o.lr, range: 0...10)
+        o.minLR = try s.double("min_lr", default: o.minLR, range: 0...10)
+        o.weightDecay = try s.double("weight_decay", default: o.weightDecay, range: 0...10)
+        o.beta1 = try s.double("beta1", default: o.beta1, range: 0...0.999999)
+        o.beta2 = try s.double("beta2", default: o.beta2, range: 0...0.999999)
+        o.warmup = try s.int("warmup", default: o.warmup, min: 0)
+        o.schedule = try s.choice("schedule", ["cosine", "constant"], default: o.schedule)
+        o.clip = try s.double("clip", default: o.clip, range: 0...1e9)
+        guard o.minLR <= o.lr else { throw s.error("min_lr", "exceeds lr \(o.lr)") }
+        try s.finish()
+        return o
+    }
+
+    mutating func readLoop(train s: RecipeSection) throws {
+        loop.steps = try s.int("steps", default: loop.steps)
+        loop.batch = try s.int("batch", default: loop.batch)
+        loop.accumulate = try s.int("accumulate", default: loop.accumulate)
+        loop.logEvery = try s.int("log_every", default: loop.logEvery)
+        guard optim.warmup <= loop.steps else { throw s.error("steps", "shorter than optim.warmup \(optim.warmup)") }
+        try s.finish()
+    }
+
+    mutating func readLoop(eval s: RecipeSection) throws {
+        loop.evalEvery = try s.int("every", default: 0, min: 0)
+        loop.evalCount = try s.int("count", default: loop.evalCount)
+        loop.evalSeed = UInt64(try s.int("seed", default: Int(loop.evalSeed), min: 0))
+        loop.sampleSteps = try s.int("sample_steps", default: loop.sampleSteps)
+        loop.guidance = try s.double("guidance", default: loop.guidance, range: 0...100)
+        try s.finish()
+        guard loop.evalSeed != data.worldSeed else {
+            throw s.error("seed", "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")
+        }
+    }
+}

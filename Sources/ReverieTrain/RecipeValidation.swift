@@ -1,0 +1,44 @@
+import Foundation
+
+/// `reverie recipes validate`: reads recipes and builds their models (fresh weights, no training) so that every
+/// key, type, file and shape problem surfaces with its file and line.
+public enum RecipeValidation {
+    /// Validates one file (stage or pipeline); returns a one-line summary per stage.
+    ///
+    /// A stage that initialises from an earlier stage's output that does not exist yet is checked against the
+    /// parts that stage's recipe will produce: in a pipeline, the earlier stages; for a lone stage file, the
+    /// sibling recipe `<stage>.yaml` beside it.
+    public static func validate(_ url: URL, overrides: [String] = []) throws -> [String] {
+        var (node, _) = try RecipeNode.load(url)
+        if PipelineRecipe.isPipeline(node) {
+            for o in overrides { try node.override(o) }
+            let pipeline = try PipelineRecipe(node: node)
+            var predicted: [StageKind: ModelParts] = [:]
+            return try pipeline.loadStages().map { recipe in
+                let parts = try StageBuilder.resolveParts(recipe, predicted: predicted)
+                let stage = try StageBuilder.check(recipe, parts: parts)
+                predicted[recipe.stage] = stage.parts
+                return summary(recipe, stage)
+            }
+        }
+        let recipe = try Recipe.load(url, overrides: overrides)
+        var predicted: [StageKind: ModelParts] = [:]
+        for case let .checkpoint(path, stage?, _) in recipe.sources.values
+        where !FileManager.default.fileExists(atPath: path) && predicted[stage] == nil {
+            let sibling = url.deletingLastPathComponent().appendingPathComponent("\(stage.rawValue).yaml")
+            guard FileManager.default.fileExists(atPath: sibling.path) else { continue }
+            let earlier = try Recipe.load(sibling)
+            predicted[stage] = try StageBuilder.resolveParts(earlier, predicted: predicted)
+        }
+        let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
+        return [summary(recipe, stage)]
+    }
+
+    static func summary(_ recipe: Recipe, _ stage: any TrainingStage) -> String {
+        let total = stage.model.parameterCount
+        let frozen = recipe.freeze.map(\.rawValue).joined(separator: ", ")
+        return "\(recipe.file): \(recipe.stage.rawValue) stage, \(total) parameters"
+            + (frozen.isEmpty ? "" : ", frozen: \(frozen)")
+            + ", \(recipe.loop.steps) steps × batch \(recipe.loop.batch) → \(recipe.output)"
+    }
+}

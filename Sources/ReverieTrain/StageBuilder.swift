@@ -1,0 +1,99 @@
+import Foundation
+import ReverieCore
+import ReverieIO
+import ReverieNN
+
+/// Turns a checked recipe into a runnable stage: resolves `init` parts from their checkpoints, builds every part
+/// (seeded), loads the initialised parts' weights, and freezes what the recipe freezes. Impossible shapes surface
+/// here as `RecipeError`s naming the recipe file, before any training.
+public enum StageBuilder {
+    /// The configuration of every part: the recipe's own, or the one stored with the part's checkpoint.
+    ///
+    /// - Parameter predicted: for validation without checkpoints, the parts an earlier stage will produce; used
+    ///   when that stage's output file does not exist yet.
+    public static func resolveParts(_ recipe: Recipe, predicted: [StageKind: ModelParts] = [:]) throws
+        -> ModelParts {
+        var parts = recipe.parts
+        for (part, source) in recipe.sources.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            guard case let .checkpoint(path, stage, line) = source else { continue }
+            let record: ModelConfigRecord
+            if !FileManager.default.fileExists(atPath: path), let stage, let p = predicted[stage] {
+                record = ModelConfigRecord(stage: stage, parts: p)
+            } else {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    let hint = stage.map { "; run the \($0.rawValue) stage first" } ?? ""
+                    throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                                      message: "checkpoint \(path) does not exist\(hint)")
+                }
+                record = try readRecord(path)
+            }
+            guard record.parts.has(part) else {
+                throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                                  message: "checkpoint \(path) holds no '\(part.rawValue)' part")
+            }
+            parts.take(part, from: record.parts)
+        }
+        return parts
+    }
+
+    /// Builds the stage over `parts` with fresh weights, turning any configuration error into a `RecipeError`
+    /// that names the recipe file (impossible shapes are found here, before training).
+    public static func check(_ recipe: Recipe, parts: ModelParts) throws -> any TrainingStage {
+        var rng = RNG(seed: recipe.seed)
+        do {
+            return try make(recipe.stage, parts: parts, recipe: recipe, rng: &rng)
+        } catch let e as RecipeError {
+            throw e
+        } catch {
+            throw RecipeError(file: recipe.file, line: nil, key: "model", message: "\(error)")
+        }
+    }
+
+    static func readRecord(_ path: String) throws -> ModelConfigRecord {
+        let attrs = try Checkpoint.readAttributes(from: URL(fileURLWithPath: path))
+        guard let json = attrs["model_config"]?.stringValue else {
+            throw RecipeError(file: path, line: nil, key: "model_config", message: "missing: not a Reverie model")
+        }
+        return try ModelConfigRecord.decode(json, file: path)
+    }
+
+    /// Builds the stage the recipe names, with initialised parts loaded and frozen parts frozen.
+    public static func build(_ recipe: Recipe) throws -> any TrainingStage {
+        let stage = try check(recipe, parts: resolveParts(recipe))
+        for (part, source) in recipe.sources {
+            guard case let .checkpoint(path, _, line) = source else { continue }
+            do {
+                try loadPart(part, from: path, into: stage.model)
+            } catch {
+                throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                                  message: "\(error)")
+            }
+        }
+        for part in recipe.freeze {
+            for prefix in part.prefixes { _ = try? stage.model.freeze(prefix: prefix) }
+        }
+        return stage
+    }
+
+    /// The stage object for `kind` over `parts` (fresh weights).
+    public static func make(_ kind: StageKind, parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws
+        -> any TrainingStage {
+        switch kind {
+        case .vae: return try VAEStage(parts: parts, recipe: recipe, rng: &rng)
+        case .decoder: return try DecoderStage(parts: parts, recipe: recipe, rng: &rng)
+        case .mllm: return try MLLMStage(parts: parts, recipe: recipe, rng: &rng)
+        case .siglip: return try SiglipStage(parts: parts, recipe: recipe, rng: &rng)
+        }
+    }
+
+    /// Loads the tensors of `part` from `path` into `model` (strict: every key of the part, right shapes).
+    public static func loadPart(_ part: PartName, from path: String, into model: Module) throws {
+        let url = URL(fileURLWithPath: path)
+        var stored: [String: Tensor] = [:]
+        for prefix in part.prefixes {
+            stored.merge(try Checkpoint.read(from: url, sections: [.model], prefix: prefix).model) { a, _ in a }
+        }
+        let targets = model.stateDict().filter { part.owns($0.key) }
+        try loadStateDict(stored.filter { part.owns($0.key) }, into: targets, strict: true, file: path)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import ReverieCore
+import ReverieIO
+import ReverieNN
+
+/// Why a run stopped early.
+public enum TrainError: Error, CustomStringConvertible, Equatable {
+    /// The loss or gradient norm was NaN or infinite at `step`; the last good checkpoint (if any) is untouched.
+    case nonFinite(step: Int, what: String, lastCheckpoint: String?)
+    /// The run directory already holds a run and `--resume` was not given.
+    case runExists(String)
+    /// `--resume` with nothing to resume.
+    case nothingToResume(String)
+
+    public var description: String {
+        switch self {
+        case let .nonFinite(step, what, last):
+            return "step \(step): \(what) is not finite; stopped. "
+                + (last.map { "The last good checkpoint is \($0) (resume with --resume)." } ?? "No checkpoint was written.")
+        case let .runExists(dir):
+            return "\(dir) already holds a run (last.h5); pass --resume to continue it, or set another output "
+                + "(--set output=… or --set root=…)"
+        case let .nothingToResume(dir): return "--resume: \(dir) holds no checkpoint (last.h5) to resume"
+        }
+    }
+}
+
+/// How a run ended.
+public struct TrainOutcome: Sendable {
+    public var step: Int
+    public var interrupted: Bool
+    /// `final.h5` when the run completed, `last.h5` when interrupted.
+    public var checkpoint: URL
+    /// The losses of every step taken in this process (for tests and summaries).
+    public var losses: [Float]
+    public var evaluation: [(String, Double)]
+}
+
+/// The training loop of DESIGN §5: micro-batches with gradient accumulation, clipping, AdamW with warmup + cosine,
+/// metrics, eval with sample sheets, checkpoints every N steps and on Ctrl-C, exact resume, and a stop on a
+/// non-finite loss that leaves the last good checkpoint intact.
+///
+/// Run directory: `recipe.yaml` (the resolved recipe), `metrics.jsonl`, `last.h5` (training state: weights,
+/// AdamW moments, RNG, data position), `final.h5` (weights only, when the run completes), `samples/step-N.png`.
+public final class Trainer {
+    public let recipe: Recipe
+    public let stage: any TrainingStage
+    public let runDir: URL
+    let optimizer: AdamW
+    let schedule: LRSchedule
+    let params: [Tensor]
+    var step = 0
+    var position = 0
+    var rng: RNG
+    /// Stop (as if interrupted) once this step is reached — for tests of resume.
+    public var stopAfter: Int?
+    public var quiet = false
+
+    public init(recipe: Recipe, stage: (any TrainingStage)? = nil) throws {
+        self.recipe = recipe
+        self.stage = try stage ?? StageBuilder.build(recipe)
+        runDir = URL(fileURLWithPath: recipe.output)
+        let named = self.stage.model.trainableParameters()
+        params = named.map(\.1)
+        let o = recipe.optim
+        optimizer = try AdamW(parameters: named, lr: o.lr, betas: (o.beta1, o.beta2), weightDecay: o.weightDecay)
+        schedule = o.schedule == "cosine"
+            ? .cosine(peak: o.lr, warmupSteps: o.warmup, totalSteps: recipe.loop.steps, minLR: o.minLR)
+            : .constant(lr: o.lr, warmupSteps: o.warmup)
+        rng = RNG(seed: recipe.seed &+ 0x5EED)
+    }
+
+    var lastURL: URL { runDir.appendingPathComponent("last.h5") }
+
+    /// Trains to `recipe.loop.steps` (or until Ctrl-C / `stopAfter`), from scratch or from `last.h5`.
+    public func run(resume: Bool = false) throws -> TrainOutcome {
+        let fm = FileManager.default
+        if resume {
+            guard fm.fileExists(atPath: lastURL.path) else { throw TrainError.nothingToResume(runDir.path) }
+            try restore()
+        } else if fm.fileExists(atPath: lastURL.path) {
+            throw TrainError.runExists(runDir.path)
+        }
+        try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
+        try recipe.resolvedYAML.write(to: runDir.appendingPathComponent("recipe.yaml"), atomically: true,
+                                      encoding: .utf8)
+        let metrics = try MetricsLog(url: runDir.appendingPathComponent("metrics.jsonl"), resumeAt: resume ? step : nil)
+        let loop = recipe.loop
+        let progress = ProgressLine(label: recipe.stage.rawValue, total: loop.steps, every: loop.logEvery,
+                                    startStep: step)
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
+        let started = Date()
+        var losses: [Float] = []
+        var lastSaved: URL? = fm.fileExists(atPath: lastURL.path) ? lastURL : nil
+        var evaluation: [(String, Double)] = []
+        stage.model.train()
+        while step < loop.steps {
+            if Interrupt.requested != 0 || stopAfter.map({ step >= $0 }) == true {
+                try save(to: lastURL)
+                if !quiet { progress.end() }
+                return TrainOutcome(step: step, interrupted: true, checkpoint: lastURL, losses: losses,
+                                    evaluation: [])
+            }
+            let (loss, terms) = try trainStep(lastSaved: lastSaved)
+            losses.append(loss)
+            if !quiet { progress.update(step: step, terms: [("loss", loss)] + terms) }
+            if step % loop.logEvery == 0 || step == loop.steps {
+                var line: [String: Any] = ["step": step, "loss": Double(loss), "lr": optimizer.lr,
+                                           "elapsed": Date().timeIntervalSince(started)]
+                for (k, v) in terms { line[k] = Double(v) }
+                metrics.write(line)
+            }
+            if loop.evalEvery > 0, step % loop.evalEvery == 0 || step == loop.steps {
+                evaluation = try evaluate(sheet: "step-\(step).png")
+                metrics.write(["step": step, "eval": Dictionary(uniqueKeysWithValues: evaluation)])
+            }
+            if loop.checkpointEvery > 0, step % loop.checkpointEvery == 0, step < loop.steps {
+                try save(to: lastURL)
+                lastSaved = lastURL
+            }
+        }
+        if !quiet { progress.end() }
+        try stage.finish()
+        try save(to: lastURL)
+        let final = runDir.appendingPathComponent("final.h5")
+        try save(to: final, trainingState: false)
+        return TrainOutcome(step: step, interrupted: false, checkpoint: final, losses: losses, evaluation: evaluation)
+    }
+
+    /// One optimizer step over `accumulate` micro-batches. Returns the mean loss and its mean terms.
+    func trainStep(lastSaved: URL?) throws -> (Float, [(String, Float)]) {
+        let loop = recipe.loop
+        optimizer.zeroGrad()
+        var total: Float = 0
+        var sums: [(String, Float)] = []
+        for _ in 0..<loop.accumulate {
+            let l = try stage.loss(indices: position..<(position + loop.batch), rng: &rng)
+            position += loop.batch
+            let value = try l.total.item()
+            guard value.isFinite else {
+                throw TrainError.nonFinite(step: step + 1, what: "the loss (\(value))", lastCheckpoint: lastSaved?.path)
+            }
+            try (loop.accumulate > 1 ? l.total * (1 / Float(loop.accumulate)) : l.total).backward()
+            total += value
+            if sums.isEmpty { sums = l.terms } else {
+                for i in sums.indices where i < l.terms.count { sums[i].1 += l.terms[i].1 }
+            }
+        }
+        let norm = recipe.optim.clip > 0 ? clipGradNorm(params, maxNorm: Float(recipe.optim.clip)) : gradNorm(params)
+        guard norm.isFinite else {
+            throw TrainError.nonFinite(step: step + 1, what: "the gradient norm (\(norm))",
+                                       lastCheckpoint: lastSaved?.path)
+        }
+        optimizer.lr = schedule.lr(step: step)
+        optimizer.step()
+        step += 1
+        let n = Float(loop.accumulate)
+        return (total / n, sums.map { ($0.0, $0.1 / n) })
+    }
+
+    /// Runs the stage's evaluation in eval mode and writes the sample sheet under `samples/`.
+    public func evaluate(sheet name: String?) throws -> [(String, Double)] {
+        stage.model.eval()
+        defer { stage.model.train() }
+        let sheet = name.map { runDir.appendingPathComponent("samples").appendingPathComponent($0) }
+        return try stage.evaluate(count: recipe.loop.evalCount, seed: recipe.loop.evalSeed, sheet: sheet)
+    }
+
+    /// Writes a checkpoint atomically. Training state (optimizer, RNG, data position) only in `last.h5`.
+    func save(to url: URL, trainingState: Bool = true) throws {
+        var c = Checkpoint(model: stage.model.stateDict())
+        if trainingState {
+            c.optimizer = optimizer.exportState()
+            c.integers = ["state.rng": rng.stateWords.map { Int64(bitPattern: $0) },
+                          "state.data.position": [Int64(position)]]
+        }
+        c.step = Int64(step)
+        c.recipe = recipe.resolvedYAML
+        c.modelConfig = try ModelConfigRecord(stage: recipe.stage, parts: stage.parts).json()
+        try c.write(to: url)
+    }
+
+    /// Loads weights, optimizer, RNG, step and data position from `last.h5`.
+    func restore() throws {
+        let c = try Checkpoint.read(from: lastURL)
+        try loadStateDict(c.model, into: stage.model.stateDict(), strict: true, file: lastURL.path)
+        try optimizer.importState(c.optimizer)
+        guard let words = c.integers["state.rng"], let pos = c.integers["state.data.position"]?.first,
+              let s = c.step else {
+            throw RecipeError(file: lastURL.path, line: nil, key: "state",
+                              message: "not a training checkpoint (no RNG state, data position or step)")
+        }
+        rng = try RNG(stateWords: words.map { UInt64(bitPattern: $0) })
+        position = Int(pos)
+        step = Int(s)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import ReverieCore
+import ReverieNN
+
+/// One micro-batch's loss: the differentiable total and its named terms as numbers (for metrics).
+public struct StageLoss {
+    public var total: Tensor
+    public var terms: [(String, Float)]
+}
+
+/// What the trainer needs from a stage: the whole model (checkpointed), a loss on the data items at given
+/// indices, and an evaluation that returns named scores and may write a sample sheet.
+///
+/// Data items are a pure function of their index (ShapesWorld), so the data position of a run is one integer.
+public protocol TrainingStage: AnyObject {
+    var kind: StageKind { get }
+    var model: Module { get }
+    /// Every part's resolved configuration (stored as the checkpoint's `model_config`).
+    var parts: ModelParts { get }
+    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss
+    /// Scores on `count` items of a world seeded `seed`; writes `sheet` (a PNG) when the stage draws images.
+    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)]
+    /// Called once before the final checkpoint (a stage may record measured configuration, e.g. a latent scale).
+    func finish() throws
+}
+
+/// The JSON stored as a checkpoint's `model_config`: the stage that wrote it and every part's configuration.
+public struct ModelConfigRecord: Codable, Sendable, Equatable {
+    public var format = "reverie-model"
+    public var stage: StageKind
+    public var parts: ModelParts
+
+    public init(stage: StageKind, parts: ModelParts) {
+        (self.stage, self.parts) = (stage, parts)
+    }
+
+    public func json() throws -> String {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(_ json: String, file: String) throws -> ModelConfigRecord {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try d.decode(ModelConfigRecord.self, from: Data(json.utf8))
+        } catch {
+            throw RecipeError(file: file, line: nil, key: "model_config",
+                              message: "not a Reverie model configuration (\(error))")
+        }
+    }
+}
+
+extension TrainingStage {
+    public func finish() throws {}
+}
