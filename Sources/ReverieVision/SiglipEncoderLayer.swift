@@ -46,12 +46,20 @@ public final class SiglipEncoderLayer: Module {
     public let layerNorm2: LayerNorm
     public let mlp: MLP
 
-    public init(config: VisionEncoderConfig, rng: inout RNG) throws {
-        layerNorm1 = try LayerNorm(dim: config.hiddenSize, eps: config.layerNormEps)
-        selfAttn = try MultiHeadAttention(dim: config.hiddenSize, heads: config.numAttentionHeads, bias: true,
+    public convenience init(config: VisionEncoderConfig, rng: inout RNG) throws {
+        try self.init(hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
+                      numAttentionHeads: config.numAttentionHeads, layerNormEps: config.layerNormEps,
+                      hiddenAct: config.hiddenAct, rng: &rng)
+    }
+
+    /// The sizes spelled out, so the text tower (`TextTower`) builds the same block from its own configuration.
+    public init(hiddenSize: Int, intermediateSize: Int, numAttentionHeads: Int, layerNormEps: Float,
+                hiddenAct: Activation, rng: inout RNG) throws {
+        layerNorm1 = try LayerNorm(dim: hiddenSize, eps: layerNormEps)
+        selfAttn = try MultiHeadAttention(dim: hiddenSize, heads: numAttentionHeads, bias: true,
                                           names: .clip, rng: &rng)
-        layerNorm2 = try LayerNorm(dim: config.hiddenSize, eps: config.layerNormEps)
-        mlp = try MLP(dim: config.hiddenSize, hidden: config.intermediateSize, activation: config.hiddenAct, rng: &rng)
+        layerNorm2 = try LayerNorm(dim: hiddenSize, eps: layerNormEps)
+        mlp = try MLP(dim: hiddenSize, hidden: intermediateSize, activation: hiddenAct, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {
@@ -62,8 +70,10 @@ public final class SiglipEncoderLayer: Module {
     }
 
     /// x [B, P, D] → [B, P, D]
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let h = try x + selfAttn(layerNorm1(x))
+    ///
+    /// - keyPaddingMask: [B, P], non-zero for real positions; padded keys are ignored by every query (text).
+    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil) throws -> Tensor {
+        let h = try x + selfAttn(layerNorm1(x), keyPaddingMask: keyPaddingMask)
         return try h + mlp(layerNorm2(h))
     }
 }

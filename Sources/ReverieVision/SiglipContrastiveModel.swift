@@ -1,0 +1,58 @@
+// port of transformers/models/siglip/modeling_siglip.py (SiglipModel), with mean-pooled image features
+import Foundation
+import ReverieCore
+import ReverieNN
+
+/// The image and text towers of SigLIP pre-training with their learnable temperature and bias.
+///
+/// The image embedding is the vision encoder's patch features (`lastHiddenState`) mean-pooled over patches, then
+/// `image_projection` into the shared space, so encoders built with `useHead: false` work too. Keys: `vision.*`,
+/// `text.*`, `image_projection.{weight,bias}` [projectionDim, Dv], `logit_scale` [1], `logit_bias` [1].
+public final class SiglipContrastiveModel: Module {
+    public let vision: VisionEncoder
+    public let text: TextTower
+    public let imageProjection: Linear
+    /// log of the logit temperature, initialised to log 10.
+    public let logitScale: Tensor
+    /// Added to every logit, initialised to −10.
+    public let logitBias: Tensor
+
+    public init(vision: VisionEncoderConfig, text: TextTowerConfig, rng: inout RNG) throws {
+        self.vision = try VisionEncoder(config: vision, rng: &rng)
+        self.text = try TextTower(config: text, rng: &rng)
+        imageProjection = try Linear(inFeatures: vision.hiddenSize, outFeatures: text.projectionDim, rng: &rng)
+        logitScale = Tensor(repeating: Float(Foundation.log(10.0)), shape: [1], requiresGrad: true)
+        logitBias = Tensor(repeating: -10, shape: [1], requiresGrad: true)
+    }
+
+    override public func visit(_ v: inout ModuleVisitor) {
+        v.child("vision", vision)
+        v.child("text", text)
+        v.child("image_projection", imageProjection)
+        v.parameter("logit_scale", logitScale)
+        v.parameter("logit_bias", logitBias)
+    }
+
+    /// pixels [B, C, H, W] in [0, 1] → image embeddings [B, projectionDim] (not normalised).
+    public func imageEmbeddings(_ pixels: Tensor) throws -> Tensor {
+        let features = try vision(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
+        return try imageProjection(features.mean(axis: 1))  // [B, projectionDim]
+    }
+
+    /// B token sequences → text embeddings [B, projectionDim] (not normalised); see `TextTower`.
+    public func textEmbeddings(tokens: [[Int]], padToken: Int) throws -> Tensor {
+        try text(tokens: tokens, padToken: padToken)
+    }
+
+    /// The sigmoid contrastive loss of B images (pixels [B, C, H, W] in [0, 1]) against their B captions.
+    public func loss(pixels: Tensor, tokens: [[Int]], padToken: Int) throws -> Tensor {
+        guard pixels.rank == 4, pixels.shape[0] == tokens.count else {
+            throw TensorError.shapeMismatch(
+                op: "SiglipContrastiveModel",
+                detail: "pixels \(shapeString(pixels.shape)) for \(tokens.count) token sequences, "
+                    + "expected [\(tokens.count), C, H, W]")
+        }
+        let image = try imageEmbeddings(pixels), text = try textEmbeddings(tokens: tokens, padToken: padToken)
+        return try sigmoidContrastiveLoss(image: image, text: text, logitScale: logitScale, logitBias: logitBias)
+    }
+}
