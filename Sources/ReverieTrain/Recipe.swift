@@ -87,6 +87,6 @@ public struct Recipe: Sendable {
 
     /// Where `init: <stage>` points.
     public static func stageOutput(root: String, _ stage: StageKind) -> String {
-        URL(fileURLWithPath: root).appendingPathComponent(stage.rawValue).appendingPathComponent("final.h5").path
+        (root.hasSuffix("/") ? root : root + "/") + stage.rawValue + "/final.h5"
     }
 }

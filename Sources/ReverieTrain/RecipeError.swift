@@ -13,7 +13,7 @@ public struct RecipeError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     public var description: String {
-        let place = line.map { "\(file):\($0)" } ?? file
+        let place = file.hasPrefix("--set") ? file : line.map { "\(file):\($0)" } ?? file
         return key.isEmpty ? "\(place): \(message)" : "\(place): \(key): \(message)"
     }
 }

@@ -23,7 +23,7 @@ extension Recipe {
         guard top.has("stage") else { throw top.error("stage", "missing: one of siglip, vae, decoder, mllm") }
         seed = UInt64(try top.int("seed", default: 1, min: 0))
         root = try top.string("root", default: "runs/shapes")
-        output = try top.string("output") ?? URL(fileURLWithPath: root).appendingPathComponent(stage.rawValue).path
+        output = try top.string("output") ?? (root.hasSuffix("/") ? root : root + "/") + stage.rawValue
         if let d = try top.section("data") { data = try Self.readData(d) }
         if let m = try top.section("model") { try readModel(m) } else { throw top.error("model", "missing") }
         freeze = try (top.strings("freeze") ?? []).enumerated().map { i, name in

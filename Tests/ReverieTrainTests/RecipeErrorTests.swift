@@ -1,0 +1,108 @@
+import Foundation
+import ReverieTrain
+import XCTest
+
+/// Bad recipes fail before training with file:line, the key, and (for typos) the nearest valid key.
+final class RecipeErrorTests: XCTestCase {
+    func parse(_ yaml: String) throws -> Recipe {
+        try Recipe(node: RecipeNode.parse(yaml: yaml, file: "r.yaml"))
+    }
+
+    func error(_ yaml: String, overrides: [String] = []) -> RecipeError? {
+        do {
+            var node = try RecipeNode.parse(yaml: yaml, file: "r.yaml")
+            for o in overrides { try node.override(o) }
+            _ = try Recipe(node: node)
+            return nil
+        } catch let e as RecipeError {
+            return e
+        } catch {
+            XCTFail("unexpected \(error)")
+            return nil
+        }
+    }
+
+    let vae = """
+        stage: vae
+        seed: 3
+        model:
+          vae: {channels: [16, 32], latent_channels: 4}
+        optim:
+          lr: 1e-3
+        train:
+          steps: 10
+          batch: 4
+        """
+
+    func testValidRecipeReadsEveryValue() throws {
+        let r = try parse(vae)
+        XCTAssertEqual(r.stage, .vae)
+        XCTAssertEqual(r.seed, 3)
+        XCTAssertEqual(r.parts.vae?.channels, [16, 32])
+        XCTAssertEqual(r.optim.lr, 1e-3)
+        XCTAssertEqual(r.loop.steps, 10)
+        XCTAssertEqual(r.loop.batch, 4)
+        XCTAssertEqual(r.output, "runs/shapes/vae")
+    }
+
+    func testUnknownKeyNamesLineAndNearestKey() {
+        let e = error(vae.replacingOccurrences(of: "  lr: 1e-3", with: "  lrr: 1e-3"))
+        XCTAssertEqual(e?.line, 6)
+        XCTAssertEqual(e?.key, "optim.lrr")
+        XCTAssertTrue(e?.message.contains("did you mean 'lr'") ?? false, e?.description ?? "")
+        XCTAssertEqual(e?.description.hasPrefix("r.yaml:6: optim.lrr: unknown key"), true)
+    }
+
+    func testUnknownPartAndTopLevelKey() {
+        XCTAssertEqual(error(vae.replacingOccurrences(of: "  vae:", with: "  vea:"))?.message
+            .contains("did you mean 'vae'"), true)
+        XCTAssertEqual(error(vae + "\ntrian: {steps: 3}\n")?.key, "trian")
+    }
+
+    func testWrongTypesAndRanges() {
+        XCTAssertEqual(error(vae.replacingOccurrences(of: "steps: 10", with: "steps: ten"))?.key, "train.steps")
+        XCTAssertEqual(error(vae.replacingOccurrences(of: "steps: 10", with: "steps: \"10\""))?.message,
+                       "must be an integer")
+        XCTAssertEqual(error(vae.replacingOccurrences(of: "lr: 1e-3", with: "lr: -1"))?.key, "optim.lr")
+        XCTAssertEqual(error(vae.replacingOccurrences(of: "[16, 32]", with: "[16, x]"))?.key,
+                       "model.vae.channels[1]")
+        XCTAssertEqual(error(vae.replacingOccurrences(of: "stage: vae", with: "stage: vea"))?.message
+            .contains("did you mean 'vae'"), true)
+    }
+
+    func testStageNeedsItsParts() {
+        let e = error(vae.replacingOccurrences(of: "stage: vae", with: "stage: decoder"))
+        XCTAssertEqual(e?.key, "model")
+        XCTAssertTrue(e?.message.contains("needs a 'vision' part") ?? false)
+    }
+
+    func testMissingInitFileIsAnError() {
+        let e = error(vae.replacingOccurrences(of: "{channels: [16, 32], latent_channels: 4}",
+                                               with: "{init: nowhere/model.h5}"))
+        XCTAssertEqual(e?.key, "model.vae.init")
+        XCTAssertEqual(e?.line, 4)
+    }
+
+    func testOverridesReplaceAndAdd() throws {
+        var node = try RecipeNode.parse(yaml: vae, file: "r.yaml")
+        try node.override("optim.lr=5e-4")
+        try node.override("train.accumulate=2")
+        try node.override("model.vae={channels: [8], norm_groups: 4}")
+        let r = try Recipe(node: node)
+        XCTAssertEqual(r.optim.lr, 5e-4)
+        XCTAssertEqual(r.loop.accumulate, 2)
+        XCTAssertEqual(r.parts.vae?.channels, [8])
+        // The resolved recipe round-trips through YAML.
+        let again = try Recipe(node: RecipeNode.parse(yaml: r.resolvedYAML, file: "again.yaml"))
+        XCTAssertEqual(again.parts, r.parts)
+        XCTAssertEqual(again.optim, r.optim)
+        XCTAssertEqual(error(vae, overrides: ["optim.lrr=1"])?.description,
+                       "--set optim.lrr: optim.lrr: unknown key; did you mean 'lr'?")
+    }
+
+    func testYAMLSyntaxErrorHasALine() {
+        let e = error("stage: vae\nmodel:\n  vae: {channels: [16\n")
+        XCTAssertNotNil(e?.line)
+        XCTAssertTrue(e?.message.hasPrefix("invalid YAML") ?? false)
+    }
+}
