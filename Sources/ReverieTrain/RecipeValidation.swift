@@ -23,15 +23,24 @@ public enum RecipeValidation {
         }
         let recipe = try Recipe.load(url, overrides: overrides)
         var predicted: [StageKind: ModelParts] = [:]
-        for case let .checkpoint(path, stage?, _) in recipe.sources.values
-        where !FileManager.default.fileExists(atPath: path) && predicted[stage] == nil {
-            let sibling = url.deletingLastPathComponent().appendingPathComponent("\(stage.rawValue).yaml")
-            guard FileManager.default.fileExists(atPath: sibling.path) else { continue }
-            let earlier = try Recipe.load(sibling)
-            predicted[stage] = try StageBuilder.resolveParts(earlier, predicted: predicted)
-        }
+        var visiting: Set<StageKind> = [recipe.stage]
+        try predictSiblings(of: recipe, in: url.deletingLastPathComponent(), into: &predicted, visiting: &visiting)
         let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
         return [summary(recipe, stage)]
+    }
+
+    /// The parts that the sibling recipes of `recipe`'s missing `init: <stage>` inputs would produce, recursively.
+    static func predictSiblings(of recipe: Recipe, in dir: URL, into predicted: inout [StageKind: ModelParts],
+                                visiting: inout Set<StageKind>) throws {
+        for case let .checkpoint(path, stage?, _) in recipe.sources.values
+        where !FileManager.default.fileExists(atPath: path) && predicted[stage] == nil && !visiting.contains(stage) {
+            let sibling = dir.appendingPathComponent("\(stage.rawValue).yaml")
+            guard FileManager.default.fileExists(atPath: sibling.path) else { continue }
+            visiting.insert(stage)
+            let earlier = try Recipe.load(sibling, overrides: ["root=\(recipe.root)"])
+            try predictSiblings(of: earlier, in: dir, into: &predicted, visiting: &visiting)
+            predicted[stage] = try StageBuilder.resolveParts(earlier, predicted: predicted)
+        }
     }
 
     static func summary(_ recipe: Recipe, _ stage: any TrainingStage) -> String {

@@ -5,7 +5,9 @@ struct Reverie: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reverie",
         abstract: "Multimodal language models that read and write images, on the CPU.",
-        subcommands: [BenchCommand.self, InspectCommand.self, DataCommand.self, ConvertCommand.self])
+        subcommands: [TrainCommand.self, GenerateCommand.self, CaptionCommand.self, EditCommand.self,
+                      ReconstructCommand.self, EvalCommand.self, RecipesCommand.self, InspectCommand.self,
+                      ConvertCommand.self, DataCommand.self, BenchCommand.self])
 }
 
 @main

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Foundation
+import ReverieData
+import ReverieIO
+import ReverieTrain
+
+/// Options every inference command shares.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "A model checkpoint (the mllm stage's or the pipeline's final.h5).")
+    var checkpoint: String = "checkpoints/shapes/model.h5"
+
+    @Option(help: "Denoising steps.")
+    var steps = 20
+
+    @Option(help: "Classifier-free guidance scale (1 = none).")
+    var guidance: Float = 2
+
+    @Option(help: "Noise seed.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
+    }
+
+    func runner() throws -> ModelRunner {
+        let (model, _) = try ModelAssembly.loadMultimodal(URL(fileURLWithPath: checkpoint))
+        return ModelRunner(model: model, steps: steps, guidance: guidance, seed: seed)
+    }
+}
+
+/// Reads an image file as the model's input: RGB, centre-cropped to a square, resized to `size` (bicubic).
+func loadModelImage(_ path: String, size: Int) throws -> PlanarImage {
+    let image = try Image(contentsOf: URL(fileURLWithPath: path)).rgb().centerSquare()
+    let fitted = image.width == size ? image : try image.resized(width: size, height: size)
+    return try PlanarImage(tensor: fitted.tensor())
+}
+
+func writeImage(_ image: PlanarImage, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Image(tensor: image.tensor()).writePNG(to: url)
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Text → image.")
+    @OptionGroup var sampling: SamplingOptions
+    @Option(help: "What to draw.") var prompt: String
+    @Option(help: "Output PNG.") var out: String
+
+    func validate() throws {
+        guard !prompt.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--prompt is empty") }
+    }
+
+    func run() throws {
+        try writeImage(try sampling.runner().generate(prompt), to: out)
+        print(out)
+    }
+}
+
+struct CaptionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "caption", abstract: "Image → text.")
+    @OptionGroup var sampling: SamplingOptions
+    @Option(help: "Input image (PNG or JPEG).") var image: String
+
+    func run() throws {
+        let runner = try sampling.runner()
+        print(try runner.caption(loadModelImage(image, size: runner.model.visionEncoder.config.imageSize)))
+    }
+}
+
+struct EditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edit", abstract: "Image + instructions → image; each instruction edits the previous result.")
+    @OptionGroup var sampling: SamplingOptions
+    @Option(help: "Input image (PNG or JPEG).") var image: String
+    @Option(help: "An instruction (repeat for several turns).") var instruction: [String]
+    @Option(help: "Output PNG (turn k of n>1 is also written as NAME-k.png).") var out: String
+
+    func validate() throws {
+        guard !instruction.isEmpty else { throw ValidationError("give at least one --instruction") }
+        if let i = instruction.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--instruction \(i + 1) is empty")
+        }
+    }
+
+    func run() throws {
+        let runner = try sampling.runner()
+        var current = try loadModelImage(image, size: runner.model.visionEncoder.config.imageSize)
+        for (i, text) in instruction.enumerated() {
+            current = try runner.edit(current, text)
+            if instruction.count > 1 {
+                let turn = (out as NSString).deletingPathExtension + "-\(i + 1).png"
+                try writeImage(current, to: turn)
+                print("turn \(i + 1): \(text) → \(turn)")
+            }
+        }
+        try writeImage(current, to: out)
+        print(out)
+    }
+}
+
+struct ReconstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconstruct", abstract: "Image → encoder conditions → decoder → image.")
+    @OptionGroup var sampling: SamplingOptions
+    @Option(help: "Input image (PNG or JPEG).") var image: String
+    @Option(help: "Output PNG.") var out: String
+
+    func run() throws {
+        let runner = try sampling.runner()
+        try writeImage(try runner.reconstruct(loadModelImage(image, size: runner.model.visionEncoder.config.imageSize)),
+                       to: out)
+        print(out)
+    }
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Score a model on ShapesWorld: caption, text-to-image, edit, reconstruction.")
+    @OptionGroup var sampling: SamplingOptions
+    @Option(help: "The suite (only `shapes`).") var suite = "shapes"
+    @Option(help: "Items per capability.") var count = 100
+    @Option(help: "The evaluation world's seed (never one trained on).") var worldSeed: UInt64 = 1_000_003
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        guard suite == "shapes" else { throw ValidationError("unknown suite '\(suite)'; available: shapes") }
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+    }
+
+    func run() throws {
+        try Self.report(checkpoint: URL(fileURLWithPath: sampling.checkpoint), count: count, seed: worldSeed,
+                        steps: sampling.steps, guidance: sampling.guidance, json: json, noiseSeed: sampling.seed)
+    }
+
+    static func report(checkpoint: URL, count: Int, seed: UInt64, steps: Int, guidance: Float, json: Bool,
+                       noiseSeed: UInt64 = 0) throws {
+        let (model, _) = try ModelAssembly.loadMultimodal(checkpoint)
+        let runner = ModelRunner(model: model, steps: steps, guidance: guidance, seed: noiseSeed)
+        let canvas = model.visionEncoder.config.imageSize
+        let started = Date()
+        let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
+            .run(caption: runner.caption, generate: runner.generate, edit: runner.edit, reconstruct: runner.reconstruct)
+        let seconds = Date().timeIntervalSince(started)
+        if json {
+            var fields: [String: Any] = ["checkpoint": checkpoint.path, "count": count, "world_seed": seed,
+                                         "seconds": seconds]
+            for (k, v) in report.scores { fields[k] = v }
+            fields["edit_by_kind"] = report.editByKind.mapValues { $0.accuracy }
+            let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("ShapesWorld (\(count) items, world seed \(seed), \(String(format: "%.0f", seconds)) s):")
+            for (k, v) in report.scores { print("  \(k.padding(toLength: 16, withPad: " ", startingAt: 0)) "
+                                                + String(format: "%5.1f %%", v * 100)) }
+        }
+    }
+}
