@@ -111,7 +111,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ReverieTrainTests",
-            dependencies: ["ReverieTrain", "ReverieMultimodal", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),
+            dependencies: ["ReverieTrain", "ReverieMultimodal", "ReverieData", "ReverieNN", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),
         // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(

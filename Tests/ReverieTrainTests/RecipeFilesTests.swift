@@ -1,0 +1,38 @@
+import Foundation
+import ReverieData
+import ReverieTrain
+import XCTest
+
+enum ShapesWorldFixture {
+    static let world = ShapesWorld(seed: 11)
+}
+
+/// Every recipe shipped under `recipes/` validates (keys, types, chained parts, model shapes).
+final class RecipeFilesTests: XCTestCase {
+    func testEveryShippedRecipeValidates() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("recipes")
+        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "yaml" } ?? []
+        XCTAssertGreaterThanOrEqual(files.count, 10)
+        for file in files {
+            XCTAssertNoThrow(try RecipeValidation.validate(file), file.path)
+        }
+    }
+
+    /// The mllm variants differ from mllm.yaml only in the projector line.
+    func testProjectorVariantsDifferInOneLine() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("recipes/shapes")
+        let base = try String(contentsOf: dir.appendingPathComponent("mllm.yaml"), encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }
+        for kind in ["mlp", "qformer", "resampler", "pool"] {
+            let variant = try String(contentsOf: dir.appendingPathComponent("mllm-\(kind).yaml"), encoding: .utf8)
+                .split(separator: "\n").filter { !$0.hasPrefix("#") }
+            XCTAssertEqual(variant.count, base.count)
+            let differing = zip(base, variant).filter { $0 != $1 }
+            XCTAssertLessThanOrEqual(differing.count, 1, kind)
+            XCTAssertTrue(differing.allSatisfy { $0.1.contains("projector:") }, kind)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import ReverieTrain
+
+/// Tiny stage recipes (seconds per stage in a debug build) under a temporary root.
+enum TinyRecipes {
+    static let vision = "vision: {hidden: 16, intermediate: 32, layers: 1, heads: 2, image_size: 64, patch: 16}"
+    static let vae = "vae: {channels: [8, 8], latent_channels: 4, norm_groups: 4}"
+    static let unet = "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, train_timesteps: 100}"
+
+    static func text(_ stage: String, root: String, steps: Int = 3, extra: String = "") -> String {
+        let model: String
+        switch stage {
+        case "siglip":
+            model = "  \(vision)\n  text: {hidden: 16, intermediate: 32, layers: 1, heads: 2, projection: 16}"
+        case "vae": model = "  \(vae)"
+        case "decoder": model = "  vision: {init: siglip}\n  vae: {init: vae}\n  \(unet)"
+        default:
+            model = """
+                  vision: {init: siglip}
+                  vae: {init: decoder}
+                  unet: {init: decoder}
+                  projector: {type: mlp}
+                  llm: {hidden: 32, intermediate: 64, layers: 1, heads: 2, kv_heads: 1, max_positions: 512}
+                  output: {mode: queries, head: mlp, head_hidden: 32}
+                """
+        }
+        let freeze = stage == "decoder" ? "freeze: [vision, vae]\n" : stage == "mllm" ? "freeze: [vision, vae, unet]\n" : ""
+        return """
+            stage: \(stage)
+            seed: 7
+            root: \(root)
+            data: {world_seed: 5}
+            model:
+            \(model)
+            \(freeze)optim: {lr: 1e-3, warmup: 1}
+            train: {steps: \(steps), batch: 2, log_every: 1}
+            eval: {every: 0, count: 2, sample_steps: 2}
+            \(extra)
+            """
+    }
+
+    /// Writes the four stage recipes and a pipeline into `dir`; returns the pipeline's URL.
+    static func writePipeline(in dir: URL, steps: Int = 3) throws -> URL {
+        let root = dir.appendingPathComponent("runs").path
+        for stage in ["siglip", "vae", "decoder", "mllm"] {
+            try text(stage, root: root, steps: steps).write(to: dir.appendingPathComponent("\(stage).yaml"),
+                                                            atomically: true, encoding: .utf8)
+        }
+        let pipeline = dir.appendingPathComponent("pipeline.yaml")
+        try "root: \(root)\nstages: [siglip.yaml, vae.yaml, decoder.yaml, mllm.yaml]\neval: {count: 2}\n"
+            .write(to: pipeline, atomically: true, encoding: .utf8)
+        return pipeline
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import ReverieCore
+import ReverieIO
+import ReverieMultimodal
+import ReverieNN
+import ReverieTrain
+import XCTest
+
+final class TrainerTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws { dir = try TinyRecipes.temporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func recipe(_ stage: String, steps: Int, extra: String = "", name: String? = nil) throws -> Recipe {
+        let url = dir.appendingPathComponent("\(name ?? stage).yaml")
+        try TinyRecipes.text(stage, root: dir.appendingPathComponent("runs").path, steps: steps, extra: extra)
+            .write(to: url, atomically: true, encoding: .utf8)
+        return try Recipe.load(url)
+    }
+
+    /// Every stage chains into the next (init from the previous final.h5), and the final model generates,
+    /// captions, edits and reconstructs.
+    func testPipelineStagesChainIntoAModelThatRuns() throws {
+        let pipeline = try PipelineRecipe(node: RecipeNode.load(TinyRecipes.writePipeline(in: dir)).node)
+        XCTAssertEqual(try RecipeValidation.validate(URL(fileURLWithPath: pipeline.file)).count, 4)
+        var last: URL?
+        for recipe in try pipeline.loadStages() {
+            let trainer = try Trainer(recipe: recipe)
+            trainer.quiet = true
+            let outcome = try trainer.run()
+            XCTAssertFalse(outcome.interrupted)
+            XCTAssertEqual(outcome.losses.count, 3)
+            XCTAssertTrue(outcome.losses.allSatisfy(\.isFinite))
+            last = outcome.checkpoint
+        }
+        // The decoder stage really starts from the siglip encoder: identical weights in both checkpoints.
+        let runs = dir.appendingPathComponent("runs")
+        let key = "vision_encoder.embeddings.patch_embedding.weight"
+        XCTAssertEqual(try Checkpoint.readTensor(key, from: runs.appendingPathComponent("siglip/final.h5")).toArray(),
+                       try Checkpoint.readTensor(key, from: runs.appendingPathComponent("mllm/final.h5")).toArray())
+        // The VAE stage recorded its measured latent scale, and the later stages carry it.
+        let (model, record) = try ModelAssembly.loadMultimodal(try XCTUnwrap(last))
+        XCTAssertNotEqual(record.parts.vae?.scalingFactor, 1)
+        XCTAssertEqual(model.decoder?.vae.config.scalingFactor, Float(record.parts.vae!.scalingFactor))
+        let runner = ModelRunner(model: model, steps: 2, guidance: 2, seed: 1)
+        let world = ShapesWorldFixture.world
+        let image = world.render(world.scene(at: 0))
+        XCTAssertEqual(try runner.generate("a red circle").size, 64)
+        XCTAssertEqual(try runner.edit(image, "make it blue").size, 64)
+        XCTAssertEqual(try runner.reconstruct(image).size, 64)
+        _ = try runner.caption(image)
+        XCTAssertThrowsError(try runner.generate(""))
+        XCTAssertThrowsError(try runner.edit(image, ""))
+    }
+
+    /// A run stopped at step 3 and resumed in a new process-like trainer gives the unbroken run's losses bit for
+    /// bit (weights, AdamW moments, RNG and data position all restored), with gradient accumulation on.
+    func testResumeMatchesUnbrokenRun() throws {
+        let extra = "checkpoint: {every: 2}"
+        var unbrokenRecipe = try recipe("siglip", steps: 6, extra: extra)
+        unbrokenRecipe.loop.accumulate = 2
+        let unbroken = try Trainer(recipe: unbrokenRecipe)
+        unbroken.quiet = true
+        let reference = try unbroken.run().losses
+
+        var r = try recipe("siglip", steps: 6, extra: extra, name: "siglip-b")
+        r.output += "-b"
+        r.loop.accumulate = 2
+        let first = try Trainer(recipe: r)
+        first.quiet = true
+        first.stopAfter = 3
+        let a = try first.run()
+        XCTAssertTrue(a.interrupted)
+        XCTAssertEqual(a.step, 3)
+        XCTAssertThrowsError(try Trainer(recipe: r).run())  // an existing run is never overwritten
+        let second = try Trainer(recipe: r)
+        second.quiet = true
+        let b = try second.run(resume: true)
+        XCTAssertEqual(a.losses + b.losses, reference)
+        let metrics = try String(contentsOf: URL(fileURLWithPath: r.output).appendingPathComponent("metrics.jsonl"),
+                                 encoding: .utf8)
+        XCTAssertEqual(metrics.split(separator: "\n").count, 6)
+    }
+
+    func testGradientAccumulationAveragesMicroBatches() throws {
+        var r = try recipe("vae", steps: 2)
+        r.loop.accumulate = 2
+        let t = try Trainer(recipe: r)
+        t.quiet = true
+        let out = try t.run()
+        XCTAssertEqual(out.losses.count, 2)
+        let position = try Checkpoint.read(from: URL(fileURLWithPath: r.output).appendingPathComponent("last.h5"))
+            .integers["state.data.position"]
+        XCTAssertEqual(position, [8])  // 2 steps × 2 micro-batches × batch 2
+    }
+
+    /// A NaN loss stops the run naming the step; the last checkpoint (step 2) is intact and resumable.
+    func testNonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
+        let r = try recipe("vae", steps: 6, extra: "checkpoint: {every: 2}")
+        let stage = try PoisonedStage(StageBuilder.build(r), poisonAt: 3)
+        let t = try Trainer(recipe: r, stage: stage)
+        t.quiet = true
+        XCTAssertThrowsError(try t.run()) { error in
+            guard case let TrainError.nonFinite(step, _, last)? = error as? TrainError else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(step, 4)
+            XCTAssertEqual(last.map { URL(fileURLWithPath: $0).lastPathComponent }, "last.h5")
+        }
+        let saved = try Checkpoint.read(from: URL(fileURLWithPath: r.output).appendingPathComponent("last.h5"))
+        XCTAssertEqual(saved.step, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: r.finalCheckpoint.path))
+    }
+
+    func testMissingStageOutputNamesTheStageToRun() throws {
+        let r = try recipe("decoder", steps: 1)
+        XCTAssertThrowsError(try StageBuilder.build(r)) { error in
+            let e = error as? RecipeError
+            XCTAssertEqual(e?.key, "model.vae.init")
+            XCTAssertEqual(e?.line, 7)
+            XCTAssertTrue(e?.message.contains("run the vae stage first") ?? false, "\(error)")
+        }
+    }
+
+    func testImpossibleShapesFailBeforeTraining() throws {
+        // 3 × 3 condition tokens cannot pool a 4 × 4 patch grid.
+        let url = dir.appendingPathComponent("bad.yaml")
+        try TinyRecipes.text("siglip", root: dir.path).write(to: dir.appendingPathComponent("siglip.yaml"),
+                                                            atomically: true, encoding: .utf8)
+        try TinyRecipes.text("vae", root: dir.path).write(to: dir.appendingPathComponent("vae.yaml"),
+                                                         atomically: true, encoding: .utf8)
+        try TinyRecipes.text("decoder", root: dir.path).replacingOccurrences(of: "condition_tokens: 4",
+                                                                            with: "condition_tokens: 9")
+            .write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RecipeValidation.validate(url)) { error in
+            XCTAssertTrue("\(error)".contains("condition_tokens"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix(url.path), "\(error)")
+        }
+    }
+}
+
+/// Wraps a stage so that its loss becomes NaN from micro-batch `poisonAt` on.
+final class PoisonedStage: TrainingStage {
+    let inner: any TrainingStage
+    let poisonAt: Int
+    var calls = 0
+    init(_ inner: any TrainingStage, poisonAt: Int) { (self.inner, self.poisonAt) = (inner, poisonAt) }
+    var kind: StageKind { inner.kind }
+    var model: Module { inner.model }
+    var parts: ModelParts { inner.parts }
+    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
+        var l = try inner.loss(indices: indices, rng: &rng)
+        calls += 1
+        if calls > poisonAt { l.total = l.total * Float.nan }
+        return l
+    }
+    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] { [] }
+    func finish() throws {}
+}
