@@ -20,9 +20,13 @@ public struct RecipeError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// The known key closest to `key` by edit distance, if it is close enough to be a likely typo.
 func nearestKey(to key: String, in known: [String]) -> String? {
-    let scored = known.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }
+    let k = key.lowercased()
+    let scored = known.map { ($0, editDistance(k, $0.lowercased())) }
     guard let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) else { return nil }
-    return best.1 <= max(2, key.count / 2) ? best.0 : nil
+    if best.1 <= max(2, key.count / 2) { return best.0 }
+    // `lrate` → `lr`, `batch_size` → `batch`: a known key that starts the typo (or the other way round).
+    return known.filter { k.hasPrefix($0.lowercased()) || $0.lowercased().hasPrefix(k) }
+        .max(by: { $0.count < $1.count })
 }
 
 /// Levenshtein distance between two strings, by Unicode scalars.

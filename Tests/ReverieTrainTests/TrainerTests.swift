@@ -4,6 +4,7 @@ import ReverieIO
 import ReverieMultimodal
 import ReverieNN
 import ReverieTrain
+import ReverieTestSupport
 import XCTest
 
 final class TrainerTests: XCTestCase {

@@ -1,13 +1,13 @@
 import Foundation
-import ReverieTrain
 
-/// Tiny stage recipes (seconds per stage in a debug build) under a temporary root.
-enum TinyRecipes {
+/// Tiny ShapesWorld stage recipes (a few seconds per stage in a debug build) under a temporary root, for the
+/// trainer tests and the CLI tests.
+public enum TinyRecipes {
     static let vision = "vision: {hidden: 16, intermediate: 32, layers: 1, heads: 2, image_size: 64, patch: 16}"
     static let vae = "vae: {channels: [8, 8], latent_channels: 4, norm_groups: 4}"
     static let unet = "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, train_timesteps: 100}"
 
-    static func text(_ stage: String, root: String, steps: Int = 3, extra: String = "") -> String {
+    public static func text(_ stage: String, root: String, steps: Int = 3, extra: String = "") -> String {
         let model: String
         switch stage {
         case "siglip":
@@ -40,7 +40,7 @@ enum TinyRecipes {
     }
 
     /// Writes the four stage recipes and a pipeline into `dir`; returns the pipeline's URL.
-    static func writePipeline(in dir: URL, steps: Int = 3) throws -> URL {
+    public static func writePipeline(in dir: URL, steps: Int = 3) throws -> URL {
         let root = dir.appendingPathComponent("runs").path
         for stage in ["siglip", "vae", "decoder", "mllm"] {
             try text(stage, root: root, steps: steps).write(to: dir.appendingPathComponent("\(stage).yaml"),
@@ -52,7 +52,7 @@ enum TinyRecipes {
         return pipeline
     }
 
-    static func temporaryDirectory() throws -> URL {
+    public static func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-train-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir

@@ -1,0 +1,77 @@
+import Foundation
+import ReverieTestSupport
+import XCTest
+
+/// `reverie train`, `recipes validate` and the inference commands, end to end through the binary on a tiny
+/// pipeline (seconds in a debug build).
+final class TrainCommandTests: XCTestCase {
+    func testTinyPipelineThenGenerateCaptionEditReconstructEval() throws {
+        let dir = try ScratchDirectory()
+        let pipeline = try TinyRecipes.writePipeline(in: dir.url, steps: 2)
+        let validate = try ReverieBinary.run(["recipes", "validate", pipeline.path])
+        XCTAssertTrue(validate.succeeded, "\(validate)")
+        XCTAssertEqual(validate.stdout.split(separator: "\n").filter { $0.hasPrefix("ok") }.count, 4)
+
+        let train = try ReverieBinary.run(["train", pipeline.path, "--quiet"])
+        XCTAssertTrue(train.succeeded, "\(train)")
+        XCTAssertTrue(train.stdout.contains("stage 4/4 mllm"), train.stdout)
+        XCTAssertTrue(train.stdout.contains("caption_exact"), train.stdout)
+        let again = try ReverieBinary.run(["train", pipeline.path, "--quiet"])
+        XCTAssertFalse(again.succeeded)
+        XCTAssertTrue(again.stderr.contains("already holds a run"), "\(again)")
+        let resumed = try ReverieBinary.run(["train", pipeline.path, "--quiet", "--resume"])
+        XCTAssertTrue(resumed.succeeded && resumed.stdout.contains("mllm: done"), "\(resumed)")
+
+        let model = dir.url.appendingPathComponent("runs/mllm/final.h5").path
+        let common = ["--checkpoint", model, "--steps", "2"]
+        let drawn = dir.file("drawn.png").path
+        let gen = try ReverieBinary.run(["generate"] + common + ["--prompt", "a red circle", "--out", drawn])
+        XCTAssertTrue(gen.succeeded, "\(gen)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: drawn))
+        let cap = try ReverieBinary.run(["caption"] + common + ["--image", drawn])
+        XCTAssertTrue(cap.succeeded, "\(cap)")
+        let edited = dir.file("edited.png").path
+        let edit = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
+                                                              "--instruction", "move it left", "--out", edited])
+        XCTAssertTrue(edit.succeeded, "\(edit)")
+        for f in [edited, dir.file("edited-1.png").path, dir.file("edited-2.png").path] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: f), f)
+        }
+        let rec = try ReverieBinary.run(["reconstruct"] + common + ["--image", drawn, "--out", dir.file("r.png").path])
+        XCTAssertTrue(rec.succeeded, "\(rec)")
+        let eval = try ReverieBinary.run(["eval"] + common + ["--count", "2", "--json"])
+        XCTAssertTrue(eval.succeeded, "\(eval)")
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        for key in ["caption_exact", "text_to_image", "edit", "reconstruction"] {
+            let v = try XCTUnwrap(json[key] as? Double, key)
+            XCTAssertTrue((0...1).contains(v))
+        }
+
+        // Bad input: an empty prompt, a checkpoint without the parts a command needs, a missing image.
+        let empty = try ReverieBinary.run(["generate"] + common + ["--prompt", " ", "--out", drawn])
+        XCTAssertFalse(empty.succeeded)
+        XCTAssertTrue(empty.stderr.contains("--prompt is empty"), "\(empty)")
+        let vaeOnly = dir.url.appendingPathComponent("runs/vae/final.h5").path
+        let partial = try ReverieBinary.run(["caption", "--checkpoint", vaeOnly, "--image", drawn])
+        XCTAssertFalse(partial.succeeded)
+        XCTAssertTrue(partial.stderr.contains("has no 'vision' part"), "\(partial)")
+        let missing = try ReverieBinary.run(["caption"] + common + ["--image", dir.file("nope.png").path])
+        XCTAssertFalse(missing.succeeded)
+        XCTAssertTrue(missing.stderr.contains("nope.png"), "\(missing)")
+    }
+
+    func testValidateReportsFileLineAndNearestKey() throws {
+        let dir = try ScratchDirectory()
+        let bad = dir.file("bad.yaml")
+        try TinyRecipes.text("vae", root: dir.url.path).replacingOccurrences(of: "optim: {lr:", with: "optim: {lrate:")
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let result = try ReverieBinary.run(["recipes", "validate", bad.path])
+        XCTAssertFalse(result.succeeded)
+        XCTAssertTrue(result.stdout.contains("\(bad.path):7: optim.lrate: unknown key; did you mean 'lr'?"),
+                      "\(result)")
+        let train = try ReverieBinary.run(["train", bad.path])
+        XCTAssertFalse(train.succeeded)
+        XCTAssertTrue(train.stderr.contains("optim.lrate"), "\(train)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("vae").path))
+    }
+}
