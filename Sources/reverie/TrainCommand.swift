@@ -51,8 +51,12 @@ struct TrainCommand: ParsableCommand {
             }
             let minutes = Date().timeIntervalSince(started) / 60
             print(String(format: "pipeline trained in %.1f min", minutes))
-            if let last, pipeline.evalCount > 0, stages.last?.stage == .mllm {
-                try EvalCommand.report(checkpoint: last, count: pipeline.evalCount, seed: pipeline.evalSeed,
+            if let last, stages.last?.stage == .mllm {
+                let model = try pipeline.exportModel(from: last, stages: stages)
+                print("model (float16, recipe embedded): \(model.path)")
+            }
+            if pipeline.evalCount > 0, stages.last?.stage == .mllm {
+                try EvalCommand.report(checkpoint: pipeline.modelURL, count: pipeline.evalCount, seed: pipeline.evalSeed,
                                        steps: stages.last?.loop.sampleSteps ?? 20,
                                        guidance: Float(stages.last?.loop.guidance ?? 2), json: false)
             }

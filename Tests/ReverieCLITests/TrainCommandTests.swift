@@ -22,7 +22,7 @@ final class TrainCommandTests: XCTestCase {
         let resumed = try ReverieBinary.run(["train", pipeline.path, "--quiet", "--resume"])
         XCTAssertTrue(resumed.succeeded && resumed.stdout.contains("mllm: done"), "\(resumed)")
 
-        let model = dir.url.appendingPathComponent("runs/mllm/final.h5").path
+        let model = dir.url.appendingPathComponent("runs/model.h5").path  // the float16 export
         let common = ["--checkpoint", model, "--steps", "2"]
         let drawn = dir.file("drawn.png").path
         let gen = try ReverieBinary.run(["generate"] + common + ["--prompt", "a red circle", "--out", drawn])
