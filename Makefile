@@ -1,10 +1,10 @@
-# Reverie: two commands for a newcomer — `make bench` (the main job, for now) and `make test`.
+# Reverie: two commands for a newcomer — `make quickstart` (the main job) and `make test`.
 APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenBLAS workers otherwise spin for ~2^28 cycles after each GEMM, stealing cores from elementwise kernels.
 export OPENBLAS_THREAD_TIMEOUT ?= 4
 
-.PHONY: deps build release test bench clean
+.PHONY: deps build release test bench quickstart clean
 
 ## deps: install the system libraries (Debian/Ubuntu) if any is missing
 deps:
@@ -27,6 +27,11 @@ test: deps
 ## bench: release build, then the core benchmark against the sgemm ceiling
 bench: release
 	.build/release/reverie bench core
+
+## quickstart: release build, then every training stage, small (recipes/shapes/quickstart.yaml), and the scores
+quickstart: deps
+	swift build -c release --product reverie
+	.build/release/reverie train recipes/shapes/quickstart.yaml $(if $(wildcard runs/quickstart/model.h5),--resume,)
 
 clean:
 	rm -rf .build

@@ -99,6 +99,23 @@ public struct ModelRunner {
         return try ShapesBatch.images(fromSigned: out)[0]
     }
 
+    /// Interleaved output: the model's text and the images it draws where it writes `<img>`, in order.
+    public func interleaved(_ prompt: String, maxImages: Int = 4) throws -> [(text: String?, image: PlanarImage?)] {
+        let ids = text.encode(prompt)
+        guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
+        let pieces = try model.generateInterleaved(prompt: ids, stopToken: text.endToken, maxImages: maxImages,
+                                                   imageSize: (imageSize, imageSize), steps: steps,
+                                                   guidance: guidance, seed: seed)
+        return try pieces.map { piece in
+            switch piece {
+            case let .tokens(t):
+                return (String(decoding: t.filter { $0 < 256 }.map(UInt8.init), as: UTF8.self), nil)
+            case let .image(x):
+                return (nil, try ShapesBatch.images(fromSigned: x)[0])
+            }
+        }
+    }
+
     /// Encode → decode: the encoder's conditions of the image, drawn by the decoder.
     public func reconstruct(_ image: PlanarImage) throws -> PlanarImage {
         try check(image)

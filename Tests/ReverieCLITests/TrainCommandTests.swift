@@ -28,6 +28,9 @@ final class TrainCommandTests: XCTestCase {
         let gen = try ReverieBinary.run(["generate"] + common + ["--prompt", "a red circle", "--out", drawn])
         XCTAssertTrue(gen.succeeded, "\(gen)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: drawn))
+        let inter = try ReverieBinary.run(["generate"] + common + ["--prompt", "a red circle", "--interleaved",
+                                                                   "--out", dir.file("story.png").path])
+        XCTAssertTrue(inter.succeeded && inter.stdout.hasPrefix("a red circle"), "\(inter)")
         let cap = try ReverieBinary.run(["caption"] + common + ["--image", drawn])
         XCTAssertTrue(cap.succeeded, "\(cap)")
         let edited = dir.file("edited.png").path
