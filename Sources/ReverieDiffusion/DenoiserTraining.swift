@@ -13,14 +13,16 @@ public enum DenoisingObjective: Sendable {
 /// runs the UNet on them (with `sourceLatents` concatenated along channels when given) and the conditions, and
 /// returns the (optionally min-SNR-weighted) mean squared error against the objective's target. With
 /// `conditionDropout`, each item's conditions are first replaced by the null condition with its probability (the
-/// training half of classifier-free guidance; recipes default to 10 %).
+/// training half of classifier-free guidance; recipes default to 10 %). With `spatialConditions`, the conditions are
+/// also concatenated to the input channels (`spatialConditionMap`).
 ///
 /// latents [B, C, h, w], conditions [B, S, D], sourceLatents [B, C', h, w] or nil → scalar loss.
 /// Gradients reach the UNet's trainable parameters and the conditions (also through a frozen UNet, whose
 /// parameters get none).
 public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObjective, latents: Tensor,
                           conditions: Tensor, sourceLatents: Tensor? = nil,
-                          conditionDropout: (null: NullCondition, p: Float)? = nil, rng: inout RNG) throws -> Tensor {
+                          conditionDropout: (null: NullCondition, p: Float)? = nil, spatialConditions: Bool = false,
+                          rng: inout RNG) throws -> Tensor {
     guard latents.rank == 4 else {
         throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "latents \(shapeString(latents.shape)), "
                                         + "expected [B, C, h, w]")
@@ -42,8 +44,11 @@ public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObject
         target = try RectifiedFlow.target(latents, noise: noise)
         modelTimesteps = sigmas.map { RectifiedFlow.modelTimestep(sigma: $0, trainTimesteps: trainTimesteps) }
     }
-    let input = try sourceLatents.map { try concat([noisy, $0], axis: 1) } ?? noisy  // [B, in, h, w]
+    var input = try sourceLatents.map { try concat([noisy, $0], axis: 1) } ?? noisy  // [B, in, h, w]
     let context = try conditionDropout.map { try $0.null.dropout(conditions, p: $0.p, rng: &rng) } ?? conditions
+    if spatialConditions {  // the (dropped-out) conditions laid on the grid as extra input channels
+        input = try concat([input, spatialConditionMap(context, size: (latents.shape[2], latents.shape[3]))], axis: 1)
+    }
     let prediction = try unet(input, timesteps: modelTimesteps, conditions: context)  // [B, C, h, w]
     guard prediction.shape == target.shape else {
         throw TensorError.shapeMismatch(

@@ -22,9 +22,11 @@ public final class LatentDiffusionDecoder: Module {
     public let nullCondition: NullCondition
     public let schedule: NoiseSchedule
     public let prediction: PredictionType
+    /// Whether the UNet also takes the conditions as input channels (`spatialConditionMap`).
+    public let spatialConditions: Bool
 
     public init(vae: AutoencoderKL, unet: UNet2DConditionModel, nullCondition: NullCondition,
-                schedule: NoiseSchedule, prediction: PredictionType = .epsilon) throws {
+                schedule: NoiseSchedule, prediction: PredictionType = .epsilon, spatialConditions: Bool = false) throws {
         guard nullCondition.dim == unet.config.crossAttentionDim else {
             throw DiffusionError.invalidConfiguration(
                 component: "LatentDiffusionDecoder",
@@ -32,7 +34,7 @@ public final class LatentDiffusionDecoder: Module {
                     + "\(unet.config.crossAttentionDim)")
         }
         (self.vae, self.unet, self.nullCondition) = (vae, unet, nullCondition)
-        (self.schedule, self.prediction) = (schedule, prediction)
+        (self.schedule, self.prediction, self.spatialConditions) = (schedule, prediction, spatialConditions)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {
@@ -61,11 +63,13 @@ public final class LatentDiffusionDecoder: Module {
         let b = conditions.shape.first ?? 0
         let latentChannels = vae.config.latentChannels
         let expectedIn = latentChannels + (sourceLatent?.shape[1] ?? 0)
+            + (spatialConditions ? conditions.shape.last ?? 0 : 0)
         guard unet.config.inChannels == expectedIn, unet.config.outChannels == latentChannels else {
             throw DiffusionError.invalidConfiguration(
                 component: "LatentDiffusionDecoder",
                 detail: "UNet in/out channels \(unet.config.inChannels)/\(unet.config.outChannels) do not fit "
-                    + "\(latentChannels) latent channels\(sourceLatent == nil ? "" : " plus the source latent")")
+                    + "\(latentChannels) latent channels\(sourceLatent == nil ? "" : " plus the source latent")"
+                    + (spatialConditions ? " plus the spatial conditions" : ""))
         }
         let sampler = try makeSampler(kind, steps: steps)
         var rng = RNG(seed: seed)
@@ -74,17 +78,21 @@ public final class LatentDiffusionDecoder: Module {
         let guided = guidance != 1
         let null = guided ? try nullCondition(batch: b) : nil
         let context = try null.map { try concat([$0, conditions], axis: 0) } ?? conditions  // [B or 2B, S, D]
+        let spatial = spatialConditions ? try spatialConditionMap(context, size: latentSize) : nil
         for i in 0..<sampler.stepCount {
             var input = try sampler.scaleModelInput(x, stepIndex: i)
             if let sourceLatent { input = try concat([input, sourceLatent], axis: 1) }
             let t = try sampler.modelTimestep(i)
             var out: Tensor
             if guided {
-                let both = try unet(concat([input, input], axis: 0), timesteps: Array(repeating: t, count: 2 * b),
+                var pair = try concat([input, input], axis: 0)
+                if let spatial { pair = try concat([pair, spatial], axis: 1) }
+                let both = try unet(pair, timesteps: Array(repeating: t, count: 2 * b),
                                     conditions: context)  // [2B, C, h, w]
                 let halves = try both.split([b, b], axis: 0)
                 out = try classifierFreeGuidance(uncond: halves[0], cond: halves[1], scale: guidance)
             } else {
+                if let spatial { input = try concat([input, spatial], axis: 1) }
                 out = try unet(input, timesteps: Array(repeating: t, count: b), conditions: context)
             }
             let noise = sampler.needsNoise ? Tensor.randn(shape, rng: &rng) : nil

@@ -18,6 +18,7 @@ extension MultimodalModel {
         }
         let latents = try withNoGrad { try decoder.vae.encodeLatents(pixels * 2 - 1) }  // [N, C, h, w]
         return try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
-                                 latents: latents, conditions: predicted, rng: &rng)
+                                 latents: latents, conditions: predicted, spatialConditions: decoder.spatialConditions,
+                                 rng: &rng)
     }
 }

@@ -52,7 +52,8 @@ final class DecoderStage: TrainingStage {
         let c = try conditions(pixels)
         let l = try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
                                   latents: latents, conditions: c,
-                                  conditionDropout: (decoder.nullCondition, dropout), rng: &rng)
+                                  conditionDropout: (decoder.nullCondition, dropout),
+                                  spatialConditions: decoder.spatialConditions, rng: &rng)
         return StageLoss(total: l, terms: [("denoise", try l.item())])
     }
 

@@ -29,6 +29,8 @@ public enum PartName: String, CaseIterable, Codable, Sendable {
 public struct VisionPart: Codable, Sendable, Equatable {
     public var hidden = 64, intermediate = 128, layers = 2, heads = 4, imageSize = 64, patch = 8
 
+    public init() {}
+
     init(_ s: RecipeSection) throws {
         hidden = try s.int("hidden", default: hidden)
         intermediate = try s.int("intermediate", default: intermediate)
@@ -47,6 +49,8 @@ public struct VisionPart: Codable, Sendable, Equatable {
 public struct TextPart: Codable, Sendable, Equatable {
     public var hidden = 64, intermediate = 128, layers = 2, heads = 4, maxPositions = 128, projection = 64
 
+    public init() {}
+
     init(_ s: RecipeSection) throws {
         hidden = try s.int("hidden", default: hidden)
         intermediate = try s.int("intermediate", default: intermediate)
@@ -63,6 +67,8 @@ public struct VAEPart: Codable, Sendable, Equatable {
     public var channels = [32, 64], layersPerBlock = 1, latentChannels = 4, normGroups = 8
     public var scalingFactor = 1.0
     public var attention = false
+
+    public init() {}
 
     init(_ s: RecipeSection) throws {
         channels = try s.ints("channels") ?? channels
@@ -85,12 +91,18 @@ public struct UNetPart: Codable, Sendable, Equatable {
     public var channels = [64, 128], layersPerBlock = 1, heads = 4, normGroups = 8
     /// Condition tokens: the encoder's patch grid average-pooled to √tokens × √tokens.
     public var conditionTokens = 16
-    /// `epsilon` or `v_prediction` (DDPM), and the training schedule length.
+    /// `epsilon`, `v_prediction` or `sample` (x0) under DDPM, and the training schedule length.
     public var prediction = "epsilon"
     public var trainTimesteps = 1000
     public var betaSchedule = "scaled_linear"
     /// `learned` or `zeros`.
     public var null = "learned"
+    /// Also feed the conditions as input channels laid on the latent grid (`spatialConditionMap`).
+    public var spatial = false
+    /// Per level: cross-attention blocks (true) or plain resnet blocks (false); empty = attention everywhere.
+    public var attention: [Bool] = []
+
+    public init() {}
 
     init(_ s: RecipeSection) throws {
         channels = try s.ints("channels") ?? channels
@@ -98,11 +110,17 @@ public struct UNetPart: Codable, Sendable, Equatable {
         heads = try s.int("heads", default: heads)
         normGroups = try s.int("norm_groups", default: normGroups)
         conditionTokens = try s.int("condition_tokens", default: conditionTokens)
-        prediction = try s.choice("prediction", ["epsilon", "v_prediction"], default: prediction)
+        prediction = try s.choice("prediction", ["epsilon", "v_prediction", "sample"], default: prediction)
         trainTimesteps = try s.int("train_timesteps", default: trainTimesteps)
         betaSchedule = try s.choice("beta_schedule", ["linear", "scaled_linear", "squaredcos_cap_v2"],
                                     default: betaSchedule)
         null = try s.choice("null", ["learned", "zeros"], default: null)
+        spatial = try s.bool("spatial_conditioning", default: spatial)
+        attention = try s.list("attention", "true or false") { ["true": true, "false": false][$0.lowercased()] }
+            ?? attention
+        guard attention.isEmpty || attention.count == channels.count else {
+            throw s.error("attention", "needs one entry per level of channels (\(channels.count))")
+        }
         guard !channels.isEmpty else { throw s.error("channels", "needs at least one block") }
         if let c = channels.first(where: { $0 % normGroups != 0 }) {
             throw s.error("norm_groups", "\(normGroups) does not divide channel count \(c)")
@@ -118,6 +136,8 @@ public struct ProjectorPart: Codable, Sendable, Equatable {
     public var options: [String: Double] = [:]
     public var stringOptions: [String: String] = [:]
 
+    public init() {}
+
     init(_ s: RecipeSection) throws {
         type = try s.string("type", default: type)
         for key in s.keys where key != "type" && key != "init" {
@@ -130,6 +150,8 @@ public struct ProjectorPart: Codable, Sendable, Equatable {
 public struct LLMPart: Codable, Sendable, Equatable {
     public var hidden = 128, intermediate = 256, layers = 2, heads = 4, kvHeads = 2, maxPositions = 512
     public var vocab = 260
+
+    public init() {}
 
     init(_ s: RecipeSection) throws {
         hidden = try s.int("hidden", default: hidden)
@@ -150,6 +172,8 @@ public struct OutputPart: Codable, Sendable, Equatable {
     public var mode = "queries"
     public var head = "mlp"
     public var headHidden = 256
+
+    public init() {}
 
     init(_ s: RecipeSection) throws {
         mode = try s.choice("mode", ["queries", "autoregressive"], default: mode)

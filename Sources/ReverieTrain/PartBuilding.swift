@@ -28,10 +28,13 @@ enum PartBuilding {
     static func unet(_ p: UNetPart, latentChannels: Int, conditionDim: Int, rng: inout RNG) throws
         -> UNet2DConditionModel {
         let n = p.channels.count
+        let attention = p.attention.isEmpty ? Array(repeating: true, count: n) : p.attention
         let c = UNet2DConditionConfig(
-            inChannels: latentChannels, outChannels: latentChannels, blockOutChannels: p.channels,
-            layersPerBlock: p.layersPerBlock, downBlockTypes: Array(repeating: "CrossAttnDownBlock2D", count: n),
-            upBlockTypes: Array(repeating: "CrossAttnUpBlock2D", count: n), crossAttentionDim: conditionDim,
+            inChannels: latentChannels + (p.spatial ? conditionDim : 0), outChannels: latentChannels,
+            blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
+            downBlockTypes: attention.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" },
+            upBlockTypes: attention.reversed().map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
+            crossAttentionDim: conditionDim,
             heads: Array(repeating: p.heads, count: n), normNumGroups: p.normGroups)
         return try UNet2DConditionModel(config: c, rng: &rng)
     }
@@ -44,7 +47,8 @@ enum PartBuilding {
         let null = try NullCondition(kind: NullConditionKind(rawValue: p.null) ?? .learned, tokens: p.conditionTokens,
                                      dim: conditionDim)
         return try LatentDiffusionDecoder(vae: vae, unet: unet, nullCondition: null, schedule: schedule,
-                                          prediction: PredictionType(rawValue: p.prediction) ?? .epsilon)
+                                          prediction: PredictionType(rawValue: p.prediction) ?? .epsilon,
+                                          spatialConditions: p.spatial)
     }
 
     static func projector(_ p: ProjectorPart, vision: VisionPart, llm: LLMPart, rng: inout RNG) throws
