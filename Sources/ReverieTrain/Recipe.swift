@@ -43,6 +43,8 @@ public struct LossSpec: Sendable, Equatable {
     public var regressionKind = "mse"
     /// VAE stage: KL weight. Decoder stage: condition dropout for classifier-free guidance.
     public var kl = 1e-6, conditionDropout = 0.1
+    /// VAE stage: `l1` or `l2` pixel loss.
+    public var reconstruction = "l2"
 }
 
 /// AdamW with linear warmup and a cosine (or constant) schedule, and gradient clipping.

@@ -104,6 +104,7 @@ extension Recipe {
         l.regressionKind = try s.choice("regression_kind", ["mse", "cosine", "smooth_l1"], default: l.regressionKind)
         l.kl = try s.double("kl", default: l.kl, range: 0...1e6)
         l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)
+        l.reconstruction = try s.choice("reconstruction", ["l1", "l2"], default: l.reconstruction)
         try s.finish()
         return l
     }

@@ -14,6 +14,7 @@ final class VAEStage: TrainingStage {
     private(set) var parts: ModelParts
     let world: ShapesWorld
     let klWeight: Float
+    let reconstruction: ReconstructionLoss
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         guard let p = parts.vae else { throw StageError.missingPart(.vae) }
@@ -22,11 +23,12 @@ final class VAEStage: TrainingStage {
         model = PartsContainer([("decoder", PartsContainer([("vae", vae)]))])
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
         klWeight = Float(recipe?.loss.kl ?? 1e-6)
+        reconstruction = ReconstructionLoss(rawValue: recipe?.loss.reconstruction ?? "l2") ?? .l2
     }
 
     func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
         let x = try ShapesBatch.scenes(world, indices) * 2 - 1
-        let l = try vaeLoss(vae: vae, images: x, klWeight: klWeight, reconstruction: .l2, rng: &rng)
+        let l = try vaeLoss(vae: vae, images: x, klWeight: klWeight, reconstruction: reconstruction, rng: &rng)
         return StageLoss(total: l.total, terms: [("reconstruction", try l.reconstruction.item()), ("kl", try l.kl.item())])
     }
 
