@@ -34,4 +34,27 @@ enum ShapesBatch {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try ImageGrid.write(cells, columns: columns, to: url)
     }
+
+    /// Reconstruction scores of `count` scenes of a world seeded `seed`, reconstructed `batch` at a time by
+    /// `reconstruct(images, firstIndex)`; writes originals over reconstructions (8 of each) to `sheet`.
+    static func reconstructionScores(canvas: Int, seed: UInt64, count: Int, batch: Int, sheet: URL?,
+                                     _ reconstruct: ([PlanarImage], Int) throws -> [PlanarImage]) throws
+        -> [(String, Double)] {
+        let eval = ShapesWorld(seed: seed, canvas: canvas)
+        let evaluator = Evaluator()
+        var scores = AttributeScores()
+        var shown: [[PlanarImage]] = [[], []]
+        for start in stride(from: 0, to: count, by: batch) {
+            let scenes = (start..<min(start + batch, count)).map { eval.scene(at: $0) }
+            let originals = scenes.map { eval.render($0) }
+            let out = try reconstruct(originals, start)
+            for (image, scene) in zip(out, scenes) { scores = scores + evaluator.score(image, expected: scene) }
+            if shown[0].count < 8 {
+                shown[0] += originals.prefix(8 - shown[0].count)
+                shown[1] += out.prefix(8 - shown[1].count)
+            }
+        }
+        if let sheet { try writeSheet(shown, to: sheet) }
+        return [("reconstruction", scores.attributeAccuracy), ("reconstruction_exact", scores.exact.accuracy)]
+    }
 }

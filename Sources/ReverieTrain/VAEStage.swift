@@ -41,22 +41,8 @@ final class VAEStage: TrainingStage {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
-        let evaluator = Evaluator()
-        var scores = AttributeScores()
-        var shown: [[PlanarImage]] = [[], []]
-        for start in stride(from: 0, to: count, by: 16) {
-            let scenes = (start..<min(start + 16, count)).map { eval.scene(at: $0) }
-            let originals = scenes.map { eval.render($0) }
-            let out = try reconstruct(originals)
-            for (image, scene) in zip(out, scenes) { scores = scores + evaluator.score(image, expected: scene) }
-            if shown[0].count < 8 {
-                shown[0] += originals.prefix(8 - shown[0].count)
-                shown[1] += out.prefix(8 - shown[1].count)
-            }
-        }
-        if let sheet { try ShapesBatch.writeSheet(shown, to: sheet) }
-        return [("reconstruction", scores.attributeAccuracy), ("reconstruction_exact", scores.exact.accuracy)]
+        try ShapesBatch.reconstructionScores(canvas: world.rasterizer.canvas, seed: seed, count: count, batch: 16,
+                                             sheet: sheet) { images, _ in try reconstruct(images) }
     }
 
     /// Records 1/σ of the latents of 64 training scenes as the VAE's scaling factor.
