@@ -18,8 +18,8 @@ final class DecoderStage: TrainingStage {
     let world: ShapesWorld
     let side: Int
     let dropout: Float
-    let sampleSteps: Int
-    let guidance: Float
+    var sampleSteps: Int
+    var guidance: Float
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         guard let v = parts.vision else { throw StageError.missingPart(.vision) }

@@ -52,6 +52,27 @@ public enum ModelAssembly {
     }
 }
 
+extension ModelAssembly {
+    /// Reconstruction scores of a decoder-stage checkpoint (encoder + VAE + UNet, no LLM): ShapesWorld scenes of a
+    /// world seeded `seed` → encoder conditions → decoder (`steps`, `guidance`, noise `noiseSeed`) → evaluator.
+    public static func evaluateDecoder(_ url: URL, count: Int, seed: UInt64, steps: Int, guidance: Float,
+                                       sheet: URL? = nil) throws -> [(String, Double)] {
+        let record = try StageBuilder.readRecord(url.path)
+        for p in StageKind.decoder.requiredParts where !record.parts.has(p) {
+            throw RecipeError(file: url.path, line: nil, key: "model_config",
+                              message: "has no '\(p.rawValue)' part: reconstruction needs the encoder, VAE and UNet")
+        }
+        var rng = RNG(seed: 0)
+        let stage = try DecoderStage(parts: record.parts, recipe: nil, rng: &rng)
+        let stored = try Checkpoint.read(from: url, sections: [.model]).model
+        try loadStateDict(stored.filter { k, _ in [PartName.vision, .vae, .unet].contains { $0.owns(k) } },
+                          into: stage.model.stateDict(), strict: true, file: url.path)
+        stage.model.eval()
+        (stage.sampleSteps, stage.guidance) = (steps, guidance)
+        return try stage.evaluate(count: count, seed: seed, sheet: sheet)
+    }
+}
+
 /// A trained model as four functions on ShapesWorld images and text (what `ShapesSuite` and the CLI call).
 public struct ModelRunner {
     public let model: MultimodalModel

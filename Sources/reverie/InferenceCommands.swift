@@ -154,6 +154,20 @@ struct EvalCommand: ParsableCommand {
 
     static func report(checkpoint: URL, count: Int, seed: UInt64, steps: Int, guidance: Float, json: Bool,
                        noiseSeed: UInt64 = 0) throws {
+        if let record = try? Checkpoint.readAttributes(from: checkpoint)["model_config"]?.stringValue,
+           record.contains("\"stage\":\"decoder\"") {
+            // A decoder-stage checkpoint: reconstruction is the one capability it has.
+            let scores = try ModelAssembly.evaluateDecoder(checkpoint, count: count, seed: seed, steps: steps,
+                                                           guidance: guidance)
+            if json {
+                let fields = Dictionary(uniqueKeysWithValues: scores)
+                let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .prettyPrinted])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                for (k, v) in scores { print("  \(k) " + String(format: "%5.1f %%", v * 100)) }
+            }
+            return
+        }
         let (model, _) = try ModelAssembly.loadMultimodal(checkpoint)
         let runner = ModelRunner(model: model, steps: steps, guidance: guidance, seed: noiseSeed)
         let canvas = model.visionEncoder.config.imageSize

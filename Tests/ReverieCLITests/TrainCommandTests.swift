@@ -50,6 +50,12 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertTrue((0...1).contains(v))
         }
 
+        // A decoder-stage checkpoint evaluates what it can: reconstruction.
+        let decoderEval = try ReverieBinary.run(["eval", "--checkpoint", dir.url.appendingPathComponent(
+            "runs/decoder/final.h5").path, "--steps", "2", "--count", "2", "--json"])
+        XCTAssertTrue(decoderEval.succeeded, "\(decoderEval)")
+        XCTAssertTrue(decoderEval.stdout.contains("\"reconstruction\""), decoderEval.stdout)
+
         // Bad input: an empty prompt, a checkpoint without the parts a command needs, a missing image.
         let empty = try ReverieBinary.run(["generate"] + common + ["--prompt", " ", "--out", drawn])
         XCTAssertFalse(empty.succeeded)
