@@ -9,11 +9,11 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "A model checkpoint (the mllm stage's or the pipeline's final.h5).")
     var checkpoint: String = "checkpoints/shapes/model.h5"
 
-    @Option(help: "Denoising steps.")
-    var steps = 20
+    @Option(help: "Denoising steps (the shipped decoder predicts x0 and needs few).")
+    var steps = 10
 
-    @Option(help: "Classifier-free guidance scale (1 = none).")
-    var guidance: Float = 2
+    @Option(help: "Classifier-free guidance scale (1 = none; the shipped decoder scores best without).")
+    var guidance: Float = 1
 
     @Option(help: "Noise seed.")
     var seed: UInt64 = 0
