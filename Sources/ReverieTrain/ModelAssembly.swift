@@ -97,7 +97,7 @@ public struct ModelRunner {
 
     public func caption(_ image: PlanarImage) throws -> String {
         try check(image)
-        var ids = try model.caption(image: image.tensor(), maxTokens: 96, stopToken: text.endToken)
+        var ids = try model.caption(image: image.tensor(), maxTokens: 192, stopToken: text.endToken)  // bytes
         if ids.last == text.endToken { ids.removeLast() }
         return String(decoding: ids.filter { $0 < 256 }.map(UInt8.init), as: UTF8.self)
     }

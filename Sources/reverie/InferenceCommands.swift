@@ -141,19 +141,33 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Items per capability.") var count = 100
     @Option(help: "The evaluation world's seed (never one trained on).") var worldSeed: UInt64 = 1_000_003
     @Flag(help: "Print the report as JSON.") var json = false
+    @Option(help: "Comma-separated capabilities to score: caption,generate,edit,reconstruct.")
+    var capabilities = "caption,generate,edit,reconstruct"
+
+    static let allCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct"]
+    /// Score name → the capability that produces it.
+    static let capabilityOf = ["caption_exact": "caption", "text_to_image": "generate", "edit": "edit",
+                               "reconstruction": "reconstruct"]
 
     func validate() throws {
+        let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if let bad = asked.subtracting(Self.allCapabilities).sorted().first {
+            throw ValidationError("unknown capability '\(bad)' in --capabilities; available: caption, generate, edit, "
+                                  + "reconstruct")
+        }
         guard suite == "shapes" else { throw ValidationError("unknown suite '\(suite)'; available: shapes") }
         guard count > 0 else { throw ValidationError("--count must be positive") }
     }
 
     func run() throws {
+        let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         try Self.report(checkpoint: URL(fileURLWithPath: sampling.checkpoint), count: count, seed: worldSeed,
-                        steps: sampling.steps, guidance: sampling.guidance, json: json, noiseSeed: sampling.seed)
+                        steps: sampling.steps, guidance: sampling.guidance, json: json, noiseSeed: sampling.seed,
+                        capabilities: asked)
     }
 
     static func report(checkpoint: URL, count: Int, seed: UInt64, steps: Int, guidance: Float, json: Bool,
-                       noiseSeed: UInt64 = 0) throws {
+                       noiseSeed: UInt64 = 0, capabilities: Set<String> = allCapabilities) throws {
         if let record = try? Checkpoint.readAttributes(from: checkpoint)["model_config"]?.stringValue,
            record.contains("\"stage\":\"decoder\"") {
             // A decoder-stage checkpoint: reconstruction is the one capability it has.
@@ -173,18 +187,21 @@ struct EvalCommand: ParsableCommand {
         let canvas = model.visionEncoder.config.imageSize
         let started = Date()
         let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
-            .run(caption: runner.caption, generate: runner.generate, edit: runner.edit, reconstruct: runner.reconstruct)
+            .run(caption: capabilities.contains("caption") ? runner.caption : nil,
+                 generate: capabilities.contains("generate") ? runner.generate : nil,
+                 edit: capabilities.contains("edit") ? runner.edit : nil,
+                 reconstruct: capabilities.contains("reconstruct") ? runner.reconstruct : nil)
         let seconds = Date().timeIntervalSince(started)
         if json {
             var fields: [String: Any] = ["checkpoint": checkpoint.path, "count": count, "world_seed": seed,
                                          "seconds": seconds]
-            for (k, v) in report.scores { fields[k] = v }
+            for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) { fields[k] = v }
             fields["edit_by_kind"] = report.editByKind.mapValues { $0.accuracy }
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("ShapesWorld (\(count) items, world seed \(seed), \(String(format: "%.0f", seconds)) s):")
-            for (k, v) in report.scores { print("  \(k.padding(toLength: 16, withPad: " ", startingAt: 0)) "
+            for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) { print("  \(k.padding(toLength: 16, withPad: " ", startingAt: 0)) "
                                                 + String(format: "%5.1f %%", v * 100)) }
         }
     }

@@ -50,6 +50,12 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertTrue((0...1).contains(v))
         }
 
+        let captionOnly = try ReverieBinary.run(["eval"] + common + ["--count", "2", "--json", "--capabilities",
+                                                                     "caption"])
+        XCTAssertTrue(captionOnly.succeeded && captionOnly.stdout.contains("caption_exact")
+                      && !captionOnly.stdout.contains("text_to_image"), "\(captionOnly)")
+        XCTAssertFalse(try ReverieBinary.run(["eval"] + common + ["--capabilities", "draw"]).succeeded)
+
         // A decoder-stage checkpoint evaluates what it can: reconstruction.
         let decoderEval = try ReverieBinary.run(["eval", "--checkpoint", dir.url.appendingPathComponent(
             "runs/decoder/final.h5").path, "--steps", "2", "--count", "2", "--json"])
