@@ -13,8 +13,10 @@ public enum ModelAssembly {
 
     /// The multimodal model over `parts` (fresh weights; the decoder frozen).
     public static func multimodal(_ parts: ModelParts, rng: inout RNG) throws -> MultimodalModel {
-        for p in StageKind.mllm.requiredParts where !parts.has(p) { throw StageError.missingPart(p) }
-        let (v, a, u, l, o, pr) = (parts.vision!, parts.vae!, parts.unet!, parts.llm!, parts.output!, parts.projector!)
+        guard let v = parts.vision, let a = parts.vae, let u = parts.unet, let l = parts.llm, let o = parts.output,
+              let pr = parts.projector else {
+            throw StageError.missingPart(StageKind.mllm.requiredParts.first { !parts.has($0) } ?? .llm)
+        }
         let vision = try PartBuilding.vision(v, rng: &rng)
         let projector = try PartBuilding.projector(pr, vision: v, llm: l, rng: &rng)
         let llm = try PartBuilding.llm(l, rng: &rng)

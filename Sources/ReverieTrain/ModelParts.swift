@@ -25,6 +25,15 @@ public enum PartName: String, CaseIterable, Codable, Sendable {
     }
 }
 
+extension RecipeSection {
+    /// `hidden`, `intermediate`, `layers`, `heads` of a transformer (defaults given), with heads dividing hidden.
+    func transformerShape(_ d: (Int, Int, Int, Int)) throws -> (Int, Int, Int, Int) {
+        let hidden = try int("hidden", default: d.0), heads = try int("heads", default: d.3)
+        guard hidden % heads == 0 else { throw error("heads", "hidden \(hidden) is not a multiple of \(heads)") }
+        return (hidden, try int("intermediate", default: d.1), try int("layers", default: d.2), heads)
+    }
+}
+
 /// SigLIP-style ViT (no pooling head: the model uses patch features).
 public struct VisionPart: Codable, Sendable, Equatable {
     public var hidden = 64, intermediate = 128, layers = 2, heads = 4, imageSize = 64, patch = 8
@@ -32,13 +41,9 @@ public struct VisionPart: Codable, Sendable, Equatable {
     public init() {}
 
     init(_ s: RecipeSection) throws {
-        hidden = try s.int("hidden", default: hidden)
-        intermediate = try s.int("intermediate", default: intermediate)
-        layers = try s.int("layers", default: layers)
-        heads = try s.int("heads", default: heads)
+        (hidden, intermediate, layers, heads) = try s.transformerShape((hidden, intermediate, layers, heads))
         imageSize = try s.int("image_size", default: imageSize)
         patch = try s.int("patch", default: patch)
-        guard hidden % heads == 0 else { throw s.error("heads", "hidden \(hidden) is not a multiple of \(heads)") }
         guard imageSize % patch == 0 else { throw s.error("patch", "\(patch) does not divide image_size \(imageSize)") }
     }
 
@@ -52,13 +57,9 @@ public struct TextPart: Codable, Sendable, Equatable {
     public init() {}
 
     init(_ s: RecipeSection) throws {
-        hidden = try s.int("hidden", default: hidden)
-        intermediate = try s.int("intermediate", default: intermediate)
-        layers = try s.int("layers", default: layers)
-        heads = try s.int("heads", default: heads)
+        (hidden, intermediate, layers, heads) = try s.transformerShape((hidden, intermediate, layers, heads))
         maxPositions = try s.int("max_positions", default: maxPositions)
         projection = try s.int("projection", default: projection)
-        guard hidden % heads == 0 else { throw s.error("heads", "hidden \(hidden) is not a multiple of \(heads)") }
     }
 }
 
@@ -154,14 +155,10 @@ public struct LLMPart: Codable, Sendable, Equatable {
     public init() {}
 
     init(_ s: RecipeSection) throws {
-        hidden = try s.int("hidden", default: hidden)
-        intermediate = try s.int("intermediate", default: intermediate)
-        layers = try s.int("layers", default: layers)
-        heads = try s.int("heads", default: heads)
+        (hidden, intermediate, layers, heads) = try s.transformerShape((hidden, intermediate, layers, heads))
         kvHeads = try s.int("kv_heads", default: kvHeads)
         maxPositions = try s.int("max_positions", default: maxPositions)
         vocab = try s.int("vocab", default: vocab)
-        guard hidden % heads == 0 else { throw s.error("heads", "hidden \(hidden) is not a multiple of \(heads)") }
         guard heads % kvHeads == 0 else { throw s.error("kv_heads", "\(kvHeads) does not divide heads \(heads)") }
         guard (hidden / heads) % 2 == 0 else { throw s.error("heads", "head width must be even for RoPE") }
     }
