@@ -76,7 +76,7 @@ let package = Package(
             name: "ReverieTrain",
             dependencies: ["ReverieMultimodal", .product(name: "Yams", package: "Yams")],
             swiftSettings: librarySettings),
-        .target(name: "ReverieTestSupport", dependencies: ["ReverieCore"], swiftSettings: librarySettings),
+        .target(name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
             dependencies: [

@@ -11,10 +11,12 @@ public struct TokenizerTextEncoder: TextEncoder {
     }
 
     public func encode(_ text: String) -> [Int] { tokenizer.encode(text) }
+    public func decode(_ ids: [Int]) -> String {
+        (try? tokenizer.decode(ids.filter { (0..<vocabularySize).contains($0) }, skipSpecialTokens: true)) ?? ""
+    }
     public var imageToken: Int { ids.image }
     public var imageBeginToken: Int { ids.imageBegin }
     public var padToken: Int { ids.pad }
     public var endToken: Int { ids.end }
-    /// Number of ids (embedding rows a model needs).
     public var vocabularySize: Int { tokenizer.vocabularySize }
 }

@@ -34,12 +34,14 @@ extension MultimodalModel {
     /// Editing is the same call with the source image: `prompt = <image> instruction`, `images = [source]`.
     ///
     /// - images: one [3, H, W] tensor in [0, 1] per `<image>` token of the prompt.
+    /// - drawn: the images already drawn for earlier `<img>` blocks of the prompt (interleaved output), [3, H, W].
     /// - Throws: `MultimodalError.invalidExample` for an empty prompt, ids outside the vocabulary, or `<image>`
     ///   tokens that do not match the images given.
-    public func generateConditions(prompt: [Int], images: [Tensor] = []) throws -> Tensor {
+    public func generateConditions(prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = []) throws -> Tensor {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
-                                   lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images)
+                                   lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images,
+                                   targetImages: drawn)
         if let conditionInput {
             try validate(ex, needTargets: false)
             return try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }

@@ -40,7 +40,7 @@ extension MultimodalModel {
                 }
                 if !text.isEmpty { pieces.append(.tokens(text)) }
                 text = []
-                let conditions = try generateConditions(prompt: Array(tokens.dropLast()))  // [1, K, Dc]
+                let conditions = try generateConditions(prompt: Array(tokens.dropLast()), drawn: drawn)  // [1, K, Dc]
                 let image = try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps,
                                                guidance: guidance, seed: seed &+ UInt64(drawn.count))
                 pieces.append(.image(image))

@@ -20,10 +20,15 @@ public struct MultimodalLossConfig: Sendable, Equatable {
     public var diffusionWeight: Float
     /// β of `smooth_l1`.
     public var smoothL1Beta: Float
+    /// Object weighting α: each condition token's regression term is weighted 1 + α · dₖ / mean(d), where dₖ is
+    /// the squared distance of its target from the image's background (the per-channel median of the image's target
+    /// tokens). Objects cover few of the K tokens, so without it the loss is mostly background and predicted
+    /// objects fade to it. 0 = plain mean.
+    public var objectWeight: Float
 
     public init(ceWeight: Float = 1, regressionWeight: Float = 1, regression: RegressionLossKind = .mse,
-                smoothL1Beta: Float = 1, diffusionWeight: Float = 0) {
-        self.diffusionWeight = diffusionWeight
+                smoothL1Beta: Float = 1, diffusionWeight: Float = 0, objectWeight: Float = 0) {
+        (self.diffusionWeight, self.objectWeight) = (diffusionWeight, objectWeight)
         (self.ceWeight, self.regressionWeight, self.regression) = (ceWeight, regressionWeight, regression)
         self.smoothL1Beta = smoothL1Beta
     }
@@ -67,8 +72,54 @@ public func regressionLoss(_ prediction: Tensor, _ target: Tensor, kind: Regress
     }
 }
 
+/// Per-token weights [N, K, 1] of targets [N, K, Dc]: 1 + α · dₖ / mean(d), dₖ = ‖tₖ − background‖², the
+/// background being the per-channel median of the image's K target tokens. No graph (targets are constants).
+public func objectWeights(_ target: Tensor, alpha: Float) throws -> Tensor {
+    let (n, k, dc) = (target.shape[0], target.shape[1], target.shape[2])
+    let t = target.toArray()
+    var d = [Float](repeating: 0, count: n * k)
+    var column = [Float](repeating: 0, count: k)
+    for i in 0..<n {
+        var background = [Float](repeating: 0, count: dc)
+        for c in 0..<dc {
+            for j in 0..<k { column[j] = t[(i * k + j) * dc + c] }
+            column.sort()
+            background[c] = column[k / 2]
+        }
+        for j in 0..<k {
+            var s: Float = 0
+            for c in 0..<dc { let e = t[(i * k + j) * dc + c] - background[c]; s += e * e }
+            d[i * k + j] = s
+        }
+    }
+    let mean = max(d.reduce(0, +) / Float(max(d.count, 1)), 1e-12)
+    return try Tensor(shape: [n, k, 1], data: d.map { 1 + alpha * $0 / mean })
+}
+
+/// `regressionLoss` with a weight per condition token: Σₖ wₖ · ℓₖ / Σₖ wₖ, ℓₖ the token's own loss (mean over Dc
+/// for mse and smooth_l1, 1 − cosine for cosine). weights [N, K, 1].
+public func weightedRegressionLoss(_ prediction: Tensor, _ target: Tensor, weights: Tensor, kind: RegressionLossKind,
+                                   smoothL1Beta: Float = 1) throws -> Tensor {
+    guard prediction.shape == target.shape else {
+        throw MultimodalError.invalidExample(
+            detail: "predicted conditions \(prediction.shape) vs targets \(target.shape)")
+    }
+    let perToken: Tensor  // [N, K, 1]
+    switch kind {
+    case .mse:
+        perToken = try (prediction - target).square().mean(axis: -1, keepDims: true)
+    case .cosine:
+        perToken = try (1 - cosineSimilarity(prediction, target, axis: -1)).unsqueeze(-1)
+    case .smoothL1:
+        let a = (try prediction - target).abs()
+        let m = smoothL1Beta - (smoothL1Beta - a).relu()
+        perToken = try (m.square() * (0.5 / smoothL1Beta) + (a - m)).mean(axis: -1, keepDims: true)
+    }
+    return try (perToken * weights).sum() * (1 / weights.sum().item())
+}
+
 extension MultimodalModel {
-    /// Losses of a batch of examples (one forward per example, no padding): the cross-entropy averages over all
+    /// Losses of a batch of examples (one LLM forward over the right-padded batch): the cross-entropy averages over all
     /// text targets of the batch, the regression over all predicted conditions, against `targetConditions` of the
     /// target images.
     ///
@@ -93,9 +144,8 @@ extension MultimodalModel {
         var textTargets = 0
         var predictions: [Tensor] = []
         var targetImages: [Tensor] = []
-        for ex in examples {
-            try validate(ex, needTargets: true)
-            let out = try forward(ex)
+        for ex in examples { try validate(ex, needTargets: true) }
+        for (ex, out) in zip(examples, try forward(batch: examples)) {
             let n = out.targets.filter { $0 != -100 }.count
             if n > 0 {
                 let logits = try out.logits.reshape([out.targets.count, llm.config.vocabSize])  // [L, V]
@@ -114,7 +164,10 @@ extension MultimodalModel {
             let predicted = try concat(predictions, axis: 0)  // [N, K, Dc]
             let pixels = try stack(targetImages, axis: 0)  // [N, 3, H, W]
             let target = try targetConditions(images: pixels)  // [N, K, Dc]
-            reg = try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
+            reg = lc.objectWeight > 0
+                ? try weightedRegressionLoss(predicted, target, weights: objectWeights(target, alpha: lc.objectWeight),
+                                             kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
+                : try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
             if lc.diffusionWeight > 0 {
                 diffusion = try diffusionLoss(predicted: predicted, targetImages: pixels, rng: &rng)
             }

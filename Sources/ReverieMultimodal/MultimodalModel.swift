@@ -29,6 +29,8 @@ public final class MultimodalModel: Module {
     /// Maps a condition back to an input embedding, Dc → D (`autoregressive` mode only).
     public let conditionInput: Linear?
     public let outputHead: OutputHead
+    /// Learned position embeddings [Q, D] added to the visual tokens (`config.visualPositions`).
+    public let visualPositions: Tensor?
     /// The decoder that draws predicted conditions; frozen at construction.
     public let decoder: LatentDiffusionDecoder?
 
@@ -56,6 +58,9 @@ public final class MultimodalModel: Module {
             throw bad("num_queries", "\(config.numQueries) must be s² with s dividing the patch grid "
                       + "\(visionEncoder.config.gridSize)")
         }
+        if config.residualConditions, config.outputMode != .queries {
+            throw bad("residual", "residual conditions need the queries output mode")
+        }
         if let decoder, decoder.nullCondition.dim != dv {
             throw bad("decoder", "condition width \(decoder.nullCondition.dim) differs from the encoder width \(dv)")
         }
@@ -73,6 +78,14 @@ public final class MultimodalModel: Module {
         }
         outputHead = try OutputHead(kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
                                     rng: &rng)
+        if config.visualPositions {
+            let q = projector.outputTokens(patches: visionEncoder.config.gridSize * visionEncoder.config.gridSize)
+            let p = Tensor(zeros: [q, d], requiresGrad: true)
+            Init.normal(p, std: 0.02, rng: &rng)
+            visualPositions = p
+        } else {
+            visualPositions = nil
+        }
         self.decoder = decoder
         super.init()
         if let decoder { _ = try decoder.freeze() }
@@ -85,6 +98,7 @@ public final class MultimodalModel: Module {
         v.parameter("output_queries", outputQueries)
         v.child("condition_input", conditionInput)
         v.child("output_head", outputHead)
+        v.parameter("visual_positions", visualPositions)
         v.child("decoder", decoder)
     }
 
@@ -108,7 +122,9 @@ public final class MultimodalModel: Module {
 
     /// pixels [B, 3, H, W] → visual tokens [B, Q, D] (encoder, then projector)
     public func visualTokens(_ pixels: Tensor) throws -> Tensor {
-        try projector(encoderFeatures(pixels))
+        let tokens = try projector(encoderFeatures(pixels))
+        guard let visualPositions else { return tokens }
+        return try tokens + visualPositions.unsqueeze(0)
     }
 
     /// The regression target: pixels [B, 3, H, W] → conditions [B, K, Dv], the encoder's patch features
@@ -130,12 +146,20 @@ public final class MultimodalModel: Module {
         }
     }
 
-    /// The output half of `forward`: the K output hidden states of every `<img>` block, through the head.
+    /// The output half of `forward`: the K output hidden states of every `<img>` block, through the head, plus
+    /// (residual output) the conditions of the image each block follows.
     /// hidden [1, L, D], starts (first output position of each block) → conditions [N, K, Dc]
-    func conditions(hidden: Tensor, outputStarts: [Int]) throws -> Tensor? {
+    func conditions(hidden: Tensor, outputStarts: [Int], bases: [Tensor?] = []) throws -> Tensor? {
         guard !outputStarts.isEmpty else { return nil }
         let k = config.numQueries
         let blocks = try outputStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }  // each [1, K, D]
-        return try outputHead(concat(blocks, axis: 0))  // [N, K, Dc]
+        let out = try outputHead(concat(blocks, axis: 0))  // [N, K, Dc]
+        guard config.residualConditions, bases.contains(where: { $0 != nil }) else { return out }
+        let zero = Tensor(zeros: [1, k, conditionDim])
+        let base = try concat(outputStarts.indices.map { i in
+            guard i < bases.count, let image = bases[i] else { return zero }
+            return try targetConditions(images: image.unsqueeze(0))
+        }, axis: 0)
+        return try out + base
     }
 }

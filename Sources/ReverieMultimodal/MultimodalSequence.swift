@@ -77,17 +77,59 @@ extension MultimodalModel {
     /// on the embeddings and the head on the queries' hidden states. Token sequence [T] → expanded length L =
     /// T + (Q − 1)·#image + K·#img.
     public func forward(_ ex: MultimodalExample) throws -> MultimodalForwardOutput {
-        try validate(ex, needTargets: config.outputMode == .autoregressive)
-        let (x, elements, outputStarts) = try sequenceEmbeddings(ex)
-        let out = try llm(inputEmbeddings: x)
-        var targets = Array(repeating: -100, count: elements.count)
-        for p in 0..<(elements.count - 1) {
-            if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
+        try forward(batch: [ex])[0]
+    }
+
+    /// `forward` of several examples in one LLM pass: the expanded sequences are right-padded with zeros to the
+    /// longest and stacked [B, L, D]. Attention is causal, so no position attends to the padding after it and each
+    /// example's outputs equal its own `forward` (up to summation order).
+    public func forward(batch: [MultimodalExample]) throws -> [MultimodalForwardOutput] {
+        let laid = try batch.map { ex in
+            try validate(ex, needTargets: config.outputMode == .autoregressive)
+            return try sequenceEmbeddings(ex)
         }
-        return MultimodalForwardOutput(
-            logits: out.logits, hidden: out.lastHiddenState, targets: targets,
-            conditions: try conditions(hidden: out.lastHiddenState, outputStarts: outputStarts),
-            outputStarts: outputStarts)
+        let longest = laid.map { $0.0.shape[1] }.max() ?? 0
+        let d = llm.config.hiddenSize
+        let x = laid.count == 1 ? laid[0].0 : try concat(laid.map { (x, _, _) in
+            x.shape[1] == longest ? x : try concat([x, Tensor(zeros: [1, longest - x.shape[1], d])], axis: 1)
+        }, axis: 0)  // [B, L, D]
+        let out = try llm(inputEmbeddings: x)
+        return try zip(batch, laid).enumerated().map { i, item in
+            let (ex, (x, elements, outputStarts)) = item
+            let n = x.shape[1]
+            func mine(_ t: Tensor) throws -> Tensor {
+                let row = laid.count == 1 ? t : try t.slice(axis: 0, start: i, end: i + 1)
+                return n == longest ? row : try row.slice(axis: 1, start: 0, end: n)
+            }
+            let hidden = try mine(out.lastHiddenState)
+            var targets = Array(repeating: -100, count: elements.count)
+            for p in 0..<(elements.count - 1) {
+                if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
+            }
+            return MultimodalForwardOutput(
+                logits: try mine(out.logits), hidden: hidden, targets: targets,
+                conditions: try conditions(hidden: hidden, outputStarts: outputStarts,
+                                           bases: config.residualConditions ? outputBases(ex) : []),
+                outputStarts: outputStarts)
+        }
+    }
+
+    /// Per `<img>` block, the image it follows (residual output): the latest input image or earlier output image
+    /// before it, [3, H, W]; nil when there is none, or when an earlier output's image is not given.
+    func outputBases(_ ex: MultimodalExample) -> [Tensor?] {
+        var latest: Tensor?
+        var bases: [Tensor?] = []
+        var inputIndex = 0
+        for token in ex.tokens {
+            if token == config.imageTokenId, inputIndex < ex.inputImages.count {
+                latest = ex.inputImages[inputIndex]
+                inputIndex += 1
+            } else if token == config.imageBeginTokenId {
+                bases.append(latest)
+                latest = bases.count <= ex.targetImages.count ? ex.targetImages[bases.count - 1] : nil
+            }
+        }
+        return bases
     }
 
     /// The LLM input of a validated example: embeddings [1, L, D], what each position holds, and where each block

@@ -1,4 +1,5 @@
 import Foundation
+import ReverieData
 
 /// Tiny ShapesWorld stage recipes (a few seconds per stage in a debug build) under a temporary root, for the
 /// trainer tests and the CLI tests.
@@ -19,11 +20,13 @@ public enum TinyRecipes {
                   vision: {init: siglip}
                   vae: {init: decoder}
                   unet: {init: decoder}
-                  projector: {type: mlp}
-                  llm: {hidden: 32, intermediate: 64, layers: 1, heads: 2, kv_heads: 1, max_positions: 512}
-                  output: {mode: queries, head: mlp, head_hidden: 32}
+                  projector: {type: mlp, positions: learned}
+                  llm: {hidden: 32, intermediate: 64, layers: 1, heads: 2, kv_heads: 1, max_positions: 512,
+                        tokenizer: \(root)/tokenizer.json}
+                  output: {mode: queries, head: mlp, head_hidden: 32, residual: true}
                 """
         }
+        let loss = stage == "mllm" ? "loss: {object_weight: 2}\n" : ""
         let freeze = stage == "decoder" ? "freeze: [vision, vae]\n" : stage == "mllm" ? "freeze: [vision, vae, unet]\n" : ""
         return """
             stage: \(stage)
@@ -32,16 +35,24 @@ public enum TinyRecipes {
             data: {world_seed: 5}
             model:
             \(model)
-            \(freeze)optim: {lr: 1e-3, warmup: 1}
+            \(freeze)\(loss)optim: {lr: 1e-3, warmup: 1}
             train: {steps: \(steps), batch: 2, log_every: 1}
             eval: {every: 0, count: 2, sample_steps: 2}
             \(extra)
             """
     }
 
-    /// Writes the four stage recipes and a pipeline into `dir`; returns the pipeline's URL.
+    /// Writes the tokenizer the tiny mllm recipe names (`<root>/tokenizer.json`, a small ShapesWorld BPE).
+    public static func writeTokenizer(root: String) throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try ShapesWorld(seed: 0).tokenizer(vocabularySize: 320, count: 100)
+            .write(to: URL(fileURLWithPath: root).appendingPathComponent("tokenizer.json"))
+    }
+
+    /// Writes the four stage recipes, the tokenizer and a pipeline into `dir`; returns the pipeline's URL.
     public static func writePipeline(in dir: URL, steps: Int = 3) throws -> URL {
         let root = dir.appendingPathComponent("runs").path
+        try writeTokenizer(root: root)
         for stage in ["siglip", "vae", "decoder", "mllm"] {
             try text(stage, root: root, steps: steps).write(to: dir.appendingPathComponent("\(stage).yaml"),
                                                             atomically: true, encoding: .utf8)

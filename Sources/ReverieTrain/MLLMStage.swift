@@ -17,19 +17,20 @@ final class MLLMStage: TrainingStage {
     let world: ShapesWorld
     let mixture: [(String, Double)]
     let lossConfig: MultimodalLossConfig
-    let builder = ExampleBuilder(encoder: ByteTextEncoder(), images: SceneImageLoader())
+    let builder: ExampleBuilder
     let sampleSteps: Int
     let guidance: Float
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         self.parts = parts
         mm = try ModelAssembly.multimodal(parts, rng: &rng)
+        builder = ExampleBuilder(encoder: try parts.textEncoder(), images: SceneImageLoader())
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
         mixture = recipe?.data.mixture ?? DataSpec().mixture
         let l = recipe?.loss ?? LossSpec()
         lossConfig = MultimodalLossConfig(ceWeight: Float(l.ce), regressionWeight: Float(l.regression),
                                           regression: RegressionLossKind(rawValue: l.regressionKind) ?? .mse,
-                                          diffusionWeight: Float(l.diffusion))
+                                          diffusionWeight: Float(l.diffusion), objectWeight: Float(l.objectWeight))
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
     }
@@ -74,7 +75,7 @@ final class MLLMStage: TrainingStage {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        let runner = ModelRunner(model: mm, steps: sampleSteps, guidance: guidance, seed: seed)
+        let runner = ModelRunner(model: mm, text: builder.encoder, steps: sampleSteps, guidance: guidance, seed: seed)
         let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: world.rasterizer.canvas), count: count)
         let report = try suite.run(caption: runner.caption, generate: runner.generate, edit: runner.edit,
                                    reconstruct: runner.reconstruct)

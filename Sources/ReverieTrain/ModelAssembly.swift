@@ -8,9 +8,6 @@ import ReverieNN
 
 /// Builds the composed model from part configurations, and loads a trained one from a checkpoint.
 public enum ModelAssembly {
-    /// The byte-level text encoder of ShapesWorld models (vocabulary 260: bytes, pad, end, `<image>`, `<img>`).
-    public static let text = ByteTextEncoder()
-
     /// The multimodal model over `parts` (fresh weights; the decoder frozen).
     public static func multimodal(_ parts: ModelParts, rng: inout RNG) throws -> MultimodalModel {
         guard let v = parts.vision, let a = parts.vae, let u = parts.unet, let l = parts.llm, let o = parts.output,
@@ -23,14 +20,16 @@ public enum ModelAssembly {
         let vae = try PartBuilding.vae(a, rng: &rng)
         let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &rng)
         let decoder = try PartBuilding.decoder(vae: vae, unet: unet, u, conditionDim: v.hidden)
+        let text = try l.textEncoder()
         guard l.vocab >= text.vocabularySize else {
             throw MultimodalError.invalidConfiguration(
-                key: "llm.vocab", detail: "\(l.vocab) is below the byte vocabulary \(text.vocabularySize)")
+                key: "llm.vocab", detail: "\(l.vocab) is below the tokenizer's \(text.vocabularySize) ids")
         }
         let config = MultimodalConfig(imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
                                       outputMode: OutputImageMode(rawValue: o.mode) ?? .queries,
                                       numQueries: u.conditionTokens, head: OutputHeadKind(rawValue: o.head) ?? .mlp,
-                                      headHidden: o.headHidden)
+                                      headHidden: o.headHidden, visualPositions: pr.positions == "learned",
+                                      residualConditions: o.residual)
         return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
                                    decoder: decoder, rng: &rng)
     }
@@ -81,10 +80,11 @@ public struct ModelRunner {
     public var steps: Int
     public var guidance: Float
     public var seed: UInt64
-    let text = ModelAssembly.text
+    /// The tokenizer the model was trained with.
+    public let text: any TextEncoder
 
-    public init(model: MultimodalModel, steps: Int, guidance: Float, seed: UInt64) {
-        (self.model, self.steps, self.guidance, self.seed) = (model, steps, guidance, seed)
+    public init(model: MultimodalModel, text: any TextEncoder, steps: Int, guidance: Float, seed: UInt64) {
+        (self.model, self.text, self.steps, self.guidance, self.seed) = (model, text, steps, guidance, seed)
     }
 
     var imageSize: Int { model.visionEncoder.config.imageSize }
@@ -99,9 +99,9 @@ public struct ModelRunner {
 
     public func caption(_ image: PlanarImage) throws -> String {
         try check(image)
-        var ids = try model.caption(image: image.tensor(), maxTokens: 192, stopToken: text.endToken)  // bytes
+        var ids = try model.caption(image: image.tensor(), maxTokens: 192, stopToken: text.endToken)
         if ids.last == text.endToken { ids.removeLast() }
-        return String(decoding: ids.filter { $0 < 256 }.map(UInt8.init), as: UTF8.self)
+        return text.decode(ids)
     }
 
     public func generate(_ prompt: String) throws -> PlanarImage {
@@ -132,7 +132,7 @@ public struct ModelRunner {
         return try pieces.map { piece in
             switch piece {
             case let .tokens(t):
-                return (String(decoding: t.filter { $0 < 256 }.map(UInt8.init), as: UTF8.self), nil)
+                return (text.decode(t), nil)
             case let .image(x):
                 return (nil, try ShapesBatch.images(fromSigned: x)[0])
             }

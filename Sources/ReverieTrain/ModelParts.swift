@@ -1,3 +1,7 @@
+import Foundation
+import ReverieData
+import ReverieMultimodal
+
 /// The configurable parts of a Reverie model, as a recipe names them under `model:` and as a checkpoint's
 /// `model_config` stores them (JSON), so a later stage or command rebuilds exactly what was trained.
 ///
@@ -13,7 +17,7 @@ public enum PartName: String, CaseIterable, Codable, Sendable {
         case .text: return ["text_tower", "image_projection", "logit_scale", "logit_bias"]
         case .vae: return ["decoder.vae"]
         case .unet: return ["decoder.unet", "decoder.null_condition"]
-        case .projector: return ["projector"]
+        case .projector: return ["projector", "visual_positions"]
         case .llm: return ["llm"]
         case .output: return ["output_queries", "condition_input", "output_head"]
         }
@@ -136,21 +140,34 @@ public struct ProjectorPart: Codable, Sendable, Equatable {
     public var type = "mlp"
     public var options: [String: Double] = [:]
     public var stringOptions: [String: String] = [:]
+    /// `learned`: a position embedding per visual token (`visual_positions`), or `none`.
+    public var positions = "none"
 
     public init() {}
 
     init(_ s: RecipeSection) throws {
         type = try s.string("type", default: type)
-        for key in s.keys where key != "type" && key != "init" {
+        positions = try s.choice("positions", ["none", "learned"], default: positions)
+        for key in s.keys where !["type", "init", "positions"].contains(key) {
             if let d = try? s.double(key) { options[key] = d } else { stringOptions[key] = try s.string(key) }
         }
     }
 }
 
-/// The Llama-style language model (byte-level vocabulary of ShapesWorld recipes).
+/// The Llama-style language model and its tokenizer: `bytes` (one id per UTF-8 byte, vocabulary 260) or a
+/// byte-level BPE tokenizer read from a tokenizer.json file. A checkpoint stores `bpe` here and the file's text
+/// as its `tokenizer` attribute, so the model travels with its vocabulary.
 public struct LLMPart: Codable, Sendable, Equatable {
     public var hidden = 128, intermediate = 256, layers = 2, heads = 4, kvHeads = 2, maxPositions = 512
     public var vocab = 260
+    /// `bytes` or `bpe`.
+    public var tokenizer = "bytes"
+    /// The BPE tokenizer's JSON (not part of `model_config`: stored as the checkpoint's `tokenizer` attribute).
+    public var tokenizerJSON: String?
+
+    enum CodingKeys: String, CodingKey {
+        case hidden, intermediate, layers, heads, kvHeads, maxPositions, vocab, tokenizer
+    }
 
     public init() {}
 
@@ -158,9 +175,31 @@ public struct LLMPart: Codable, Sendable, Equatable {
         (hidden, intermediate, layers, heads) = try s.transformerShape((hidden, intermediate, layers, heads))
         kvHeads = try s.int("kv_heads", default: kvHeads)
         maxPositions = try s.int("max_positions", default: maxPositions)
+        let file = try s.string("tokenizer", default: tokenizer)
+        if file != "bytes" {
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: file))
+                let encoder = try TokenizerTextEncoder(try Tokenizer(json: data, path: file))
+                (tokenizer, tokenizerJSON, vocab) = ("bpe", String(decoding: data, as: UTF8.self),
+                                                     encoder.vocabularySize)
+            } catch {
+                throw s.error("tokenizer", "'bytes' or a tokenizer.json file: \(error)")
+            }
+        }
+        let minimum = vocab
         vocab = try s.int("vocab", default: vocab)
+        guard vocab >= minimum else { throw s.error("vocab", "\(vocab) is below the tokenizer's \(minimum) ids") }
         guard heads % kvHeads == 0 else { throw s.error("kv_heads", "\(kvHeads) does not divide heads \(heads)") }
         guard (hidden / heads) % 2 == 0 else { throw s.error("heads", "head width must be even for RoPE") }
+    }
+
+    /// The text encoder this model reads and writes with.
+    public func textEncoder() throws -> any TextEncoder {
+        guard tokenizer == "bpe" else { return ByteTextEncoder() }
+        guard let json = tokenizerJSON else {
+            throw MultimodalError.invalidConfiguration(key: "llm.tokenizer", detail: "bpe, but no tokenizer.json text")
+        }
+        return try TokenizerTextEncoder(try Tokenizer(json: Data(json.utf8), path: "tokenizer"))
     }
 }
 
@@ -169,11 +208,15 @@ public struct OutputPart: Codable, Sendable, Equatable {
     public var mode = "queries"
     public var head = "mlp"
     public var headHidden = 256
+    /// An output image after another image predicts the change of that image's conditions (queries mode).
+    public var residual = false
 
     public init() {}
 
     init(_ s: RecipeSection) throws {
         mode = try s.choice("mode", ["queries", "autoregressive"], default: mode)
+        residual = try s.bool("residual", default: residual)
+        guard !residual || mode == "queries" else { throw s.error("residual", "needs mode: queries") }
         head = try s.choice("head", ["linear", "mlp"], default: head)
         headHidden = try s.int("head_hidden", default: headHidden)
     }
@@ -190,6 +233,9 @@ public struct ModelParts: Codable, Sendable, Equatable {
     public var output: OutputPart?
 
     public init() {}
+
+    /// The LLM's text encoder (bytes when there is no LLM part).
+    public func textEncoder() throws -> any TextEncoder { try (llm ?? LLMPart()).textEncoder() }
 
     public func has(_ part: PartName) -> Bool {
         switch part {

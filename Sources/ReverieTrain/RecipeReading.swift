@@ -102,6 +102,8 @@ extension Recipe {
         l.regression = try s.double("regression", default: l.regression, range: 0...1e6)
         l.diffusion = try s.double("diffusion", default: l.diffusion, range: 0...1e6)
         l.regressionKind = try s.choice("regression_kind", ["mse", "cosine", "smooth_l1"], default: l.regressionKind)
+        l.objectWeight = try s.double("object_weight", default: l.objectWeight)
+        guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }
         l.kl = try s.double("kl", default: l.kl, range: 0...1e6)
         l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)
         l.reconstruction = try s.choice("reconstruction", ["l1", "l2"], default: l.reconstruction)

@@ -54,7 +54,15 @@ public enum StageBuilder {
         guard let json = attrs["model_config"]?.stringValue else {
             throw RecipeError(file: path, line: nil, key: "model_config", message: "missing: not a Reverie model")
         }
-        return try ModelConfigRecord.decode(json, file: path)
+        var record = try ModelConfigRecord.decode(json, file: path)
+        if record.parts.llm?.tokenizer == "bpe" {
+            guard let text = attrs["tokenizer"]?.stringValue else {
+                throw RecipeError(file: path, line: nil, key: "tokenizer",
+                                  message: "missing: the model_config names a bpe tokenizer but none is stored")
+            }
+            record.parts.llm?.tokenizerJSON = text
+        }
+        return record
     }
 
     /// Builds the stage the recipe names, with initialised parts loaded and frozen parts frozen.

@@ -178,6 +178,7 @@ public final class Trainer {
         c.step = Int64(step)
         c.recipe = recipe.resolvedYAML
         c.modelConfig = try ModelConfigRecord(stage: recipe.stage, parts: stage.parts).json()
+        if let json = stage.parts.llm?.tokenizerJSON { c.attributes["tokenizer"] = .string(json) }
         try c.write(to: url)
     }
 

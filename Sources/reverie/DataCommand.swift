@@ -5,5 +5,5 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Data sets and ShapesWorld, the embedded measurable world.",
-        subcommands: [ShapesDataCommand.self, CheckEvaluatorCommand.self])
+        subcommands: [ShapesDataCommand.self, TokenizerDataCommand.self, CheckEvaluatorCommand.self])
 }

@@ -24,8 +24,8 @@ struct SamplingOptions: ParsableArguments {
     }
 
     func runner() throws -> ModelRunner {
-        let (model, _) = try ModelAssembly.loadMultimodal(URL(fileURLWithPath: checkpoint))
-        return ModelRunner(model: model, steps: steps, guidance: guidance, seed: seed)
+        let (model, record) = try ModelAssembly.loadMultimodal(URL(fileURLWithPath: checkpoint))
+        return ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance, seed: seed)
     }
 }
 
@@ -182,8 +182,8 @@ struct EvalCommand: ParsableCommand {
             }
             return
         }
-        let (model, _) = try ModelAssembly.loadMultimodal(checkpoint)
-        let runner = ModelRunner(model: model, steps: steps, guidance: guidance, seed: noiseSeed)
+        let (model, record) = try ModelAssembly.loadMultimodal(checkpoint)
+        let runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance, seed: noiseSeed)
         let canvas = model.visionEncoder.config.imageSize
         let started = Date()
         let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)

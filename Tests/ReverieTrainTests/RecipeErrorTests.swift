@@ -83,6 +83,29 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(e?.line, 4)
     }
 
+    func testBadTokenizerAndModelOptions() {
+        let mllm = """
+            stage: mllm
+            model:
+              vision: {hidden: 16, layers: 1, heads: 2}
+              vae: {channels: [8, 8], norm_groups: 4}
+              unet: {channels: [16], norm_groups: 4, condition_tokens: 4}
+              projector: {type: mlp}
+              llm: {hidden: 32, heads: 2, kv_heads: 1}
+              output: {mode: queries}
+            loss: {ce: 1}
+            """
+        let missing = error(mllm, overrides: ["model.llm.tokenizer=nowhere/tokenizer.json"])
+        XCTAssertEqual(missing?.key, "model.llm.tokenizer")
+        XCTAssertEqual(missing?.message.contains("nowhere/tokenizer.json"), true)
+        XCTAssertEqual(error(mllm, overrides: ["model.llm.vocab=100"])?.key, "model.llm.vocab")  // < 260 bytes
+        XCTAssertEqual(error(mllm, overrides: ["model.projector.positions=sine"])?.key, "model.projector.positions")
+        XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, residual: true}"])?.key,
+                       "model.output.residual")
+        XCTAssertEqual(error(mllm, overrides: ["loss.object_weight=-1"])?.key, "loss.object_weight")
+        XCTAssertNil(error(mllm, overrides: ["loss.object_weight=4", "model.output.residual=true"]))
+    }
+
     func testOverridesReplaceAndAdd() throws {
         var node = try RecipeNode.parse(yaml: vae, file: "r.yaml")
         try node.override("optim.lr=5e-4")

@@ -2,6 +2,10 @@
 /// it; ``ByteTextEncoder`` is a dependency-free stand-in (one id per UTF-8 byte).
 public protocol TextEncoder: Sendable {
     func encode(_ text: String) -> [Int]
+    /// The text of generated ids; special tokens and ids outside the vocabulary are dropped.
+    func decode(_ ids: [Int]) -> String
+    /// Number of ids (embedding rows a model needs).
+    var vocabularySize: Int { get }
     /// `<image>`: where an input image's visual tokens are spliced in.
     var imageToken: Int { get }
     /// `<img>`: where the model starts an output image.
@@ -16,6 +20,9 @@ public protocol TextEncoder: Sendable {
 public struct ByteTextEncoder: TextEncoder {
     public init() {}
     public func encode(_ text: String) -> [Int] { text.utf8.map(Int.init) }
+    public func decode(_ ids: [Int]) -> String {
+        String(decoding: ids.filter { (0..<256).contains($0) }.map(UInt8.init), as: UTF8.self)
+    }
     public var padToken: Int { 256 }
     public var endToken: Int { 257 }
     public var imageToken: Int { 258 }

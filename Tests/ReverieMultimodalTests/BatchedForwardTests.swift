@@ -1,0 +1,84 @@
+import ReverieCore
+import ReverieNN
+import ReverieTestSupport
+import XCTest
+@testable import ReverieMultimodal
+
+/// The padded batch forward, learned visual positions, residual output and object-weighted regression.
+final class BatchedForwardTests: XCTestCase {
+    func examples() -> [MultimodalExample] {
+        [MultimodalExample(tokens: [TinyVocab.image, 5, 6, 7, 8, 9, TinyVocab.eos], lossMask: [0, 1, 1, 1, 1, 1, 1],
+                           inputImages: [tinyImage(seed: 1)]),
+         MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1], targetImages: [tinyImage(seed: 2)]),
+         MultimodalExample(tokens: [TinyVocab.image, 7, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+                           inputImages: [tinyImage(seed: 3)], targetImages: [tinyImage(seed: 4)])]
+    }
+
+    func testPaddedBatchEqualsOneForwardPerExample() throws {
+        let model = try makeTinyModel(visualPositions: true, residual: true)
+        let exs = examples()
+        let batched = try model.forward(batch: exs)
+        XCTAssertEqual(batched.map { $0.logits.shape[1] }, [22, 7, 22])  // lengths differ: padding was sliced off
+        for (ex, b) in zip(exs, batched) {
+            let one = try model.forward(ex)
+            XCTAssertEqual(b.targets, one.targets)
+            XCTAssertEqual(b.outputStarts, one.outputStarts)
+            assertClose(b.logits, one.logits, atol: 1e-4)
+            if let c = one.conditions { assertClose(try XCTUnwrap(b.conditions), c, atol: 1e-4) }
+        }
+        // The losses of the batch: gradients reach the visual positions.
+        let l = try model.losses(exs)
+        try l.total.backward()
+        XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.grad).toArray().map(abs).max() ?? 0, 0)
+    }
+
+    func testVisualPositionsAreAddedToEveryImagesTokens() throws {
+        let plain = try makeTinyModel(seed: 5)
+        let positioned = try makeTinyModel(seed: 5, visualPositions: true)
+        let pos = try XCTUnwrap(positioned.visualPositions)
+        XCTAssertEqual(pos.shape, [16, 48])
+        XCTAssertTrue(positioned.stateDict().keys.contains("visual_positions"))
+        _ = try positioned.loadStateDict(plain.stateDict(), strict: false)
+        let pixels = try concat([tinyImage(seed: 1).unsqueeze(0), tinyImage(seed: 2).unsqueeze(0)], axis: 0)
+        let expected = try plain.visualTokens(pixels) + pos.unsqueeze(0)
+        assertClose(try positioned.visualTokens(pixels), expected, atol: 1e-6)
+    }
+
+    func testResidualOutputAddsTheImageItFollows() throws {
+        let model = try makeTinyModel(residual: true)
+        let plain = try makeTinyModel(residual: false)
+        _ = try plain.loadStateDict(model.stateDict(), strict: true)
+        let source = tinyImage(seed: 3), first = tinyImage(seed: 4)
+        // edit: the block follows the input image; interleaved: the second block follows the first output image
+        let ex = MultimodalExample(tokens: [TinyVocab.image, 7, TinyVocab.imageBegin, 8, TinyVocab.imageBegin],
+                                   lossMask: [0, 0, 1, 1, 1], inputImages: [source], targetImages: [first, source])
+        let r = try XCTUnwrap(model.forward(ex).conditions)
+        let p = try XCTUnwrap(plain.forward(ex).conditions)
+        let bases = try model.targetConditions(images: concat([source.unsqueeze(0), first.unsqueeze(0)], axis: 0))
+        assertClose(r, try p + bases, atol: 1e-5)
+        // text to image: nothing precedes the block, nothing is added
+        let t2i = MultimodalExample(tokens: [5, TinyVocab.imageBegin], lossMask: [0, 1], targetImages: [first])
+        assertClose(try XCTUnwrap(model.forward(t2i).conditions), try XCTUnwrap(plain.forward(t2i).conditions),
+                    atol: 1e-6)
+        var rng = RNG(seed: 1)
+        XCTAssertThrowsError(try MultimodalModel(
+            config: MultimodalConfig(imageTokenId: 2, imageBeginTokenId: 3, outputMode: .autoregressive, numQueries: 4,
+                                     residualConditions: true),
+            visionEncoder: model.visionEncoder, projector: model.projector, llm: model.llm, rng: &rng))
+    }
+
+    func testObjectWeightsFavourTokensUnlikeTheBackground() throws {
+        // 1 image, K = 4 tokens of Dc = 2: three background tokens (0, 0) and one object (3, 4): d = [0, 0, 0, 25]
+        let t = try Tensor(shape: [1, 4, 2], data: [0, 0, 0, 0, 3, 4, 0, 0])
+        let w = try objectWeights(t, alpha: 2)
+        // mean d = 6.25 → w = 1 + 2 · d / 6.25 = [1, 1, 9, 1]
+        XCTAssertEqual(w.shape, [1, 4, 1])
+        XCTAssertEqual(w.toArray(), [1, 1, 9, 1])
+        // prediction all background: per-token mse [0, 0, 12.5, 0] → (9 · 12.5) / 12
+        let p = Tensor(zeros: [1, 4, 2])
+        XCTAssertEqual(try weightedRegressionLoss(p, t, weights: w, kind: .mse).item(), 9 * 12.5 / 12, accuracy: 1e-5)
+        let ones = try Tensor(shape: [1, 4, 1], data: [1, 1, 1, 1])
+        XCTAssertEqual(try weightedRegressionLoss(p, t, weights: ones, kind: .mse).item(),
+                       try regressionLoss(p, t, kind: .mse).item(), accuracy: 1e-6)
+    }
+}
