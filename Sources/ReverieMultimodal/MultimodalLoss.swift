@@ -72,23 +72,28 @@ public func regressionLoss(_ prediction: Tensor, _ target: Tensor, kind: Regress
     }
 }
 
-/// Per-token weights [N, K, 1] of targets [N, K, Dc]: 1 + α · dₖ / mean(d), dₖ = ‖tₖ − background‖², the
-/// background being the per-channel median of the image's K target tokens. No graph (targets are constants).
-public func objectWeights(_ target: Tensor, alpha: Float) throws -> Tensor {
+/// Per-token weights [N, K, 1] of targets [N, K, Dc]: 1 + α · dₖ / mean(d), dₖ = ‖tₖ − rₖ‖². The reference r of
+/// an output image is `references[i]` [K, Dc] when given (residual output: the image it follows, so the tokens an
+/// edit changes weigh most), else its background: the per-channel median of its K target tokens. No graph.
+public func objectWeights(_ target: Tensor, alpha: Float, references: [Tensor?] = []) throws -> Tensor {
     let (n, k, dc) = (target.shape[0], target.shape[1], target.shape[2])
     let t = target.toArray()
     var d = [Float](repeating: 0, count: n * k)
     var column = [Float](repeating: 0, count: k)
     for i in 0..<n {
-        var background = [Float](repeating: 0, count: dc)
-        for c in 0..<dc {
-            for j in 0..<k { column[j] = t[(i * k + j) * dc + c] }
-            column.sort()
-            background[c] = column[k / 2]
+        var reference = [Float](repeating: 0, count: k * dc)
+        if i < references.count, let r = references[i] {
+            reference = r.toArray()
+        } else {
+            for c in 0..<dc {
+                for j in 0..<k { column[j] = t[(i * k + j) * dc + c] }
+                column.sort()
+                for j in 0..<k { reference[j * dc + c] = column[k / 2] }
+            }
         }
         for j in 0..<k {
             var s: Float = 0
-            for c in 0..<dc { let e = t[(i * k + j) * dc + c] - background[c]; s += e * e }
+            for c in 0..<dc { let e = t[(i * k + j) * dc + c] - reference[j * dc + c]; s += e * e }
             d[i * k + j] = s
         }
     }
@@ -144,6 +149,7 @@ extension MultimodalModel {
         var textTargets = 0
         var predictions: [Tensor] = []
         var targetImages: [Tensor] = []
+        var references: [Tensor?] = []  // residual output: the conditions each output image follows
         for ex in examples { try validate(ex, needTargets: true) }
         for (ex, out) in zip(examples, try forward(batch: examples)) {
             let n = out.targets.filter { $0 != -100 }.count
@@ -155,6 +161,11 @@ extension MultimodalModel {
             if let c = out.conditions {
                 predictions.append(c)
                 targetImages += ex.targetImages
+                if lc.objectWeight > 0, config.residualConditions {
+                    references += try outputBases(ex).map { image in
+                        try image.map { try targetConditions(images: $0.unsqueeze(0)).reshape(Array(c.shape.dropFirst())) }
+                    }
+                }
             }
         }
         let ce = textTargets > 0 ? ceSum * (1 / Float(textTargets)) : Tensor(scalar: 0)
@@ -165,7 +176,8 @@ extension MultimodalModel {
             let pixels = try stack(targetImages, axis: 0)  // [N, 3, H, W]
             let target = try targetConditions(images: pixels)  // [N, K, Dc]
             reg = lc.objectWeight > 0
-                ? try weightedRegressionLoss(predicted, target, weights: objectWeights(target, alpha: lc.objectWeight),
+                ? try weightedRegressionLoss(predicted, target, weights: objectWeights(target, alpha: lc.objectWeight,
+                                                                                      references: references),
                                              kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
                 : try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
             if lc.diffusionWeight > 0 {

@@ -29,8 +29,9 @@ public final class MultimodalModel: Module {
     /// Maps a condition back to an input embedding, Dc → D (`autoregressive` mode only).
     public let conditionInput: Linear?
     public let outputHead: OutputHead
-    /// Learned position embeddings [Q, D] added to the visual tokens (`config.visualPositions`).
-    public let visualPositions: Tensor?
+    /// Learned 2D positions of the visual tokens' grid (`config.visualPositions`), also added to the output
+    /// queries when they lie on the same grid (K = Q).
+    public let visualPositions: GridPositions?
     /// The decoder that draws predicted conditions; frozen at construction.
     public let decoder: LatentDiffusionDecoder?
 
@@ -80,9 +81,11 @@ public final class MultimodalModel: Module {
                                     rng: &rng)
         if config.visualPositions {
             let q = projector.outputTokens(patches: visionEncoder.config.gridSize * visionEncoder.config.gridSize)
-            let p = Tensor(zeros: [q, d], requiresGrad: true)
-            Init.normal(p, std: 0.02, rng: &rng)
-            visualPositions = p
+            let side = Int(Double(q).squareRoot().rounded())
+            guard side * side == q else {
+                throw bad("visual_positions", "the projector's \(q) visual tokens do not form a square grid")
+            }
+            visualPositions = GridPositions(side: side, dim: d, rng: &rng)
         } else {
             visualPositions = nil
         }
@@ -98,8 +101,19 @@ public final class MultimodalModel: Module {
         v.parameter("output_queries", outputQueries)
         v.child("condition_input", conditionInput)
         v.child("output_head", outputHead)
-        v.parameter("visual_positions", visualPositions)
+        v.child("visual_positions", visualPositions)
         v.child("decoder", decoder)
+    }
+
+    /// The K output queries [1, K, D] (`queries` mode): learned, plus the visual grid's positions when the queries
+    /// lie on the same grid, so writing the token at (r, c) and reading the one there share a position.
+    func queryEmbeddings() throws -> Tensor? {
+        guard let outputQueries else { return nil }
+        let k = config.numQueries
+        guard let visualPositions, visualPositions.side * visualPositions.side == k else {
+            return try outputQueries.reshape([1, k, llm.config.hiddenSize])
+        }
+        return try (outputQueries + visualPositions()).reshape([1, k, llm.config.hiddenSize])
     }
 
     /// Dc, the width of a predicted condition token (the encoder's width).
@@ -124,7 +138,7 @@ public final class MultimodalModel: Module {
     public func visualTokens(_ pixels: Tensor) throws -> Tensor {
         let tokens = try projector(encoderFeatures(pixels))
         guard let visualPositions else { return tokens }
-        return try tokens + visualPositions.unsqueeze(0)
+        return try tokens + visualPositions().unsqueeze(0)
     }
 
     /// The regression target: pixels [B, 3, H, W] → conditions [B, K, Dv], the encoder's patch features

@@ -138,7 +138,7 @@ extension MultimodalModel {
         let k = config.numQueries
         // visual tokens of every input image at once: [N, Q, D]
         let visual = ex.inputImages.isEmpty ? nil : try visualTokens(stack(ex.inputImages, axis: 0))
-        let queries = try outputQueries?.reshape([1, k, llm.config.hiddenSize])  // [1, K, D]
+        let queries = try queryEmbeddings()  // [1, K, D]
         // autoregressive teacher forcing: the target conditions, mapped to inputs [N, K, D]
         var fed: Tensor?
         if let conditionInput, !ex.targetImages.isEmpty {

@@ -29,15 +29,30 @@ final class BatchedForwardTests: XCTestCase {
         // The losses of the batch: gradients reach the visual positions.
         let l = try model.losses(exs)
         try l.total.backward()
-        XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.grad).toArray().map(abs).max() ?? 0, 0)
+        XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.rows.grad).toArray().map(abs).max() ?? 0, 0)
     }
 
     func testVisualPositionsAreAddedToEveryImagesTokens() throws {
         let plain = try makeTinyModel(seed: 5)
         let positioned = try makeTinyModel(seed: 5, visualPositions: true)
-        let pos = try XCTUnwrap(positioned.visualPositions)
+        let grid = try XCTUnwrap(positioned.visualPositions)
+        let pos = try grid()
         XCTAssertEqual(pos.shape, [16, 48])
-        XCTAssertTrue(positioned.stateDict().keys.contains("visual_positions"))
+        XCTAssertTrue(positioned.stateDict().keys.contains("visual_positions.rows"))
+        // factorised: the token at (r, c) of the 4 × 4 grid gets rows[r] + columns[c]
+        let (rows, columns) = (grid.rows.toArray(), grid.columns.toArray())
+        let p = pos.toArray()
+        for (r, c) in [(0, 0), (1, 3), (3, 2)] {
+            for j in [0, 47] {
+                XCTAssertEqual(p[(r * 4 + c) * 48 + j], rows[r * 48 + j] + columns[c * 48 + j], accuracy: 1e-7)
+            }
+        }
+        // K = 4 queries are not on the 4 × 4 visual grid: they are the learned queries alone …
+        assertClose(try XCTUnwrap(positioned.queryEmbeddings()), try XCTUnwrap(positioned.outputQueries).unsqueeze(0))
+        // … and K = 16 queries are, so each gets its grid position too.
+        let onGrid = try makeTinyModel(seed: 5, visualPositions: true, queries: 16)
+        let expectedQueries = try XCTUnwrap(onGrid.outputQueries) + XCTUnwrap(onGrid.visualPositions)()
+        assertClose(try XCTUnwrap(onGrid.queryEmbeddings()), try expectedQueries.unsqueeze(0))
         _ = try positioned.loadStateDict(plain.stateDict(), strict: false)
         let pixels = try concat([tinyImage(seed: 1).unsqueeze(0), tinyImage(seed: 2).unsqueeze(0)], axis: 0)
         let expected = try plain.visualTokens(pixels) + pos.unsqueeze(0)
@@ -77,6 +92,9 @@ final class BatchedForwardTests: XCTestCase {
         // prediction all background: per-token mse [0, 0, 12.5, 0] → (9 · 12.5) / 12
         let p = Tensor(zeros: [1, 4, 2])
         XCTAssertEqual(try weightedRegressionLoss(p, t, weights: w, kind: .mse).item(), 9 * 12.5 / 12, accuracy: 1e-5)
+        // With a reference (residual output), the distance is to it: only token 0 differs from r.
+        let r = try Tensor(shape: [4, 2], data: [1, 0, 0, 0, 3, 4, 0, 0])
+        XCTAssertEqual(try objectWeights(t, alpha: 2, references: [r]).toArray(), [9, 1, 1, 1])
         let ones = try Tensor(shape: [1, 4, 1], data: [1, 1, 1, 1])
         XCTAssertEqual(try weightedRegressionLoss(p, t, weights: ones, kind: .mse).item(),
                        try regressionLoss(p, t, kind: .mse).item(), accuracy: 1e-6)

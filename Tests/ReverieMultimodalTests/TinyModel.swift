@@ -14,7 +14,7 @@ enum TinyVocab {
 /// width 48, a 2-layer Llama, K = 4 queries and an MLP head into Dc = 32.
 func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: OutputHeadKind = .mlp,
                    mode: OutputImageMode = .queries, seed: UInt64 = 1, visualPositions: Bool = false,
-                   residual: Bool = false) throws -> MultimodalModel {
+                   residual: Bool = false, queries: Int = 4) throws -> MultimodalModel {
     var rng = RNG(seed: seed)
     let vision = try VisionEncoder(
         config: VisionEncoderConfig(hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2,
@@ -27,7 +27,7 @@ func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: Output
                             numAttentionHeads: 4, maxPositionEmbeddings: 256),
         rng: &rng)
     let config = MultimodalConfig(imageTokenId: TinyVocab.image, imageBeginTokenId: TinyVocab.imageBegin,
-                                  outputMode: mode, numQueries: 4, head: head, headHidden: 64,
+                                  outputMode: mode, numQueries: queries, head: head, headHidden: 64,
                                   visualPositions: visualPositions, residualConditions: residual)
     return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm, rng: &rng)
 }
