@@ -50,15 +50,15 @@ public struct MultimodalConfig: Sendable, Equatable {
     public var head: OutputHeadKind
     /// Hidden width of the `mlp` head (ignored by `linear`).
     public var headHidden: Int
-    /// Add a learned position embedding [Q, D] (`visual_positions`) to every image's visual tokens, so the LLM
-    /// knows where on the patch grid each token sits without recovering it from the features.
-    public var visualPositions: Bool
+    /// Learned positions added to every image's visual tokens (`visual_positions.*`), so the LLM knows where on
+    /// the patch grid each token sits without recovering it from the features.
+    public var visualPositions: VisualPositionKind
     /// Residual output: an output image that follows another image in the sequence (the source of an edit, or the
     /// previous output) predicts the change of that image's conditions; the head's output is added to them.
     public var residualConditions: Bool
 
     public init(imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,
-                numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128, visualPositions: Bool = false,
+                numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128, visualPositions: VisualPositionKind = .none,
                 residualConditions: Bool = false) {
         (self.imageTokenId, self.imageBeginTokenId, self.outputMode) = (imageTokenId, imageBeginTokenId, outputMode)
         (self.numQueries, self.head, self.headHidden) = (numQueries, head, headHidden)

@@ -29,9 +29,9 @@ public final class MultimodalModel: Module {
     /// Maps a condition back to an input embedding, Dc → D (`autoregressive` mode only).
     public let conditionInput: Linear?
     public let outputHead: OutputHead
-    /// Learned 2D positions of the visual tokens' grid (`config.visualPositions`), also added to the output
-    /// queries when they lie on the same grid (K = Q).
-    public let visualPositions: GridPositions?
+    /// Learned positions of the visual tokens (`config.visualPositions`); `grid` ones are also added to output
+    /// queries on the same grid (K = Q).
+    public let visualPositions: VisualPositions?
     /// The decoder that draws predicted conditions; frozen at construction.
     public let decoder: LatentDiffusionDecoder?
 
@@ -79,13 +79,9 @@ public final class MultimodalModel: Module {
         }
         outputHead = try OutputHead(kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
                                     rng: &rng)
-        if config.visualPositions {
+        if config.visualPositions != .none {
             let q = projector.outputTokens(patches: visionEncoder.config.gridSize * visionEncoder.config.gridSize)
-            let side = Int(Double(q).squareRoot().rounded())
-            guard side * side == q else {
-                throw bad("visual_positions", "the projector's \(q) visual tokens do not form a square grid")
-            }
-            visualPositions = GridPositions(side: side, dim: d, rng: &rng)
+            visualPositions = try VisualPositions(kind: config.visualPositions, count: q, dim: d, rng: &rng)
         } else {
             visualPositions = nil
         }
@@ -105,12 +101,12 @@ public final class MultimodalModel: Module {
         v.child("decoder", decoder)
     }
 
-    /// The K output queries [1, K, D] (`queries` mode): learned, plus the visual grid's positions when the queries
+    /// The K output queries [1, K, D] (`queries` mode): learned, plus the visual `grid` positions when the queries
     /// lie on the same grid, so writing the token at (r, c) and reading the one there share a position.
     func queryEmbeddings() throws -> Tensor? {
         guard let outputQueries else { return nil }
         let k = config.numQueries
-        guard let visualPositions, visualPositions.side * visualPositions.side == k else {
+        guard let visualPositions, visualPositions.kind == .grid, visualPositions.count == k else {
             return try outputQueries.reshape([1, k, llm.config.hiddenSize])
         }
         return try (outputQueries + visualPositions()).reshape([1, k, llm.config.hiddenSize])

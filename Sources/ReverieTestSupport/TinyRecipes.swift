@@ -20,7 +20,7 @@ public enum TinyRecipes {
                   vision: {init: siglip}
                   vae: {init: decoder}
                   unet: {init: decoder}
-                  projector: {type: mlp, positions: learned}
+                  projector: {type: mlp, positions: token}
                   llm: {hidden: 32, intermediate: 64, layers: 1, heads: 2, kv_heads: 1, max_positions: 512,
                         tokenizer: \(root)/tokenizer.json}
                   output: {mode: queries, head: mlp, head_hidden: 32, residual: true}

@@ -28,7 +28,7 @@ public enum ModelAssembly {
         let config = MultimodalConfig(imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
                                       outputMode: OutputImageMode(rawValue: o.mode) ?? .queries,
                                       numQueries: u.conditionTokens, head: OutputHeadKind(rawValue: o.head) ?? .mlp,
-                                      headHidden: o.headHidden, visualPositions: pr.positions == "learned",
+                                      headHidden: o.headHidden, visualPositions: VisualPositionKind(rawValue: pr.positions) ?? .none,
                                       residualConditions: o.residual)
         return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
                                    decoder: decoder, rng: &rng)

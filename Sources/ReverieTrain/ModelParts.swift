@@ -140,14 +140,14 @@ public struct ProjectorPart: Codable, Sendable, Equatable {
     public var type = "mlp"
     public var options: [String: Double] = [:]
     public var stringOptions: [String: String] = [:]
-    /// `learned`: a position embedding per visual token (`visual_positions`), or `none`.
+    /// Learned positions added to the visual tokens: `none`, `token` (one per token) or `grid` (rows + columns).
     public var positions = "none"
 
     public init() {}
 
     init(_ s: RecipeSection) throws {
         type = try s.string("type", default: type)
-        positions = try s.choice("positions", ["none", "learned"], default: positions)
+        positions = try s.choice("positions", VisualPositionKind.allCases.map(\.rawValue), default: positions)
         for key in s.keys where !["type", "init", "positions"].contains(key) {
             if let d = try? s.double(key) { options[key] = d } else { stringOptions[key] = try s.string(key) }
         }

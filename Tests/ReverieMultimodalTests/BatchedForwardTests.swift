@@ -15,7 +15,7 @@ final class BatchedForwardTests: XCTestCase {
     }
 
     func testPaddedBatchEqualsOneForwardPerExample() throws {
-        let model = try makeTinyModel(visualPositions: true, residual: true)
+        let model = try makeTinyModel(visualPositions: .token, residual: true)
         let exs = examples()
         let batched = try model.forward(batch: exs)
         XCTAssertEqual(batched.map { $0.logits.shape[1] }, [22, 7, 22])  // lengths differ: padding was sliced off
@@ -29,18 +29,19 @@ final class BatchedForwardTests: XCTestCase {
         // The losses of the batch: gradients reach the visual positions.
         let l = try model.losses(exs)
         try l.total.backward()
-        XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.rows.grad).toArray().map(abs).max() ?? 0, 0)
+        XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.table?.grad).toArray().map(abs).max() ?? 0, 0)
     }
 
     func testVisualPositionsAreAddedToEveryImagesTokens() throws {
         let plain = try makeTinyModel(seed: 5)
-        let positioned = try makeTinyModel(seed: 5, visualPositions: true)
+        let positioned = try makeTinyModel(seed: 5, visualPositions: .grid)
         let grid = try XCTUnwrap(positioned.visualPositions)
         let pos = try grid()
         XCTAssertEqual(pos.shape, [16, 48])
         XCTAssertTrue(positioned.stateDict().keys.contains("visual_positions.rows"))
+        XCTAssertEqual(try makeTinyModel(visualPositions: .token).visualPositions?.table?.shape, [16, 48])
         // factorised: the token at (r, c) of the 4 × 4 grid gets rows[r] + columns[c]
-        let (rows, columns) = (grid.rows.toArray(), grid.columns.toArray())
+        let (rows, columns) = (try XCTUnwrap(grid.rows).toArray(), try XCTUnwrap(grid.columns).toArray())
         let p = pos.toArray()
         for (r, c) in [(0, 0), (1, 3), (3, 2)] {
             for j in [0, 47] {
@@ -50,7 +51,7 @@ final class BatchedForwardTests: XCTestCase {
         // K = 4 queries are not on the 4 × 4 visual grid: they are the learned queries alone …
         assertClose(try XCTUnwrap(positioned.queryEmbeddings()), try XCTUnwrap(positioned.outputQueries).unsqueeze(0))
         // … and K = 16 queries are, so each gets its grid position too.
-        let onGrid = try makeTinyModel(seed: 5, visualPositions: true, queries: 16)
+        let onGrid = try makeTinyModel(seed: 5, visualPositions: .grid, queries: 16)
         let expectedQueries = try XCTUnwrap(onGrid.outputQueries) + XCTUnwrap(onGrid.visualPositions)()
         assertClose(try XCTUnwrap(onGrid.queryEmbeddings()), try expectedQueries.unsqueeze(0))
         _ = try positioned.loadStateDict(plain.stateDict(), strict: false)

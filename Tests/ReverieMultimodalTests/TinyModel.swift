@@ -13,7 +13,7 @@ enum TinyVocab {
 /// A tiny model: 64×64 images, 16-px patches (4 × 4 grid), a 1-layer width-32 encoder, an MLP projector to
 /// width 48, a 2-layer Llama, K = 4 queries and an MLP head into Dc = 32.
 func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: OutputHeadKind = .mlp,
-                   mode: OutputImageMode = .queries, seed: UInt64 = 1, visualPositions: Bool = false,
+                   mode: OutputImageMode = .queries, seed: UInt64 = 1, visualPositions: VisualPositionKind = .none,
                    residual: Bool = false, queries: Int = 4) throws -> MultimodalModel {
     var rng = RNG(seed: seed)
     let vision = try VisionEncoder(
