@@ -162,9 +162,7 @@ extension MultimodalModel {
                 predictions.append(c)
                 targetImages += ex.targetImages
                 if lc.objectWeight > 0, config.residualConditions {
-                    references += try outputBases(ex).map { image in
-                        try image.map { try targetConditions(images: $0.unsqueeze(0)).reshape(Array(c.shape.dropFirst())) }
-                    }
+                    references += try out.bases.map { try $0?.reshape(Array(c.shape.dropFirst())) }
                 }
             }
         }

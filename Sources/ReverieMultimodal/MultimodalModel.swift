@@ -157,19 +157,15 @@ public final class MultimodalModel: Module {
     }
 
     /// The output half of `forward`: the K output hidden states of every `<img>` block, through the head, plus
-    /// (residual output) the conditions of the image each block follows.
+    /// (residual output) `bases[i]` [1, K, Dc], the conditions of the image block i follows.
     /// hidden [1, L, D], starts (first output position of each block) → conditions [N, K, Dc]
     func conditions(hidden: Tensor, outputStarts: [Int], bases: [Tensor?] = []) throws -> Tensor? {
         guard !outputStarts.isEmpty else { return nil }
         let k = config.numQueries
         let blocks = try outputStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }  // each [1, K, D]
         let out = try outputHead(concat(blocks, axis: 0))  // [N, K, Dc]
-        guard config.residualConditions, bases.contains(where: { $0 != nil }) else { return out }
+        guard bases.contains(where: { $0 != nil }) else { return out }
         let zero = Tensor(zeros: [1, k, conditionDim])
-        let base = try concat(outputStarts.indices.map { i in
-            guard i < bases.count, let image = bases[i] else { return zero }
-            return try targetConditions(images: image.unsqueeze(0))
-        }, axis: 0)
-        return try out + base
+        return try out + concat(outputStarts.indices.map { i in (i < bases.count ? bases[i] : nil) ?? zero }, axis: 0)
     }
 }

@@ -40,6 +40,9 @@ public struct MultimodalForwardOutput {
     /// Per `<img>`, the first of its K output positions: the first query (`queries`), or the `<img>` token itself
     /// (`autoregressive`).
     public var outputStarts: [Int]
+    /// Residual output: per `<img>`, the conditions [1, K, Dc] of the image it follows (added to its prediction),
+    /// nil where none precedes it; empty otherwise.
+    public var bases: [Tensor?] = []
 }
 
 extension MultimodalModel {
@@ -106,11 +109,12 @@ extension MultimodalModel {
             for p in 0..<(elements.count - 1) {
                 if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
             }
+            let bases = config.residualConditions
+                ? try outputBases(ex).map { try $0.map { try targetConditions(images: $0.unsqueeze(0)) } } : []
             return MultimodalForwardOutput(
                 logits: try mine(out.logits), hidden: hidden, targets: targets,
-                conditions: try conditions(hidden: hidden, outputStarts: outputStarts,
-                                           bases: config.residualConditions ? outputBases(ex) : []),
-                outputStarts: outputStarts)
+                conditions: try conditions(hidden: hidden, outputStarts: outputStarts, bases: bases),
+                outputStarts: outputStarts, bases: bases)
         }
     }
 

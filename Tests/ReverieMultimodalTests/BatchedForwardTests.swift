@@ -83,6 +83,25 @@ final class BatchedForwardTests: XCTestCase {
             visionEncoder: model.visionEncoder, projector: model.projector, llm: model.llm, rng: &rng))
     }
 
+    /// With residual output, an edit's regression is weighted against its source's conditions; a text-to-image
+    /// block against its own background.
+    func testLossesWeighEditsByTheirChange() throws {
+        let model = try makeTinyModel(residual: true)
+        let exs = Array(examples().dropFirst())  // text to image, then an edit of input image 3 into image 4
+        let config = MultimodalLossConfig(ceWeight: 0, objectWeight: 3)
+        let got = try model.losses(exs, config: config).regression.item()
+        let outs = try model.forward(batch: exs)
+        let predicted = try concat(outs.compactMap(\.conditions), axis: 0)
+        let target = try model.targetConditions(images: stack([tinyImage(seed: 2), tinyImage(seed: 4)], axis: 0))
+        let source = try model.targetConditions(images: tinyImage(seed: 3).unsqueeze(0)).reshape([4, 32])
+        let w = try objectWeights(target, alpha: 3, references: [nil, source])
+        XCTAssertEqual(got, try weightedRegressionLoss(predicted, target, weights: w, kind: .mse).item(), accuracy: 1e-5)
+        XCTAssertNotEqual(got, try weightedRegressionLoss(predicted, target, weights: objectWeights(target, alpha: 3),
+                                                          kind: .mse).item(), accuracy: 1e-6)
+        XCTAssertNil(outs[0].bases.first ?? nil)
+        XCTAssertNotNil(outs[1].bases.first ?? nil)
+    }
+
     func testObjectWeightsFavourTokensUnlikeTheBackground() throws {
         // 1 image, K = 4 tokens of Dc = 2: three background tokens (0, 0) and one object (3, 4): d = [0, 0, 0, 25]
         let t = try Tensor(shape: [1, 4, 2], data: [0, 0, 0, 0, 3, 4, 0, 0])
