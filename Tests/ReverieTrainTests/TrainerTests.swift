@@ -60,6 +60,15 @@ final class TrainerTests: XCTestCase {
         let encoded = try record.parts.textEncoder().encode("a red circle")
         XCTAssertLessThan(encoded.count, "a red circle".utf8.count)
         XCTAssertEqual(try record.parts.textEncoder().decode(encoded), "a red circle")
+        // A checkpoint that names a bpe tokenizer but lost its text says so.
+        var stripped = try Checkpoint.read(from: XCTUnwrap(last))
+        stripped.attributes["tokenizer"] = nil
+        let strippedURL = dir.appendingPathComponent("no-tokenizer.h5")
+        try stripped.write(to: strippedURL)
+        XCTAssertThrowsError(try ModelAssembly.loadMultimodal(strippedURL)) { error in
+            XCTAssertEqual((error as? RecipeError)?.key, "tokenizer")
+            XCTAssertEqual((error as? RecipeError)?.file, strippedURL.path)
+        }
         XCTAssertNotNil(model.visualPositions)
         XCTAssertTrue(model.config.residualConditions)
         XCTAssertThrowsError(try runner.generate(""))
