@@ -52,15 +52,22 @@ public struct MultimodalLosses {
 /// Regression loss of `prediction` against `target`, both [..., Dc]. Differentiable in `prediction`.
 public func regressionLoss(_ prediction: Tensor, _ target: Tensor, kind: RegressionLossKind,
                            smoothL1Beta: Float = 1) throws -> Tensor {
+    try regressionTerms(prediction, target, kind: kind, smoothL1Beta: smoothL1Beta).mean()
+}
+
+/// The regression loss before averaging: per element [..., Dc] for `mse` and `smooth_l1`, per token [...] for
+/// `cosine`. Differentiable in `prediction`.
+func regressionTerms(_ prediction: Tensor, _ target: Tensor, kind: RegressionLossKind,
+                     smoothL1Beta: Float) throws -> Tensor {
     guard prediction.shape == target.shape else {
         throw MultimodalError.invalidExample(
             detail: "predicted conditions \(prediction.shape) vs targets \(target.shape)")
     }
     switch kind {
     case .mse:
-        return try mseLoss(prediction, target)
+        return (try prediction - target).square()
     case .cosine:
-        return (1 - (try cosineSimilarity(prediction, target, axis: -1))).mean()
+        return 1 - (try cosineSimilarity(prediction, target, axis: -1))
     case .smoothL1:
         guard smoothL1Beta > 0 else {
             throw MultimodalError.invalidConfiguration(key: "smooth_l1_beta", detail: "\(smoothL1Beta) must be > 0")
@@ -68,7 +75,7 @@ public func regressionLoss(_ prediction: Tensor, _ target: Tensor, kind: Regress
         // |d| < β: 0.5 d²/β, else |d| − 0.5β. With m = min(|d|, β): 0.5 m²/β + (|d| − m) gives both branches.
         let a = (try prediction - target).abs()
         let m = smoothL1Beta - (smoothL1Beta - a).relu()  // min(|d|, β)
-        return (try m.square() * (0.5 / smoothL1Beta) + (a - m)).mean()
+        return try m.square() * (0.5 / smoothL1Beta) + (a - m)
     }
 }
 
@@ -105,21 +112,8 @@ public func objectWeights(_ target: Tensor, alpha: Float, references: [Tensor?] 
 /// for mse and smooth_l1, 1 − cosine for cosine). weights [N, K, 1].
 public func weightedRegressionLoss(_ prediction: Tensor, _ target: Tensor, weights: Tensor, kind: RegressionLossKind,
                                    smoothL1Beta: Float = 1) throws -> Tensor {
-    guard prediction.shape == target.shape else {
-        throw MultimodalError.invalidExample(
-            detail: "predicted conditions \(prediction.shape) vs targets \(target.shape)")
-    }
-    let perToken: Tensor  // [N, K, 1]
-    switch kind {
-    case .mse:
-        perToken = try (prediction - target).square().mean(axis: -1, keepDims: true)
-    case .cosine:
-        perToken = try (1 - cosineSimilarity(prediction, target, axis: -1)).unsqueeze(-1)
-    case .smoothL1:
-        let a = (try prediction - target).abs()
-        let m = smoothL1Beta - (smoothL1Beta - a).relu()
-        perToken = try (m.square() * (0.5 / smoothL1Beta) + (a - m)).mean(axis: -1, keepDims: true)
-    }
+    let terms = try regressionTerms(prediction, target, kind: kind, smoothL1Beta: smoothL1Beta)
+    let perToken = kind == .cosine ? try terms.unsqueeze(-1) : try terms.mean(axis: -1, keepDims: true)  // [N, K, 1]
     return try (perToken * weights).sum() * (1 / weights.sum().item())
 }
 
