@@ -197,12 +197,34 @@ struct EvalCommand: ParsableCommand {
                                          "seconds": seconds]
             for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) { fields[k] = v }
             fields["edit_by_kind"] = report.editByKind.mapValues { $0.accuracy }
+            for (key, scores) in attributeBreakdowns(report, capabilities) {
+                fields[key] = Dictionary(uniqueKeysWithValues: scores.byName.map { ($0.0, $0.1.accuracy) })
+            }
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("ShapesWorld (\(count) items, world seed \(seed), \(String(format: "%.0f", seconds)) s):")
-            for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) { print("  \(k.padding(toLength: 16, withPad: " ", startingAt: 0)) "
-                                                + String(format: "%5.1f %%", v * 100)) }
+            for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) {
+                print("  \(k.padding(toLength: 16, withPad: " ", startingAt: 0)) " + String(format: "%5.1f %%", v * 100))
+            }
+            for (key, scores) in attributeBreakdowns(report, capabilities) {
+                print("  \(key): " + scores.byName.map { "\($0.0) " + String(format: "%.1f", 100 * $0.1.accuracy) }
+                    .joined(separator: ", "))
+            }
+            if capabilities.contains("edit") {
+                print("  edit_by_kind: " + report.editByKind.sorted { $0.key < $1.key }
+                    .map { "\($0.key) " + String(format: "%.1f", 100 * $0.value.accuracy) }.joined(separator: ", "))
+            }
         }
+    }
+
+    /// Per-attribute scores (shape, colour, size, position, background, count, exact) of the image capabilities
+    /// that were run, keyed `<score>_by_attribute`.
+    static func attributeBreakdowns(_ report: ShapesSuiteReport,
+                                    _ capabilities: Set<String>) -> [(String, AttributeScores)] {
+        var out: [(String, AttributeScores)] = []
+        if capabilities.contains("generate") { out.append(("text_to_image_by_attribute", report.textToImage)) }
+        if capabilities.contains("reconstruct") { out.append(("reconstruction_by_attribute", report.reconstruction)) }
+        return out
     }
 }
