@@ -83,28 +83,36 @@ extension MultimodalModel {
         try forward(batch: [ex])[0]
     }
 
-    /// `forward` of several examples in one LLM pass: the expanded sequences are right-padded with zeros to the
-    /// longest and stacked [B, L, D]. Attention is causal, so no position attends to the padding after it and each
-    /// example's outputs equal its own `forward` (up to summation order).
+    /// `forward` of several examples: the expanded sequences are grouped by length (`lengthGroups`), and each group
+    /// is right-padded with zeros to its longest and run through the LLM in one pass [B, L, D]. Attention is causal,
+    /// so no position attends to the padding after it and each example's outputs equal its own `forward` (up to
+    /// summation order).
     public func forward(batch: [MultimodalExample]) throws -> [MultimodalForwardOutput] {
         let laid = try batch.map { ex in
             try validate(ex, needTargets: config.outputMode == .autoregressive)
             return try sequenceEmbeddings(ex)
         }
-        let longest = laid.map { $0.0.shape[1] }.max() ?? 0
         let d = llm.config.hiddenSize
-        let x = laid.count == 1 ? laid[0].0 : try concat(laid.map { (x, _, _) in
-            x.shape[1] == longest ? x : try concat([x, Tensor(zeros: [1, longest - x.shape[1], d])], axis: 1)
-        }, axis: 0)  // [B, L, D]
-        let out = try llm(inputEmbeddings: x)
-        return try zip(batch, laid).enumerated().map { i, item in
-            let (ex, (x, elements, outputStarts)) = item
-            let n = x.shape[1]
-            func mine(_ t: Tensor) throws -> Tensor {
-                let row = laid.count == 1 ? t : try t.slice(axis: 0, start: i, end: i + 1)
-                return n == longest ? row : try row.slice(axis: 1, start: 0, end: n)
+        var rows = [(hidden: Tensor, logits: Tensor)?](repeating: nil, count: laid.count)
+        for group in Self.lengthGroups(laid.map { $0.0.shape[1] }) {
+            let longest = group.map { laid[$0].0.shape[1] }.max() ?? 0
+            let x = group.count == 1 ? laid[group[0]].0 : try concat(group.map { i in
+                let x = laid[i].0
+                return x.shape[1] == longest ? x : try concat([x, Tensor(zeros: [1, longest - x.shape[1], d])], axis: 1)
+            }, axis: 0)  // [G, L, D]
+            let out = try llm(inputEmbeddings: x)
+            for (j, i) in group.enumerated() {
+                let n = laid[i].0.shape[1]
+                func mine(_ t: Tensor) throws -> Tensor {
+                    let row = group.count == 1 ? t : try t.slice(axis: 0, start: j, end: j + 1)
+                    return n == longest ? row : try row.slice(axis: 1, start: 0, end: n)
+                }
+                rows[i] = (try mine(out.lastHiddenState), try mine(out.logits))
             }
-            let hidden = try mine(out.lastHiddenState)
+        }
+        return try zip(batch, laid).enumerated().map { i, item in
+            let (ex, (_, elements, outputStarts)) = item
+            guard let (hidden, logits) = rows[i] else { throw MultimodalError.invalidExample(detail: "unbatched") }
             var targets = Array(repeating: -100, count: elements.count)
             for p in 0..<(elements.count - 1) {
                 if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
@@ -112,10 +120,36 @@ extension MultimodalModel {
             let bases = config.residualConditions
                 ? try outputBases(ex).map { try $0.map { try targetConditions(images: $0.unsqueeze(0)) } } : []
             return MultimodalForwardOutput(
-                logits: try mine(out.logits), hidden: hidden, targets: targets,
+                logits: logits, hidden: hidden, targets: targets,
                 conditions: try conditions(hidden: hidden, outputStarts: outputStarts, bases: bases),
                 outputStarts: outputStarts, bases: bases)
         }
+    }
+
+    /// Partitions sequences of the given lengths into groups of similar length that are cheap to run padded:
+    /// sorted by length, cut where Σ (group size × group's longest) + `overhead` per group is least (dynamic
+    /// programming). A batch of equal lengths stays one group; a few long sequences among short ones get their own.
+    /// Returns indices into `lengths`, each group sorted by length.
+    public static func lengthGroups(_ lengths: [Int], overhead: Int = 96) -> [[Int]] {
+        let order = lengths.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
+        let n = order.count
+        guard n > 1 else { return n == 0 ? [] : [order] }
+        // best[e]: least cost of the first e sorted sequences; cut[e]: where its last group starts.
+        var best = [Int](repeating: .max, count: n + 1), cut = [Int](repeating: 0, count: n + 1)
+        best[0] = 0
+        for e in 1...n {
+            for s in 0..<e {
+                let cost = best[s] + (e - s) * lengths[order[e - 1]] + overhead
+                if cost < best[e] { best[e] = cost; cut[e] = s }
+            }
+        }
+        var groups: [[Int]] = []
+        var e = n
+        while e > 0 {
+            groups.append(Array(order[cut[e]..<e]))
+            e = cut[e]
+        }
+        return groups.reversed()
     }
 
     /// Per `<img>` block, the image it follows (residual output): the latest input image or earlier output image

@@ -32,6 +32,33 @@ final class BatchedForwardTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.table?.grad).toArray().map(abs).max() ?? 0, 0)
     }
 
+    func testLengthGroupsSeparateLongSequencesFromShortOnes() {
+        // Equal or close lengths stay one padded pass; the two long sequences get their own.
+        XCTAssertEqual(MultimodalModel.lengthGroups([80, 80, 80]), [[0, 1, 2]])
+        XCTAssertEqual(MultimodalModel.lengthGroups([22, 7, 22]), [[1, 0, 2]])
+        XCTAssertEqual(MultimodalModel.lengthGroups([85, 300, 82, 84, 86, 83, 81, 290, 85, 84]),
+                       [[6, 2, 5, 3, 9, 0, 8, 4], [7, 1]])
+        XCTAssertEqual(MultimodalModel.lengthGroups([5]), [[0]])
+        XCTAssertEqual(MultimodalModel.lengthGroups([]), [])
+        // Without a per-pass overhead every distinct length is its own group.
+        XCTAssertEqual(MultimodalModel.lengthGroups([3, 1, 2, 1], overhead: 0).count, 3)
+    }
+
+    func testGroupedBatchEqualsOneForwardPerExample() throws {
+        let model = try makeTinyModel(visualPositions: .token, residual: true)
+        let short = MultimodalExample(tokens: [5, 6, TinyVocab.eos], lossMask: [0, 1, 1])
+        let exs = examples() + Array(repeating: short, count: 12)
+        let lengths = try exs.map { try model.sequenceEmbeddings($0).0.shape[1] }
+        XCTAssertEqual(MultimodalModel.lengthGroups(lengths).count, 2)  // the two 22-long ones run apart
+        let batched = try model.forward(batch: exs)
+        for (ex, b) in zip(exs, batched) {
+            let one = try model.forward(ex)
+            XCTAssertEqual(b.targets, one.targets)
+            assertClose(b.logits, one.logits, atol: 1e-4)
+            if let c = one.conditions { assertClose(try XCTUnwrap(b.conditions), c, atol: 1e-4) }
+        }
+    }
+
     func testVisualPositionsAreAddedToEveryImagesTokens() throws {
         let plain = try makeTinyModel(seed: 5)
         let positioned = try makeTinyModel(seed: 5, visualPositions: .grid)
