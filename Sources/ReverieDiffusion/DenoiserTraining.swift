@@ -14,7 +14,9 @@ public enum DenoisingObjective: Sendable {
 /// returns the (optionally min-SNR-weighted) mean squared error against the objective's target. With
 /// `conditionDropout`, each item's conditions are first replaced by the null condition with its probability (the
 /// training half of classifier-free guidance; recipes default to 10 %). With `spatialConditions`, the conditions are
-/// also concatenated to the input channels (`spatialConditionMap`).
+/// also concatenated to the input channels (`spatialConditionMap`). With `pixelWeights` [B, 1, h, w] (no gradient),
+/// each item's error is the weighted mean Σ w·e² / (C·Σ w) instead of the plain mean — the decoder stage's
+/// object weighting, so that the few latent pixels small objects cover are not drowned by the background.
 ///
 /// latents [B, C, h, w], conditions [B, S, D], sourceLatents [B, C', h, w] or nil → scalar loss.
 /// Gradients reach the UNet's trainable parameters and the conditions (also through a frozen UNet, whose
@@ -22,7 +24,7 @@ public enum DenoisingObjective: Sendable {
 public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObjective, latents: Tensor,
                           conditions: Tensor, sourceLatents: Tensor? = nil,
                           conditionDropout: (null: NullCondition, p: Float)? = nil, spatialConditions: Bool = false,
-                          rng: inout RNG) throws -> Tensor {
+                          pixelWeights: Tensor? = nil, rng: inout RNG) throws -> Tensor {
     guard latents.rank == 4 else {
         throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "latents \(shapeString(latents.shape)), "
                                         + "expected [B, C, h, w]")
@@ -55,7 +57,17 @@ public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObject
             op: "denoisingLoss", detail: "UNet output \(shapeString(prediction.shape)) vs target "
                 + "\(shapeString(target.shape)): out_channels must equal the latent channels")
     }
-    let perItem = try (prediction - target).square().mean(axes: [1, 2, 3])  // [B]
+    let perItem: Tensor  // [B]
+    if let w = pixelWeights {
+        guard w.shape == [b, 1, latents.shape[2], latents.shape[3]] else {
+            throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "pixelWeights \(shapeString(w.shape)), "
+                                            + "expected [\(b), 1, \(latents.shape[2]), \(latents.shape[3])]")
+        }
+        let totals = try w.sum(axes: [1, 2, 3]).toArray().map { 1 / (max($0, 1e-12) * Float(latents.shape[1])) }
+        perItem = try ((prediction - target).square() * w).sum(axes: [1, 2, 3]) * Tensor(shape: [b], data: totals)
+    } else {
+        perItem = try (prediction - target).square().mean(axes: [1, 2, 3])
+    }
     return try (weights.map { try perItem * $0 } ?? perItem).mean()
 }
 

@@ -26,7 +26,8 @@ public enum TinyRecipes {
                   output: {mode: queries, head: mlp, head_hidden: 32, residual: true}
                 """
         }
-        let loss = stage == "mllm" ? "loss: {object_weight: 2}\n" : ""
+        let loss = stage == "mllm" ? "loss: {object_weight: 2}\n"
+            : stage == "decoder" ? "loss: {object_weight: 2, condition_noise: 0.3}\n" : ""
         let freeze = stage == "decoder" ? "freeze: [vision, vae]\n" : stage == "mllm" ? "freeze: [vision, vae, unet]\n" : ""
         return """
             stage: \(stage)

@@ -18,6 +18,11 @@ final class DecoderStage: TrainingStage {
     let world: ShapesWorld
     let side: Int
     let dropout: Float
+    /// `loss.object_weight`: α of the latent pixels' weights 1 + α·dₚ/mean d (0 = plain mean).
+    let objectWeight: Float
+    /// `loss.condition_noise`: σ of the Gaussian noise added to each item's conditions in training, drawn per
+    /// item uniformly in [0, σ] and relative to the batch's condition RMS (0 = none).
+    let conditionNoise: Float
     var sampleSteps: Int
     var guidance: Float
 
@@ -38,6 +43,8 @@ final class DecoderStage: TrainingStage {
         model = PartsContainer([("vision_encoder", vision), ("decoder", decoder)])
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
         dropout = Float(recipe?.loss.conditionDropout ?? 0.1)
+        objectWeight = Float(recipe?.loss.objectWeight ?? 0)
+        conditionNoise = Float(recipe?.loss.conditionNoise ?? 0)
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
     }
@@ -49,12 +56,32 @@ final class DecoderStage: TrainingStage {
     func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
         let pixels = try ShapesBatch.scenes(world, indices)
         let latents = try withNoGrad { try decoder.vae.encodeLatents(pixels * 2 - 1) }
-        let c = try conditions(pixels)
+        let c = try noised(conditions(pixels), rng: &rng)
         let l = try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
                                   latents: latents, conditions: c,
                                   conditionDropout: (decoder.nullCondition, dropout),
-                                  spatialConditions: decoder.spatialConditions, rng: &rng)
+                                  spatialConditions: decoder.spatialConditions,
+                                  pixelWeights: objectWeight > 0 ? latentObjectWeights(latents) : nil, rng: &rng)
         return StageLoss(total: l, terms: [("denoise", try l.item())])
+    }
+
+    /// Noise augmentation of the conditions (`conditionNoise`): the decoder learns to draw from conditions that are
+    /// a little off, as the LLM's predictions are, instead of only from the encoder's exact features.
+    func noised(_ c: Tensor, rng: inout RNG) throws -> Tensor {
+        guard conditionNoise > 0 else { return c }
+        let b = c.shape[0], per = c.count / b
+        let values = c.toArray()
+        let rms = (values.reduce(0) { $0 + $1 * $1 } / Float(max(values.count, 1))).squareRoot()
+        let levels = (0..<b).flatMap { _ in repeatElement(rng.uniform() * conditionNoise * rms, count: per) }
+        return try c + Tensor.randn(c.shape, rng: &rng) * Tensor(shape: c.shape, data: levels)
+    }
+
+    /// Weights [B, 1, h, w] of the latent pixels: `objectWeights` over the h·w latent vectors of each image, so a
+    /// pixel weighs more the further it lies from the image's background (its per-channel median).
+    func latentObjectWeights(_ latents: Tensor) throws -> Tensor {
+        let (b, c, h, w) = (latents.shape[0], latents.shape[1], latents.shape[2], latents.shape[3])
+        let vectors = try latents.reshape([b, c, h * w]).permute([0, 2, 1])  // [B, hw, C]
+        return try objectWeights(vectors, alpha: objectWeight).reshape([b, 1, h, w])
     }
 
     /// Images → their conditions → the decoder's drawing of them.

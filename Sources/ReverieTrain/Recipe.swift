@@ -42,10 +42,12 @@ public struct LossSpec: Sendable, Equatable {
     public var ce = 1.0, regression = 1.0, diffusion = 0.0
     public var regressionKind = "mse"
     /// MLLM stage: extra regression weight of condition tokens that differ from the image's background (see
-    /// `MultimodalLossConfig.objectWeight`).
+    /// `MultimodalLossConfig.objectWeight`). Decoder stage: the same for the latent pixels of the denoising loss.
     public var objectWeight = 0.0
     /// VAE stage: KL weight. Decoder stage: condition dropout for classifier-free guidance.
     public var kl = 1e-6, conditionDropout = 0.1
+    /// Decoder stage: noise augmentation of the conditions (`DecoderStage.conditionNoise`).
+    public var conditionNoise = 0.0
     /// VAE stage: `l1` or `l2` pixel loss.
     public var reconstruction = "l2"
 }

@@ -106,6 +106,7 @@ extension Recipe {
         guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }
         l.kl = try s.double("kl", default: l.kl, range: 0...1e6)
         l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)
+        l.conditionNoise = try s.double("condition_noise", default: l.conditionNoise, range: 0...10)
         l.reconstruction = try s.choice("reconstruction", ["l1", "l2"], default: l.reconstruction)
         try s.finish()
         return l
