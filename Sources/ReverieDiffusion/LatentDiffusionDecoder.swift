@@ -24,9 +24,13 @@ public final class LatentDiffusionDecoder: Module {
     public let prediction: PredictionType
     /// Whether the UNet also takes the conditions as input channels (`spatialConditionMap`).
     public let spatialConditions: Bool
+    /// Whether the UNet also takes a source image's latent as input channels (editing: what the instruction does
+    /// not touch can be copied from it). Without a source, zeros stand in.
+    public let sourceLatents: Bool
 
     public init(vae: AutoencoderKL, unet: UNet2DConditionModel, nullCondition: NullCondition,
-                schedule: NoiseSchedule, prediction: PredictionType = .epsilon, spatialConditions: Bool = false) throws {
+                schedule: NoiseSchedule, prediction: PredictionType = .epsilon, spatialConditions: Bool = false,
+                sourceLatents: Bool = false) throws {
         guard nullCondition.dim == unet.config.crossAttentionDim else {
             throw DiffusionError.invalidConfiguration(
                 component: "LatentDiffusionDecoder",
@@ -35,6 +39,12 @@ public final class LatentDiffusionDecoder: Module {
         }
         (self.vae, self.unet, self.nullCondition) = (vae, unet, nullCondition)
         (self.schedule, self.prediction, self.spatialConditions) = (schedule, prediction, spatialConditions)
+        self.sourceLatents = sourceLatents
+    }
+
+    /// The source latents of images [B, 3, H, W] in [0, 1]: the VAE's posterior mean, scaled (no graph).
+    public func sourceLatent(images pixels: Tensor) throws -> Tensor {
+        try withNoGrad { try vae.encodeLatents(pixels * 2 - 1) }
     }
 
     override public func visit(_ v: inout ModuleVisitor) {
@@ -62,6 +72,8 @@ public final class LatentDiffusionDecoder: Module {
                         sourceLatent: Tensor? = nil) throws -> Tensor {
         let b = conditions.shape.first ?? 0
         let latentChannels = vae.config.latentChannels
+        let sourceLatent = sourceLatent
+            ?? (sourceLatents ? Tensor(zeros: [b, latentChannels, latentSize.h, latentSize.w]) : nil)
         let expectedIn = latentChannels + (sourceLatent?.shape[1] ?? 0)
             + (spatialConditions ? conditions.shape.last ?? 0 : 0)
         guard unet.config.inChannels == expectedIn, unet.config.outChannels == latentChannels else {

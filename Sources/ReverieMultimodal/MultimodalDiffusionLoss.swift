@@ -18,7 +18,9 @@ extension MultimodalModel {
         }
         let latents = try withNoGrad { try decoder.vae.encodeLatents(pixels * 2 - 1) }  // [N, C, h, w]
         return try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
-                                 latents: latents, conditions: predicted, spatialConditions: decoder.spatialConditions,
+                                 latents: latents, conditions: predicted,
+                                 sourceLatents: decoder.sourceLatents ? Tensor(zeros: latents.shape) : nil,
+                                 spatialConditions: decoder.spatialConditions,
                                  rng: &rng)
     }
 }

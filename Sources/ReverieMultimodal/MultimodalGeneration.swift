@@ -76,7 +76,8 @@ extension MultimodalModel {
     }
 
     /// Text to image: `generateConditions(prompt:)`, then the frozen decoder with classifier-free guidance against
-    /// the null condition it was trained with → images [1, 3, H, W].
+    /// the null condition it was trained with → images [1, 3, H, W]. A decoder that takes a source latent gets the
+    /// last input image's (an edit's source), so what the instruction leaves alone can stay put.
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
@@ -86,7 +87,10 @@ extension MultimodalModel {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
         let conditions = try generateConditions(prompt: prompt, images: images)  // [1, K, Dc]
+        let source = try images.last.flatMap { image in
+            decoder.sourceLatents ? try decoder.sourceLatent(images: image.unsqueeze(0)) : nil
+        }
         return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
-                                  seed: seed)
+                                  seed: seed, sourceLatent: source)
     }
 }

@@ -6,7 +6,8 @@ import ReverieData
 public enum TinyRecipes {
     static let vision = "vision: {hidden: 16, intermediate: 32, layers: 1, heads: 2, image_size: 64, patch: 16}"
     static let vae = "vae: {channels: [8, 8], latent_channels: 4, norm_groups: 4}"
-    static let unet = "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, train_timesteps: 100}"
+    static let unet = "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, train_timesteps: 100,\n"
+        + "         source_latent: true}"
 
     public static func text(_ stage: String, root: String, steps: Int = 3, extra: String = "") -> String {
         let model: String
@@ -33,7 +34,7 @@ public enum TinyRecipes {
             stage: \(stage)
             seed: 7
             root: \(root)
-            data: {world_seed: 5}
+            data: {world_seed: 5\(stage == "decoder" ? ", edit_pairs: 0.5" : "")}
             model:
             \(model)
             \(freeze)\(loss)optim: {lr: 1e-3, warmup: 1}

@@ -23,6 +23,8 @@ final class DecoderStage: TrainingStage {
     /// `loss.condition_noise`: σ of the Gaussian noise added to each item's conditions in training, drawn per
     /// item uniformly in [0, σ] and relative to the batch's condition RMS (0 = none).
     let conditionNoise: Float
+    /// `data.edit_pairs`: the share of each batch drawn as edit pairs (needs `unet.source_latent`).
+    let editPairs: Double
     var sampleSteps: Int
     var guidance: Float
 
@@ -45,6 +47,11 @@ final class DecoderStage: TrainingStage {
         dropout = Float(recipe?.loss.conditionDropout ?? 0.1)
         objectWeight = Float(recipe?.loss.objectWeight ?? 0)
         conditionNoise = Float(recipe?.loss.conditionNoise ?? 0)
+        editPairs = recipe?.data.editPairs ?? 0
+        if editPairs > 0, !decoder.sourceLatents {
+            throw RecipeError(file: recipe?.file ?? "model_config", line: nil, key: "data.edit_pairs",
+                              message: "edit pairs need a UNet that takes the source latent (unet.source_latent: true)")
+        }
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
     }
@@ -54,11 +61,26 @@ final class DecoderStage: TrainingStage {
     }
 
     func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
-        let pixels = try ShapesBatch.scenes(world, indices)
+        // The first `edits` items are edit pairs (the target drawn, the source's latent given), the rest single
+        // scenes (a zero source when the UNet takes one).
+        let edits = Int((Double(indices.count) * editPairs).rounded())
+        let pairs = indices.prefix(edits).map { world.edit(at: $0) }
+        let pixels = try ShapesBatch.pixels(pairs.map { world.render($0.target) }
+                                            + indices.dropFirst(edits).map { world.render(world.scene(at: $0)) })
         let latents = try withNoGrad { try decoder.vae.encodeLatents(pixels * 2 - 1) }
+        var sources: Tensor?
+        if decoder.sourceLatents {
+            let (c, h, w) = (latents.shape[1], latents.shape[2], latents.shape[3])
+            var parts: [Tensor] = []
+            if !pairs.isEmpty {
+                parts.append(try decoder.sourceLatent(images: ShapesBatch.pixels(pairs.map { world.render($0.source) })))
+            }
+            if indices.count > edits { parts.append(Tensor(zeros: [indices.count - edits, c, h, w])) }
+            sources = parts.count == 1 ? parts[0] : try concat(parts, axis: 0)
+        }
         let c = try noised(conditions(pixels), rng: &rng)
         let l = try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
-                                  latents: latents, conditions: c,
+                                  latents: latents, conditions: c, sourceLatents: sources,
                                   conditionDropout: (decoder.nullCondition, dropout),
                                   spatialConditions: decoder.spatialConditions,
                                   pixelWeights: objectWeight > 0 ? latentObjectWeights(latents) : nil, rng: &rng)
@@ -93,7 +115,30 @@ final class DecoderStage: TrainingStage {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        try ShapesBatch.reconstructionScores(canvas: world.rasterizer.canvas, seed: seed, count: count, batch: 8,
-                                             sheet: sheet) { images, start in try reconstruct(images, seed: seed &+ UInt64(start)) }
+        let scores = try ShapesBatch.reconstructionScores(canvas: world.rasterizer.canvas, seed: seed, count: count,
+                                                          batch: 8, sheet: sheet) { images, start in
+            try reconstruct(images, seed: seed &+ UInt64(start))
+        }
+        return decoder.sourceLatents ? scores + [("edit_oracle", try oracleEdits(count: count, seed: seed))] : scores
+    }
+
+    /// With a source latent: the share of edits drawn exactly right from the target's own conditions and the
+    /// source's latent — the edit accuracy an LLM that predicted perfect conditions would reach.
+    func oracleEdits(count: Int, seed: UInt64) throws -> Double {
+        let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
+        let evaluator = Evaluator()
+        var tally = Tally()
+        for start in stride(from: 0, to: count, by: 8) {
+            let pairs = (start..<min(start + 8, count)).map { eval.edit(at: $0) }
+            let targets = try ShapesBatch.pixels(pairs.map { eval.render($0.target) })
+            let sources = try decoder.sourceLatent(images: ShapesBatch.pixels(pairs.map { eval.render($0.source) }))
+            let out = try decoder.decode(conditions: conditions(targets), imageSize: (targets.shape[2], targets.shape[3]),
+                                         steps: sampleSteps, guidance: guidance, seed: seed &+ UInt64(start),
+                                         sourceLatent: sources)
+            for (image, pair) in zip(try ShapesBatch.images(fromSigned: out), pairs) {
+                tally.record(evaluator.editIsCorrect(image, target: pair.target))
+            }
+        }
+        return tally.accuracy
     }
 }

@@ -106,6 +106,8 @@ public struct UNetPart: Codable, Sendable, Equatable {
     public var spatial = false
     /// Per level: cross-attention blocks (true) or plain resnet blocks (false); empty = attention everywhere.
     public var attention: [Bool] = []
+    /// Also take a source image's latent as input channels (editing); nil in checkpoints made before the option.
+    public var sourceLatent: Bool?
 
     public init() {}
 
@@ -121,6 +123,7 @@ public struct UNetPart: Codable, Sendable, Equatable {
                                     default: betaSchedule)
         null = try s.choice("null", ["learned", "zeros"], default: null)
         spatial = try s.bool("spatial_conditioning", default: spatial)
+        sourceLatent = try s.bool("source_latent", default: false)
         attention = try s.list("attention", "true or false") { ["true": true, "false": false][$0.lowercased()] }
             ?? attention
         guard attention.isEmpty || attention.count == channels.count else {

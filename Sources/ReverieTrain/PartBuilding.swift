@@ -30,7 +30,8 @@ enum PartBuilding {
         let n = p.channels.count
         let attention = p.attention.isEmpty ? Array(repeating: true, count: n) : p.attention
         let c = UNet2DConditionConfig(
-            inChannels: latentChannels + (p.spatial ? conditionDim : 0), outChannels: latentChannels,
+            inChannels: latentChannels * (p.sourceLatent == true ? 2 : 1) + (p.spatial ? conditionDim : 0),
+            outChannels: latentChannels,
             blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
             downBlockTypes: attention.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" },
             upBlockTypes: attention.reversed().map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
@@ -48,7 +49,7 @@ enum PartBuilding {
                                      dim: conditionDim)
         return try LatentDiffusionDecoder(vae: vae, unet: unet, nullCondition: null, schedule: schedule,
                                           prediction: PredictionType(rawValue: p.prediction) ?? .epsilon,
-                                          spatialConditions: p.spatial)
+                                          spatialConditions: p.spatial, sourceLatents: p.sourceLatent == true)
     }
 
     static func projector(_ p: ProjectorPart, vision: VisionPart, llm: LLMPart, rng: inout RNG) throws

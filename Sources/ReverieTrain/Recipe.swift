@@ -29,10 +29,14 @@ public struct DataSpec: Sendable, Equatable {
     /// Relative weights of caption, text_to_image, edit, interleaved samples (mllm stage).
     public var mixture: [(String, Double)] = [("caption", 1), ("text_to_image", 1), ("edit", 1), ("interleaved", 0.5)]
 
+    /// Decoder stage: the share of each batch drawn as edit pairs (target image, source latent) for a UNet that
+    /// takes a source latent; the rest are single images with no source.
+    public var editPairs = 0.0
+
     public static let kinds = ["caption", "text_to_image", "edit", "interleaved"]
 
     public static func == (a: DataSpec, b: DataSpec) -> Bool {
-        a.worldSeed == b.worldSeed && a.canvas == b.canvas && a.mixture.map(\.0) == b.mixture.map(\.0)
+        a.worldSeed == b.worldSeed && a.canvas == b.canvas && a.editPairs == b.editPairs && a.mixture.map(\.0) == b.mixture.map(\.0)
             && a.mixture.map(\.1) == b.mixture.map(\.1)
     }
 }

@@ -26,6 +26,11 @@ extension Recipe {
         output = try top.string("output") ?? (root.hasSuffix("/") ? root : root + "/") + stage.rawValue
         if let d = try top.section("data") { data = try Self.readData(d) }
         if let m = try top.section("model") { try readModel(m) } else { throw top.error("model", "missing") }
+        if data.editPairs > 0, stage != .decoder || (sources[.unet] == .build && parts.unet?.sourceLatent != true),
+           let d = try top.section("data") {
+            throw d.error("edit_pairs", stage != .decoder ? "only the decoder stage draws edit pairs"
+                          : "edit pairs need a UNet that takes the source latent (model.unet.source_latent: true)")
+        }
         freeze = try (top.strings("freeze") ?? []).enumerated().map { i, name in
             guard let p = PartName(rawValue: name) else {
                 let hint = nearestKey(to: name, in: PartName.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" }
@@ -49,6 +54,7 @@ extension Recipe {
         var d = DataSpec()
         d.worldSeed = UInt64(try s.int("world_seed", default: 1, min: 0))
         d.canvas = try s.int("canvas", default: 64)
+        d.editPairs = try s.double("edit_pairs", default: 0, range: 0...1)
         if let m = try s.section("mixture") {
             d.mixture = try DataSpec.kinds.compactMap { k in
                 try m.double(k).map { (k, $0) }

@@ -104,6 +104,24 @@ final class RecipeErrorTests: XCTestCase {
                        "model.output.residual")
         XCTAssertEqual(error(mllm, overrides: ["loss.object_weight=-1"])?.key, "loss.object_weight")
         XCTAssertNil(error(mllm, overrides: ["loss.object_weight=4", "model.output.residual=true"]))
+        XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
+    }
+
+    func testEditPairsNeedASourceLatent() {
+        let decoder = """
+            stage: decoder
+            data: {edit_pairs: 0.5}
+            model:
+              vision: {hidden: 16, layers: 1, heads: 2}
+              vae: {channels: [8, 8], norm_groups: 4}
+              unet: {channels: [16], norm_groups: 4, condition_tokens: 4}
+            """
+        let e = error(decoder)
+        XCTAssertEqual(e?.key, "data.edit_pairs")
+        XCTAssertEqual(e?.line, 2)
+        XCTAssertEqual(e?.message.contains("source_latent"), true)
+        XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true"]))
+        XCTAssertEqual(error(decoder, overrides: ["data.edit_pairs=1.5"])?.key, "data.edit_pairs")
     }
 
     func testOverridesReplaceAndAdd() throws {
