@@ -5,17 +5,17 @@ import XCTest
 @testable import ReverieMultimodal
 
 final class DecoderReferenceTests: XCTestCase {
-    func tinyDecoder(conditionDim: Int) throws -> LatentDiffusionDecoder {
+    func tinyDecoder(conditionDim: Int, sourceLatents: Bool = false) throws -> LatentDiffusionDecoder {
         var rng = RNG(seed: 9)
         let vae = try AutoencoderKL(config: AutoencoderKLConfig(
             blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
         let unet = try UNet2DConditionModel(config: UNet2DConditionConfig(
-            inChannels: 2, outChannels: 2, blockOutChannels: [8, 16], layersPerBlock: 1,
+            inChannels: sourceLatents ? 4 : 2, outChannels: 2, blockOutChannels: [8, 16], layersPerBlock: 1,
             downBlockTypes: ["CrossAttnDownBlock2D", "DownBlock2D"], upBlockTypes: ["UpBlock2D", "CrossAttnUpBlock2D"],
             crossAttentionDim: conditionDim, heads: [2, 2], normNumGroups: 4), rng: &rng)
         return try LatentDiffusionDecoder(vae: vae, unet: unet,
                                           nullCondition: NullCondition(kind: .zeros, tokens: 4, dim: conditionDim),
-                                          schedule: NoiseSchedule())
+                                          schedule: NoiseSchedule(), sourceLatents: sourceLatents)
     }
 
     func testDecoderIsFrozenAndDrawsPredictedConditions() throws {
@@ -67,5 +67,39 @@ extension DecoderReferenceTests {
         for (before, p) in zip(decoderBefore, decoder.parameters()) {
             XCTAssertEqual(before.map(\.bitPattern), p.toArray().map(\.bitPattern))
         }
+    }
+}
+
+extension DecoderReferenceTests {
+    /// A decoder that takes a source latent gets the edit's source image from `generateImage`; text-to-image and
+    /// the denoising loss give it zeros.
+    func testEditsHandTheSourceLatentToTheDecoder() throws {
+        let base = try makeTinyModel()
+        var rng = RNG(seed: 6)
+        let model = try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder,
+                                        projector: base.projector, llm: base.llm,
+                                        decoder: tinyDecoder(conditionDim: 32, sourceLatents: true), rng: &rng)
+        let decoder = try XCTUnwrap(model.decoder)
+        let source = tinyImage(seed: 3)
+        let prompt = [TinyVocab.image, 5, 6]
+        let edited = try model.generateImage(prompt: prompt, images: [source], imageSize: (64, 64), steps: 2,
+                                             guidance: 1, seed: 1)
+        // The same conditions drawn with the source's latent by hand, and with zeros in its place.
+        let conditions = try model.generateConditions(prompt: prompt, images: [source])
+        let latent = try decoder.sourceLatent(images: source.unsqueeze(0))
+        XCTAssertEqual(latent.shape, [1, 2, 32, 32])
+        let byHand = try decoder.decode(conditions: conditions, imageSize: (64, 64), steps: 2, guidance: 1, seed: 1,
+                                        sourceLatent: latent)
+        let zeros = try decoder.decode(conditions: conditions, imageSize: (64, 64), steps: 2, guidance: 1, seed: 1)
+        XCTAssertEqual(edited.toArray(), byHand.toArray())
+        XCTAssertNotEqual(edited.toArray(), zeros.toArray())
+        XCTAssertEqual(try model.generateImage(prompt: [5, 6], imageSize: (64, 64), steps: 2, guidance: 2, seed: 1).shape,
+                       [1, 3, 64, 64])
+        // The denoising loss through it (zeros as the source).
+        let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+                                   targetImages: [tinyImage(seed: 8)])
+        let losses = try model.losses([ex], config: MultimodalLossConfig(diffusionWeight: 1), rng: &rng)
+        XCTAssertTrue(try losses.diffusion.item().isFinite)
+        XCTAssertGreaterThan(try losses.diffusion.item(), 0)
     }
 }
