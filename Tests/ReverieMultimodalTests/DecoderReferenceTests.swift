@@ -18,12 +18,17 @@ final class DecoderReferenceTests: XCTestCase {
                                           schedule: NoiseSchedule(), sourceLatents: sourceLatents)
     }
 
+    /// `base`'s parts over a tiny decoder on the encoder's 32-wide features.
+    func withDecoder(_ base: MultimodalModel, sourceLatents: Bool = false, rng: inout RNG) throws -> MultimodalModel {
+        try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder, projector: base.projector,
+                            llm: base.llm, decoder: tinyDecoder(conditionDim: 32, sourceLatents: sourceLatents),
+                            rng: &rng)
+    }
+
     func testDecoderIsFrozenAndDrawsPredictedConditions() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 2)
-        let model = try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder,
-                                        projector: base.projector, llm: base.llm,
-                                        decoder: tinyDecoder(conditionDim: 32), rng: &rng)
+        let model = try withDecoder(base, rng: &rng)
         XCTAssertFalse(model.namedParameters().filter { $0.0.hasPrefix("decoder.") }.isEmpty)
         XCTAssertTrue(model.trainableParameters().filter { $0.0.hasPrefix("decoder.") }.isEmpty)
         let image = try model.generateImage(prompt: [5, 6, 7], imageSize: (8, 8), steps: 2, guidance: 2, seed: 1)
@@ -44,9 +49,7 @@ extension DecoderReferenceTests {
     func testDenoisingLossFlowsThroughTheFrozenDecoder() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 4)
-        let model = try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder,
-                                        projector: base.projector, llm: base.llm,
-                                        decoder: tinyDecoder(conditionDim: 32), rng: &rng)
+        let model = try withDecoder(base, rng: &rng)
         let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
                                    targetImages: [tinyImage(seed: 8)])
         let config = MultimodalLossConfig(ceWeight: 0, regressionWeight: 0, diffusionWeight: 1)
@@ -76,9 +79,7 @@ extension DecoderReferenceTests {
     func testEditsHandTheSourceLatentToTheDecoder() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 6)
-        let model = try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder,
-                                        projector: base.projector, llm: base.llm,
-                                        decoder: tinyDecoder(conditionDim: 32, sourceLatents: true), rng: &rng)
+        let model = try withDecoder(base, sourceLatents: true, rng: &rng)
         let decoder = try XCTUnwrap(model.decoder)
         let source = tinyImage(seed: 3)
         let prompt = [TinyVocab.image, 5, 6]
