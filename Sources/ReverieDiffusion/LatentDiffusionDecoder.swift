@@ -42,8 +42,9 @@ public final class LatentDiffusionDecoder: Module {
         self.sourceLatents = sourceLatents
     }
 
-    /// The source latents of images [B, 3, H, W] in [0, 1]: the VAE's posterior mean, scaled (no graph).
-    public func sourceLatent(images pixels: Tensor) throws -> Tensor {
+    /// The denoiser-space latents of images [B, 3, H, W] in [0, 1] (the VAE takes [-1, 1]): the posterior mean,
+    /// scaled, without a graph — the denoiser's training targets and an edit's source latent.
+    public func latents(images pixels: Tensor) throws -> Tensor {
         try withNoGrad { try vae.encodeLatents(pixels * 2 - 1) }
     }
 

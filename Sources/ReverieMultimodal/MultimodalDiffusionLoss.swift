@@ -16,7 +16,7 @@ extension MultimodalModel {
             throw MultimodalError.invalidConfiguration(
                 key: "diffusion_weight", detail: "the denoising loss needs a decoder, the model has none")
         }
-        let latents = try withNoGrad { try decoder.vae.encodeLatents(pixels * 2 - 1) }  // [N, C, h, w]
+        let latents = try decoder.latents(images: pixels)  // [N, C, h, w]
         return try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
                                  latents: latents, conditions: predicted,
                                  sourceLatents: decoder.sourceLatents ? Tensor(zeros: latents.shape) : nil,

@@ -88,7 +88,7 @@ extension MultimodalModel {
         }
         let conditions = try generateConditions(prompt: prompt, images: images)  // [1, K, Dc]
         let source = try images.last.flatMap { image in
-            decoder.sourceLatents ? try decoder.sourceLatent(images: image.unsqueeze(0)) : nil
+            decoder.sourceLatents ? try decoder.latents(images: image.unsqueeze(0)) : nil
         }
         return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
                                   seed: seed, sourceLatent: source)

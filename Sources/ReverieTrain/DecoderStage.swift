@@ -67,13 +67,13 @@ final class DecoderStage: TrainingStage {
         let pairs = indices.prefix(edits).map { world.edit(at: $0) }
         let pixels = try ShapesBatch.pixels(pairs.map { world.render($0.target) }
                                             + indices.dropFirst(edits).map { world.render(world.scene(at: $0)) })
-        let latents = try withNoGrad { try decoder.vae.encodeLatents(pixels * 2 - 1) }
+        let latents = try decoder.latents(images: pixels)
         var sources: Tensor?
         if decoder.sourceLatents {
             let (c, h, w) = (latents.shape[1], latents.shape[2], latents.shape[3])
             var parts: [Tensor] = []
             if !pairs.isEmpty {
-                parts.append(try decoder.sourceLatent(images: ShapesBatch.pixels(pairs.map { world.render($0.source) })))
+                parts.append(try decoder.latents(images: ShapesBatch.pixels(pairs.map { world.render($0.source) })))
             }
             if indices.count > edits { parts.append(Tensor(zeros: [indices.count - edits, c, h, w])) }
             sources = parts.count == 1 ? parts[0] : try concat(parts, axis: 0)
@@ -131,7 +131,7 @@ final class DecoderStage: TrainingStage {
         for start in stride(from: 0, to: count, by: 8) {
             let pairs = (start..<min(start + 8, count)).map { eval.edit(at: $0) }
             let targets = try ShapesBatch.pixels(pairs.map { eval.render($0.target) })
-            let sources = try decoder.sourceLatent(images: ShapesBatch.pixels(pairs.map { eval.render($0.source) }))
+            let sources = try decoder.latents(images: ShapesBatch.pixels(pairs.map { eval.render($0.source) }))
             let out = try decoder.decode(conditions: conditions(targets), imageSize: (targets.shape[2], targets.shape[3]),
                                          steps: sampleSteps, guidance: guidance, seed: seed &+ UInt64(start),
                                          sourceLatent: sources)

@@ -36,8 +36,8 @@ public struct DataSpec: Sendable, Equatable {
     public static let kinds = ["caption", "text_to_image", "edit", "interleaved"]
 
     public static func == (a: DataSpec, b: DataSpec) -> Bool {
-        a.worldSeed == b.worldSeed && a.canvas == b.canvas && a.editPairs == b.editPairs && a.mixture.map(\.0) == b.mixture.map(\.0)
-            && a.mixture.map(\.1) == b.mixture.map(\.1)
+        a.worldSeed == b.worldSeed && a.canvas == b.canvas && a.editPairs == b.editPairs
+            && a.mixture.map(\.0) == b.mixture.map(\.0) && a.mixture.map(\.1) == b.mixture.map(\.1)
     }
 }
 

@@ -87,7 +87,7 @@ extension DecoderReferenceTests {
                                              guidance: 1, seed: 1)
         // The same conditions drawn with the source's latent by hand, and with zeros in its place.
         let conditions = try model.generateConditions(prompt: prompt, images: [source])
-        let latent = try decoder.sourceLatent(images: source.unsqueeze(0))
+        let latent = try decoder.latents(images: source.unsqueeze(0))
         XCTAssertEqual(latent.shape, [1, 2, 32, 32])
         let byHand = try decoder.decode(conditions: conditions, imageSize: (64, 64), steps: 2, guidance: 1, seed: 1,
                                         sourceLatent: latent)
