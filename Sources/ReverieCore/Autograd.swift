@@ -1,3 +1,5 @@
+import Foundation
+
 /// One recorded operation: the tensors it read and the rule mapping the output gradient to input gradients.
 ///
 /// A rule returns one entry per input (nil where the input needs no gradient). Rules may return tensors that alias
@@ -14,11 +16,22 @@ final class GradNode {
     }
 }
 
-/// Whether operations record the graph. Process-wide: the training loop owns it; loader threads never need grads.
+/// Whether operations record the graph. Per thread: data-parallel micro-batches record their own graphs on their
+/// own threads while one of them runs a frozen part under `withNoGrad`.
 public enum GradMode {
-    nonisolated(unsafe) static var disabledDepth = 0
+    /// The calling thread's no-grad depth, stored as the pointer value of a thread-specific key (nil = 0).
+    private static let depthKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
-    public static var isEnabled: Bool { disabledDepth == 0 }
+    static var disabledDepth: Int {
+        get { Int(bitPattern: pthread_getspecific(depthKey)) }
+        set { pthread_setspecific(depthKey, UnsafeRawPointer(bitPattern: newValue)) }
+    }
+
+    public static var isEnabled: Bool { pthread_getspecific(depthKey) == nil }
 
     /// Runs `body` without recording operations (inference, evaluation, optimizer updates).
     public static func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
@@ -56,6 +69,30 @@ extension Tensor {
     /// `seed` defaults to ones (so a scalar loss needs none). Gradients add to existing `grad` values across calls;
     /// call `zeroGrad` on parameters (or the optimizer) between steps.
     public func backward(seed: Tensor? = nil) throws {
+        try propagate(seed: seed) { leaf, g, owned in leaf.accumulateGrad(g, owned: owned) }
+    }
+
+    /// Back-propagates like `backward` but returns the leaves' gradients (keyed by the leaf's identity) instead of
+    /// adding them to `grad`: what a data-parallel micro-batch computes on its own thread, to be summed in a fixed
+    /// order afterwards with `accumulateGradient`. The returned tensors may share storage with the graph; read them.
+    public func leafGradients(seed: Tensor? = nil) throws -> [ObjectIdentifier: Tensor] {
+        var out: [ObjectIdentifier: Tensor] = [:]
+        try propagate(seed: seed) { leaf, g, _ in
+            if let existing = out[ObjectIdentifier(leaf)] {
+                let sum = Tensor(uninitialized: existing.shape)
+                Kernels.add(existing.pointer, g.pointer, sum.pointer, count: sum.count)
+                out[ObjectIdentifier(leaf)] = sum
+            } else {
+                out[ObjectIdentifier(leaf)] = g
+            }
+        }
+        return out
+    }
+
+    /// Adds `g` (shaped like `self`) to this leaf's accumulated gradient.
+    public func accumulateGradient(_ g: Tensor) { accumulateGrad(g, owned: false) }
+
+    private func propagate(seed: Tensor?, deliver: (Tensor, Tensor, Bool) -> Void) throws {
         if let seed, seed.shape != shape {
             throw TensorError.shapeMismatch(
                 op: "backward", detail: "seed \(shapeString(seed.shape)) for output \(shapeString(shape))")
@@ -70,7 +107,7 @@ extension Tensor {
             for t in order.reversed() {
                 guard let (g, owned) = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let node = t.node else {
-                    if t.isLeafRequiringGrad { t.accumulateGrad(g, owned: owned) }
+                    if t.isLeafRequiringGrad { deliver(t, g, owned) }
                     continue
                 }
                 let inputGrads = node.backward(g)

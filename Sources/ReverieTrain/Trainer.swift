@@ -129,24 +129,31 @@ public final class Trainer {
     }
 
     /// One optimizer step over `accumulate` micro-batches. Returns the mean loss and its mean terms.
+    ///
+    /// With one micro-batch the stage draws from the run's generator and back-propagates into the parameters. With
+    /// several, each micro-batch gets its own generator forked from the run's (so results do not depend on the
+    /// thread count) and they run concurrently, one per core with single-threaded BLAS (data parallelism: small
+    /// GEMMs keep one core busy far better than two); their gradients are then summed in micro-batch order.
     func trainStep(lastSaved: URL?) throws -> (Float, [(String, Float)]) {
         let loop = recipe.loop
         optimizer.zeroGrad()
-        var total: Float = 0
-        var sums: [(String, Float)] = []
-        for _ in 0..<loop.accumulate {
+        let n = loop.accumulate
+        var micro: [MicroBatch]
+        if n == 1 {
             let l = try stage.loss(indices: position..<(position + loop.batch), rng: &rng)
-            position += loop.batch
             let value = try l.total.item()
-            guard value.isFinite else {
-                throw TrainError.nonFinite(step: step + 1, what: "the loss (\(value))", lastCheckpoint: lastSaved?.path)
-            }
-            try (loop.accumulate > 1 ? l.total * (1 / Float(loop.accumulate)) : l.total).backward()
-            total += value
-            if sums.isEmpty { sums = l.terms } else {
-                for i in sums.indices where i < l.terms.count { sums[i].1 += l.terms[i].1 }
+            try checkFinite(value, lastSaved: lastSaved)
+            try l.total.backward()
+            micro = [MicroBatch(value: value, terms: l.terms, gradients: [:])]
+        } else {
+            var rngs = (0..<n).map { _ in RNG(seed: rng.next()) }
+            micro = try microBatches(from: position, rngs: &rngs)
+            for m in micro { try checkFinite(m.value, lastSaved: lastSaved) }
+            for p in params {
+                for m in micro { if let g = m.gradients[ObjectIdentifier(p)] { p.accumulateGradient(g) } }
             }
         }
+        position += n * loop.batch
         let norm = recipe.optim.clip > 0 ? clipGradNorm(params, maxNorm: Float(recipe.optim.clip)) : gradNorm(params)
         guard norm.isFinite else {
             throw TrainError.nonFinite(step: step + 1, what: "the gradient norm (\(norm))",
@@ -155,8 +162,17 @@ public final class Trainer {
         optimizer.lr = schedule.lr(step: step)
         optimizer.step()
         step += 1
-        let n = Float(loop.accumulate)
-        return (total / n, sums.map { ($0.0, $0.1 / n) })
+        var sums = micro[0].terms
+        for m in micro.dropFirst() { for i in sums.indices where i < m.terms.count { sums[i].1 += m.terms[i].1 } }
+        let total = micro.reduce(Float(0)) { $0 + $1.value }
+        let count = Float(n)
+        return (total / count, sums.map { ($0.0, $0.1 / count) })
+    }
+
+    func checkFinite(_ value: Float, lastSaved: URL?) throws {
+        guard value.isFinite else {
+            throw TrainError.nonFinite(step: step + 1, what: "the loss (\(value))", lastCheckpoint: lastSaved?.path)
+        }
     }
 
     /// Runs the stage's evaluation in eval mode and writes the sample sheet under `samples/`.
