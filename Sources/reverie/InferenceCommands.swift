@@ -218,11 +218,12 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
-    /// Per-attribute scores (shape, colour, size, position, background, count, exact) of the image capabilities
-    /// that were run, keyed `<score>_by_attribute`.
+    /// Per-attribute scores (shape, colour, size, position, background, count, exact) of the captions and images
+    /// of the capabilities that were run, keyed `<score>_by_attribute`.
     static func attributeBreakdowns(_ report: ShapesSuiteReport,
                                     _ capabilities: Set<String>) -> [(String, AttributeScores)] {
         var out: [(String, AttributeScores)] = []
+        if capabilities.contains("caption") { out.append(("caption_by_attribute", report.caption)) }
         if capabilities.contains("generate") { out.append(("text_to_image_by_attribute", report.textToImage)) }
         if capabilities.contains("reconstruct") { out.append(("reconstruction_by_attribute", report.reconstruction)) }
         return out

@@ -47,7 +47,7 @@ final class TrainCommandTests: XCTestCase {
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         for key in ["caption_exact", "text_to_image", "edit", "reconstruction"] {
             let v = try XCTUnwrap(json[key] as? Double, key)
-            XCTAssertTrue((0...1).contains(v))
+            XCTAssertTrue((0...1).contains(v), "\(key) = \(v) in \(eval.stdout)")
         }
 
         let captionOnly = try ReverieBinary.run(["eval"] + common + ["--count", "2", "--json", "--capabilities",

@@ -28,6 +28,25 @@ final class EvaluatorTests: XCTestCase {
         }
     }
 
+    /// Captions are scored attribute by attribute too: one wrong word costs one attribute, nonsense costs all.
+    func testCaptionScoresEachAttribute() throws {
+        let truth = try scene("a large red circle in the top left and a small blue triangle at the bottom, black")
+        let right = evaluator.captionScore("a small blue triangle at the bottom and a big red circle in the top left, "
+                                           + "black", truth: truth)
+        XCTAssertEqual(right.exact, Tally(correct: 1, total: 1))
+        XCTAssertEqual(right.attributeAccuracy, 1)
+        let wrongShape = evaluator.captionScore(
+            "a large red circle in the top left and a small blue square at the bottom, black", truth: truth)
+        XCTAssertEqual(wrongShape.shape, Tally(correct: 1, total: 2))
+        XCTAssertEqual(wrongShape.color, Tally(correct: 2, total: 2))
+        XCTAssertEqual(wrongShape.count, Tally(correct: 1, total: 1))
+        XCTAssertEqual(wrongShape.exact, Tally(correct: 0, total: 1))
+        let nonsense = evaluator.captionScore("circle circle red the", truth: truth)
+        XCTAssertEqual(nonsense.shape, Tally(correct: 0, total: 2))
+        XCTAssertEqual(nonsense.background, Tally(correct: 0, total: 1))
+        XCTAssertEqual(nonsense.attributeAccuracy, 0)
+    }
+
     func testMissingAndExtraObjectsCount() throws {
         let truth = try scene("a large red circle in the top left and a small blue triangle at the bottom, gray")
         let missing = evaluator.score(Rasterizer().render(try scene("a large red circle in the top left, gray")),

@@ -27,10 +27,26 @@ public struct Evaluator: Sendable {
         (try? CaptionParser.parse(caption)) == truth
     }
 
+    /// What a caption gets right, attribute by attribute: the scene it parses to against `truth` (an unparsable
+    /// caption gets everything wrong). Its `exact` is ``captionMatches(_:truth:)``.
+    public func captionScore(_ caption: String, truth: Scene) -> AttributeScores {
+        guard let parsed = try? CaptionParser.parse(caption) else {
+            return Self.compare(background: nil, found: [], expected: truth, exact: false)
+        }
+        return Self.compare(background: parsed.background, found: parsed.objects, expected: truth,
+                            exact: parsed == truth)
+    }
+
     /// Scores `read` against `expected` (see ``AttributeScores``).
     public static func compare(_ read: ReadScene, expected: Scene) -> AttributeScores {
+        compare(background: read.background, found: read.objects.map(\.object), expected: expected,
+                exact: read.matches(expected))
+    }
+
+    /// Scores a background and objects (from an image or a caption) against `expected`.
+    static func compare(background: BackgroundColor?, found: [SceneObject], expected: Scene,
+                        exact: Bool) -> AttributeScores {
         var s = AttributeScores()
-        let found = read.objects.map(\.object)
         let pairing = bestPairing(expected.objects, found)
         for (k, o) in expected.objects.enumerated() {
             let f = pairing[k].map { found[$0] }
@@ -39,9 +55,9 @@ public struct Evaluator: Sendable {
             s.size.record(f?.size == o.size)
             s.position.record(f?.cell == o.cell)
         }
-        s.background.record(read.background == expected.background)
+        s.background.record(background == expected.background)
         s.count.record(found.count == expected.objects.count)
-        s.exact.record(read.matches(expected))
+        s.exact.record(exact)
         return s
     }
 

@@ -2,6 +2,8 @@
 public struct ShapesSuiteReport: Sendable, Equatable, Codable {
     /// Captions that parse back to exactly the image's scene.
     public var captionExactMatch = Tally()
+    /// What captions get right, attribute by attribute (their `exact` is `captionExactMatch`).
+    public var caption = AttributeScores()
     /// What generated images show against what their prompts asked for.
     public var textToImage = AttributeScores()
     /// Edited images that show exactly the target scene, overall and per edit kind.
@@ -36,8 +38,9 @@ public struct ShapesSuite: Sendable {
         for i in 0..<count {
             if let caption {
                 let sample = world.caption(at: i)
-                report.captionExactMatch.record(evaluator.captionMatches(try caption(world.render(sample.scene)),
-                                                                         truth: sample.scene))
+                let text = try caption(world.render(sample.scene))
+                report.captionExactMatch.record(evaluator.captionMatches(text, truth: sample.scene))
+                report.caption = report.caption + evaluator.captionScore(text, truth: sample.scene)
             }
             if let generate {
                 let sample = world.textToImage(at: i)
