@@ -48,6 +48,7 @@ public enum RecipeValidation {
         let frozen = recipe.freeze.map(\.rawValue).joined(separator: ", ")
         return "\(recipe.file): \(recipe.stage.rawValue) stage, \(total) parameters"
             + (frozen.isEmpty ? "" : ", frozen: \(frozen)")
-            + ", \(recipe.loop.steps) steps × batch \(recipe.loop.batch) → \(recipe.output)"
+            + ", \(recipe.loop.steps) steps × batch \(recipe.loop.batch)"
+            + (recipe.loop.accumulate > 1 ? " × \(recipe.loop.accumulate) micro-batches" : "") + " → \(recipe.output)"
     }
 }
