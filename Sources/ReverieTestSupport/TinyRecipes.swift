@@ -6,8 +6,8 @@ import ReverieData
 public enum TinyRecipes {
     public static let vision = "vision: {hidden: 16, intermediate: 32, layers: 1, heads: 2, image_size: 64, patch: 16}"
     public static let vae = "vae: {channels: [8, 8], latent_channels: 4, norm_groups: 4}"
-    public static let unet = "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, train_timesteps: 100,\n"
-        + "         source_latent: true}"
+    public static let unet = "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, "
+        + "train_timesteps: 100,\n         source_latent: true}"
 
     public static func text(_ stage: String, root: String, steps: Int = 3, extra: String = "") -> String {
         let model: String

@@ -49,6 +49,7 @@ public enum RecipeValidation {
         return "\(recipe.file): \(recipe.stage.rawValue) stage, \(total) parameters"
             + (frozen.isEmpty ? "" : ", frozen: \(frozen)")
             + ", \(recipe.loop.steps) steps × batch \(recipe.loop.batch)"
-            + (recipe.loop.accumulate > 1 ? " × \(recipe.loop.accumulate) micro-batches" : "") + " → \(recipe.output)"
+            + (recipe.loop.accumulate > 1 ? " × \(recipe.loop.accumulate) micro-batches" : "")
+            + " → \(recipe.output)"
     }
 }

@@ -138,7 +138,7 @@ public final class Trainer {
         let loop = recipe.loop
         optimizer.zeroGrad()
         let n = loop.accumulate
-        var micro: [MicroBatch]
+        let micro: [MicroBatch]
         if n == 1 {
             let l = try stage.loss(indices: position..<(position + loop.batch), rng: &rng)
             let value = try l.total.item()

@@ -9,7 +9,8 @@ final class GradModeThreadTests: XCTestCase {
     /// While one thread sits inside `withNoGrad`, another thread's operations still record.
     func testNoGradOnOneThreadDoesNotStopAnotherFromRecording() throws {
         let x = try Tensor(shape: [2], data: [1, 2], requiresGrad: true)
-        let entered = DispatchSemaphore(value: 0), leave = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let entered = DispatchSemaphore(value: 0), leave = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             withNoGrad {
                 entered.signal()
