@@ -77,15 +77,8 @@ extension Tensor {
     /// order afterwards with `accumulateGradient`. The returned tensors may share storage with the graph; read them.
     public func leafGradients(seed: Tensor? = nil) throws -> [ObjectIdentifier: Tensor] {
         var out: [ObjectIdentifier: Tensor] = [:]
-        try propagate(seed: seed) { leaf, g, _ in
-            if let existing = out[ObjectIdentifier(leaf)] {
-                let sum = Tensor(uninitialized: existing.shape)
-                Kernels.add(existing.pointer, g.pointer, sum.pointer, count: sum.count)
-                out[ObjectIdentifier(leaf)] = sum
-            } else {
-                out[ObjectIdentifier(leaf)] = g
-            }
-        }
+        // The walk sums a shared input's gradients before visiting it, so each leaf is delivered once.
+        try propagate(seed: seed) { leaf, g, _ in out[ObjectIdentifier(leaf)] = g }
         return out
     }
 
