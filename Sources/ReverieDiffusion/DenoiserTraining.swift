@@ -1,3 +1,4 @@
+import Foundation
 import ReverieCore
 import ReverieNN
 
@@ -17,6 +18,9 @@ public enum DenoisingObjective: Sendable {
 /// also concatenated to the input channels (`spatialConditionMap`). With `pixelWeights` [B, 1, h, w] (no gradient),
 /// each item's error is the weighted mean Σ w·e² / (C·Σ w) instead of the plain mean — the decoder stage's
 /// object weighting, so that the few latent pixels small objects cover are not drowned by the background.
+/// `timestepPower` p skews the DDPM timesteps towards the noisy end: t = ⌊T·u^(1/p)⌋, u ~ U[0, 1) (p = 1 is
+/// uniform; p = 2 makes the density grow linearly in t). A decoder sampled from pure noise draws what it predicts
+/// at the noisiest steps, so that is where its training matters most.
 ///
 /// latents [B, C, h, w], conditions [B, S, D], sourceLatents [B, C', h, w] or nil → scalar loss.
 /// Gradients reach the UNet's trainable parameters and the conditions (also through a frozen UNet, whose
@@ -24,7 +28,8 @@ public enum DenoisingObjective: Sendable {
 public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObjective, latents: Tensor,
                           conditions: Tensor, sourceLatents: Tensor? = nil,
                           conditionDropout: (null: NullCondition, p: Float)? = nil, spatialConditions: Bool = false,
-                          pixelWeights: Tensor? = nil, rng: inout RNG) throws -> Tensor {
+                          pixelWeights: Tensor? = nil, timestepPower: Double = 1,
+                          rng: inout RNG) throws -> Tensor {
     guard latents.rank == 4 else {
         throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "latents \(shapeString(latents.shape)), "
                                         + "expected [B, C, h, w]")
@@ -35,7 +40,7 @@ public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObject
     var weights: Tensor?
     switch objective {
     case let .ddpm(schedule, prediction, gamma):
-        let ts = (0..<b).map { _ in Int(rng.next() % UInt64(schedule.trainTimesteps)) }
+        let ts = trainingTimesteps(b, of: schedule.trainTimesteps, power: timestepPower, rng: &rng)
         noisy = try schedule.addNoise(latents, noise: noise, timesteps: ts)
         target = try schedule.target(prediction, x0: latents, noise: noise, timesteps: ts)
         modelTimesteps = ts.map(Float.init)
@@ -69,6 +74,14 @@ public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObject
         perItem = try (prediction - target).square().mean(axes: [1, 2, 3])
     }
     return try (weights.map { try perItem * $0 } ?? perItem).mean()
+}
+
+/// `count` training timesteps in 0..<T: uniform for `power` 1 (one draw each, as before the skew existed),
+/// otherwise ⌊T·u^(1/power)⌋ — density ∝ t^(power − 1), mean T·power / (power + 1).
+func trainingTimesteps(_ count: Int, of t: Int, power: Double, rng: inout RNG) -> [Int] {
+    (0..<count).map { _ in
+        power == 1 ? Int(rng.next() % UInt64(t)) : min(Int(Double(t) * pow(Double(rng.uniform()), 1 / power)), t - 1)
+    }
 }
 
 /// One optimiser step of the denoiser: zero gradients, `denoisingLoss`, backward, `optimizer.step()`.

@@ -23,6 +23,8 @@ final class DecoderStage: TrainingStage {
     /// `loss.condition_noise`: σ of the Gaussian noise added to each item's conditions in training, drawn per
     /// item uniformly in [0, σ] and relative to the batch's condition RMS (0 = none).
     let conditionNoise: Float
+    /// `loss.timestep_power`: the skew of the training timesteps towards the noisy end (1 = uniform).
+    let timestepPower: Double
     /// `data.edit_pairs`: the share of each batch drawn as edit pairs (needs `unet.source_latent`).
     let editPairs: Double
     var sampleSteps: Int
@@ -47,6 +49,7 @@ final class DecoderStage: TrainingStage {
         dropout = Float(recipe?.loss.conditionDropout ?? 0.1)
         objectWeight = Float(recipe?.loss.objectWeight ?? 0)
         conditionNoise = Float(recipe?.loss.conditionNoise ?? 0)
+        timestepPower = recipe?.loss.timestepPower ?? 1
         editPairs = recipe?.data.editPairs ?? 0
         if editPairs > 0, !decoder.sourceLatents {
             throw RecipeError(file: recipe?.file ?? "model_config", line: nil, key: "data.edit_pairs",
@@ -83,7 +86,8 @@ final class DecoderStage: TrainingStage {
                                   latents: latents, conditions: c, sourceLatents: sources,
                                   conditionDropout: (decoder.nullCondition, dropout),
                                   spatialConditions: decoder.spatialConditions,
-                                  pixelWeights: objectWeight > 0 ? latentObjectWeights(latents) : nil, rng: &rng)
+                                  pixelWeights: objectWeight > 0 ? latentObjectWeights(latents) : nil,
+                                  timestepPower: timestepPower, rng: &rng)
         return StageLoss(total: l, terms: [("denoise", try l.item())])
     }
 

@@ -122,6 +122,9 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(e?.message.contains("source_latent"), true)
         XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true"]))
         XCTAssertEqual(error(decoder, overrides: ["data.edit_pairs=1.5"])?.key, "data.edit_pairs")
+        XCTAssertEqual(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=0"])?.key,
+                       "loss.timestep_power")
+        XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=2"]))
     }
 
     func testOverridesReplaceAndAdd() throws {
