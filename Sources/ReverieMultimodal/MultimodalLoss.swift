@@ -16,8 +16,16 @@ public struct MultimodalLossConfig: Sendable, Equatable {
     public var ceWeight: Float
     public var regressionWeight: Float
     public var regression: RegressionLossKind
-    /// Weight of the denoising loss through the frozen decoder (0 = off; needs a decoder and an RNG).
+    /// Weight of the denoising loss through the decoder (0 = off; needs a decoder and an RNG). With the decoder
+    /// frozen it trains the LLM side; with the UNet trainable (a recipe that does not freeze `unet`) it also teaches
+    /// the decoder to draw from the conditions the LLM predicts.
     public var diffusionWeight: Float
+    /// The share of output images whose denoising term is conditioned on their exact target conditions (the
+    /// encoder's features, no gradient) instead of the prediction, drawn per image — so a decoder tuned on
+    /// predictions keeps drawing the encoder's own features (reconstruction). 0 = predictions only.
+    public var diffusionExactShare: Float = 0
+    /// The denoising term's timestep skew towards the noisy end (`denoisingLoss(timestepPower:)`; 1 = uniform).
+    public var diffusionTimestepPower: Double = 1
     /// β of `smooth_l1`.
     public var smoothL1Beta: Float
     /// Object weighting α: each condition token's regression term is weighted 1 + α · dₖ / mean(d), where dₖ is
@@ -173,11 +181,22 @@ extension MultimodalModel {
                                              kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
                 : try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
             if lc.diffusionWeight > 0 {
-                diffusion = try diffusionLoss(predicted: predicted, targetImages: pixels, rng: &rng)
+                let conditions = lc.diffusionExactShare > 0
+                    ? try mixConditions(predicted, exact: target, share: lc.diffusionExactShare, rng: &rng) : predicted
+                diffusion = try diffusionLoss(predicted: conditions, targetImages: pixels,
+                                              timestepPower: lc.diffusionTimestepPower, rng: &rng)
             }
         }
         let total = try ce * lc.ceWeight + reg * lc.regressionWeight + diffusion * lc.diffusionWeight
         return MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
                                 textTargets: textTargets, outputImages: targetImages.count)
     }
+}
+
+/// Per item of [N, K, Dc]: `exact` (no gradient) with probability `share`, else `predicted` — one uniform draw per
+/// item from `rng`.
+func mixConditions(_ predicted: Tensor, exact: Tensor, share: Float, rng: inout RNG) throws -> Tensor {
+    let n = predicted.shape.first ?? 0
+    let pick = try Tensor(shape: [n, 1, 1], data: (0..<n).map { _ in rng.uniform() < share ? 1 : 0 })
+    return try predicted * (1 - pick) + exact.detached() * pick
 }

@@ -16,6 +16,9 @@ public enum TinyRecipes {
             model = "  \(vision)\n  text: {hidden: 16, intermediate: 32, layers: 1, heads: 2, projection: 16}"
         case "vae": model = "  \(vae)"
         case "decoder": model = "  vision: {init: siglip}\n  vae: {init: vae}\n  \(unet)"
+        case "tune":  // the decoder learns to draw from the LLM's conditions; everything else stays
+            model = ["vision", "vae", "unet", "projector", "llm", "output"].map { "  \($0): {init: mllm}" }
+                .joined(separator: "\n")
         default:
             model = """
                   vision: {init: siglip}
@@ -28,13 +31,17 @@ public enum TinyRecipes {
                 """
         }
         let loss = stage == "mllm" ? "loss: {object_weight: 2}\n"
-            : stage == "decoder" ? "loss: {object_weight: 2, condition_noise: 0.3}\n" : ""
-        let freeze = stage == "decoder" ? "freeze: [vision, vae]\n" : stage == "mllm" ? "freeze: [vision, vae, unet]\n" : ""
+            : stage == "decoder" ? "loss: {object_weight: 2, condition_noise: 0.3}\n"
+            : stage == "tune" ? "loss: {ce: 0, regression: 0, diffusion: 1, diffusion_exact: 0.5, timestep_power: 2}\n"
+            : ""
+        let freeze = ["decoder": "freeze: [vision, vae]\n", "mllm": "freeze: [vision, vae, unet]\n",
+                      "tune": "freeze: [vision, vae, projector, llm, output]\n"][stage] ?? ""
+        let data = stage == "decoder" ? ", edit_pairs: 0.5" : stage == "tune" ? ", mixture: {text_to_image: 1, edit: 1}" : ""
         return """
-            stage: \(stage)
+            stage: \(stage == "tune" ? "mllm\nname: tune" : stage)
             seed: 7
             root: \(root)
-            data: {world_seed: 5\(stage == "decoder" ? ", edit_pairs: 0.5" : "")}
+            data: {world_seed: 5\(data)}
             model:
             \(model)
             \(freeze)\(loss)optim: {lr: 1e-3, warmup: 1}
@@ -51,16 +58,17 @@ public enum TinyRecipes {
             .write(to: URL(fileURLWithPath: root).appendingPathComponent("tokenizer.json"))
     }
 
-    /// Writes the four stage recipes, the tokenizer and a pipeline into `dir`; returns the pipeline's URL.
+    /// Writes the five stage recipes (the last tunes the decoder on the LLM's conditions), the tokenizer and a
+    /// pipeline into `dir`; returns the pipeline's URL.
     public static func writePipeline(in dir: URL, steps: Int = 3) throws -> URL {
         let root = dir.appendingPathComponent("runs").path
         try writeTokenizer(root: root)
-        for stage in ["siglip", "vae", "decoder", "mllm"] {
+        for stage in ["siglip", "vae", "decoder", "mllm", "tune"] {
             try text(stage, root: root, steps: steps).write(to: dir.appendingPathComponent("\(stage).yaml"),
                                                             atomically: true, encoding: .utf8)
         }
         let pipeline = dir.appendingPathComponent("pipeline.yaml")
-        try "root: \(root)\nstages: [siglip.yaml, vae.yaml, decoder.yaml, mllm.yaml]\neval: {count: 2}\n"
+        try "root: \(root)\nstages: [siglip.yaml, vae.yaml, decoder.yaml, mllm.yaml, tune.yaml]\neval: {count: 2}\n"
             .write(to: pipeline, atomically: true, encoding: .utf8)
         return pipeline
     }

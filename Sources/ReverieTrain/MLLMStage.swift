@@ -24,13 +24,18 @@ final class MLLMStage: TrainingStage {
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         self.parts = parts
         mm = try ModelAssembly.multimodal(parts, rng: &rng)
+        if let recipe, !recipe.freeze.contains(.unet) {  // the recipe's freeze list decides, as in every stage:
+            for prefix in PartName.unet.prefixes { _ = try? mm.unfreeze(prefix: prefix) }  // the denoising loss trains it
+        }
         builder = ExampleBuilder(encoder: try parts.textEncoder(), images: SceneImageLoader())
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
         mixture = recipe?.data.mixture ?? DataSpec().mixture
         let l = recipe?.loss ?? LossSpec()
-        lossConfig = MultimodalLossConfig(ceWeight: Float(l.ce), regressionWeight: Float(l.regression),
+        var config = MultimodalLossConfig(ceWeight: Float(l.ce), regressionWeight: Float(l.regression),
                                           regression: RegressionLossKind(rawValue: l.regressionKind) ?? .mse,
                                           diffusionWeight: Float(l.diffusion), objectWeight: Float(l.objectWeight))
+        (config.diffusionExactShare, config.diffusionTimestepPower) = (Float(l.diffusionExact), l.timestepPower)
+        lossConfig = config
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
     }

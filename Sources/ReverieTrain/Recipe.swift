@@ -52,8 +52,12 @@ public struct LossSpec: Sendable, Equatable {
     public var kl = 1e-6, conditionDropout = 0.1
     /// Decoder stage: noise augmentation of the conditions (`DecoderStage.conditionNoise`).
     public var conditionNoise = 0.0
-    /// Decoder stage: p of the timestep skew t = ⌊T·u^(1/p)⌋ towards the noisy end (1 = uniform).
+    /// Decoder stage, and the mllm stage's denoising loss: p of the timestep skew t = ⌊T·u^(1/p)⌋ towards the
+    /// noisy end (1 = uniform).
     public var timestepPower = 1.0
+    /// MLLM stage: the share of output images whose denoising term uses the exact target conditions
+    /// (`MultimodalLossConfig.diffusionExactShare`).
+    public var diffusionExact = 0.0
     /// VAE stage: `l1` or `l2` pixel loss.
     public var reconstruction = "l2"
 }

@@ -23,7 +23,11 @@ extension Recipe {
         guard top.has("stage") else { throw top.error("stage", "missing: one of siglip, vae, decoder, mllm") }
         seed = UInt64(try top.int("seed", default: 1, min: 0))
         root = try top.string("root", default: "runs/shapes")
-        output = try top.string("output") ?? (root.hasSuffix("/") ? root : root + "/") + stage.rawValue
+        let name = try top.string("name", default: stage.rawValue)
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw top.error("name", "'\(name)' must be a plain directory name (the run goes to <root>/<name>)")
+        }
+        output = try top.string("output") ?? (root.hasSuffix("/") ? root : root + "/") + name
         if let d = try top.section("data") { data = try Self.readData(d) }
         if let m = try top.section("model") { try readModel(m) } else { throw top.error("model", "missing") }
         if data.editPairs > 0, stage != .decoder || (sources[.unet] == .build && parts.unet?.sourceLatent != true),
@@ -107,6 +111,7 @@ extension Recipe {
         l.ce = try s.double("ce", default: l.ce, range: 0...1e6)
         l.regression = try s.double("regression", default: l.regression, range: 0...1e6)
         l.diffusion = try s.double("diffusion", default: l.diffusion, range: 0...1e6)
+        l.diffusionExact = try s.double("diffusion_exact", default: l.diffusionExact, range: 0...1)
         l.regressionKind = try s.choice("regression_kind", ["mse", "cosine", "smooth_l1"], default: l.regressionKind)
         l.objectWeight = try s.double("object_weight", default: l.objectWeight)
         guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }

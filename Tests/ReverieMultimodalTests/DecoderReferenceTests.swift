@@ -104,3 +104,50 @@ extension DecoderReferenceTests {
         XCTAssertGreaterThan(try losses.diffusion.item(), 0)
     }
 }
+
+extension DecoderReferenceTests {
+    /// Tuning the decoder on predicted conditions: with the UNet unfrozen the denoising loss reaches it; with
+    /// `diffusionExactShare` 1 every image is conditioned on its exact target conditions — the loss equals the
+    /// denoising loss on the encoder's features (same draws) and nothing reaches the LLM side.
+    func testExactShareConditionsTheDenoisingTermOnTheTargetFeatures() throws {
+        let base = try makeTinyModel()
+        var rng = RNG(seed: 5)
+        let model = try withDecoder(base, rng: &rng)
+        let decoder = try XCTUnwrap(model.decoder)
+        _ = try decoder.unfreeze(prefix: "unet")
+        let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+                                   targetImages: [tinyImage(seed: 8)])
+        var config = MultimodalLossConfig(ceWeight: 0, regressionWeight: 0, diffusionWeight: 1)
+        config.diffusionExactShare = 1
+        config.diffusionTimestepPower = 2
+        var a = RNG(seed: 11), b = RNG(seed: 11)
+        let losses = try model.losses([ex], config: config, rng: &a)
+        try losses.total.backward()
+        XCTAssertTrue(model.outputHead.parameters().allSatisfy { $0.grad?.toArray().allSatisfy { $0 == 0 } ?? true })
+        XCTAssertGreaterThan(try XCTUnwrap(decoder.unet.parameters().first?.grad).toArray().map(abs).max() ?? 0, 0)
+        _ = b.uniform()  // the per-image draw of the mix
+        let pixels = try stack(ex.targetImages, axis: 0)
+        let exact = try model.diffusionLoss(predicted: model.targetConditions(images: pixels), targetImages: pixels,
+                                            timestepPower: 2, rng: &b)
+        XCTAssertEqual(try losses.diffusion.item(), try exact.item(), accuracy: 1e-6)
+        // Share 0: the prediction conditions it and the head gets a gradient.
+        config.diffusionExactShare = 0
+        model.zeroGrad()
+        try model.losses([ex], config: config, rng: &rng).total.backward()
+        XCTAssertGreaterThan(try XCTUnwrap(model.outputHead.parameters().first?.grad).toArray().map(abs).max() ?? 0, 0)
+    }
+
+    func testMixConditionsPicksWholeItems() throws {
+        let p = try Tensor(shape: [4, 1, 2], data: [1, 1, 2, 2, 3, 3, 4, 4])
+        let e = try Tensor(shape: [4, 1, 2], data: [-1, -1, -2, -2, -3, -3, -4, -4])
+        var rng = RNG(seed: 3)
+        let picks = (0..<4).map { _ in rng.uniform() < 0.5 }
+        rng = RNG(seed: 3)
+        let m = try mixConditions(p, exact: e, share: 0.5, rng: &rng).toArray()
+        for i in 0..<4 {
+            XCTAssertEqual(Array(m[2 * i..<2 * i + 2]), picks[i] ? [Float(-(i + 1)), Float(-(i + 1))]
+                           : [Float(i + 1), Float(i + 1)])
+        }
+        XCTAssertTrue(picks.contains(true) && picks.contains(false), "seed 3 should pick both kinds")
+    }
+}

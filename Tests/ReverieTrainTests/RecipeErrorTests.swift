@@ -127,6 +127,23 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=2"]))
     }
 
+    func testNameSetsTheRunDirectoryAndMustBePlain() throws {
+        let vae = """
+            stage: vae
+            name: a/b
+            root: runs/x
+            model:
+              vae: {channels: [8, 8], norm_groups: 4}
+            """
+        XCTAssertEqual(error(vae)?.key, "name")
+        XCTAssertEqual(error(vae)?.line, 2)
+        XCTAssertEqual(error(vae, overrides: ["name=.."])?.key, "name")
+        var node = try RecipeNode.parse(yaml: vae, file: "r.yaml")
+        try node.override("name=vae-small")
+        XCTAssertEqual(try Recipe(node: node).output, "runs/x/vae-small")
+        XCTAssertEqual(error(vae, overrides: ["name=vae", "loss.diffusion_exact=1.5"])?.key, "loss.diffusion_exact")
+    }
+
     func testOverridesReplaceAndAdd() throws {
         var node = try RecipeNode.parse(yaml: vae, file: "r.yaml")
         try node.override("optim.lr=5e-4")

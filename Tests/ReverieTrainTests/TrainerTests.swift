@@ -24,7 +24,7 @@ final class TrainerTests: XCTestCase {
     /// captions, edits and reconstructs.
     func testPipelineStagesChainIntoAModelThatRuns() throws {
         let pipeline = try PipelineRecipe(node: RecipeNode.load(TinyRecipes.writePipeline(in: dir)).node)
-        XCTAssertEqual(try RecipeValidation.validate(URL(fileURLWithPath: pipeline.file)).count, 4)
+        XCTAssertEqual(try RecipeValidation.validate(URL(fileURLWithPath: pipeline.file)).count, 5)
         var last: URL?
         for recipe in try pipeline.loadStages() {
             let trainer = try Trainer(recipe: recipe)
@@ -40,6 +40,14 @@ final class TrainerTests: XCTestCase {
         let key = "vision_encoder.embeddings.patch_embedding.weight"
         XCTAssertEqual(try Checkpoint.readTensor(key, from: runs.appendingPathComponent("siglip/final.h5")).toArray(),
                        try Checkpoint.readTensor(key, from: runs.appendingPathComponent("mllm/final.h5")).toArray())
+        // The tune stage (an mllm stage named `tune`, only `unet` unfrozen) moved the UNet and nothing else.
+        let mllm = runs.appendingPathComponent("mllm/final.h5"), tune = runs.appendingPathComponent("tune/final.h5")
+        XCTAssertEqual(last, tune)
+        for (key, moves) in [("decoder.unet.conv_in.weight", true), ("llm.model.embed_tokens.weight", false),
+                             ("output_head.mlp.fc1.weight", false), ("decoder.vae.decoder.conv_in.weight", false)] {
+            let same = try Checkpoint.readTensor(key, from: mllm).toArray() == Checkpoint.readTensor(key, from: tune).toArray()
+            XCTAssertEqual(same, !moves, key)
+        }
         // The VAE stage recorded its measured latent scale, and the later stages carry it.
         let (model, record) = try ModelAssembly.loadMultimodal(try XCTUnwrap(last))
         XCTAssertNotEqual(record.parts.vae?.scalingFactor, 1)
