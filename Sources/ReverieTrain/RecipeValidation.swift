@@ -23,20 +23,23 @@ public enum RecipeValidation {
         }
         let recipe = try Recipe.load(url, overrides: overrides)
         var predicted: [StageKind: ModelParts] = [:]
-        var visiting: Set<StageKind> = [recipe.stage]
+        var visiting: Set<String> = [url.standardizedFileURL.path]
         try predictSiblings(of: recipe, in: url.deletingLastPathComponent(), into: &predicted, visiting: &visiting)
         let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
         return [summary(recipe, stage)]
     }
 
-    /// The parts that the sibling recipes of `recipe`'s missing `init: <stage>` inputs would produce, recursively.
+    /// The parts that the sibling recipes of `recipe`'s missing `init: <stage>` inputs would produce, recursively
+    /// (`visiting`: the recipe files on the way, so a file never predicts from itself — but `tune.yaml`, an mllm-kind
+    /// stage, does predict from `mllm.yaml`).
     static func predictSiblings(of recipe: Recipe, in dir: URL, into predicted: inout [StageKind: ModelParts],
-                                visiting: inout Set<StageKind>) throws {
+                                visiting: inout Set<String>) throws {
         for case let .checkpoint(path, stage?, _) in recipe.sources.values
-        where !FileManager.default.fileExists(atPath: path) && predicted[stage] == nil && !visiting.contains(stage) {
+        where !FileManager.default.fileExists(atPath: path) && predicted[stage] == nil {
             let sibling = dir.appendingPathComponent("\(stage.rawValue).yaml")
-            guard FileManager.default.fileExists(atPath: sibling.path) else { continue }
-            visiting.insert(stage)
+            guard FileManager.default.fileExists(atPath: sibling.path),
+                  !visiting.contains(sibling.standardizedFileURL.path) else { continue }
+            visiting.insert(sibling.standardizedFileURL.path)
             let earlier = try Recipe.load(sibling, overrides: ["root=\(recipe.root)"])
             try predictSiblings(of: earlier, in: dir, into: &predicted, visiting: &visiting)
             predicted[stage] = try StageBuilder.resolveParts(earlier, predicted: predicted)

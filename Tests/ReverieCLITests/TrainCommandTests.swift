@@ -10,11 +10,11 @@ final class TrainCommandTests: XCTestCase {
         let pipeline = try TinyRecipes.writePipeline(in: dir.url, steps: 2)
         let validate = try ReverieBinary.run(["recipes", "validate", pipeline.path])
         XCTAssertTrue(validate.succeeded, "\(validate)")
-        XCTAssertEqual(validate.stdout.split(separator: "\n").filter { $0.hasPrefix("ok") }.count, 4)
+        XCTAssertEqual(validate.stdout.split(separator: "\n").filter { $0.hasPrefix("ok") }.count, 5)
 
         let train = try ReverieBinary.run(["train", pipeline.path, "--quiet"])
         XCTAssertTrue(train.succeeded, "\(train)")
-        XCTAssertTrue(train.stdout.contains("stage 4/4 mllm"), train.stdout)
+        XCTAssertTrue(train.stdout.contains("stage 4/5 mllm") && train.stdout.contains("stage 5/5 mllm"), train.stdout)
         XCTAssertTrue(train.stdout.contains("caption_exact"), train.stdout)
         let again = try ReverieBinary.run(["train", pipeline.path, "--quiet"])
         XCTAssertFalse(again.succeeded)
