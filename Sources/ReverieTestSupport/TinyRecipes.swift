@@ -30,13 +30,12 @@ public enum TinyRecipes {
                   output: {mode: queries, head: mlp, head_hidden: 32, residual: true}
                 """
         }
-        let loss = stage == "mllm" ? "loss: {object_weight: 2}\n"
-            : stage == "decoder" ? "loss: {object_weight: 2, condition_noise: 0.3}\n"
-            : stage == "tune" ? "loss: {ce: 0, regression: 0, diffusion: 1, diffusion_exact: 0.5, timestep_power: 2}\n"
-            : ""
+        let loss = ["mllm": "loss: {object_weight: 2}\n",
+                    "decoder": "loss: {object_weight: 2, condition_noise: 0.3}\n",
+                    "tune": "loss: {ce: 0, regression: 0, diffusion: 1, diffusion_exact: 0.5, timestep_power: 2}\n"][stage]
         let freeze = ["decoder": "freeze: [vision, vae]\n", "mllm": "freeze: [vision, vae, unet]\n",
                       "tune": "freeze: [vision, vae, projector, llm, output]\n"][stage] ?? ""
-        let data = stage == "decoder" ? ", edit_pairs: 0.5" : stage == "tune" ? ", mixture: {text_to_image: 1, edit: 1}" : ""
+        let data = ["decoder": ", edit_pairs: 0.5", "tune": ", mixture: {text_to_image: 1, edit: 1}"][stage] ?? ""
         return """
             stage: \(stage == "tune" ? "mllm\nname: tune" : stage)
             seed: 7
@@ -44,7 +43,7 @@ public enum TinyRecipes {
             data: {world_seed: 5\(data)}
             model:
             \(model)
-            \(freeze)\(loss)optim: {lr: 1e-3, warmup: 1}
+            \(freeze)\(loss ?? "")optim: {lr: 1e-3, warmup: 1}
             train: {steps: \(steps), batch: 2, log_every: 1}
             eval: {every: 0, count: 2, sample_steps: 2}
             \(extra)

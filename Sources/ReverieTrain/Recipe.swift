@@ -104,6 +104,11 @@ public struct Recipe: Sendable {
 
     /// Where `init: <stage>` points.
     public static func stageOutput(root: String, _ stage: StageKind) -> String {
-        (root.hasSuffix("/") ? root : root + "/") + stage.rawValue + "/final.h5"
+        runDirectory(root: root, name: stage.rawValue) + "/final.h5"
+    }
+
+    /// `<root>/<name>`: where a stage named `name` runs.
+    static func runDirectory(root: String, name: String) -> String {
+        (root.hasSuffix("/") ? root : root + "/") + name
     }
 }

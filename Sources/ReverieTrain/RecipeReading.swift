@@ -27,7 +27,7 @@ extension Recipe {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw top.error("name", "'\(name)' must be a plain directory name (the run goes to <root>/<name>)")
         }
-        output = try top.string("output") ?? (root.hasSuffix("/") ? root : root + "/") + name
+        output = try top.string("output") ?? Self.runDirectory(root: root, name: name)
         if let d = try top.section("data") { data = try Self.readData(d) }
         if let m = try top.section("model") { try readModel(m) } else { throw top.error("model", "missing") }
         if data.editPairs > 0, stage != .decoder || (sources[.unet] == .build && parts.unet?.sourceLatent != true),
