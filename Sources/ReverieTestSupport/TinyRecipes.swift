@@ -30,7 +30,7 @@ public enum TinyRecipes {
                   output: {mode: queries, head: mlp, head_hidden: 32, residual: true}
                 """
         }
-        let loss = ["mllm": "loss: {object_weight: 2}\n",
+        let loss = ["siglip": "loss: {patch_labels: 1}\n", "mllm": "loss: {object_weight: 2}\n",
                     "decoder": "loss: {object_weight: 2, condition_noise: 0.3}\n",
                     "tune": "loss: {ce: 0, regression: 0, diffusion: 1, diffusion_exact: 0.5, timestep_power: 2}\n"][stage]
         let freeze = ["decoder": "freeze: [vision, vae]\n", "mllm": "freeze: [vision, vae, unet]\n",

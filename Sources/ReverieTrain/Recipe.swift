@@ -58,6 +58,8 @@ public struct LossSpec: Sendable, Equatable {
     /// MLLM stage: the share of output images whose denoising term uses the exact target conditions
     /// (`MultimodalLossConfig.diffusionExactShare`).
     public var diffusionExact = 0.0
+    /// Siglip stage: the weight of the per-patch shape labels' cross-entropy (0 = none; `SiglipStage`).
+    public var patchLabels = 0.0
     /// VAE stage: `l1` or `l2` pixel loss.
     public var reconstruction = "l2"
 }

@@ -119,6 +119,7 @@ extension Recipe {
         l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)
         l.conditionNoise = try s.double("condition_noise", default: l.conditionNoise, range: 0...10)
         l.timestepPower = try s.double("timestep_power", default: l.timestepPower, range: 0.1...10)
+        l.patchLabels = try s.double("patch_labels", default: l.patchLabels, range: 0...1e6)
         l.reconstruction = try s.choice("reconstruction", ["l1", "l2"], default: l.reconstruction)
         try s.finish()
         return l

@@ -6,7 +6,11 @@ import ReverieVision
 
 /// The contrastive stage: the vision encoder and a small text tower learn a shared space from ShapesWorld
 /// captions with the sigmoid loss (SigLIP). Its encoder is what later stages freeze and condition on.
-/// Evaluation: image → caption retrieval top-1 among the evaluation items.
+/// With `loss.patch_labels` w > 0, a linear head on each patch's features also learns the shape under the patch
+/// (`Scene.patchShapeLabels`, cross-entropy, weight w): the encoder then keeps what an object is at the object's own
+/// tokens, where the decoder's spatial conditions read it, instead of only somewhere in the mean the sigmoid loss
+/// sees. Evaluation: image → caption retrieval top-1 among the evaluation items (and the head's accuracy on patches
+/// under an object).
 final class SiglipStage: TrainingStage {
     let kind = StageKind.siglip
     let siglip: SiglipContrastiveModel
@@ -14,6 +18,10 @@ final class SiglipStage: TrainingStage {
     let parts: ModelParts
     let world: ShapesWorld
     let text = ByteTextEncoder()
+    /// With `loss.patch_labels` > 0: patch features → the shape under the patch (key `patch_head`).
+    let patchHead: Linear?
+    let patchWeight: Float
+    let grid: Int
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         guard let v = parts.vision else { throw StageError.missingPart(.vision) }
@@ -27,7 +35,11 @@ final class SiglipStage: TrainingStage {
                                     numAttentionHeads: t.heads, maxPositions: t.maxPositions,
                                     projectionDim: t.projection)
         siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &rng)
-        model = SiglipKeys(siglip)
+        patchWeight = Float(recipe?.loss.patchLabels ?? 0)
+        patchHead = patchWeight > 0
+            ? try Linear(inFeatures: v.hidden, outFeatures: Scene.patchLabelClasses, rng: &rng) : nil
+        grid = v.grid
+        model = SiglipKeys(siglip, patchHead: patchHead)
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
     }
 
@@ -36,17 +48,24 @@ final class SiglipStage: TrainingStage {
     func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
         let samples = indices.map { world.caption(at: $0) }
         let pixels = try ShapesBatch.pixels(samples.map { world.render($0.scene) })
-        let l = try siglip.loss(pixels: pixels, tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
-        return StageLoss(total: l, terms: [("sigmoid", try l.item())])
+        let features = try siglip.vision(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
+        let l = try siglip.loss(image: siglip.imageEmbeddings(features: features),
+                                tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
+        guard let patchHead else { return StageLoss(total: l, terms: [("sigmoid", try l.item())]) }
+        let ce = try crossEntropy(patchHead(features), targets: samples.flatMap { labels($0.scene) })
+        return StageLoss(total: try l + ce * patchWeight, terms: [("sigmoid", try l.item()), ("patch", try ce.item())])
     }
+
+    func labels(_ scene: Scene) -> [Int] { scene.patchShapeLabels(grid: grid, canvas: world.rasterizer.canvas) }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
         let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
         let samples = (0..<count).map { eval.caption(at: $0) }
-        let (img, txt) = try withNoGrad {
-            (try siglip.imageEmbeddings(ShapesBatch.pixels(samples.map { eval.render($0.scene) })),
+        let (features, txt) = try withNoGrad {
+            (try siglip.vision(ShapesBatch.pixels(samples.map { eval.render($0.scene) }) * 2 - 1).lastHiddenState,
              try siglip.textEmbeddings(tokens: samples.map { tokens($0.text) }, padToken: text.padToken))
         }
+        let img = try withNoGrad { try siglip.imageEmbeddings(features: features) }
         let d = img.shape[1]
         let (a, b) = (img.toArray(), txt.toArray())
         func unit(_ v: ArraySlice<Float>) -> [Float] {
@@ -60,7 +79,21 @@ final class SiglipStage: TrainingStage {
             let sims = texts.map { t in zip(q, t).reduce(0) { $0 + $1.0 * $1.1 } }
             if sims.indices.max(by: { sims[$0] < sims[$1] }) == i { correct += 1 }
         }
-        return [("retrieval_top1", Double(correct) / Double(max(count, 1)))]
+        let retrieval = [("retrieval_top1", Double(correct) / Double(max(count, 1)))]
+        guard let patchHead else { return retrieval }
+        return retrieval + [("patch_objects", try patchAccuracy(patchHead, features: features,
+                                                                 labels: samples.flatMap { labels($0.scene) }))]
+    }
+
+    /// The share of patches under an object whose shape the head names right.
+    func patchAccuracy(_ head: Linear, features: Tensor, labels: [Int]) throws -> Double {
+        let logits = try withNoGrad { try head(features) }.toArray(), r = Scene.patchLabelClasses
+        var tally = Tally()
+        for (t, label) in labels.enumerated() where label != 0 {
+            let row = logits[(t * r)..<((t + 1) * r)]
+            tally.record(row.indices.max { row[$0] < row[$1] }! - t * r == label)
+        }
+        return tally.accuracy
     }
 }
 
@@ -68,8 +101,9 @@ final class SiglipStage: TrainingStage {
 /// `text_tower.…`, `image_projection.…`, `logit_scale`, `logit_bias`.
 final class SiglipKeys: Module {
     let m: SiglipContrastiveModel
-    init(_ m: SiglipContrastiveModel) {
-        self.m = m
+    let patchHead: Linear?
+    init(_ m: SiglipContrastiveModel, patchHead: Linear? = nil) {
+        (self.m, self.patchHead) = (m, patchHead)
         super.init()
     }
 
@@ -79,5 +113,6 @@ final class SiglipKeys: Module {
         v.child("image_projection", m.imageProjection)
         v.parameter("logit_scale", m.logitScale)
         v.parameter("logit_bias", m.logitBias)
+        if let patchHead { v.child("patch_head", patchHead) }
     }
 }

@@ -35,8 +35,12 @@ public final class SiglipContrastiveModel: Module {
 
     /// pixels [B, C, H, W] in [0, 1] → image embeddings [B, projectionDim] (not normalised).
     public func imageEmbeddings(_ pixels: Tensor) throws -> Tensor {
-        let features = try vision(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
-        return try imageProjection(features.mean(axis: 1))  // [B, projectionDim]
+        try imageEmbeddings(features: vision(pixels * 2 - 1).lastHiddenState)
+    }
+
+    /// The encoder's patch features [B, P, Dv] → image embeddings [B, projectionDim]: their mean, projected.
+    public func imageEmbeddings(features: Tensor) throws -> Tensor {
+        try imageProjection(features.mean(axis: 1))
     }
 
     /// B token sequences → text embeddings [B, projectionDim] (not normalised); see `TextTower`.
@@ -52,7 +56,12 @@ public final class SiglipContrastiveModel: Module {
                 detail: "pixels \(shapeString(pixels.shape)) for \(tokens.count) token sequences, "
                     + "expected [\(tokens.count), C, H, W]")
         }
-        let image = try imageEmbeddings(pixels), text = try textEmbeddings(tokens: tokens, padToken: padToken)
+        return try loss(image: imageEmbeddings(pixels), tokens: tokens, padToken: padToken)
+    }
+
+    /// The sigmoid contrastive loss of B image embeddings [B, projectionDim] against their B captions.
+    public func loss(image: Tensor, tokens: [[Int]], padToken: Int) throws -> Tensor {
+        let text = try textEmbeddings(tokens: tokens, padToken: padToken)
         return try sigmoidContrastiveLoss(image: image, text: text, logitScale: logitScale, logitBias: logitBias)
     }
 }

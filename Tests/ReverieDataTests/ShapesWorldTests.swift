@@ -49,6 +49,23 @@ final class ShapesWorldTests: XCTestCase {
         XCTAssertEqual(BackgroundColor.nearest(to: RGB(0.45, 0.5, 0.55)), .gray)
     }
 
+    func testPatchLabelsNameTheShapeUnderEachPatch() throws {
+        // A small square at the top left (box 6.2…15.2 px) and a large triangle in the centre (box 23.5…40.5 px)
+        // on 8-pixel patches: the square covers patch (1, 1) mostly and (0, 1), (1, 0) by 13 px² (≥ 8, labelled),
+        // (0, 0) by 3 px² (background); the triangle covers rows and columns 3-4 fully and patch 2/5 by slivers.
+        let square = SceneObject(shape: .square, color: .red, size: .small, cell: try XCTUnwrap(GridCell(row: 0, column: 0)))
+        let triangle = SceneObject(shape: .triangle, color: .blue, size: .large,
+                                   cell: try XCTUnwrap(GridCell(row: 1, column: 1)))
+        let labels = try Scene(background: .white, objects: [square, triangle]).patchShapeLabels(grid: 8, canvas: 64)
+        var expected = [Int](repeating: 0, count: 64)
+        for t in [1, 8, 9] { expected[t] = 2 }
+        for t in [27, 28, 35, 36] { expected[t] = 3 }
+        XCTAssertEqual(labels, expected)
+        XCTAssertEqual(Scene.patchLabelClasses, 4)
+        XCTAssertEqual(try Scene(background: .white, objects: []).patchShapeLabels(grid: 4, canvas: 64),
+                       [Int](repeating: 0, count: 16))
+    }
+
     func testSceneRejectsTwoObjectsInOneCell() throws {
         let cell = try XCTUnwrap(GridCell(row: 0, column: 2))
         let o = SceneObject(shape: .circle, color: .red, size: .small, cell: cell)

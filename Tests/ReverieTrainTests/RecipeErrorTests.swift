@@ -103,6 +103,7 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, residual: true}"])?.key,
                        "model.output.residual")
         XCTAssertEqual(error(mllm, overrides: ["loss.object_weight=-1"])?.key, "loss.object_weight")
+        XCTAssertEqual(error(mllm, overrides: ["loss.patch_labels=-1"])?.key, "loss.patch_labels")
         XCTAssertNil(error(mllm, overrides: ["loss.object_weight=4", "model.output.residual=true"]))
         XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
     }

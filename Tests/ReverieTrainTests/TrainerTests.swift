@@ -40,6 +40,9 @@ final class TrainerTests: XCTestCase {
         let key = "vision_encoder.embeddings.patch_embedding.weight"
         XCTAssertEqual(try Checkpoint.readTensor(key, from: runs.appendingPathComponent("siglip/final.h5")).toArray(),
                        try Checkpoint.readTensor(key, from: runs.appendingPathComponent("mllm/final.h5")).toArray())
+        // The siglip stage's patch-label head stays in the siglip checkpoint; later stages take only the encoder.
+        XCTAssertNoThrow(try Checkpoint.readTensor("patch_head.weight", from: runs.appendingPathComponent("siglip/final.h5")))
+        XCTAssertThrowsError(try Checkpoint.readTensor("patch_head.weight", from: runs.appendingPathComponent("mllm/final.h5")))
         // The tune stage (an mllm stage named `tune`, only `unet` unfrozen) moved the UNet and nothing else.
         let mllm = runs.appendingPathComponent("mllm/final.h5"), tune = runs.appendingPathComponent("tune/final.h5")
         XCTAssertEqual(last, tune)
@@ -85,6 +88,22 @@ final class TrainerTests: XCTestCase {
 
     /// A run stopped at step 3 and resumed in a new process-like trainer gives the unbroken run's losses bit for
     /// bit (weights, AdamW moments, RNG and data position all restored), with gradient accumulation on.
+    func testPatchLabelsAddATermAndAnAccuracy() throws {
+        let stage = try StageBuilder.build(try recipe("siglip", steps: 1))
+        var rng = RNG(seed: 1)
+        let loss = try stage.loss(indices: 0..<2, rng: &rng)
+        XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch"])
+        XCTAssertEqual(try loss.total.item(), loss.terms[0].1 + loss.terms[1].1, accuracy: 1e-4)  // weight 1
+        XCTAssertGreaterThan(loss.terms[1].1, 0.1)  // an untrained head: cross-entropy near ln 4 on 4 classes
+        let scores = try stage.evaluate(count: 4, seed: 2, sheet: nil)
+        XCTAssertEqual(scores.map(\.0), ["retrieval_top1", "patch_objects"])
+        XCTAssertTrue(scores.allSatisfy { (0...1).contains($0.1) }, "\(scores)")
+        var noLabels = try recipe("siglip", steps: 1, name: "plain")
+        noLabels.loss.patchLabels = 0
+        let plain = try StageBuilder.build(noLabels)
+        XCTAssertEqual(try plain.loss(indices: 0..<2, rng: &rng).terms.map(\.0), ["sigmoid"])
+    }
+
     func testResumeMatchesUnbrokenRun() throws {
         let extra = "checkpoint: {every: 2}"
         var unbrokenRecipe = try recipe("siglip", steps: 6, extra: extra)
