@@ -199,6 +199,8 @@ struct EvalCommand: ParsableCommand {
             fields["edit_by_kind"] = report.editByKind.mapValues { $0.accuracy }
             for (key, scores) in attributeBreakdowns(report, capabilities) {
                 fields[key] = Dictionary(uniqueKeysWithValues: scores.byName.map { ($0.0, $0.1.accuracy) })
+                fields[key.replacingOccurrences(of: "_by_attribute", with: "_shape_by_kind")] =
+                    scores.shapeByKind.mapValues { $0.accuracy }
             }
             let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
@@ -210,6 +212,8 @@ struct EvalCommand: ParsableCommand {
             for (key, scores) in attributeBreakdowns(report, capabilities) {
                 print("  \(key): " + scores.byName.map { "\($0.0) " + String(format: "%.1f", 100 * $0.1.accuracy) }
                     .joined(separator: ", "))
+                print("    shape by kind: " + scores.shapeByKind.sorted { $0.key < $1.key }
+                    .map { "\($0.key) " + String(format: "%.1f", 100 * $0.value.accuracy) }.joined(separator: ", "))
             }
             if capabilities.contains("edit") {
                 print("  edit_by_kind: " + report.editByKind.sorted { $0.key < $1.key }

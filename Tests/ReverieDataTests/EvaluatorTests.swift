@@ -47,6 +47,20 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(nonsense.attributeAccuracy, 0)
     }
 
+    /// Shape errors are split by the expected object's size and shape, and the split adds up like the rest.
+    func testShapeByKindSplitsShapeErrors() throws {
+        let truth = try scene("a large red circle in the top left and a small blue triangle at the bottom, black")
+        let drawn = try scene("a large red circle in the top left and a small blue square at the bottom, black")
+        let s = evaluator.score(Rasterizer().render(drawn), expected: truth)
+        XCTAssertEqual(s.shapeByKind, ["large circle": Tally(correct: 1, total: 1),
+                                       "small triangle": Tally(correct: 0, total: 1)])
+        let twice = s + evaluator.score(Rasterizer().render(truth), expected: truth)
+        XCTAssertEqual(twice.shapeByKind["small triangle"], Tally(correct: 1, total: 2))
+        XCTAssertEqual(twice.shapeByKind["large circle"], Tally(correct: 2, total: 2))
+        let caption = evaluator.captionScore("circle circle red the", truth: truth)
+        XCTAssertEqual(caption.shapeByKind["large circle"], Tally(correct: 0, total: 1))
+    }
+
     func testMissingAndExtraObjectsCount() throws {
         let truth = try scene("a large red circle in the top left and a small blue triangle at the bottom, gray")
         let missing = evaluator.score(Rasterizer().render(try scene("a large red circle in the top left, gray")),

@@ -37,6 +37,9 @@ public struct AttributeScores: Sendable, Equatable, Codable {
     public var background = Tally()
     public var count = Tally()
     public var exact = Tally()
+    /// Shape agreement split by the expected object's size and shape, keyed "small square", "large circle", …:
+    /// where shape errors come from.
+    public var shapeByKind: [String: Tally] = [:]
 
     public init() {}
 
@@ -59,6 +62,7 @@ public struct AttributeScores: Sendable, Equatable, Codable {
         s.background = a.background + b.background
         s.count = a.count + b.count
         s.exact = a.exact + b.exact
+        s.shapeByKind = a.shapeByKind.merging(b.shapeByKind, uniquingKeysWith: +)
         return s
     }
 

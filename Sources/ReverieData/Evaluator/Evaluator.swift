@@ -51,6 +51,7 @@ public struct Evaluator: Sendable {
         for (k, o) in expected.objects.enumerated() {
             let f = pairing[k].map { found[$0] }
             s.shape.record(f?.shape == o.shape)
+            s.shapeByKind["\(o.size.rawValue) \(o.shape.word)", default: Tally()].record(f?.shape == o.shape)
             s.color.record(f?.color == o.color)
             s.size.record(f?.size == o.size)
             s.position.record(f?.cell == o.cell)
