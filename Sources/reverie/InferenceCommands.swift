@@ -212,14 +212,18 @@ struct EvalCommand: ParsableCommand {
             for (key, scores) in attributeBreakdowns(report, capabilities) {
                 print("  \(key): " + scores.byName.map { "\($0.0) " + String(format: "%.1f", 100 * $0.1.accuracy) }
                     .joined(separator: ", "))
-                print("    shape by kind: " + scores.shapeByKind.sorted { $0.key < $1.key }
-                    .map { "\($0.key) " + String(format: "%.1f", 100 * $0.value.accuracy) }.joined(separator: ", "))
+                print("    shape by kind: " + Self.percentages(scores.shapeByKind))
             }
             if capabilities.contains("edit") {
-                print("  edit_by_kind: " + report.editByKind.sorted { $0.key < $1.key }
-                    .map { "\($0.key) " + String(format: "%.1f", 100 * $0.value.accuracy) }.joined(separator: ", "))
+                print("  edit_by_kind: " + Self.percentages(report.editByKind))
             }
         }
+    }
+
+    /// "a 12.5, b 100.0": the accuracies of `tallies`, by key.
+    static func percentages(_ tallies: [String: Tally]) -> String {
+        tallies.sorted { $0.key < $1.key }.map { "\($0.key) " + String(format: "%.1f", 100 * $0.value.accuracy) }
+            .joined(separator: ", ")
     }
 
     /// Per-attribute scores (shape, colour, size, position, background, count, exact) of the captions and images
