@@ -48,7 +48,7 @@ final class SiglipStage: TrainingStage {
     func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
         let samples = indices.map { world.caption(at: $0) }
         let pixels = try ShapesBatch.pixels(samples.map { world.render($0.scene) })
-        let features = try siglip.vision(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
+        let features = try siglip.features(pixels)  // [B, P, Dv]
         let l = try siglip.loss(image: siglip.imageEmbeddings(features: features),
                                 tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
         guard let patchHead else { return StageLoss(total: l, terms: [("sigmoid", try l.item())]) }
@@ -61,11 +61,11 @@ final class SiglipStage: TrainingStage {
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
         let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
         let samples = (0..<count).map { eval.caption(at: $0) }
-        let (features, txt) = try withNoGrad {
-            (try siglip.vision(ShapesBatch.pixels(samples.map { eval.render($0.scene) }) * 2 - 1).lastHiddenState,
-             try siglip.textEmbeddings(tokens: samples.map { tokens($0.text) }, padToken: text.padToken))
+        let (features, img, txt) = try withNoGrad {
+            let f = try siglip.features(ShapesBatch.pixels(samples.map { eval.render($0.scene) }))
+            return (f, try siglip.imageEmbeddings(features: f),
+                    try siglip.textEmbeddings(tokens: samples.map { tokens($0.text) }, padToken: text.padToken))
         }
-        let img = try withNoGrad { try siglip.imageEmbeddings(features: features) }
         let d = img.shape[1]
         let (a, b) = (img.toArray(), txt.toArray())
         func unit(_ v: ArraySlice<Float>) -> [Float] {

@@ -33,9 +33,14 @@ public final class SiglipContrastiveModel: Module {
         v.parameter("logit_bias", logitBias)
     }
 
+    /// pixels [B, C, H, W] in [0, 1] → the encoder's patch features [B, P, Dv] (it takes [-1, 1]).
+    public func features(_ pixels: Tensor) throws -> Tensor {
+        try vision(pixels * 2 - 1).lastHiddenState
+    }
+
     /// pixels [B, C, H, W] in [0, 1] → image embeddings [B, projectionDim] (not normalised).
     public func imageEmbeddings(_ pixels: Tensor) throws -> Tensor {
-        try imageEmbeddings(features: vision(pixels * 2 - 1).lastHiddenState)
+        try imageEmbeddings(features: features(pixels))
     }
 
     /// The encoder's patch features [B, P, Dv] → image embeddings [B, projectionDim]: their mean, projected.

@@ -86,8 +86,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try runner.edit(image, ""))
     }
 
-    /// A run stopped at step 3 and resumed in a new process-like trainer gives the unbroken run's losses bit for
-    /// bit (weights, AdamW moments, RNG and data position all restored), with gradient accumulation on.
+    /// `loss.patch_labels` adds a `patch` term and a `patch_objects` score to the siglip stage; without it, neither.
     func testPatchLabelsAddATermAndAnAccuracy() throws {
         let stage = try StageBuilder.build(try recipe("siglip", steps: 1))
         var rng = RNG(seed: 1)
@@ -104,6 +103,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try plain.loss(indices: 0..<2, rng: &rng).terms.map(\.0), ["sigmoid"])
     }
 
+    /// A run stopped at step 3 and resumed in a new process-like trainer gives the unbroken run's losses bit for
+    /// bit (weights, AdamW moments, RNG and data position all restored), with gradient accumulation on.
     func testResumeMatchesUnbrokenRun() throws {
         let extra = "checkpoint: {every: 2}"
         var unbrokenRecipe = try recipe("siglip", steps: 6, extra: extra)
