@@ -9,8 +9,10 @@ import ReverieVision
 /// With `loss.patch_labels` w > 0, a linear head on each patch's features also learns the shape under the patch
 /// (`Scene.patchShapeLabels`, cross-entropy, weight w): the encoder then keeps what an object is at the object's own
 /// tokens, where the decoder's spatial conditions read it, instead of only somewhere in the mean the sigmoid loss
-/// sees. Evaluation: image → caption retrieval top-1 among the evaluation items (and the head's accuracy on patches
-/// under an object).
+/// sees. With `loss.patch_head: fixed` the head is not trained: constant orthonormal directions, one per label, read
+/// the labels, so the features must carry shape loudly along them instead of as a faint direction a large head weight
+/// can amplify. Evaluation: image → caption retrieval top-1 among the evaluation items (and the head's accuracy on
+/// patches under an object).
 final class SiglipStage: TrainingStage {
     let kind = StageKind.siglip
     let siglip: SiglipContrastiveModel
@@ -18,8 +20,8 @@ final class SiglipStage: TrainingStage {
     let parts: ModelParts
     let world: ShapesWorld
     let text = ByteTextEncoder()
-    /// With `loss.patch_labels` > 0: patch features → the shape under the patch (key `patch_head`).
-    let patchHead: Linear?
+    /// With `loss.patch_labels` > 0: patch features → the shape under the patch (learned: key `patch_head`).
+    let patchHead: PatchHead?
     let patchWeight: Float
     let grid: Int
 
@@ -36,10 +38,15 @@ final class SiglipStage: TrainingStage {
                                     projectionDim: t.projection)
         siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &rng)
         patchWeight = Float(recipe?.loss.patchLabels ?? 0)
-        patchHead = patchWeight > 0
-            ? try Linear(inFeatures: v.hidden, outFeatures: Scene.patchLabelClasses, rng: &rng) : nil
+        if patchWeight == 0 {
+            patchHead = nil
+        } else if recipe?.loss.patchHead == "fixed" {
+            patchHead = .fixed(try PatchHead.orthonormal(Scene.patchLabelClasses, v.hidden, rng: &rng))
+        } else {
+            patchHead = .learned(try Linear(inFeatures: v.hidden, outFeatures: Scene.patchLabelClasses, rng: &rng))
+        }
         grid = v.grid
-        model = SiglipKeys(siglip, patchHead: patchHead)
+        model = SiglipKeys(siglip, patchHead: patchHead?.linear)
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
     }
 
@@ -52,7 +59,7 @@ final class SiglipStage: TrainingStage {
         let l = try siglip.loss(image: siglip.imageEmbeddings(features: features),
                                 tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
         guard let patchHead else { return StageLoss(total: l, terms: [("sigmoid", try l.item())]) }
-        let ce = try crossEntropy(patchHead(features), targets: samples.flatMap { labels($0.scene) })
+        let ce = try crossEntropy(patchHead.logits(features), targets: samples.flatMap { labels($0.scene) })
         return StageLoss(total: try l + ce * patchWeight, terms: [("sigmoid", try l.item()), ("patch", try ce.item())])
     }
 
@@ -86,8 +93,8 @@ final class SiglipStage: TrainingStage {
     }
 
     /// The share of patches under an object whose shape the head names right.
-    func patchAccuracy(_ head: Linear, features: Tensor, labels: [Int]) throws -> Double {
-        let logits = try withNoGrad { try head(features) }.toArray(), r = Scene.patchLabelClasses
+    func patchAccuracy(_ head: PatchHead, features: Tensor, labels: [Int]) throws -> Double {
+        let logits = try withNoGrad { try head.logits(features) }.toArray(), r = Scene.patchLabelClasses
         var tally = Tally()
         for (t, label) in labels.enumerated() where label != 0 {
             let row = logits[(t * r)..<((t + 1) * r)]

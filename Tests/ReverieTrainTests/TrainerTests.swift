@@ -103,6 +103,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try plain.loss(indices: 0..<2, rng: &rng).terms.map(\.0), ["sigmoid"])
     }
 
+    /// `loss.patch_head: fixed` reads the labels along constant orthonormal directions: the same loss terms and
+    /// score, but no trained head (nothing under `patch_head` in the model's keys).
+    func testFixedPatchHeadIsOrthonormalAndUntrained() throws {
+        var rng = RNG(seed: 3)
+        let w = try PatchHead.orthonormal(4, 16, rng: &rng).toArray()
+        for i in 0..<4 {
+            for j in 0..<4 {
+                let dot = (0..<16).reduce(Float(0)) { $0 + w[i * 16 + $1] * w[j * 16 + $1] }
+                XCTAssertEqual(dot, i == j ? 1 : 0, accuracy: 1e-5, "rows \(i), \(j)")
+            }
+        }
+        var fixed = try recipe("siglip", steps: 1, name: "fixed")
+        fixed.loss.patchHead = "fixed"
+        let stage = try StageBuilder.build(fixed)
+        let loss = try stage.loss(indices: 0..<2, rng: &rng)
+        XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch"])
+        XCTAssertGreaterThan(loss.terms[1].1, 0.1)
+        XCTAssertEqual(try stage.evaluate(count: 4, seed: 2, sheet: nil).map(\.0), ["retrieval_top1", "patch_objects"])
+        XCTAssertFalse(stage.model.namedParameters().contains { $0.0.hasPrefix("patch_head") })
+        XCTAssertTrue(stage.model.namedParameters().contains { $0.0.hasPrefix("vision_encoder.") })
+    }
+
     /// A run stopped at step 3 and resumed in a new process-like trainer gives the unbroken run's losses bit for
     /// bit (weights, AdamW moments, RNG and data position all restored), with gradient accumulation on.
     func testResumeMatchesUnbrokenRun() throws {
