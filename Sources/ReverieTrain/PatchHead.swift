@@ -16,10 +16,7 @@ public enum PatchHead {
     func logits(_ features: Tensor) throws -> Tensor {
         switch self {
         case let .learned(l): return try l(features)
-        case let .fixed(w):
-            let d = features.shape[features.rank - 1]
-            return try matmul(features.reshape([features.count / d, d]), w, transposeB: true)
-                .reshape(Array(features.shape.dropLast()) + [w.shape[0]])
+        case let .fixed(w): return try ReverieCore.linear(features, weight: w, bias: nil)
         }
     }
 
