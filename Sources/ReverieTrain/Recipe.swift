@@ -60,8 +60,10 @@ public struct LossSpec: Sendable, Equatable {
     public var diffusionExact = 0.0
     /// Siglip stage: the weight of the per-patch shape labels' cross-entropy (0 = none; `SiglipStage`).
     public var patchLabels = 0.0
-    /// Siglip stage: `learned` (a trained linear head reads the shape labels) or `fixed` (constant orthonormal
-    /// directions do, so the features themselves must carry shape loudly along them; `SiglipStage`).
+    /// Siglip stage: the weight of the per-patch colour labels' cross-entropy (0 = none; `SiglipStage`).
+    public var patchColors = 0.0
+    /// Siglip stage: `learned` (trained linear heads read the patch labels) or `fixed` (constant orthonormal
+    /// directions do, so the features themselves must carry shape and colour loudly along them; `SiglipStage`).
     public var patchHead = "learned"
     /// VAE stage: `l1` or `l2` pixel loss.
     public var reconstruction = "l2"

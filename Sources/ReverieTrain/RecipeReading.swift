@@ -120,6 +120,7 @@ extension Recipe {
         l.conditionNoise = try s.double("condition_noise", default: l.conditionNoise, range: 0...10)
         l.timestepPower = try s.double("timestep_power", default: l.timestepPower, range: 0.1...10)
         l.patchLabels = try s.double("patch_labels", default: l.patchLabels, range: 0...1e6)
+        l.patchColors = try s.double("patch_colors", default: l.patchColors, range: 0...1e6)
         l.patchHead = try s.choice("patch_head", ["learned", "fixed"], default: l.patchHead)
         l.reconstruction = try s.choice("reconstruction", ["l1", "l2"], default: l.reconstruction)
         try s.finish()

@@ -11,8 +11,10 @@ import ReverieVision
 /// tokens, where the decoder's spatial conditions read it, instead of only somewhere in the mean the sigmoid loss
 /// sees. With `loss.patch_head: fixed` the head is not trained: constant orthonormal directions, one per label, read
 /// the labels, so the features must carry shape loudly along them instead of as a faint direction a large head weight
-/// can amplify. Evaluation: image → caption retrieval top-1 among the evaluation items (and the head's accuracy on
-/// patches under an object).
+/// can amplify. `loss.patch_colors` adds the same for the colour under each patch (its own head, or fixed directions
+/// orthonormal to the shape ones), so colour stays loud beside shape. Evaluation: image → caption retrieval top-1
+/// among the evaluation items, how loud shape and colour are in the features (`FeatureLoudness`), and each head's
+/// accuracy on patches under an object.
 final class SiglipStage: TrainingStage {
     let kind = StageKind.siglip
     let siglip: SiglipContrastiveModel
@@ -20,9 +22,8 @@ final class SiglipStage: TrainingStage {
     let parts: ModelParts
     let world: ShapesWorld
     let text = ByteTextEncoder()
-    /// With `loss.patch_labels` > 0: patch features → the shape under the patch (learned: key `patch_head`).
-    let patchHead: PatchHead?
-    let patchWeight: Float
+    /// The per-patch readouts (`loss.patch_labels`, `loss.patch_colors`); empty without them.
+    let patchTerms: [PatchTerm]
     let grid: Int
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
@@ -37,16 +38,9 @@ final class SiglipStage: TrainingStage {
                                     numAttentionHeads: t.heads, maxPositions: t.maxPositions,
                                     projectionDim: t.projection)
         siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &rng)
-        patchWeight = Float(recipe?.loss.patchLabels ?? 0)
-        if patchWeight == 0 {
-            patchHead = nil
-        } else if recipe?.loss.patchHead == "fixed" {
-            patchHead = .fixed(try PatchHead.orthonormal(Scene.patchLabelClasses, v.hidden, rng: &rng))
-        } else {
-            patchHead = .learned(try Linear(inFeatures: v.hidden, outFeatures: Scene.patchLabelClasses, rng: &rng))
-        }
+        patchTerms = try PatchTerm.terms(recipe?.loss, hidden: v.hidden, rng: &rng)
         grid = v.grid
-        model = SiglipKeys(siglip, patchHead: patchHead?.linear)
+        model = SiglipKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
     }
 
@@ -58,12 +52,19 @@ final class SiglipStage: TrainingStage {
         let features = try siglip.features(pixels)  // [B, P, Dv]
         let l = try siglip.loss(image: siglip.imageEmbeddings(features: features),
                                 tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
-        guard let patchHead else { return StageLoss(total: l, terms: [("sigmoid", try l.item())]) }
-        let ce = try crossEntropy(patchHead.logits(features), targets: samples.flatMap { labels($0.scene) })
-        return StageLoss(total: try l + ce * patchWeight, terms: [("sigmoid", try l.item()), ("patch", try ce.item())])
+        var total = l, terms = [("sigmoid", try l.item())]
+        for term in patchTerms {
+            let ce = try crossEntropy(term.head.logits(features),
+                                      targets: samples.flatMap { labels(term.attribute, $0.scene) })
+            total = try total + ce * term.weight
+            terms.append((term.lossName, try ce.item()))
+        }
+        return StageLoss(total: total, terms: terms)
     }
 
-    func labels(_ scene: Scene) -> [Int] { scene.patchShapeLabels(grid: grid, canvas: world.rasterizer.canvas) }
+    func labels(_ attribute: PatchAttribute, _ scene: Scene) -> [Int] {
+        scene.patchLabels(attribute, grid: grid, canvas: world.rasterizer.canvas)
+    }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
         let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
@@ -86,15 +87,16 @@ final class SiglipStage: TrainingStage {
             let sims = texts.map { t in zip(q, t).reduce(0) { $0 + $1.0 * $1.1 } }
             if sims.indices.max(by: { sims[$0] < sims[$1] }) == i { correct += 1 }
         }
-        let retrieval = [("retrieval_top1", Double(correct) / Double(max(count, 1)))]
-        guard let patchHead else { return retrieval }
-        return retrieval + [("patch_objects", try patchAccuracy(patchHead, features: features,
-                                                                 labels: samples.flatMap { labels($0.scene) }))]
+        let loudness = try FeatureLoudness.measure(canvas: world.rasterizer.canvas) { try siglip.features($0) }
+        return try [("retrieval_top1", Double(correct) / Double(max(count, 1)))] + loudness + patchTerms.map { term in
+            (term.scoreName, try patchAccuracy(term, features: features,
+                                               labels: samples.flatMap { labels(term.attribute, $0.scene) }))
+        }
     }
 
-    /// The share of patches under an object whose shape the head names right.
-    func patchAccuracy(_ head: PatchHead, features: Tensor, labels: [Int]) throws -> Double {
-        let logits = try withNoGrad { try head.logits(features) }.toArray(), r = Scene.patchLabelClasses
+    /// The share of patches under an object whose label the term's head names right.
+    func patchAccuracy(_ term: PatchTerm, features: Tensor, labels: [Int]) throws -> Double {
+        let logits = try withNoGrad { try term.head.logits(features) }.toArray(), r = term.attribute.classes
         var tally = Tally()
         for (t, label) in labels.enumerated() where label != 0 {
             let row = logits[(t * r)..<((t + 1) * r)]
@@ -105,12 +107,12 @@ final class SiglipStage: TrainingStage {
 }
 
 /// The contrastive model under Reverie's part keys: `vision_encoder.…` (the part later stages initialise from),
-/// `text_tower.…`, `image_projection.…`, `logit_scale`, `logit_bias`.
+/// `text_tower.…`, `image_projection.…`, `logit_scale`, `logit_bias`, and learned patch heads under their keys.
 final class SiglipKeys: Module {
     let m: SiglipContrastiveModel
-    let patchHead: Linear?
-    init(_ m: SiglipContrastiveModel, patchHead: Linear? = nil) {
-        (self.m, self.patchHead) = (m, patchHead)
+    let heads: [(String, Linear)]
+    init(_ m: SiglipContrastiveModel, heads: [(String, Linear)] = []) {
+        (self.m, self.heads) = (m, heads)
         super.init()
     }
 
@@ -120,6 +122,6 @@ final class SiglipKeys: Module {
         v.child("image_projection", m.imageProjection)
         v.parameter("logit_scale", m.logitScale)
         v.parameter("logit_bias", m.logitBias)
-        if let patchHead { v.child("patch_head", patchHead) }
+        for (key, head) in heads { v.child(key, head) }
     }
 }

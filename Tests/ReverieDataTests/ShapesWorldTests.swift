@@ -62,6 +62,10 @@ final class ShapesWorldTests: XCTestCase {
         for t in [27, 28, 35, 36] { expected[t] = 3 }
         XCTAssertEqual(labels, expected)
         XCTAssertEqual(Scene.patchLabelClasses, 4)
+        // The colour labels cover the same patches: red is colour 1, blue colour 3.
+        let colors = try Scene(background: .white, objects: [square, triangle]).patchLabels(.color, grid: 8, canvas: 64)
+        XCTAssertEqual(colors, expected.map { [0, 0, 1, 3][$0] })
+        XCTAssertEqual(PatchAttribute.color.classes, 7)
         XCTAssertEqual(try Scene(background: .white, objects: []).patchShapeLabels(grid: 4, canvas: 64),
                        [Int](repeating: 0, count: 16))
     }

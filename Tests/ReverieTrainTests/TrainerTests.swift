@@ -95,8 +95,10 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try loss.total.item(), loss.terms[0].1 + loss.terms[1].1, accuracy: 1e-4)  // weight 1
         XCTAssertGreaterThan(loss.terms[1].1, 0.1)  // an untrained head: cross-entropy near ln 4 on 4 classes
         let scores = try stage.evaluate(count: 4, seed: 2, sheet: nil)
-        XCTAssertEqual(scores.map(\.0), ["retrieval_top1", "patch_objects"])
-        XCTAssertTrue(scores.allSatisfy { (0...1).contains($0.1) }, "\(scores)")
+        XCTAssertEqual(scores.map(\.0),
+                       ["retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects"])
+        XCTAssertTrue([scores[0], scores[4]].allSatisfy { (0...1).contains($0.1) }, "\(scores)")
+        XCTAssertTrue(scores[1...3].allSatisfy { $0.1 > 0 && $0.1 < 10 }, "\(scores)")
         var noLabels = try recipe("siglip", steps: 1, name: "plain")
         noLabels.loss.patchLabels = 0
         let plain = try StageBuilder.build(noLabels)
@@ -104,25 +106,48 @@ final class TrainerTests: XCTestCase {
     }
 
     /// `loss.patch_head: fixed` reads the labels along constant orthonormal directions: the same loss terms and
-    /// score, but no trained head (nothing under `patch_head` in the model's keys).
+    /// score, but no trained head (nothing under `patch_head` in the model's keys). With `loss.patch_colors` the
+    /// colour labels get directions of their own, orthonormal to the shape ones.
     func testFixedPatchHeadIsOrthonormalAndUntrained() throws {
         var rng = RNG(seed: 3)
-        let w = try PatchHead.orthonormal(4, 16, rng: &rng).toArray()
-        for i in 0..<4 {
-            for j in 0..<4 {
+        let blocks = try PatchHead.orthonormalBlocks([4, 7], 16, rng: &rng)
+        XCTAssertEqual(blocks.map(\.shape), [[4, 16], [7, 16]])
+        let w = blocks.flatMap { $0.toArray() }
+        for i in 0..<11 {
+            for j in 0..<11 {
                 let dot = (0..<16).reduce(Float(0)) { $0 + w[i * 16 + $1] * w[j * 16 + $1] }
                 XCTAssertEqual(dot, i == j ? 1 : 0, accuracy: 1e-5, "rows \(i), \(j)")
             }
         }
         var fixed = try recipe("siglip", steps: 1, name: "fixed")
-        fixed.loss.patchHead = "fixed"
+        (fixed.loss.patchHead, fixed.loss.patchColors) = ("fixed", 2)
         let stage = try StageBuilder.build(fixed)
         let loss = try stage.loss(indices: 0..<2, rng: &rng)
-        XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch"])
+        XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch", "patch_color"])
         XCTAssertGreaterThan(loss.terms[1].1, 0.1)
-        XCTAssertEqual(try stage.evaluate(count: 4, seed: 2, sheet: nil).map(\.0), ["retrieval_top1", "patch_objects"])
-        XCTAssertFalse(stage.model.namedParameters().contains { $0.0.hasPrefix("patch_head") })
+        XCTAssertGreaterThan(loss.terms[2].1, 0.1)
+        XCTAssertEqual(try stage.evaluate(count: 4, seed: 2, sheet: nil).map(\.0),
+                       ["retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects",
+                        "patch_colors"])
+        XCTAssertFalse(stage.model.namedParameters().contains { $0.0.hasPrefix("patch_") })
         XCTAssertTrue(stage.model.namedParameters().contains { $0.0.hasPrefix("vision_encoder.") })
+        // Learned heads are saved under their own keys.
+        fixed.loss.patchHead = "learned"
+        let learned = try StageBuilder.build(fixed).model.namedParameters().map(\.0)
+        XCTAssertTrue(learned.contains("patch_head.weight"))
+        XCTAssertTrue(learned.contains("patch_color_head.weight"))
+    }
+
+    /// The loudness probe on the pixels themselves: a colour change moves every pixel of the object, a shape change
+    /// only those where the outlines differ, so colour is louder; features that ignore the image have no loudness.
+    func testFeatureLoudnessOnPixels() throws {
+        let pixels = try FeatureLoudness.measure(canvas: 32) { try $0.reshape([$0.shape[0], 1, -1]) }
+        XCTAssertEqual(pixels.map(\.0), ["loud_circle_square", "loud_circle_triangle", "loud_colour"])
+        XCTAssertGreaterThan(pixels[0].1, 1e-4)
+        XCTAssertGreaterThan(pixels[1].1, pixels[0].1)  // a triangle leaves more of the circle's box than a square
+        XCTAssertGreaterThan(pixels[2].1, 2 * pixels[1].1)
+        let blind = try FeatureLoudness.measure(canvas: 32) { Tensor(zeros: [$0.shape[0], 2, 3]) }
+        XCTAssertEqual(blind.map(\.1), [0, 0, 0])
     }
 
     /// A run stopped at step 3 and resumed in a new process-like trainer gives the unbroken run's losses bit for
