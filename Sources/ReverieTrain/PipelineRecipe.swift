@@ -35,10 +35,14 @@ public struct PipelineRecipe: Sendable {
             throw top.error("stages", "must be a non-empty list of stage recipes")
         }
         let base = URL(fileURLWithPath: node.file).deletingLastPathComponent()
+        // A stage path is relative to the pipeline file unless absolute.
+        func url(_ path: String) -> URL {
+            path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+        }
         stages = try items.enumerated().map { i, item in
             switch item.value {
             case let .scalar(path, _):
-                return Stage(recipe: base.appendingPathComponent(path), overrides: [])
+                return Stage(recipe: url(path), overrides: [])
             case .map:
                 let s = try RecipeSection(item, path: "stages[\(i)]")
                 guard let path = try s.string("recipe") else { throw s.error("recipe", "missing") }
@@ -53,7 +57,7 @@ public struct PipelineRecipe: Sendable {
                     }
                 }
                 try s.finish()
-                return Stage(recipe: base.appendingPathComponent(path), overrides: overrides)
+                return Stage(recipe: url(path), overrides: overrides)
             case .list:
                 throw RecipeError(file: node.file, line: item.line, key: "stages[\(i)]",
                                   message: "must be a file name or {recipe: …, set: {…}}")

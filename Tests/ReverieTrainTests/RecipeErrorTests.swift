@@ -169,4 +169,13 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertNotNil(e?.line)
         XCTAssertTrue(e?.message.hasPrefix("invalid YAML") ?? false)
     }
+
+    /// A pipeline's stage paths are relative to the pipeline file, or absolute.
+    func testPipelineStagePathsRelativeOrAbsolute() throws {
+        let yaml = "stages: [siglip.yaml, /elsewhere/vae.yaml, {recipe: sub/mllm.yaml, set: {train.steps: 3}}]\n"
+        let pipeline = try PipelineRecipe(node: RecipeNode.parse(yaml: yaml, file: "/work/p/pipe.yaml"))
+        XCTAssertEqual(pipeline.stages.map(\.recipe.path), ["/work/p/siglip.yaml", "/elsewhere/vae.yaml",
+                                                           "/work/p/sub/mllm.yaml"])
+        XCTAssertEqual(pipeline.stages[2].overrides, ["train.steps=3"])
+    }
 }
