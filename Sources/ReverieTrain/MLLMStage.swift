@@ -104,6 +104,7 @@ extension ShapesSuiteReport {
     /// The headline figures, named as metrics.jsonl and `reverie eval --json` report them.
     public var scores: [(String, Double)] {
         [("caption_exact", captionExactMatch.accuracy), ("text_to_image", textToImage.attributeAccuracy),
-         ("edit", edit.accuracy), ("reconstruction", reconstruction.attributeAccuracy)]
+         ("edit", edit.accuracy), ("edit_two_turn", twoTurnEdit.accuracy),
+         ("reconstruction", reconstruction.attributeAccuracy)]
     }
 }

@@ -146,7 +146,7 @@ struct EvalCommand: ParsableCommand {
 
     static let allCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct"]
     /// Score name → the capability that produces it.
-    static let capabilityOf = ["caption_exact": "caption", "text_to_image": "generate", "edit": "edit",
+    static let capabilityOf = ["caption_exact": "caption", "text_to_image": "generate", "edit": "edit", "edit_two_turn": "edit",
                                "reconstruction": "reconstruct"]
 
     func validate() throws {

@@ -23,6 +23,7 @@ final class ShapesSuiteTests: XCTestCase {
         XCTAssertEqual(report.captionExactMatch, Tally(correct: 60, total: 60))
         XCTAssertEqual(report.textToImage.attributeAccuracy, 1)
         XCTAssertEqual(report.edit, Tally(correct: 60, total: 60))
+        XCTAssertEqual(report.twoTurnEdit, Tally(correct: 60, total: 60))
         XCTAssertEqual(Set(report.editByKind.keys), Set(EditKind.allCases.map(\.rawValue)))
         XCTAssertEqual(report.reconstruction.exact, Tally(correct: 60, total: 60))
     }
@@ -36,6 +37,7 @@ final class ShapesSuiteTests: XCTestCase {
         XCTAssertEqual(report.textToImage.count.correct, 0)
         // Returning the source unchanged never satisfies an edit.
         XCTAssertEqual(report.edit.correct, 0)
+        XCTAssertEqual(report.twoTurnEdit, Tally(correct: 0, total: 60))
         XCTAssertEqual(report.reconstruction, AttributeScores(), "skipped capabilities are not scored")
     }
 }

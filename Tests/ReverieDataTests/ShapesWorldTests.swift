@@ -70,6 +70,20 @@ final class ShapesWorldTests: XCTestCase {
                        [Int](repeating: 0, count: 16))
     }
 
+    /// An edit chain's second edit starts from the first one's target, and chains are reproducible.
+    func testEditChainsApplyToThePreviousTarget() throws {
+        let world = ShapesWorld(seed: 5)
+        for i in 0..<30 {
+            let chain = world.editChain(at: i)
+            XCTAssertEqual(chain.count, 2)
+            XCTAssertEqual(chain[1].source, chain[0].target)
+            XCTAssertNotEqual(chain[1].target, chain[0].source)
+            XCTAssertEqual(try EditParser.apply(chain[1].instruction, to: chain[1].source), chain[1].target)
+            XCTAssertEqual(world.editChain(at: i).map(\.instruction), chain.map(\.instruction))
+        }
+        XCTAssertEqual(world.editChain(at: 3, turns: 4).count, 4)
+    }
+
     func testSceneRejectsTwoObjectsInOneCell() throws {
         let cell = try XCTUnwrap(GridCell(row: 0, column: 2))
         let o = SceneObject(shape: .circle, color: .red, size: .small, cell: cell)

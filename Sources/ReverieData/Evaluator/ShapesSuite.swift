@@ -9,6 +9,9 @@ public struct ShapesSuiteReport: Sendable, Equatable, Codable {
     /// Edited images that show exactly the target scene, overall and per edit kind.
     public var edit = Tally()
     public var editByKind: [String: Tally] = [:]
+    /// Two edits in a row (`ShapesWorld.editChain`), the second applied to the model's own output: the final image
+    /// shows exactly the final target scene.
+    public var twoTurnEdit = Tally()
     /// What reconstructed images show against the original scene.
     public var reconstruction = AttributeScores()
 
@@ -53,6 +56,10 @@ public struct ShapesSuite: Sendable {
                                                  target: sample.target)
                 report.edit.record(ok)
                 report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)
+                let chain = world.editChain(at: i)
+                var image = world.render(chain[0].source)
+                for turn in chain { image = try edit(image, turn.instruction) }
+                report.twoTurnEdit.record(evaluator.editIsCorrect(image, target: chain[chain.count - 1].target))
             }
             if let reconstruct {
                 let scene = world.scene(at: i)

@@ -22,7 +22,7 @@ public struct ShapesWorld: Sendable {
 
     /// Independent streams per sample kind, so adding edits to a run does not change its captions.
     enum Stream: UInt64 {
-        case scene = 1, caption, textToImage, edit, interleaved
+        case scene = 1, caption, textToImage, edit, interleaved, editChain
     }
 
     /// A generator for sample `index` of `stream`.
@@ -57,6 +57,26 @@ public struct ShapesWorld: Sendable {
         var g = rng(.edit, index)
         let kinds = EditKind.allCases
         return EditGenerator.edit(kinds[((index % kinds.count) + kinds.count) % kinds.count], rng: &g)
+    }
+
+    /// `turns` edits in a row, each applied to the previous one's target (the first kind cycles with the index as in
+    /// `edit(at:)`, from a stream of its own; the later kinds at random), never returning to an earlier scene:
+    /// multi-turn editing, where each instruction applies to the previous output.
+    public func editChain(at index: Int, turns: Int = 2) -> [EditSample] {
+        var g = rng(.editChain, index)
+        let kinds = EditKind.allCases
+        var chain = [EditGenerator.edit(kinds[((index % kinds.count) + kinds.count) % kinds.count], rng: &g)]
+        while chain.count < turns {
+            // A turn that undoes the chain so far (resize back, recolour back) is drawn again: an unchanged image
+            // must never count as a right answer.
+            var next: EditSample
+            repeat {
+                let kind = kinds[Int(g.next() % UInt64(kinds.count))]
+                next = EditGenerator.edit(kind, source: chain[chain.count - 1].target, rng: &g)
+            } while chain.contains { $0.source == next.target }
+            chain.append(next)
+        }
+        return chain
     }
 
     /// "draw X" [image], "then <edit>" [image]: a prompt, its scene, an instruction and the edited scene.
