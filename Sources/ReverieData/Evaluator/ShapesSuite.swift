@@ -57,9 +57,8 @@ public struct ShapesSuite: Sendable {
                 report.edit.record(ok)
                 report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)
                 let chain = world.editChain(at: i)
-                var image = world.render(chain[0].source)
-                for turn in chain { image = try edit(image, turn.instruction) }
-                report.twoTurnEdit.record(evaluator.editIsCorrect(image, target: chain[chain.count - 1].target))
+                let drawn = try chain.reduce(world.render(chain[0].source)) { try edit($0, $1.instruction) }
+                report.twoTurnEdit.record(evaluator.editIsCorrect(drawn, target: chain[chain.count - 1].target))
             }
             if let reconstruct {
                 let scene = world.scene(at: i)

@@ -55,8 +55,13 @@ public struct ShapesWorld: Sendable {
     /// An edit triple; the kinds cycle with the index so every kind is equally common.
     public func edit(at index: Int) -> EditSample {
         var g = rng(.edit, index)
+        return EditGenerator.edit(Self.cycledKind(index), rng: &g)
+    }
+
+    /// The edit kind of item `index`: the kinds cycle with the index so every kind is equally common.
+    static func cycledKind(_ index: Int) -> EditKind {
         let kinds = EditKind.allCases
-        return EditGenerator.edit(kinds[((index % kinds.count) + kinds.count) % kinds.count], rng: &g)
+        return kinds[((index % kinds.count) + kinds.count) % kinds.count]
     }
 
     /// `turns` edits in a row, each applied to the previous one's target (the first kind cycles with the index as in
@@ -65,7 +70,7 @@ public struct ShapesWorld: Sendable {
     public func editChain(at index: Int, turns: Int = 2) -> [EditSample] {
         var g = rng(.editChain, index)
         let kinds = EditKind.allCases
-        var chain = [EditGenerator.edit(kinds[((index % kinds.count) + kinds.count) % kinds.count], rng: &g)]
+        var chain = [EditGenerator.edit(Self.cycledKind(index), rng: &g)]
         while chain.count < turns {
             // A turn that undoes the chain so far (resize back, recolour back) is drawn again: an unchanged image
             // must never count as a right answer.
@@ -82,8 +87,7 @@ public struct ShapesWorld: Sendable {
     /// "draw X" [image], "then <edit>" [image]: a prompt, its scene, an instruction and the edited scene.
     public func interleaved(at index: Int) -> InterleavedSample {
         var g = rng(.interleaved, index)
-        let kinds = EditKind.allCases
-        let edit = EditGenerator.edit(kinds[((index % kinds.count) + kinds.count) % kinds.count], rng: &g)
+        let edit = EditGenerator.edit(Self.cycledKind(index), rng: &g)
         let first = CaptionWriter.prompt(edit.source, rng: &g)
         let joiner = Phrases.pick(["then", "now", "next,"], &g)
         return InterleavedSample(segments: [.text(first), .image(edit.source),
