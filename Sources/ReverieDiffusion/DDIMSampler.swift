@@ -66,15 +66,26 @@ public struct DDIMSampler: Sampler {
         return sample
     }
 
+    /// ᾱ of the sample after step `index` (diffusers steps back by T / steps from the current timestep, whatever
+    /// the spacing; past 0 it is `finalAlphaCumprod`).
+    func alphaCumprodAfter(_ index: Int) -> Float {
+        let prevT = timesteps[index] - schedule.trainTimesteps / stepCount
+        return prevT >= 0 ? schedule.alphasCumprod[prevT] : finalAlphaCumprod
+    }
+
+    /// √ᾱ · clean + √(1 − ᾱ) · noise at the ᾱ after step `index`.
+    public func noised(_ clean: Tensor, noise: Tensor, afterStep index: Int) throws -> Tensor {
+        try checkIndex(index, component: "DDIMSampler")
+        let alpha = alphaCumprodAfter(index)
+        return try alpha.squareRoot() * clean + (1 - alpha).squareRoot() * noise
+    }
+
     /// sample, modelOutput [B, …] → x_{t−Δ} [B, …]. Differentiable in both.
     public func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor, noise: Tensor?) throws -> Tensor {
         try checkIndex(stepIndex, component: "DDIMSampler")
         try checkShapes(modelOutput, sample, component: "DDIMSampler")
-        let t = timesteps[stepIndex]
-        // diffusers steps back by T / steps from the current timestep, whatever the spacing.
-        let prevT = t - schedule.trainTimesteps / stepCount
-        let alphaT = schedule.alphasCumprod[t]
-        let alphaPrev = prevT >= 0 ? schedule.alphasCumprod[prevT] : finalAlphaCumprod
+        let alphaT = schedule.alphasCumprod[timesteps[stepIndex]]
+        let alphaPrev = alphaCumprodAfter(stepIndex)
         let betaT = 1 - alphaT
         var predX0: Tensor, predEps: Tensor
         switch prediction {

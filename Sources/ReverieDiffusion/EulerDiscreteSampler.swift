@@ -77,6 +77,12 @@ public struct EulerDiscreteSampler: Sampler {
         return sample.divided(by: (sigma * sigma + 1).squareRoot())
     }
 
+    /// clean + σ_{i+1} · noise (Euler samples are unscaled: x = x0 + σ·ε).
+    public func noised(_ clean: Tensor, noise: Tensor, afterStep index: Int) throws -> Tensor {
+        try checkIndex(index, component: "EulerDiscreteSampler")
+        return try clean + sigmas[index + 1] * noise
+    }
+
     /// sample, modelOutput [B, …] → sample at σ_{i+1} [B, …]. Differentiable in both.
     public func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor, noise: Tensor?) throws -> Tensor {
         try checkIndex(stepIndex, component: "EulerDiscreteSampler")

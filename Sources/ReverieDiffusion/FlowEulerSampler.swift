@@ -46,6 +46,13 @@ public struct FlowEulerSampler: Sampler {
         return sample
     }
 
+    /// (1 − σ_{i+1}) · clean + σ_{i+1} · noise, the rectified-flow path.
+    public func noised(_ clean: Tensor, noise: Tensor, afterStep index: Int) throws -> Tensor {
+        try checkIndex(index, component: "FlowEulerSampler")
+        let sigma = sigmas[index + 1]
+        return try (1 - sigma) * clean + sigma * noise
+    }
+
     /// sample, velocity [B, …] → sample + (σ_{i+1} − σ_i)·velocity [B, …]
     public func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor, noise: Tensor?) throws -> Tensor {
         try checkIndex(stepIndex, component: "FlowEulerSampler")

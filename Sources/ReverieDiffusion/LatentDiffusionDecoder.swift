@@ -67,10 +67,11 @@ public final class LatentDiffusionDecoder: Module {
     ///
     /// conditions [B, S, D], sourceLatent [B, C', h, w] or nil → latents [B, C, h, w] (scaled by
     /// `vae.config.scalingFactor`). Guidance scale 1 runs only the conditional branch. Initial and DDIM noise come
-    /// from `RNG(seed:)`.
+    /// from `RNG(seed:)`. `keep` lays a given latent over part of the sample after every step (`KeptRegion`),
+    /// noised with the initial noise.
     public func denoise(conditions: Tensor, latentSize: (h: Int, w: Int), steps: Int, guidance: Float,
                         sampler kind: DecoderSampler = .ddim(eta: 0), seed: UInt64,
-                        sourceLatent: Tensor? = nil) throws -> Tensor {
+                        sourceLatent: Tensor? = nil, keep: KeptRegion? = nil) throws -> Tensor {
         let b = conditions.shape.first ?? 0
         let latentChannels = vae.config.latentChannels
         let sourceLatent = sourceLatent
@@ -87,7 +88,13 @@ public final class LatentDiffusionDecoder: Module {
         let sampler = try makeSampler(kind, steps: steps)
         var rng = RNG(seed: seed)
         let shape = [b, latentChannels, latentSize.h, latentSize.w]
-        var x = Tensor.randn(shape, rng: &rng) * sampler.initNoiseSigma
+        if let keep, keep.latent.shape != shape {
+            throw DiffusionError.invalidConfiguration(
+                component: "LatentDiffusionDecoder",
+                detail: "kept latent \(shapeString(keep.latent.shape)) vs sample \(shapeString(shape))")
+        }
+        let initial = Tensor.randn(shape, rng: &rng)
+        var x = initial * sampler.initNoiseSigma
         let guided = guidance != 1
         let null = guided ? try nullCondition(batch: b) : nil
         let context = try null.map { try concat([$0, conditions], axis: 0) } ?? conditions  // [B or 2B, S, D]
@@ -110,6 +117,7 @@ public final class LatentDiffusionDecoder: Module {
             }
             let noise = sampler.needsNoise ? Tensor.randn(shape, rng: &rng) : nil
             x = try sampler.step(modelOutput: out, stepIndex: i, sample: x, noise: noise)
+            if let keep { x = try keep.blend(x, sampler: sampler, noise: initial, afterStep: i) }
         }
         return x
     }
@@ -118,7 +126,7 @@ public final class LatentDiffusionDecoder: Module {
     /// (generation); use `denoise` + `vae.decode` directly for a differentiable path.
     public func decode(conditions: Tensor, imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
                        sampler: DecoderSampler = .ddim(eta: 0), seed: UInt64,
-                       sourceLatent: Tensor? = nil) throws -> Tensor {
+                       sourceLatent: Tensor? = nil, keep: KeptRegion? = nil) throws -> Tensor {
         let f = vae.downsamplingFactor
         guard imageSize.h % f == 0, imageSize.w % f == 0 else {
             throw DiffusionError.invalidConfiguration(
@@ -127,7 +135,8 @@ public final class LatentDiffusionDecoder: Module {
         }
         return try withNoGrad {
             let z = try denoise(conditions: conditions, latentSize: (imageSize.h / f, imageSize.w / f), steps: steps,
-                                guidance: guidance, sampler: sampler, seed: seed, sourceLatent: sourceLatent)
+                                guidance: guidance, sampler: sampler, seed: seed, sourceLatent: sourceLatent,
+                                keep: keep)
             return try vae.decodeLatents(z)
         }
     }

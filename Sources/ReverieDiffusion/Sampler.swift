@@ -36,6 +36,9 @@ public protocol Sampler: Sendable {
     /// One step: the sample at step `index + 1` from the sample and the model output at step `index`.
     /// `noise` (same shape as `sample`) is used only when `needsNoise`.
     func step(modelOutput: Tensor, stepIndex: Int, sample: Tensor, noise: Tensor?) throws -> Tensor
+    /// A clean sample brought to the noise level the sample has after step `index` (`noise` shaped like `clean`):
+    /// what blended sampling lays over the regions it keeps (Avrahami et al. 2023, blended latent diffusion).
+    func noised(_ clean: Tensor, noise: Tensor, afterStep index: Int) throws -> Tensor
 }
 
 extension Sampler {

@@ -77,12 +77,14 @@ extension MultimodalModel {
 
     /// Text to image: `generateConditions(prompt:)`, then the frozen decoder with classifier-free guidance against
     /// the null condition it was trained with → images [1, 3, H, W]. A decoder that takes a source latent gets the
-    /// last input image's (an edit's source), so what the instruction leaves alone can stay put.
+    /// last input image's (an edit's source), so what the instruction leaves alone can stay put. With `keeping`,
+    /// an edit's decoder keeps the source's latent wherever the predicted conditions leave the source's alone
+    /// (`keptRegion`).
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
     public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
-                              guidance: Float, seed: UInt64) throws -> Tensor {
+                              guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil) throws -> Tensor {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
@@ -90,7 +92,10 @@ extension MultimodalModel {
         let source = try images.last.flatMap { image in
             decoder.sourceLatents ? try decoder.latents(images: image.unsqueeze(0)) : nil
         }
+        let keep = try keeping.flatMap { keeping in
+            try images.last.map { try keptRegion(conditions: conditions, source: $0.unsqueeze(0), keeping: keeping) }
+        }
         return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
-                                  seed: seed, sourceLatent: source)
+                                  seed: seed, sourceLatent: source, keep: keep)
     }
 }

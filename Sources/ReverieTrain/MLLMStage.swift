@@ -20,6 +20,8 @@ final class MLLMStage: TrainingStage {
     let builder: ExampleBuilder
     let sampleSteps: Int
     let guidance: Float
+    /// How evaluation edits keep their source (threshold 0: off).
+    let keeping: SourceKeeping?
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         self.parts = parts
@@ -38,6 +40,7 @@ final class MLLMStage: TrainingStage {
         lossConfig = config
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
+        keeping = SourceKeeping.at(Float(recipe?.loop.keepThreshold ?? 0))
     }
 
     /// The record at data index `i`: its kind drawn from the mixture by a generator seeded with the index, so the
@@ -80,7 +83,8 @@ final class MLLMStage: TrainingStage {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        let runner = ModelRunner(model: mm, text: builder.encoder, steps: sampleSteps, guidance: guidance, seed: seed)
+        var runner = ModelRunner(model: mm, text: builder.encoder, steps: sampleSteps, guidance: guidance, seed: seed)
+        runner.keeping = keeping
         let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: world.rasterizer.canvas), count: count)
         let report = try suite.run(caption: runner.caption, generate: runner.generate, edit: runner.edit,
                                    reconstruct: runner.reconstruct)

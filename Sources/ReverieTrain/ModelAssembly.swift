@@ -82,6 +82,8 @@ public struct ModelRunner {
     public var seed: UInt64
     /// The tokenizer the model was trained with.
     public let text: any TextEncoder
+    /// Whether and how edits keep what the instruction leaves alone (nil: the decoder redraws everything).
+    public var keeping: SourceKeeping?
 
     public init(model: MultimodalModel, text: any TextEncoder, steps: Int, guidance: Float, seed: UInt64) {
         (self.model, self.text, self.steps, self.guidance, self.seed) = (model, text, steps, guidance, seed)
@@ -118,7 +120,7 @@ public struct ModelRunner {
         guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the instruction is empty") }
         let out = try model.generateImage(prompt: [text.imageToken] + ids, images: [image.tensor()],
                                           imageSize: (imageSize, imageSize), steps: steps, guidance: guidance,
-                                          seed: seed)
+                                          seed: seed, keeping: keeping)
         return try ShapesBatch.images(fromSigned: out)[0]
     }
 

@@ -83,6 +83,8 @@ public struct LoopSpec: Sendable, Equatable {
     public var steps = 100, batch = 8, accumulate = 1
     public var evalEvery = 0, evalCount = 16, evalSeed: UInt64 = 1_000_003
     public var sampleSteps = 20, guidance = 2.0
+    /// Edits keep the source where the conditions change by at most this fraction of their energy (0: off).
+    public var keepThreshold = 0.0
     public var checkpointEvery = 0
     /// Log a metrics line every N steps.
     public var logEvery = 10

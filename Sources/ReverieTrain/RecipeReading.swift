@@ -157,6 +157,7 @@ extension Recipe {
         loop.evalSeed = UInt64(try s.int("seed", default: Int(loop.evalSeed), min: 0))
         loop.sampleSteps = try s.int("sample_steps", default: loop.sampleSteps)
         loop.guidance = try s.double("guidance", default: loop.guidance, range: 0...100)
+        loop.keepThreshold = try s.double("keep_threshold", default: loop.keepThreshold, range: 0...1_000)
         try s.finish()
         guard loop.evalSeed != data.worldSeed else {
             throw s.error("seed", "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")

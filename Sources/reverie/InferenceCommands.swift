@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReverieData
 import ReverieIO
+import ReverieMultimodal
 import ReverieTrain
 
 /// Options every inference command shares.
@@ -18,15 +19,27 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Noise seed.")
     var seed: UInt64 = 0
 
+    @Option(help: ArgumentHelp(
+        "Edits keep the source wherever the model's conditions change by at most this fraction of their energy "
+            + "(blended sampling; 0 redraws everything).",
+        valueName: "fraction"))
+    var keepThreshold: Float = 0
+
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
         guard guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
+        guard keepThreshold >= 0 else { throw ValidationError("--keep-threshold must be ≥ 0") }
     }
 
     func runner() throws -> ModelRunner {
         let (model, record) = try ModelAssembly.loadMultimodal(URL(fileURLWithPath: checkpoint))
-        return ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance, seed: seed)
+        var runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance,
+                                 seed: seed)
+        runner.keeping = keeping
+        return runner
     }
+
+    var keeping: SourceKeeping? { SourceKeeping.at(keepThreshold) }
 }
 
 /// Reads an image file as the model's input: RGB, centre-cropped to a square, resized to `size` (bicubic).
@@ -163,11 +176,12 @@ struct EvalCommand: ParsableCommand {
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         try Self.report(checkpoint: URL(fileURLWithPath: sampling.checkpoint), count: count, seed: worldSeed,
                         steps: sampling.steps, guidance: sampling.guidance, json: json, noiseSeed: sampling.seed,
-                        capabilities: asked)
+                        capabilities: asked, keeping: sampling.keeping)
     }
 
     static func report(checkpoint: URL, count: Int, seed: UInt64, steps: Int, guidance: Float, json: Bool,
-                       noiseSeed: UInt64 = 0, capabilities: Set<String> = allCapabilities) throws {
+                       noiseSeed: UInt64 = 0, capabilities: Set<String> = allCapabilities,
+                       keeping: SourceKeeping? = nil) throws {
         if let record = try? Checkpoint.readAttributes(from: checkpoint)["model_config"]?.stringValue,
            record.contains("\"stage\":\"decoder\"") {
             // A decoder-stage checkpoint: reconstruction is the one capability it has.
@@ -183,7 +197,9 @@ struct EvalCommand: ParsableCommand {
             return
         }
         let (model, record) = try ModelAssembly.loadMultimodal(checkpoint)
-        let runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance, seed: noiseSeed)
+        var runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance,
+                                 seed: noiseSeed)
+        runner.keeping = keeping
         let canvas = model.visionEncoder.config.imageSize
         let started = Date()
         let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)

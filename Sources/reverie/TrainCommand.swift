@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReverieMultimodal
 import ReverieTrain
 
 /// `reverie train RECIPE [--set key=value]... [--resume]`: a stage recipe, or a pipeline of them.
@@ -58,7 +59,8 @@ struct TrainCommand: ParsableCommand {
             if pipeline.evalCount > 0, stages.last?.stage == .mllm {
                 try EvalCommand.report(checkpoint: pipeline.modelURL, count: pipeline.evalCount, seed: pipeline.evalSeed,
                                        steps: stages.last?.loop.sampleSteps ?? 20,
-                                       guidance: Float(stages.last?.loop.guidance ?? 2), json: false)
+                                       guidance: Float(stages.last?.loop.guidance ?? 2), json: false,
+                                       keeping: SourceKeeping.at(Float(stages.last?.loop.keepThreshold ?? 0)))
             }
             return
         }

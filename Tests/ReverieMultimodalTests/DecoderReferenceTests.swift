@@ -5,30 +5,10 @@ import XCTest
 @testable import ReverieMultimodal
 
 final class DecoderReferenceTests: XCTestCase {
-    func tinyDecoder(conditionDim: Int, sourceLatents: Bool = false) throws -> LatentDiffusionDecoder {
-        var rng = RNG(seed: 9)
-        let vae = try AutoencoderKL(config: AutoencoderKLConfig(
-            blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
-        let unet = try UNet2DConditionModel(config: UNet2DConditionConfig(
-            inChannels: sourceLatents ? 4 : 2, outChannels: 2, blockOutChannels: [8, 16], layersPerBlock: 1,
-            downBlockTypes: ["CrossAttnDownBlock2D", "DownBlock2D"], upBlockTypes: ["UpBlock2D", "CrossAttnUpBlock2D"],
-            crossAttentionDim: conditionDim, heads: [2, 2], normNumGroups: 4), rng: &rng)
-        return try LatentDiffusionDecoder(vae: vae, unet: unet,
-                                          nullCondition: NullCondition(kind: .zeros, tokens: 4, dim: conditionDim),
-                                          schedule: NoiseSchedule(), sourceLatents: sourceLatents)
-    }
-
-    /// `base`'s parts over a tiny decoder on the encoder's 32-wide features.
-    func withDecoder(_ base: MultimodalModel, sourceLatents: Bool = false, rng: inout RNG) throws -> MultimodalModel {
-        try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder, projector: base.projector,
-                            llm: base.llm, decoder: tinyDecoder(conditionDim: 32, sourceLatents: sourceLatents),
-                            rng: &rng)
-    }
-
     func testDecoderIsFrozenAndDrawsPredictedConditions() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 2)
-        let model = try withDecoder(base, rng: &rng)
+        let model = try withTinyDecoder(base, rng: &rng)
         XCTAssertFalse(model.namedParameters().filter { $0.0.hasPrefix("decoder.") }.isEmpty)
         XCTAssertTrue(model.trainableParameters().filter { $0.0.hasPrefix("decoder.") }.isEmpty)
         let image = try model.generateImage(prompt: [5, 6, 7], imageSize: (8, 8), steps: 2, guidance: 2, seed: 1)
@@ -49,7 +29,7 @@ extension DecoderReferenceTests {
     func testDenoisingLossFlowsThroughTheFrozenDecoder() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 4)
-        let model = try withDecoder(base, rng: &rng)
+        let model = try withTinyDecoder(base, rng: &rng)
         let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
                                    targetImages: [tinyImage(seed: 8)])
         let config = MultimodalLossConfig(ceWeight: 0, regressionWeight: 0, diffusionWeight: 1)
@@ -79,7 +59,7 @@ extension DecoderReferenceTests {
     func testEditsHandTheSourceLatentToTheDecoder() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 6)
-        let model = try withDecoder(base, sourceLatents: true, rng: &rng)
+        let model = try withTinyDecoder(base, sourceLatents: true, rng: &rng)
         let decoder = try XCTUnwrap(model.decoder)
         let source = tinyImage(seed: 3)
         let prompt = [TinyVocab.image, 5, 6]
@@ -112,7 +92,7 @@ extension DecoderReferenceTests {
     func testExactShareConditionsTheDenoisingTermOnTheTargetFeatures() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 5)
-        let model = try withDecoder(base, rng: &rng)
+        let model = try withTinyDecoder(base, rng: &rng)
         let decoder = try XCTUnwrap(model.decoder)
         _ = try decoder.unfreeze(prefix: "unet")
         let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],

@@ -1,4 +1,5 @@
 import ReverieCore
+import ReverieDiffusion
 import ReverieLanguage
 import ReverieNN
 import ReverieProjectors
@@ -38,4 +39,25 @@ func tinyImage(seed: UInt64) -> Tensor {
     let t = Tensor(uninitialized: [3, 64, 64])
     for i in 0..<t.count { t.pointer[i] = Float.random(in: 0..<1, using: &rng) }
     return t
+}
+
+/// A tiny frozen decoder (f = 2 VAE with 2 latent channels, 2-level UNet) conditioned on `conditionDim`-wide tokens.
+func tinyDecoder(conditionDim: Int, sourceLatents: Bool = false) throws -> LatentDiffusionDecoder {
+    var rng = RNG(seed: 9)
+    let vae = try AutoencoderKL(config: AutoencoderKLConfig(
+        blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
+    let unet = try UNet2DConditionModel(config: UNet2DConditionConfig(
+        inChannels: sourceLatents ? 4 : 2, outChannels: 2, blockOutChannels: [8, 16], layersPerBlock: 1,
+        downBlockTypes: ["CrossAttnDownBlock2D", "DownBlock2D"], upBlockTypes: ["UpBlock2D", "CrossAttnUpBlock2D"],
+        crossAttentionDim: conditionDim, heads: [2, 2], normNumGroups: 4), rng: &rng)
+    return try LatentDiffusionDecoder(vae: vae, unet: unet,
+                                      nullCondition: NullCondition(kind: .zeros, tokens: 4, dim: conditionDim),
+                                      schedule: NoiseSchedule(), sourceLatents: sourceLatents)
+}
+
+/// `base`'s parts over a tiny decoder on the encoder's 32-wide features.
+func withTinyDecoder(_ base: MultimodalModel, sourceLatents: Bool = false, rng: inout RNG) throws -> MultimodalModel {
+    try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder, projector: base.projector,
+                        llm: base.llm, decoder: tinyDecoder(conditionDim: 32, sourceLatents: sourceLatents),
+                        rng: &rng)
 }

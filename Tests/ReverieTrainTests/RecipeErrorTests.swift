@@ -68,6 +68,8 @@ final class RecipeErrorTests: XCTestCase {
                        "model.vae.channels[1]")
         XCTAssertEqual(error(vae.replacingOccurrences(of: "stage: vae", with: "stage: vea"))?.message
             .contains("did you mean 'vae'"), true)
+        XCTAssertEqual(error(vae + "\neval: {every: 5, keep_threshold: -0.1}\n")?.key, "eval.keep_threshold")
+        XCTAssertEqual(try parse(vae + "\neval: {every: 5, keep_threshold: 0.25}\n").loop.keepThreshold, 0.25)
     }
 
     func testStageNeedsItsParts() {

@@ -1,0 +1,75 @@
+import Foundation
+import ReverieCore
+import ReverieDiffusion
+
+/// How an edit keeps what its instruction leaves alone (DiffEdit-style, Couairon et al. 2023, with the mask read
+/// from the model's own conditions): a condition token counts as changed when the conditions predicted for the
+/// edit differ from the source image's own by more than `threshold` of the source conditions' energy; changed
+/// tokens grow by `grow` tokens each way, and everywhere else the decoder keeps the source's latent
+/// (`KeptRegion`, blended sampling).
+public struct SourceKeeping: Sendable, Equatable {
+    /// Mean square change of a token, as a fraction of the source conditions' mean square, above which the
+    /// decoder redraws it.
+    public var threshold: Float
+    /// How many tokens each way a changed region grows (room for the decoder to draw an object whole).
+    public var grow: Int
+
+    public init(threshold: Float, grow: Int = 1) {
+        (self.threshold, self.grow) = (threshold, grow)
+    }
+
+    /// Keeping at `threshold`, or nil — the decoder redraws everything — for a threshold of 0.
+    public static func at(_ threshold: Float) -> SourceKeeping? {
+        threshold > 0 ? SourceKeeping(threshold: threshold) : nil
+    }
+
+    /// Per-token change over a √K × √K grid → 1 where kept, 0 where redrawn (row-major, K values).
+    public func keepMask(change: [Float], energy: Float) -> [Float] {
+        let side = Int(Double(change.count).squareRoot().rounded())
+        let changed = change.map { $0 > threshold * energy }
+        return (0..<change.count).map { k in
+            let (r, c) = (k / side, k % side)
+            for dr in -grow...grow {
+                for dc in -grow...grow {
+                    let (rr, cc) = (r + dr, c + dc)
+                    if rr >= 0, rr < side, cc >= 0, cc < side, changed[rr * side + cc] { return 0 }
+                }
+            }
+            return 1
+        }
+    }
+}
+
+extension MultimodalModel {
+    /// The region of an edit's source the decoder keeps: conditions [1, K, Dc] predicted for the edit, the source
+    /// pixels [1, 3, H, W] in [0, 1] → the source's latent and a keep mask on the latent grid (`SourceKeeping`).
+    ///
+    /// - Throws: `MultimodalError.invalidConfiguration` without a decoder or for a K that is not a square grid
+    ///   dividing the latent; `MultimodalError.invalidExample` for conditions of the wrong shape.
+    public func keptRegion(conditions: Tensor, source pixels: Tensor, keeping: SourceKeeping) throws -> KeptRegion {
+        guard let decoder else {
+            throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
+        }
+        let reference = try targetConditions(images: pixels)  // [1, K, Dc]
+        guard conditions.shape == reference.shape else {
+            throw MultimodalError.invalidExample(
+                detail: "conditions \(conditions.shape) vs the source's \(reference.shape)")
+        }
+        let (k, dc) = (reference.shape[1], reference.shape[2])
+        let side = Int(Double(k).squareRoot().rounded())
+        let latent = try decoder.latents(images: pixels)  // [1, C, h, w]
+        let (h, w) = (latent.shape[2], latent.shape[3])
+        guard side * side == k, h == w, h % side == 0 else {
+            throw MultimodalError.invalidConfiguration(
+                key: "num_queries", detail: "\(k) condition tokens are not a square grid dividing the \(h)×\(w) latent")
+        }
+        let ref = reference.toArray(), pred = conditions.toArray()
+        let energy = ref.reduce(0) { $0 + $1 * $1 } / Float(ref.count)
+        let change = (0..<k).map { t in
+            (0..<dc).reduce(Float(0)) { s, j in let d = pred[t * dc + j] - ref[t * dc + j]; return s + d * d } / Float(dc)
+        }
+        if getenv("REVERIE_DEBUG_KEEP") != nil { print("KEEP", change.map { String(format: "%.3f", $0 / energy) }.joined(separator: " ")) }
+        let grid = try Tensor(shape: [1, 1, side, side], data: keeping.keepMask(change: change, energy: energy))
+        return try KeptRegion(latent: latent, mask: upsampleNearest(grid, scale: h / side))
+    }
+}
