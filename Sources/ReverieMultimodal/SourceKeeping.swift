@@ -1,4 +1,3 @@
-import Foundation
 import ReverieCore
 import ReverieDiffusion
 
@@ -68,7 +67,6 @@ extension MultimodalModel {
         let change = (0..<k).map { t in
             (0..<dc).reduce(Float(0)) { s, j in let d = pred[t * dc + j] - ref[t * dc + j]; return s + d * d } / Float(dc)
         }
-        if getenv("REVERIE_DEBUG_KEEP") != nil { print("KEEP", change.map { String(format: "%.3f", $0 / energy) }.joined(separator: " ")) }
         let grid = try Tensor(shape: [1, 1, side, side], data: keeping.keepMask(change: change, energy: energy))
         return try KeptRegion(latent: latent, mask: upsampleNearest(grid, scale: h / side))
     }
