@@ -23,7 +23,7 @@ struct SamplingOptions: ParsableArguments {
         "Edits keep the source wherever the model's conditions change by at most this fraction of their energy "
             + "(blended sampling; 0 redraws everything).",
         valueName: "fraction"))
-    var keepThreshold: Float = 0
+    var keepThreshold: Float = 0.25
 
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }

@@ -55,6 +55,14 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(captionOnly.succeeded && captionOnly.stdout.contains("caption_exact")
                       && !captionOnly.stdout.contains("text_to_image"), "\(captionOnly)")
         XCTAssertFalse(try ReverieBinary.run(["eval"] + common + ["--capabilities", "draw"]).succeeded)
+        // Edits keep the source by default; --keep-threshold 0 redraws everything, a negative one is refused.
+        let redrawn = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
+                                                                 "--keep-threshold", "0", "--out", edited])
+        XCTAssertTrue(redrawn.succeeded, "\(redrawn)")
+        let refused = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
+                                                                 "--keep-threshold", "-1", "--out", edited])
+        XCTAssertFalse(refused.succeeded)
+        XCTAssertTrue(refused.stderr.contains("--keep-threshold"), refused.stderr)
 
         // A decoder-stage checkpoint evaluates what it can: reconstruction.
         let decoderEval = try ReverieBinary.run(["eval", "--checkpoint", dir.url.appendingPathComponent(
