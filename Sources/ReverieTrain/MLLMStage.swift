@@ -83,8 +83,8 @@ final class MLLMStage: TrainingStage {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        var runner = ModelRunner(model: mm, text: builder.encoder, steps: sampleSteps, guidance: guidance, seed: seed)
-        runner.keeping = keeping
+        let runner = ModelRunner(model: mm, text: builder.encoder, steps: sampleSteps, guidance: guidance, seed: seed,
+                                 keeping: keeping)
         let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: world.rasterizer.canvas), count: count)
         let report = try suite.run(caption: runner.caption, generate: runner.generate, edit: runner.edit,
                                    reconstruct: runner.reconstruct)

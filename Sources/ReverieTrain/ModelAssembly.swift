@@ -85,8 +85,10 @@ public struct ModelRunner {
     /// Whether and how edits keep what the instruction leaves alone (nil: the decoder redraws everything).
     public var keeping: SourceKeeping?
 
-    public init(model: MultimodalModel, text: any TextEncoder, steps: Int, guidance: Float, seed: UInt64) {
+    public init(model: MultimodalModel, text: any TextEncoder, steps: Int, guidance: Float, seed: UInt64,
+                keeping: SourceKeeping? = nil) {
         (self.model, self.text, self.steps, self.guidance, self.seed) = (model, text, steps, guidance, seed)
+        self.keeping = keeping
     }
 
     var imageSize: Int { model.visionEncoder.config.imageSize }

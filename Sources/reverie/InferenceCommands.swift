@@ -33,10 +33,8 @@ struct SamplingOptions: ParsableArguments {
 
     func runner() throws -> ModelRunner {
         let (model, record) = try ModelAssembly.loadMultimodal(URL(fileURLWithPath: checkpoint))
-        var runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance,
-                                 seed: seed)
-        runner.keeping = keeping
-        return runner
+        return ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance,
+                           seed: seed, keeping: keeping)
     }
 
     var keeping: SourceKeeping? { SourceKeeping.at(keepThreshold) }
@@ -197,9 +195,8 @@ struct EvalCommand: ParsableCommand {
             return
         }
         let (model, record) = try ModelAssembly.loadMultimodal(checkpoint)
-        var runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance,
-                                 seed: noiseSeed)
-        runner.keeping = keeping
+        let runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: steps, guidance: guidance,
+                                 seed: noiseSeed, keeping: keeping)
         let canvas = model.visionEncoder.config.imageSize
         let started = Date()
         let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
