@@ -87,7 +87,7 @@ public enum Broadcast {
             if step == 0 {
                 dst[0] += Kernels.sum(src, count: last)
             } else {
-                for i in 0..<last { dst[i] += src[i] }
+                Kernels.accumulate(dst, src, count: last)
             }
         }
         return out

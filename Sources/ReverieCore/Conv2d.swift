@@ -194,7 +194,8 @@ enum Conv2dKernels {
                             let s = src + (oh - outRows.lowerBound) * g.outW
                             let rowStart = (oh * g.strideH - g.padH + ki) * g.width - g.padW + kj
                             if g.strideW == 1 {
-                                for ow in ws { plane[rowStart + ow] += s[ow] }
+                                Kernels.accumulate(plane + (rowStart + ws.lowerBound), s + ws.lowerBound,
+                                                   count: ws.count)
                             } else {
                                 for ow in ws { plane[rowStart + ow * g.strideW] += s[ow] }
                             }
@@ -319,8 +320,7 @@ enum Conv2dKernels {
                     let dst = dw + r.lowerBound, len = r.count
                     dst.update(from: partials + r.lowerBound, count: len)
                     for b in 1..<Swift.max(g.batch, 1) {
-                        let src = partials + b * total + r.lowerBound
-                        for j in 0..<len { dst[j] += src[j] }
+                        Kernels.accumulate(dst, partials + b * total + r.lowerBound, count: len)
                     }
                 }
             }

@@ -41,7 +41,7 @@ extension Tensor {
                 for o in 0..<outer {
                     for i in 0..<k {
                         let d = dp + (o * n + indices[i]) * inner, s = gp + (o * k + i) * inner
-                        for j in cols { d[j] += s[j] }
+                        Kernels.accumulate(d + cols.lowerBound, s + cols.lowerBound, count: cols.count)
                     }
                 }
             }

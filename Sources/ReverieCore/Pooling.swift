@@ -121,7 +121,7 @@ enum PoolingKernels {
                     rowSum.update(repeating: 0, count: w)
                     for ih in rw {
                         let line = src + ih * w
-                        for j in 0..<w { rowSum[j] += line[j] }
+                        Kernels.accumulate(rowSum, line, count: w)
                     }
                     for (j, cw) in cols.enumerated() {
                         var s: Float = 0

@@ -87,7 +87,7 @@ extension Tensor {
                     let d = dst + o * inner
                     for i in 0..<n {
                         let s = src + (o * n + i) * inner
-                        for j in 0..<inner { d[j] += s[j] }
+                        Kernels.accumulate(d, s, count: inner)
                     }
                 }
             }

@@ -8,13 +8,10 @@ import XCTest
 
 /// Loading errors name the file and the tensor or key at fault.
 final class LanguageModelLoadingTests: XCTestCase {
-    private var dir: URL!
-
-    override func tearDownWithError() throws { if let dir { try? FileManager.default.removeItem(at: dir) } }
-
     /// A copy of a fixture with `edit` applied to its config.json.
     private func fixture(_ name: String, edit: (inout [String: Any]) -> Void) throws -> URL {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-llama-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-llama-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.copyItem(at: llamaFixture(name), to: dir)
         let configURL = dir.appendingPathComponent("config.json")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any] ?? [:]
