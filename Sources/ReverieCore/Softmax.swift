@@ -28,8 +28,7 @@ public enum Softmax {
     /// In place or out of place softmax of one contiguous row of `n` values; returns log Σ exp(x − max) + max.
     @inlinable @discardableResult
     public static func row(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
-        var m = -Float.infinity
-        for i in 0..<n where x[i] > m { m = x[i] }
+        let m = maximum(x, n)
         if m == -.infinity {  // fully masked row: define the output as zeros
             y.update(repeating: 0, count: n)
             return -.infinity
@@ -46,8 +45,28 @@ public enum Softmax {
         }
         let s = acc.sum()
         let inv = 1 / s
-        for i in 0..<n { y[i] *= inv }
+        i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self) * inv
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] *= inv; i += 1 }
         return Foundation.log(s) + m
+    }
+
+    /// The largest of `n` values (−∞ for none), eight lanes at a time: a maximum does not depend on the order.
+    @inlinable
+    static func maximum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 8 <= n {
+            lanes = pointwiseMax(lanes, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+            i += 8
+        }
+        var m = lanes.max()
+        while i < n { if x[i] > m { m = x[i] }; i += 1 }
+        return m
     }
 
     static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int,
