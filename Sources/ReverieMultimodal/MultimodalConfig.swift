@@ -56,13 +56,18 @@ public struct MultimodalConfig: Sendable, Equatable {
     /// Residual output: an output image that follows another image in the sequence (the source of an edit, or the
     /// previous output) predicts the change of that image's conditions; the head's output is added to them.
     public var residualConditions: Bool
+    /// Source-informed queries: an output block that follows another image reads that image's conditions at its
+    /// input too — query k gets `source_input` (a Linear Dc → D) of the image's condition token k added — so the
+    /// token it rewrites is in front of it from the first layer (queries mode).
+    public var sourceQueries: Bool
 
     public init(imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,
                 numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128, visualPositions: VisualPositionKind = .none,
-                residualConditions: Bool = false) {
+                residualConditions: Bool = false, sourceQueries: Bool = false) {
         (self.imageTokenId, self.imageBeginTokenId, self.outputMode) = (imageTokenId, imageBeginTokenId, outputMode)
         (self.numQueries, self.head, self.headHidden) = (numQueries, head, headHidden)
         (self.visualPositions, self.residualConditions) = (visualPositions, residualConditions)
+        self.sourceQueries = sourceQueries
     }
 
     /// s = √K, or nil when K is not a perfect square.

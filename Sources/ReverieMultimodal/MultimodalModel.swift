@@ -18,7 +18,7 @@ import ReverieVision
 ///
 /// Pixels are `[B, 3, H, W]` in [0, 1]; the model maps them to [-1, 1] (SigLIP's mean 0.5, std 0.5) before the
 /// encoder. Parameter keys: `vision_encoder.*`, `projector.*`, `llm.*`, `output_queries`, `output_head.*`,
-/// `decoder.*`.
+/// `source_input.*`, `decoder.*`.
 public final class MultimodalModel: Module {
     public let config: MultimodalConfig
     public let visionEncoder: VisionEncoder
@@ -34,6 +34,9 @@ public final class MultimodalModel: Module {
     public let visualPositions: VisualPositions?
     /// The decoder that draws predicted conditions; frozen at construction.
     public let decoder: LatentDiffusionDecoder?
+    /// Maps the conditions of the image an output block follows onto its queries, Dc → D (`config.sourceQueries`).
+    /// Starts at zero, so a new model begins with plain queries.
+    public let sourceInput: Linear?
 
     /// Composes the parts and checks that their widths fit. The decoder, when given, is frozen here.
     ///
@@ -62,6 +65,9 @@ public final class MultimodalModel: Module {
         if config.residualConditions, config.outputMode != .queries {
             throw bad("residual", "residual conditions need the queries output mode")
         }
+        if config.sourceQueries, config.outputMode != .queries {
+            throw bad("source_queries", "source-informed queries need the queries output mode")
+        }
         if let decoder, decoder.nullCondition.dim != dv {
             throw bad("decoder", "condition width \(decoder.nullCondition.dim) differs from the encoder width \(dv)")
         }
@@ -86,6 +92,13 @@ public final class MultimodalModel: Module {
             visualPositions = nil
         }
         self.decoder = decoder
+        if config.sourceQueries {
+            let input = try Linear(inFeatures: dv, outFeatures: d, rng: &rng)
+            for t in input.parameters() { Init.constant(t, 0) }
+            sourceInput = input
+        } else {
+            sourceInput = nil
+        }
         super.init()
         if let decoder { _ = try decoder.freeze() }
     }
@@ -98,6 +111,7 @@ public final class MultimodalModel: Module {
         v.child("condition_input", conditionInput)
         v.child("output_head", outputHead)
         v.child("visual_positions", visualPositions)
+        v.child("source_input", sourceInput)
         v.child("decoder", decoder)
     }
 

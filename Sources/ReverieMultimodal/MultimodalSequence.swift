@@ -90,7 +90,10 @@ extension MultimodalModel {
     public func forward(batch: [MultimodalExample]) throws -> [MultimodalForwardOutput] {
         let laid = try batch.map { ex in
             try validate(ex, needTargets: config.outputMode == .autoregressive)
-            return try sequenceEmbeddings(ex)
+            let bases = config.residualConditions || config.sourceQueries
+                ? try outputBases(ex).map { try $0.map { try targetConditions(images: $0.unsqueeze(0)) } } : []
+            let (x, elements, starts) = try sequenceEmbeddings(ex, bases: bases)
+            return (x, elements, starts, bases)
         }
         let d = llm.config.hiddenSize
         var rows = [(hidden: Tensor, logits: Tensor)?](repeating: nil, count: laid.count)
@@ -111,18 +114,17 @@ extension MultimodalModel {
             }
         }
         return try zip(batch, laid).enumerated().map { i, item in
-            let (ex, (_, elements, outputStarts)) = item
+            let (ex, (_, elements, outputStarts, bases)) = item
             guard let (hidden, logits) = rows[i] else { throw MultimodalError.invalidExample(detail: "unbatched") }
             var targets = Array(repeating: -100, count: elements.count)
             for p in 0..<(elements.count - 1) {
                 if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
             }
-            let bases = config.residualConditions
-                ? try outputBases(ex).map { try $0.map { try targetConditions(images: $0.unsqueeze(0)) } } : []
+            let residual = config.residualConditions ? bases : []
             return MultimodalForwardOutput(
                 logits: logits, hidden: hidden, targets: targets,
-                conditions: try conditions(hidden: hidden, outputStarts: outputStarts, bases: bases),
-                outputStarts: outputStarts, bases: bases)
+                conditions: try conditions(hidden: hidden, outputStarts: outputStarts, bases: residual),
+                outputStarts: outputStarts, bases: residual)
         }
     }
 
@@ -171,8 +173,9 @@ extension MultimodalModel {
     }
 
     /// The LLM input of a validated example: embeddings [1, L, D], what each position holds, and where each block
-    /// of K queries starts.
-    func sequenceEmbeddings(_ ex: MultimodalExample) throws -> (Tensor, [Element], [Int]) {
+    /// of K queries starts. `bases[i]` [1, K, Dc]: the conditions of the image output block i follows, which
+    /// source-informed queries read (`sourceInput`).
+    func sequenceEmbeddings(_ ex: MultimodalExample, bases: [Tensor?] = []) throws -> (Tensor, [Element], [Int]) {
         let k = config.numQueries
         // visual tokens of every input image at once: [N, Q, D]
         let visual = ex.inputImages.isEmpty ? nil : try visualTokens(stack(ex.inputImages, axis: 0))
@@ -205,8 +208,13 @@ extension MultimodalModel {
                 if token == config.imageBeginTokenId {
                     try flush()
                     if let queries {
+                        let block = outputStarts.count
                         outputStarts.append(elements.count)
-                        pieces.append(queries)
+                        if let sourceInput, block < bases.count, let base = bases[block] {
+                            pieces.append(try queries + sourceInput(base))  // [1, K, D]
+                        } else {
+                            pieces.append(queries)
+                        }
                         elements += Array(repeating: .query, count: k)
                     } else if let fed {
                         outputStarts.append(elements.count - 1)

@@ -29,7 +29,7 @@ public enum ModelAssembly {
                                       outputMode: OutputImageMode(rawValue: o.mode) ?? .queries,
                                       numQueries: u.conditionTokens, head: OutputHeadKind(rawValue: o.head) ?? .mlp,
                                       headHidden: o.headHidden, visualPositions: VisualPositionKind(rawValue: pr.positions) ?? .none,
-                                      residualConditions: o.residual)
+                                      residualConditions: o.residual, sourceQueries: o.sourceQueries == true)
         return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
                                    decoder: decoder, rng: &rng)
     }

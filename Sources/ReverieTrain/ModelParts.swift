@@ -20,7 +20,7 @@ public enum PartName: String, CaseIterable, Codable, Sendable {
         case .unet: return ["decoder.unet", "decoder.null_condition"]
         case .projector: return ["projector", "visual_positions"]
         case .llm: return ["llm"]
-        case .output: return ["output_queries", "condition_input", "output_head"]
+        case .output: return ["output_queries", "condition_input", "output_head", "source_input"]
         }
     }
 
@@ -214,6 +214,9 @@ public struct OutputPart: Codable, Sendable, Equatable {
     public var headHidden = 256
     /// An output image after another image predicts the change of that image's conditions (queries mode).
     public var residual = false
+    /// Queries that also read the conditions of the image they follow (queries mode); nil in checkpoints made
+    /// before the option.
+    public var sourceQueries: Bool?
 
     public init() {}
 
@@ -221,6 +224,10 @@ public struct OutputPart: Codable, Sendable, Equatable {
         mode = try s.choice("mode", ["queries", "autoregressive"], default: mode)
         residual = try s.bool("residual", default: residual)
         guard !residual || mode == "queries" else { throw s.error("residual", "needs mode: queries") }
+        sourceQueries = try s.bool("source_queries", default: false)
+        guard sourceQueries != true || mode == "queries" else {
+            throw s.error("source_queries", "needs mode: queries")
+        }
         head = try s.choice("head", ["linear", "mlp"], default: head)
         headHidden = try s.int("head_hidden", default: headHidden)
     }

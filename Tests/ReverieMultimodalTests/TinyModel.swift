@@ -15,7 +15,7 @@ enum TinyVocab {
 /// width 48, a 2-layer Llama, K = 4 queries and an MLP head into Dc = 32.
 func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: OutputHeadKind = .mlp,
                    mode: OutputImageMode = .queries, seed: UInt64 = 1, visualPositions: VisualPositionKind = .none,
-                   residual: Bool = false, queries: Int = 4) throws -> MultimodalModel {
+                   residual: Bool = false, sourceQueries: Bool = false, queries: Int = 4) throws -> MultimodalModel {
     var rng = RNG(seed: seed)
     let vision = try VisionEncoder(
         config: VisionEncoderConfig(hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2,
@@ -29,7 +29,8 @@ func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: Output
         rng: &rng)
     let config = MultimodalConfig(imageTokenId: TinyVocab.image, imageBeginTokenId: TinyVocab.imageBegin,
                                   outputMode: mode, numQueries: queries, head: head, headHidden: 64,
-                                  visualPositions: visualPositions, residualConditions: residual)
+                                  visualPositions: visualPositions, residualConditions: residual,
+                                  sourceQueries: sourceQueries)
     return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm, rng: &rng)
 }
 

@@ -109,6 +109,9 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(mllm, overrides: ["loss.patch_head=frozen"])?.key, "loss.patch_head")
         XCTAssertEqual(error(mllm, overrides: ["loss.patch_colors=-2"])?.key, "loss.patch_colors")
         XCTAssertNil(error(mllm, overrides: ["loss.object_weight=4", "model.output.residual=true"]))
+        XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, source_queries: true}"])?.key,
+                       "model.output.source_queries")
+        XCTAssertNil(error(mllm, overrides: ["model.output.source_queries=true"]))
         XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
     }
 
