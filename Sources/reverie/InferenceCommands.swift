@@ -152,6 +152,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Items per capability.") var count = 100
     @Option(help: "The evaluation world's seed (never one trained on).") var worldSeed: UInt64 = 1_000_003
     @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(help: "Also list every single edit that missed its target: the instruction, the source, wanted and read scenes.")
+    var failures = false
     @Option(help: "Comma-separated capabilities to score: caption,generate,edit,reconstruct.")
     var capabilities = "caption,generate,edit,reconstruct"
 
@@ -174,12 +176,12 @@ struct EvalCommand: ParsableCommand {
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         try Self.report(checkpoint: URL(fileURLWithPath: sampling.checkpoint), count: count, seed: worldSeed,
                         steps: sampling.steps, guidance: sampling.guidance, json: json, noiseSeed: sampling.seed,
-                        capabilities: asked, keeping: sampling.keeping)
+                        capabilities: asked, keeping: sampling.keeping, failures: failures)
     }
 
     static func report(checkpoint: URL, count: Int, seed: UInt64, steps: Int, guidance: Float, json: Bool,
                        noiseSeed: UInt64 = 0, capabilities: Set<String> = allCapabilities,
-                       keeping: SourceKeeping? = nil) throws {
+                       keeping: SourceKeeping? = nil, failures: Bool = false) throws {
         if let record = try? Checkpoint.readAttributes(from: checkpoint)["model_config"]?.stringValue,
            record.contains("\"stage\":\"decoder\"") {
             // A decoder-stage checkpoint: reconstruction is the one capability it has.
@@ -210,6 +212,12 @@ struct EvalCommand: ParsableCommand {
                                          "seconds": seconds]
             for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) { fields[k] = v }
             fields["edit_by_kind"] = report.editByKind.mapValues { $0.accuracy }
+            if failures, capabilities.contains("edit") {
+                fields["edit_failures"] = report.editFailures.map { f in
+                    ["item": f.item, "kind": f.kind, "instruction": f.instruction, "source": f.source,
+                     "wanted": f.wanted, "got": f.got] as [String: Any]
+                }
+            }
             for (key, scores) in attributeBreakdowns(report, capabilities) {
                 fields[key] = Dictionary(uniqueKeysWithValues: scores.byName.map { ($0.0, $0.1.accuracy) })
                 fields[key.replacingOccurrences(of: "_by_attribute", with: "_shape_by_kind")] =
@@ -229,6 +237,13 @@ struct EvalCommand: ParsableCommand {
             }
             if capabilities.contains("edit") {
                 print("  edit_by_kind: " + Self.percentages(report.editByKind))
+            }
+            if failures, capabilities.contains("edit") {
+                print("edits that missed (\(report.editFailures.count)):")
+                for f in report.editFailures {
+                    print("  #\(f.item) \(f.kind): \(f.instruction)\n    source \(f.source)\n    wanted \(f.wanted)\n"
+                          + "    got    \(f.got)")
+                }
             }
         }
     }

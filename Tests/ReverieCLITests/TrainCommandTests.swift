@@ -55,6 +55,15 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(captionOnly.succeeded && captionOnly.stdout.contains("caption_exact")
                       && !captionOnly.stdout.contains("text_to_image"), "\(captionOnly)")
         XCTAssertFalse(try ReverieBinary.run(["eval"] + common + ["--capabilities", "draw"]).succeeded)
+        // --failures lists every missed edit: as many as the score says, each with what was wanted.
+        let listed = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--json", "--capabilities", "edit",
+                                                                "--failures"])
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
+        let missed = try XCTUnwrap(report["edit_failures"] as? [[String: Any]], listed.stdout)
+        XCTAssertEqual(missed.count, Int((3 * (1 - (try XCTUnwrap(report["edit"] as? Double)))).rounded()))
+        for miss in missed { XCTAssertTrue((miss["wanted"] as? String ?? "").contains(" on "), "\(miss)") }
+        let text = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--capabilities", "edit", "--failures"])
+        XCTAssertTrue(text.stdout.contains("edits that missed (\(missed.count))"), text.stdout)
         // Edits keep the source by default; --keep-threshold 0 redraws everything, a negative one is refused.
         let redrawn = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
                                                                  "--keep-threshold", "0", "--out", edited])

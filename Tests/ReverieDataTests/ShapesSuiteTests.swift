@@ -26,6 +26,7 @@ final class ShapesSuiteTests: XCTestCase {
         XCTAssertEqual(report.twoTurnEdit, Tally(correct: 60, total: 60))
         XCTAssertEqual(Set(report.editByKind.keys), Set(EditKind.allCases.map(\.rawValue)))
         XCTAssertEqual(report.reconstruction.exact, Tally(correct: 60, total: 60))
+        XCTAssertEqual(report.editFailures, [])
     }
 
     func testFlawedModelsScoreLow() throws {
@@ -37,6 +38,13 @@ final class ShapesSuiteTests: XCTestCase {
         XCTAssertEqual(report.textToImage.count.correct, 0)
         // Returning the source unchanged never satisfies an edit.
         XCTAssertEqual(report.edit.correct, 0)
+        // Each miss is listed with what was wanted and what the evaluator read (here: the source, unchanged).
+        XCTAssertEqual(report.editFailures.map(\.item), Array(0..<60))
+        let first = suite.world.edit(at: 0)
+        XCTAssertEqual(report.editFailures[0],
+                       EditFailure(item: 0, kind: first.kind.rawValue, instruction: first.instruction,
+                                   source: first.source.summary, wanted: first.target.summary,
+                                   got: first.source.summary))
         XCTAssertEqual(report.twoTurnEdit, Tally(correct: 0, total: 60))
         XCTAssertEqual(report.reconstruction, AttributeScores(), "skipped capabilities are not scored")
     }

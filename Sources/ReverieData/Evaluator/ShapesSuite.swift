@@ -14,8 +14,21 @@ public struct ShapesSuiteReport: Sendable, Equatable, Codable {
     public var twoTurnEdit = Tally()
     /// What reconstructed images show against the original scene.
     public var reconstruction = AttributeScores()
+    /// The single edits that missed their target, in item order.
+    public var editFailures: [EditFailure] = []
 
     public init() {}
+}
+
+/// An edit whose image did not show its target scene: the item, what was asked, and the source, wanted and read
+/// scenes as ``Scene/summary`` text.
+public struct EditFailure: Sendable, Equatable, Codable {
+    public var item: Int
+    public var kind: String
+    public var instruction: String
+    public var source: String
+    public var wanted: String
+    public var got: String
 }
 
 /// Runs a model over ShapesWorld items and scores it with the ``Evaluator``.
@@ -52,8 +65,14 @@ public struct ShapesSuite: Sendable {
             }
             if let edit {
                 let sample = world.edit(at: i)
-                let ok = evaluator.editIsCorrect(try edit(world.render(sample.source), sample.instruction),
-                                                 target: sample.target)
+                let read = evaluator.reader.read(try edit(world.render(sample.source), sample.instruction))
+                let ok = read.matches(sample.target)
+                if !ok {
+                    report.editFailures.append(EditFailure(
+                        item: i, kind: sample.kind.rawValue, instruction: sample.instruction,
+                        source: sample.source.summary, wanted: sample.target.summary,
+                        got: Scene.summary(background: read.background, objects: read.sceneObjects)))
+                }
                 report.edit.record(ok)
                 report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)
                 let chain = world.editChain(at: i)

@@ -44,9 +44,12 @@ public struct Scene: Hashable, Codable, Sendable {
     }
 
     /// "small red circle (top left), large blue square (center) on white", for messages and logs.
-    public var summary: String {
-        let objects = self.objects.map { "\($0.size.rawValue) \($0.color.word) \($0.shape.word) (\($0.cell.name))" }
-        return (objects.isEmpty ? "nothing" : objects.joined(separator: ", ")) + " on \(background.word)"
+    public var summary: String { Self.summary(background: background, objects: objects) }
+
+    /// ``summary`` of any background and objects (a scene read from an image may put two objects in one cell).
+    public static func summary(background: BackgroundColor, objects: [SceneObject]) -> String {
+        let list = objects.map { "\($0.size.rawValue) \($0.color.word) \($0.shape.word) (\($0.cell.name))" }
+        return (list.isEmpty ? "nothing" : list.joined(separator: ", ")) + " on \(background.word)"
     }
 
     private enum CodingKeys: String, CodingKey { case background, objects }
