@@ -85,17 +85,33 @@ extension MultimodalModel {
     ///   sizes or steps it cannot take.
     public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
                               guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil) throws -> Tensor {
+        guard decoder != nil else {
+            throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
+        }
+        return try draw(conditions: try generateConditions(prompt: prompt, images: images), source: images.last,
+                        imageSize: imageSize, steps: steps, guidance: guidance, seed: seed, keeping: keeping)
+    }
+
+    /// The frozen decoder's image [1, 3, H, W] of `conditions` [1, K, Dc]: with a `source` image [3, H, W] (an
+    /// edit's), a decoder that takes a source latent gets its latent, and `keeping` keeps its latent wherever the
+    /// conditions leave the source's own alone. `generateImage` draws the LLM's conditions this way; drawing a
+    /// target image's own encoder conditions instead gives the decoder's ceiling for an edit
+    /// (`reverie eval --capabilities edit_oracle`).
+    ///
+    /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
+    ///   sizes or steps it cannot take.
+    public func draw(conditions: Tensor, source: Tensor? = nil, imageSize: (h: Int, w: Int), steps: Int,
+                     guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil) throws -> Tensor {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
-        let conditions = try generateConditions(prompt: prompt, images: images)  // [1, K, Dc]
-        let source = try images.last.flatMap { image in
+        let sourceLatent = try source.flatMap { image in
             decoder.sourceLatents ? try decoder.latents(images: image.unsqueeze(0)) : nil
         }
         let keep = try keeping.flatMap { keeping in
-            try images.last.map { try keptRegion(conditions: conditions, source: $0.unsqueeze(0), keeping: keeping) }
+            try source.map { try keptRegion(conditions: conditions, source: $0.unsqueeze(0), keeping: keeping) }
         }
         return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
-                                  seed: seed, sourceLatent: source, keep: keep)
+                                  seed: seed, sourceLatent: sourceLatent, keep: keep)
     }
 }

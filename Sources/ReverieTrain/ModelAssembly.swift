@@ -126,6 +126,19 @@ public struct ModelRunner {
         return try ShapesBatch.images(fromSigned: out)[0]
     }
 
+    /// The decoder's ceiling for an edit: the `target` image's own encoder conditions drawn as `edit` draws the
+    /// LLM's (the `source` latent, and kept where the conditions leave the source's alone). An edit that fails here
+    /// fails for the decoder, whatever the LLM predicts.
+    public func editOracle(_ source: PlanarImage, _ target: PlanarImage) throws -> PlanarImage {
+        try check(source)
+        try check(target)
+        let conditions = try model.targetConditions(images: try target.tensor().unsqueeze(0))
+        let out = try model.draw(conditions: conditions, source: try source.tensor(),
+                                 imageSize: (imageSize, imageSize), steps: steps, guidance: guidance, seed: seed,
+                                 keeping: keeping)
+        return try ShapesBatch.images(fromSigned: out)[0]
+    }
+
     /// Interleaved output: the model's text and the images it draws where it writes `<img>`, in order.
     public func interleaved(_ prompt: String, maxImages: Int = 4) throws -> [(text: String?, image: PlanarImage?)] {
         let ids = text.encode(prompt)

@@ -154,10 +154,13 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "Also list every single edit that missed its target: the instruction, the source, wanted and read scenes.")
     var failures = false
-    @Option(help: "Comma-separated capabilities to score: caption,generate,edit,reconstruct.")
+    @Option(help: """
+        Comma-separated capabilities to score: caption,generate,edit,reconstruct, and edit_oracle (not by default: \
+        each edit's target drawn from its own encoder conditions, the decoder's ceiling for edits).
+        """)
     var capabilities = "caption,generate,edit,reconstruct"
 
-    static let allCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct"]
+    static let allCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct", "edit_oracle"]
     /// Score name → the capability that produces it.
     static let capabilityOf = ["caption_exact": "caption", "text_to_image": "generate", "edit": "edit", "edit_two_turn": "edit",
                                "reconstruction": "reconstruct"]
@@ -166,7 +169,7 @@ struct EvalCommand: ParsableCommand {
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         if let bad = asked.subtracting(Self.allCapabilities).sorted().first {
             throw ValidationError("unknown capability '\(bad)' in --capabilities; available: caption, generate, edit, "
-                                  + "reconstruct")
+                                  + "reconstruct, edit_oracle")
         }
         guard suite == "shapes" else { throw ValidationError("unknown suite '\(suite)'; available: shapes") }
         guard count > 0 else { throw ValidationError("--count must be positive") }
@@ -205,13 +208,18 @@ struct EvalCommand: ParsableCommand {
             .run(caption: capabilities.contains("caption") ? runner.caption : nil,
                  generate: capabilities.contains("generate") ? runner.generate : nil,
                  edit: capabilities.contains("edit") ? runner.edit : nil,
-                 reconstruct: capabilities.contains("reconstruct") ? runner.reconstruct : nil)
+                 reconstruct: capabilities.contains("reconstruct") ? runner.reconstruct : nil,
+                 editOracle: capabilities.contains("edit_oracle") ? runner.editOracle : nil)
         let seconds = Date().timeIntervalSince(started)
         if json {
             var fields: [String: Any] = ["checkpoint": checkpoint.path, "count": count, "world_seed": seed,
                                          "seconds": seconds]
             for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) { fields[k] = v }
             fields["edit_by_kind"] = report.editByKind.mapValues { $0.accuracy }
+            if capabilities.contains("edit_oracle") {
+                fields["edit_oracle"] = report.editOracle.accuracy
+                fields["edit_oracle_by_kind"] = report.editOracleByKind.mapValues { $0.accuracy }
+            }
             if failures, capabilities.contains("edit") {
                 fields["edit_failures"] = report.editFailures.map { f in
                     ["item": f.item, "kind": f.kind, "instruction": f.instruction, "source": f.source,
@@ -237,6 +245,11 @@ struct EvalCommand: ParsableCommand {
             }
             if capabilities.contains("edit") {
                 print("  edit_by_kind: " + Self.percentages(report.editByKind))
+            }
+            if capabilities.contains("edit_oracle") {
+                print("  edit_oracle      " + String(format: "%5.1f %%", report.editOracle.accuracy * 100)
+                      + " (the targets' own conditions drawn: the decoder's ceiling for edits)")
+                print("  edit_oracle_by_kind: " + Self.percentages(report.editOracleByKind))
             }
             if failures, capabilities.contains("edit") {
                 print("edits that missed (\(report.editFailures.count)):")

@@ -64,6 +64,15 @@ final class TrainCommandTests: XCTestCase {
         for miss in missed { XCTAssertTrue((miss["wanted"] as? String ?? "").contains(" on "), "\(miss)") }
         let text = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--capabilities", "edit", "--failures"])
         XCTAssertTrue(text.stdout.contains("edits that missed (\(missed.count))"), text.stdout)
+        // edit_oracle (asked for by name only) draws each target's own conditions: the decoder's ceiling.
+        XCTAssertNil(report["edit_oracle"])
+        let oracle = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--json", "--capabilities",
+                                                                "edit_oracle"])
+        let oracleReport = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(oracle.stdout.utf8))
+            as? [String: Any], "\(oracle)")
+        let ceiling = try XCTUnwrap(oracleReport["edit_oracle"] as? Double, oracle.stdout)
+        XCTAssertTrue([0, 1, 2, 3].map { Double($0) / 3 }.contains { abs($0 - ceiling) < 1e-9 }, "\(ceiling)")
+        XCTAssertNil(oracleReport["edit"], oracle.stdout)
         // Edits keep the source by default; --keep-threshold 0 redraws everything, a negative one is refused.
         let redrawn = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
                                                                  "--keep-threshold", "0", "--out", edited])

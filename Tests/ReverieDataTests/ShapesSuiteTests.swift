@@ -19,7 +19,8 @@ final class ShapesSuiteTests: XCTestCase {
                 let source = try XCTUnwrap(reader.read(image).scene)
                 return rasterizer.render(try EditParser.apply(instruction, to: source))
             },
-            reconstruct: { $0 })
+            reconstruct: { $0 },
+            editOracle: { _, target in target })
         XCTAssertEqual(report.captionExactMatch, Tally(correct: 60, total: 60))
         XCTAssertEqual(report.textToImage.attributeAccuracy, 1)
         XCTAssertEqual(report.edit, Tally(correct: 60, total: 60))
@@ -27,12 +28,15 @@ final class ShapesSuiteTests: XCTestCase {
         XCTAssertEqual(Set(report.editByKind.keys), Set(EditKind.allCases.map(\.rawValue)))
         XCTAssertEqual(report.reconstruction.exact, Tally(correct: 60, total: 60))
         XCTAssertEqual(report.editFailures, [])
+        XCTAssertEqual(report.editOracle, Tally(correct: 60, total: 60))
+        XCTAssertEqual(Set(report.editOracleByKind.keys), Set(EditKind.allCases.map(\.rawValue)))
     }
 
     func testFlawedModelsScoreLow() throws {
         let blank = PlanarImage(size: 64, filledWith: BackgroundColor.white.rgb)
         let report = try suite.run(caption: { _ in "a small red circle in the center on a white background" },
-                                   generate: { _ in blank }, edit: { image, _ in image })
+                                   generate: { _ in blank }, edit: { image, _ in image },
+                                   editOracle: { source, _ in source })
         XCTAssertLessThan(report.captionExactMatch.accuracy, 0.1)
         XCTAssertEqual(report.textToImage.shape.correct, 0)
         XCTAssertEqual(report.textToImage.count.correct, 0)
@@ -46,6 +50,8 @@ final class ShapesSuiteTests: XCTestCase {
                                    source: first.source.summary, wanted: first.target.summary,
                                    got: first.source.summary))
         XCTAssertEqual(report.twoTurnEdit, Tally(correct: 0, total: 60))
+        // The oracle edit is scored on the image it is handed back, not on the target it was given.
+        XCTAssertEqual(report.editOracle, Tally(correct: 0, total: 60))
         XCTAssertEqual(report.reconstruction, AttributeScores(), "skipped capabilities are not scored")
     }
 }

@@ -12,6 +12,10 @@ public struct ShapesSuiteReport: Sendable, Equatable, Codable {
     /// Two edits in a row (`ShapesWorld.editChain`), the second applied to the model's own output: the final image
     /// shows exactly the final target scene.
     public var twoTurnEdit = Tally()
+    /// Edits drawn from the target image's own conditions (`editOracle`): the decoder's ceiling for edits, overall
+    /// and per edit kind.
+    public var editOracle = Tally()
+    public var editOracleByKind: [String: Tally] = [:]
     /// What reconstructed images show against the original scene.
     public var reconstruction = AttributeScores()
     /// The single edits that missed their target, in item order.
@@ -45,11 +49,13 @@ public struct ShapesSuite: Sendable {
         self.count = max(count, 0)
     }
 
-    /// Scores the given capabilities on `count` items each; an error from a closure stops the run.
+    /// Scores the given capabilities on `count` items each; an error from a closure stops the run. `editOracle`
+    /// draws an edit's target from the source and target images (no instruction): what the decoder alone can do.
     public func run(caption: ((PlanarImage) throws -> String)? = nil,
                     generate: ((String) throws -> PlanarImage)? = nil,
                     edit: ((PlanarImage, String) throws -> PlanarImage)? = nil,
-                    reconstruct: ((PlanarImage) throws -> PlanarImage)? = nil) throws -> ShapesSuiteReport {
+                    reconstruct: ((PlanarImage) throws -> PlanarImage)? = nil,
+                    editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)? = nil) throws -> ShapesSuiteReport {
         var report = ShapesSuiteReport()
         for i in 0..<count {
             if let caption {
@@ -78,6 +84,13 @@ public struct ShapesSuite: Sendable {
                 let chain = world.editChain(at: i)
                 let drawn = try chain.reduce(world.render(chain[0].source)) { try edit($0, $1.instruction) }
                 report.twoTurnEdit.record(evaluator.editIsCorrect(drawn, target: chain[chain.count - 1].target))
+            }
+            if let editOracle {
+                let sample = world.edit(at: i)
+                let ok = evaluator.editIsCorrect(try editOracle(world.render(sample.source), world.render(sample.target)),
+                                                 target: sample.target)
+                report.editOracle.record(ok)
+                report.editOracleByKind[sample.kind.rawValue, default: Tally()].record(ok)
             }
             if let reconstruct {
                 let scene = world.scene(at: i)
