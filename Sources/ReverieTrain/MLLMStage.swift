@@ -16,6 +16,8 @@ final class MLLMStage: TrainingStage {
     let parts: ModelParts
     let world: ShapesWorld
     let mixture: [(String, Double)]
+    /// Weights of the edit samples' kinds (empty: cycled, each kind equally often).
+    let editKinds: [(String, Double)]
     let lossConfig: MultimodalLossConfig
     let builder: ExampleBuilder
     let sampleSteps: Int
@@ -32,6 +34,7 @@ final class MLLMStage: TrainingStage {
         builder = ExampleBuilder(encoder: try parts.textEncoder(), images: SceneImageLoader())
         world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
         mixture = recipe?.data.mixture ?? DataSpec().mixture
+        editKinds = recipe?.data.editKinds ?? []
         let l = recipe?.loss ?? LossSpec()
         var config = MultimodalLossConfig(ceWeight: Float(l.ce), regressionWeight: Float(l.regression),
                                           regression: RegressionLossKind(rawValue: l.regressionKind) ?? .mse,
@@ -47,19 +50,13 @@ final class MLLMStage: TrainingStage {
     /// stream is a pure function of the position (exact resume).
     func record(_ i: Int) -> DataRecord {
         var g = RNG(seed: world.seed &* 0x2545_F491_4F6C_DD1D ^ UInt64(i))
-        let total = mixture.reduce(0) { $0 + $1.1 }
-        var u = Double(g.uniform()) * total
-        var kind = mixture.last?.0 ?? "caption"
-        for (k, w) in mixture where w > 0 {
-            if u < w { kind = k; break }
-            u -= w
-        }
-        switch kind {
+        switch Self.pick(mixture, u: Double(g.uniform())) ?? "caption" {
         case "text_to_image":
             let s = world.textToImage(at: i)
             return .textToImage(text: s.text, image: .scene(s.scene))
         case "edit":
-            let s = world.edit(at: i)
+            let kind = Self.pick(editKinds, u: Double(g.uniform())).flatMap(EditKind.init(rawValue:))
+            let s = kind.map { world.edit(at: i, kind: $0) } ?? world.edit(at: i)
             return .edit(source: .scene(s.source), instruction: s.instruction, target: .scene(s.target))
         case "interleaved":
             return .interleaved(world.interleaved(at: i).segments.map {
@@ -72,6 +69,17 @@ final class MLLMStage: TrainingStage {
             let s = world.caption(at: i)
             return .caption(image: .scene(s.scene), text: s.text)
         }
+    }
+
+    /// The name whose share of the positive `weights`, laid end to end in order, holds `u` ∈ [0, 1) (nil for no
+    /// weights).
+    static func pick(_ weights: [(String, Double)], u: Double) -> String? {
+        var rest = u * weights.reduce(0) { $0 + max($1.1, 0) }
+        for (name, w) in weights where w > 0 {
+            if rest < w { return name }
+            rest -= w
+        }
+        return weights.last { $0.1 > 0 }?.0
     }
 
     func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {

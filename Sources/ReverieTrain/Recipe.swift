@@ -28,6 +28,9 @@ public struct DataSpec: Sendable, Equatable {
     public var canvas = 64
     /// Relative weights of caption, text_to_image, edit, interleaved samples (mllm stage).
     public var mixture: [(String, Double)] = [("caption", 1), ("text_to_image", 1), ("edit", 1), ("interleaved", 0.5)]
+    /// Relative weights of the kinds of the mixture's edit samples (`EditKind` names; empty: every kind equally
+    /// often, as the evaluation world has them).
+    public var editKinds: [(String, Double)] = []
 
     /// Decoder stage: the share of each batch drawn as edit pairs (target image, source latent) for a UNet that
     /// takes a source latent; the rest are single images with no source.
@@ -38,6 +41,7 @@ public struct DataSpec: Sendable, Equatable {
     public static func == (a: DataSpec, b: DataSpec) -> Bool {
         a.worldSeed == b.worldSeed && a.canvas == b.canvas && a.editPairs == b.editPairs
             && a.mixture.map(\.0) == b.mixture.map(\.0) && a.mixture.map(\.1) == b.mixture.map(\.1)
+            && a.editKinds.map(\.0) == b.editKinds.map(\.0) && a.editKinds.map(\.1) == b.editKinds.map(\.1)
     }
 }
 

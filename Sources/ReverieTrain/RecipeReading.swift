@@ -1,4 +1,5 @@
 import Foundation
+import ReverieData
 
 extension Recipe {
     /// Loads a stage recipe, applies `--set` overrides, and checks every key and value (not the model's shapes,
@@ -66,6 +67,13 @@ extension Recipe {
             try m.finish()
             guard d.mixture.contains(where: { $0.1 > 0 }), !d.mixture.contains(where: { $0.1 < 0 }) else {
                 throw s.error("mixture", "weights must be ≥ 0 with at least one positive")
+            }
+        }
+        if let k = try s.section("edit_kinds") {
+            d.editKinds = try EditKind.allCases.compactMap { kind in try k.double(kind.rawValue).map { (kind.rawValue, $0) } }
+            try k.finish()
+            guard d.editKinds.contains(where: { $0.1 > 0 }), !d.editKinds.contains(where: { $0.1 < 0 }) else {
+                throw s.error("edit_kinds", "weights must be ≥ 0 with at least one positive")
             }
         }
         try s.finish()

@@ -180,6 +180,16 @@ final class ShapesWorldTests: XCTestCase {
         XCTAssertEqual(kinds, Set(EditKind.allCases))
     }
 
+    func testEditsOfAChosenKind() {
+        let world = ShapesWorld(seed: 9)
+        for i in 0..<24 {
+            // The cycled edit is the same item made with its cycled kind; any other kind is that kind.
+            XCTAssertEqual(world.edit(at: i), world.edit(at: i, kind: ShapesWorld.cycledKind(i)))
+            XCTAssertEqual(world.edit(at: i, kind: .recolor).kind, .recolor)
+            XCTAssertEqual(world.edit(at: i, kind: .remove).kind, .remove)
+        }
+    }
+
     func testEditsOfEmptyAndFullScenesFallBackToAddAndRemove() throws {
         var rng = RNG(seed: 3)
         let empty = try Scene(background: .gray, objects: [])

@@ -85,7 +85,7 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(e?.line, 4)
     }
 
-    func testBadTokenizerAndModelOptions() {
+    func testBadTokenizerAndModelOptions() throws {
         let mllm = """
             stage: mllm
             model:
@@ -113,6 +113,17 @@ final class RecipeErrorTests: XCTestCase {
                        "model.output.source_queries")
         XCTAssertNil(error(mllm, overrides: ["model.output.source_queries=true"]))
         XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
+        // Edit kinds: EditKind names (a typo names the nearest), weights ≥ 0 with one positive.
+        let typo = error(mllm, overrides: ["data.edit_kinds={recolour: 2}"])
+        XCTAssertEqual(typo?.key, "data.edit_kinds.recolour")
+        XCTAssertEqual(typo?.message.contains("did you mean 'recolor'"), true, typo?.message ?? "")
+        XCTAssertEqual(error(mllm, overrides: ["data.edit_kinds={recolor: -1, move: 1}"])?.key, "data.edit_kinds")
+        XCTAssertEqual(error(mllm, overrides: ["data.edit_kinds={recolor: 0}"])?.key, "data.edit_kinds")
+        var weighted = try RecipeNode.parse(yaml: mllm, file: "r.yaml")
+        try weighted.override("data.edit_kinds={move: 1, recolor: 2}")
+        let kinds = try Recipe(node: weighted).data.editKinds
+        XCTAssertEqual(kinds.map(\.0), ["recolor", "move"])  // in EditKind order
+        XCTAssertEqual(kinds.map(\.1), [2, 1])
     }
 
     func testEditPairsNeedASourceLatent() {

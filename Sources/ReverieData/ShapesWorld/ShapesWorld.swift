@@ -53,9 +53,12 @@ public struct ShapesWorld: Sendable {
     }
 
     /// An edit triple; the kinds cycle with the index so every kind is equally common.
-    public func edit(at index: Int) -> EditSample {
+    public func edit(at index: Int) -> EditSample { edit(at: index, kind: Self.cycledKind(index)) }
+
+    /// Edit triple `index` made as an edit of `kind` (training data that weights the kinds; see `edit(at:)`).
+    public func edit(at index: Int, kind: EditKind) -> EditSample {
         var g = rng(.edit, index)
-        return EditGenerator.edit(Self.cycledKind(index), rng: &g)
+        return EditGenerator.edit(kind, rng: &g)
     }
 
     /// The edit kind of item `index`: the kinds cycle with the index so every kind is equally common.
