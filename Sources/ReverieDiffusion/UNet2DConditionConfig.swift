@@ -18,6 +18,10 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     public var normEps: Float = 1e-5
     public var flipSinToCos = true
     public var freqShift: Float = 0
+    /// Reverie's extension: the conditions, laid on each level's grid, added before every block
+    /// (`ConditionInjection`; JSON `reverie_spatial_injection`, written only when true). Needs a square number of
+    /// condition tokens.
+    public var spatialInjection = false
 
     enum CodingKeys: String, CodingKey {
         case inChannels = "in_channels", outChannels = "out_channels", blockOutChannels = "block_out_channels"
@@ -27,6 +31,7 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         case flipSinToCos = "flip_sin_to_cos", freqShift = "freq_shift"
         case transformerLayersPerBlock = "transformer_layers_per_block", useLinearProjection = "use_linear_projection"
         case midBlockType = "mid_block_type", timeEmbeddingType = "time_embedding_type"
+        case spatialInjection = "reverie_spatial_injection"
     }
 
     public init(inChannels: Int = 4, outChannels: Int = 4, blockOutChannels: [Int], layersPerBlock: Int = 1,
@@ -64,6 +69,7 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         normEps = try c.decodeIfPresent(Float.self, forKey: .normEps) ?? d.normEps
         flipSinToCos = try c.decodeIfPresent(Bool.self, forKey: .flipSinToCos) ?? d.flipSinToCos
         freqShift = try c.decodeIfPresent(Float.self, forKey: .freqShift) ?? d.freqShift
+        spatialInjection = try c.decodeIfPresent(Bool.self, forKey: .spatialInjection) ?? false
         // Options this port does not implement must be at their defaults.
         if let layers = try Self.intOrList(c, .transformerLayersPerBlock, count: n),
            layers.contains(where: { $0 != 1 }) {
@@ -94,6 +100,7 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         try c.encode(normEps, forKey: .normEps)
         try c.encode(flipSinToCos, forKey: .flipSinToCos)
         try c.encode(freqShift, forKey: .freqShift)
+        if spatialInjection { try c.encode(true, forKey: .spatialInjection) }
     }
 
     static let defaultDown = ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"]

@@ -18,6 +18,8 @@ public final class UNet2DConditionModel: Module {
     public let upBlocks: [UNetUpBlock]
     public let convNormOut: GroupNorm
     public let convOut: Conv2d
+    /// The conditions added at every level (`spatial_injection`), or nil.
+    public let conditionInjection: ConditionInjection?
 
     /// - Throws: `DiffusionError.invalidConfiguration` for an inconsistent or unsupported configuration.
     public init(config c: UNet2DConditionConfig, rng: inout RNG) throws {
@@ -51,6 +53,8 @@ public final class UNet2DConditionModel: Module {
         upBlocks = up
         convNormOut = try GroupNorm(groups: groups, channels: ch[0], eps: eps)
         convOut = try Conv2d(inChannels: ch[0], outChannels: c.outChannels, kernelSize: 3, padding: 1, rng: &rng)
+        conditionInjection = c.spatialInjection
+            ? try ConditionInjection(channels: ch, conditionDim: c.crossAttentionDim, rng: &rng) : nil
     }
 
     override public func visit(_ v: inout ModuleVisitor) {
@@ -61,6 +65,7 @@ public final class UNet2DConditionModel: Module {
         v.children("up_blocks", upBlocks)
         v.child("conv_norm_out", convNormOut)
         v.child("conv_out", convOut)
+        v.child("condition_injection", conditionInjection)
     }
 
     /// sample [B, in, H, W], timesteps [B], conditions [B, S, crossAttentionDim] → [B, out, H, W].
@@ -85,15 +90,22 @@ public final class UNet2DConditionModel: Module {
             timesteps, dim: config.blockOutChannels[0], flipSinToCos: config.flipSinToCos,
             freqShift: config.freqShift)  // [B, C0]
         let temb = try timeEmbedding(tFeatures)  // [B, 4·C0]
+        let inject = conditionInjection
+        func injected(_ h: Tensor, _ conv: Conv2d?) throws -> Tensor {
+            guard let inject, let conv else { return h }
+            return try inject.add(h, conv, conditions: conditions)
+        }
         var h = try convIn(sample)  // [B, C0, H, W]
         var skips = [h]
-        for block in downBlocks {
-            let (out, blockSkips) = try block(h, temb: temb, context: conditions)
+        for (i, block) in downBlocks.enumerated() {
+            let (out, blockSkips) = try block(injected(h, inject?.down[i]), temb: temb, context: conditions)
             h = out
             skips += blockSkips
         }
-        h = try midBlock(h, temb: temb, context: conditions)  // [B, C_last, H/f, W/f]
-        for block in upBlocks { h = try block(h, skips: &skips, temb: temb, context: conditions) }
-        return try convOut(convNormOut(h).silu())  // [B, out, H, W]
+        h = try midBlock(injected(h, inject?.mid), temb: temb, context: conditions)  // [B, C_last, H/f, W/f]
+        for (i, block) in upBlocks.enumerated() {
+            h = try block(injected(h, inject?.up[i]), skips: &skips, temb: temb, context: conditions)
+        }
+        return try convOut(convNormOut(injected(h, inject?.out)).silu())  // [B, out, H, W]
     }
 }

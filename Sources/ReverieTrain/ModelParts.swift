@@ -109,6 +109,9 @@ public struct UNetPart: Codable, Sendable, Equatable {
     public var attention: [Bool] = []
     /// Also take a source image's latent as input channels (editing); nil in checkpoints made before the option.
     public var sourceLatent: Bool?
+    /// Also add the conditions, laid on each level's grid, before every UNet block (`ConditionInjection`); nil in
+    /// checkpoints made before the option.
+    public var spatialInjection: Bool?
 
     public init() {}
 
@@ -125,6 +128,7 @@ public struct UNetPart: Codable, Sendable, Equatable {
         null = try s.choice("null", ["learned", "zeros"], default: null)
         spatial = try s.bool("spatial_conditioning", default: spatial)
         sourceLatent = try s.bool("source_latent", default: false)
+        spatialInjection = try s.bool("spatial_injection", default: false)
         attention = try s.list("attention", "true or false") { ["true": true, "false": false][$0.lowercased()] }
             ?? attention
         guard attention.isEmpty || attention.count == channels.count else {

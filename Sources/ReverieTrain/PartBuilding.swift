@@ -29,7 +29,7 @@ enum PartBuilding {
         -> UNet2DConditionModel {
         let n = p.channels.count
         let attention = p.attention.isEmpty ? Array(repeating: true, count: n) : p.attention
-        let c = UNet2DConditionConfig(
+        var c = UNet2DConditionConfig(
             inChannels: latentChannels * (p.sourceLatent == true ? 2 : 1) + (p.spatial ? conditionDim : 0),
             outChannels: latentChannels,
             blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
@@ -37,6 +37,7 @@ enum PartBuilding {
             upBlockTypes: attention.reversed().map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
             crossAttentionDim: conditionDim,
             heads: Array(repeating: p.heads, count: n), normNumGroups: p.normGroups)
+        c.spatialInjection = p.spatialInjection == true
         return try UNet2DConditionModel(config: c, rng: &rng)
     }
 

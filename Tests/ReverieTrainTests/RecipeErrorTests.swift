@@ -126,7 +126,7 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(kinds.map(\.1), [2, 1])
     }
 
-    func testEditPairsNeedASourceLatent() {
+    func testEditPairsNeedASourceLatent() throws {
         let decoder = """
             stage: decoder
             data: {edit_pairs: 0.5}
@@ -144,6 +144,14 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=0"])?.key,
                        "loss.timestep_power")
         XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=2"]))
+        // spatial_injection: a boolean, off unless asked for.
+        XCTAssertEqual(error(decoder, overrides: ["data.edit_pairs=0", "model.unet.spatial_injection=7"])?.key,
+                       "model.unet.spatial_injection")
+        var node = try RecipeNode.parse(yaml: decoder, file: "r.yaml")
+        try node.override("data.edit_pairs=0")
+        XCTAssertEqual(try Recipe(node: node).parts.unet?.spatialInjection, false)
+        try node.override("model.unet.spatial_injection=true")
+        XCTAssertEqual(try Recipe(node: node).parts.unet?.spatialInjection, true)
     }
 
     func testNameSetsTheRunDirectoryAndMustBePlain() throws {
