@@ -222,8 +222,10 @@ struct EvalCommand: ParsableCommand {
             }
             if failures, capabilities.contains("edit") {
                 fields["edit_failures"] = report.editFailures.map { f in
-                    ["item": f.item, "kind": f.kind, "instruction": f.instruction, "source": f.source,
-                     "wanted": f.wanted, "got": f.got] as [String: Any]
+                    var entry: [String: Any] = ["item": f.item, "kind": f.kind, "instruction": f.instruction,
+                                                "source": f.source, "wanted": f.wanted, "got": f.got]
+                    entry["oracle_missed"] = f.oracleMissed
+                    return entry
                 }
             }
             for (key, scores) in attributeBreakdowns(report, capabilities) {
@@ -252,10 +254,13 @@ struct EvalCommand: ParsableCommand {
                 print("  edit_oracle_by_kind: " + Self.percentages(report.editOracleByKind))
             }
             if failures, capabilities.contains("edit") {
-                print("edits that missed (\(report.editFailures.count)):")
+                let decoderToo = report.editFailures.filter { $0.oracleMissed == true }.count
+                print("edits that missed (\(report.editFailures.count)"
+                      + (capabilities.contains("edit_oracle") ? ", \(decoderToo) missed from the target's own conditions too" : "")
+                      + "):")
                 for f in report.editFailures {
-                    print("  #\(f.item) \(f.kind): \(f.instruction)\n    source \(f.source)\n    wanted \(f.wanted)\n"
-                          + "    got    \(f.got)")
+                    print("  #\(f.item) \(f.kind)\(f.oracleMissed == true ? " (decoder)" : ""): \(f.instruction)\n"
+                          + "    source \(f.source)\n    wanted \(f.wanted)\n    got    \(f.got)")
                 }
             }
         }

@@ -73,6 +73,9 @@ final class TrainCommandTests: XCTestCase {
         let ceiling = try XCTUnwrap(oracleReport["edit_oracle"] as? Double, oracle.stdout)
         XCTAssertTrue([0, 1, 2, 3].map { Double($0) / 3 }.contains { abs($0 - ceiling) < 1e-9 }, "\(ceiling)")
         XCTAssertNil(oracleReport["edit"], oracle.stdout)
+        let both = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--capabilities", "edit,edit_oracle",
+                                                              "--failures"])
+        XCTAssertTrue(both.stdout.contains("missed from the target's own conditions too"), both.stdout)
         // Edits keep the source by default; --keep-threshold 0 redraws everything, a negative one is refused.
         let redrawn = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
                                                                  "--keep-threshold", "0", "--out", edited])

@@ -33,6 +33,9 @@ public struct EditFailure: Sendable, Equatable, Codable {
     public var source: String
     public var wanted: String
     public var got: String
+    /// Whether the edit drawn from the target's own conditions missed too (nil when `editOracle` was not run): a
+    /// miss the decoder makes whatever the LLM predicts.
+    public var oracleMissed: Bool?
 }
 
 /// Runs a model over ShapesWorld items and scores it with the ``Evaluator``.
@@ -69,6 +72,15 @@ public struct ShapesSuite: Sendable {
                 report.textToImage = report.textToImage + evaluator.score(try generate(sample.text),
                                                                           expected: sample.scene)
             }
+            var oracleOK: Bool?
+            if let editOracle {
+                let sample = world.edit(at: i)
+                let ok = evaluator.editIsCorrect(try editOracle(world.render(sample.source), world.render(sample.target)),
+                                                 target: sample.target)
+                report.editOracle.record(ok)
+                report.editOracleByKind[sample.kind.rawValue, default: Tally()].record(ok)
+                oracleOK = ok
+            }
             if let edit {
                 let sample = world.edit(at: i)
                 let read = evaluator.reader.read(try edit(world.render(sample.source), sample.instruction))
@@ -77,20 +89,14 @@ public struct ShapesSuite: Sendable {
                     report.editFailures.append(EditFailure(
                         item: i, kind: sample.kind.rawValue, instruction: sample.instruction,
                         source: sample.source.summary, wanted: sample.target.summary,
-                        got: Scene.summary(background: read.background, objects: read.sceneObjects)))
+                        got: Scene.summary(background: read.background, objects: read.sceneObjects),
+                        oracleMissed: oracleOK.map { !$0 }))
                 }
                 report.edit.record(ok)
                 report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)
                 let chain = world.editChain(at: i)
                 let drawn = try chain.reduce(world.render(chain[0].source)) { try edit($0, $1.instruction) }
                 report.twoTurnEdit.record(evaluator.editIsCorrect(drawn, target: chain[chain.count - 1].target))
-            }
-            if let editOracle {
-                let sample = world.edit(at: i)
-                let ok = evaluator.editIsCorrect(try editOracle(world.render(sample.source), world.render(sample.target)),
-                                                 target: sample.target)
-                report.editOracle.record(ok)
-                report.editOracleByKind[sample.kind.rawValue, default: Tally()].record(ok)
             }
             if let reconstruct {
                 let scene = world.scene(at: i)
