@@ -161,6 +161,8 @@ struct EvalCommand: ParsableCommand {
     var capabilities = "caption,generate,edit,reconstruct"
 
     static let allCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct", "edit_oracle"]
+    /// What a run scores unless asked otherwise (the pipeline's final evaluation too): not the oracle.
+    static let defaultCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct"]
     /// Score name → the capability that produces it.
     static let capabilityOf = ["caption_exact": "caption", "text_to_image": "generate", "edit": "edit", "edit_two_turn": "edit",
                                "reconstruction": "reconstruct"]
@@ -183,7 +185,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     static func report(checkpoint: URL, count: Int, seed: UInt64, steps: Int, guidance: Float, json: Bool,
-                       noiseSeed: UInt64 = 0, capabilities: Set<String> = allCapabilities,
+                       noiseSeed: UInt64 = 0, capabilities: Set<String> = defaultCapabilities,
                        keeping: SourceKeeping? = nil, failures: Bool = false) throws {
         if let record = try? Checkpoint.readAttributes(from: checkpoint)["model_config"]?.stringValue,
            record.contains("\"stage\":\"decoder\"") {

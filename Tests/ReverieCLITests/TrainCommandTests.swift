@@ -16,6 +16,7 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(train.succeeded, "\(train)")
         XCTAssertTrue(train.stdout.contains("stage 4/5 mllm") && train.stdout.contains("stage 5/5 mllm"), train.stdout)
         XCTAssertTrue(train.stdout.contains("caption_exact"), train.stdout)
+        XCTAssertFalse(train.stdout.contains("edit_oracle"), "the oracle is scored only when asked for")
         let again = try ReverieBinary.run(["train", pipeline.path, "--quiet"])
         XCTAssertFalse(again.succeeded)
         XCTAssertTrue(again.stderr.contains("already holds a run"), "\(again)")
