@@ -85,10 +85,7 @@ extension MultimodalModel {
     ///   sizes or steps it cannot take.
     public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
                               guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil) throws -> Tensor {
-        guard decoder != nil else {
-            throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
-        }
-        return try draw(conditions: try generateConditions(prompt: prompt, images: images), source: images.last,
+        try draw(conditions: try generateConditions(prompt: prompt, images: images), source: images.last,
                         imageSize: imageSize, steps: steps, guidance: guidance, seed: seed, keeping: keeping)
     }
 
