@@ -18,8 +18,9 @@ public enum StageKind: String, CaseIterable, Codable, Sendable {
 /// Where a part's weights come from: built fresh from its options, or loaded from a checkpoint.
 public enum PartSource: Sendable, Equatable {
     case build
-    /// `init: <stage>` (that stage's `final.h5` under the recipe's root) or `init: path/to/file.h5`.
-    case checkpoint(path: String, stage: StageKind?, line: Int?)
+    /// `init: <run>` (the `final.h5` of the run of that name under the recipe's root: a stage kind such as `mllm`,
+    /// or a stage's `name`, such as `edits`) or `init: path/to/file.h5`.
+    case checkpoint(path: String, run: String?, line: Int?)
 }
 
 /// ShapesWorld data of a stage: the world's seed, the canvas, and (mllm) the mixture of sample kinds.
@@ -100,6 +101,8 @@ public struct Recipe: Sendable {
     public var file: String
     public var resolvedYAML: String
     public var stage: StageKind
+    /// The run's name (`name`, default the stage kind): later stages `init` from it.
+    public var name: String
     public var seed: UInt64
     public var root: String
     public var output: String
@@ -115,9 +118,14 @@ public struct Recipe: Sendable {
     /// The run directory's final checkpoint.
     public var finalCheckpoint: URL { URL(fileURLWithPath: output).appendingPathComponent("final.h5") }
 
-    /// Where `init: <stage>` points.
-    public static func stageOutput(root: String, _ stage: StageKind) -> String {
-        runDirectory(root: root, name: stage.rawValue) + "/final.h5"
+    /// Where `init: <run>` points.
+    public static func stageOutput(root: String, _ run: String) -> String {
+        runDirectory(root: root, name: run) + "/final.h5"
+    }
+
+    /// Whether an `init` value names a run (a plain name) rather than a checkpoint file (a path or `….h5`).
+    static func isRunName(_ source: String) -> Bool {
+        !source.isEmpty && !source.contains("/") && !source.hasSuffix(".h5") && source != "." && source != ".."
     }
 
     /// `<root>/<name>`: where a stage named `name` runs.

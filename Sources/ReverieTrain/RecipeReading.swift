@@ -24,7 +24,7 @@ extension Recipe {
         guard top.has("stage") else { throw top.error("stage", "missing: one of siglip, vae, decoder, mllm") }
         seed = UInt64(try top.int("seed", default: 1, min: 0))
         root = try top.string("root", default: "runs/shapes")
-        let name = try top.string("name", default: stage.rawValue)
+        name = try top.string("name", default: stage.rawValue)
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw top.error("name", "'\(name)' must be a plain directory name (the run goes to <root>/<name>)")
         }
@@ -86,10 +86,10 @@ extension Recipe {
             guard let s = try m.section(name) else { continue }
             if let source = try s.string("init") {
                 let line = s.node.line
-                if let st = StageKind(rawValue: source) {
-                    sources[part] = .checkpoint(path: Self.stageOutput(root: root, st), stage: st, line: line)
+                if Self.isRunName(source) {
+                    sources[part] = .checkpoint(path: Self.stageOutput(root: root, source), run: source, line: line)
                 } else {
-                    sources[part] = .checkpoint(path: source, stage: nil, line: line)
+                    sources[part] = .checkpoint(path: source, run: nil, line: line)
                     guard FileManager.default.fileExists(atPath: source) else {
                         throw s.error("init", "checkpoint file '\(source)' does not exist")
                     }

@@ -13,36 +13,35 @@ public enum RecipeValidation {
         if PipelineRecipe.isPipeline(node) {
             for o in overrides { try node.override(o) }
             let pipeline = try PipelineRecipe(node: node)
-            var predicted: [StageKind: ModelParts] = [:]
+            var predicted: [String: ModelParts] = [:]
             return try pipeline.loadStages().map { recipe in
                 let parts = try StageBuilder.resolveParts(recipe, predicted: predicted)
                 let stage = try StageBuilder.check(recipe, parts: parts)
-                predicted[recipe.stage] = stage.parts
+                predicted[recipe.name] = stage.parts
                 return summary(recipe, stage)
             }
         }
         let recipe = try Recipe.load(url, overrides: overrides)
-        var predicted: [StageKind: ModelParts] = [:]
+        var predicted: [String: ModelParts] = [:]
         var visiting: Set<String> = [url.standardizedFileURL.path]
         try predictSiblings(of: recipe, in: url.deletingLastPathComponent(), into: &predicted, visiting: &visiting)
         let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
         return [summary(recipe, stage)]
     }
 
-    /// The parts that the sibling recipes of `recipe`'s missing `init: <stage>` inputs would produce, recursively
-    /// (`visiting`: the recipe files on the way, so a file never predicts from itself — but `tune.yaml`, an mllm-kind
-    /// stage, does predict from `mllm.yaml`).
-    static func predictSiblings(of recipe: Recipe, in dir: URL, into predicted: inout [StageKind: ModelParts],
+    /// The parts that the sibling recipes of `recipe`'s missing `init: <run>` inputs (`<run>.yaml`) would produce,
+    /// recursively (`visiting`: the recipe files on the way, so a file never predicts from itself).
+    static func predictSiblings(of recipe: Recipe, in dir: URL, into predicted: inout [String: ModelParts],
                                 visiting: inout Set<String>) throws {
-        for case let .checkpoint(path, stage?, _) in recipe.sources.values
-        where !FileManager.default.fileExists(atPath: path) && predicted[stage] == nil {
-            let sibling = dir.appendingPathComponent("\(stage.rawValue).yaml")
+        for case let .checkpoint(path, run?, _) in recipe.sources.values
+        where !FileManager.default.fileExists(atPath: path) && predicted[run] == nil {
+            let sibling = dir.appendingPathComponent("\(run).yaml")
             guard FileManager.default.fileExists(atPath: sibling.path),
                   !visiting.contains(sibling.standardizedFileURL.path) else { continue }
             visiting.insert(sibling.standardizedFileURL.path)
             let earlier = try Recipe.load(sibling, overrides: ["root=\(recipe.root)"])
             try predictSiblings(of: earlier, in: dir, into: &predicted, visiting: &visiting)
-            predicted[stage] = try StageBuilder.resolveParts(earlier, predicted: predicted)
+            predicted[run] = try StageBuilder.resolveParts(earlier, predicted: predicted)
         }
     }
 

@@ -11,27 +11,27 @@ public enum StageBuilder {
     ///
     /// - Parameter predicted: for validation without checkpoints, the parts an earlier stage will produce; used
     ///   when that stage's output file does not exist yet.
-    public static func resolveParts(_ recipe: Recipe, predicted: [StageKind: ModelParts] = [:]) throws
+    public static func resolveParts(_ recipe: Recipe, predicted: [String: ModelParts] = [:]) throws
         -> ModelParts {
         var parts = recipe.parts
         for (part, source) in recipe.sources.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            guard case let .checkpoint(path, stage, line) = source else { continue }
-            let record: ModelConfigRecord
-            if !FileManager.default.fileExists(atPath: path), let stage, let p = predicted[stage] {
-                record = ModelConfigRecord(stage: stage, parts: p)
+            guard case let .checkpoint(path, run, line) = source else { continue }
+            let stored: ModelParts
+            if !FileManager.default.fileExists(atPath: path), let run, let p = predicted[run] {
+                stored = p
             } else {
                 guard FileManager.default.fileExists(atPath: path) else {
-                    let hint = stage.map { "; run the \($0.rawValue) stage first" } ?? ""
+                    let hint = run.map { "; run the \($0) stage first" } ?? ""
                     throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
                                       message: "checkpoint \(path) does not exist\(hint)")
                 }
-                record = try readRecord(path)
+                stored = try readRecord(path).parts
             }
-            guard record.parts.has(part) else {
+            guard stored.has(part) else {
                 throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
                                   message: "checkpoint \(path) holds no '\(part.rawValue)' part")
             }
-            parts.take(part, from: record.parts)
+            parts.take(part, from: stored)
         }
         return parts
     }

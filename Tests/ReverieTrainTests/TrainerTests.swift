@@ -254,3 +254,60 @@ final class PoisonedStage: TrainingStage {
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] { [] }
     func finish() throws {}
 }
+
+/// `init: <run>` names any earlier run under the root — a stage kind or a stage's `name` — and `init: <file>` a file.
+final class NamedRunInitTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws { dir = try TinyRecipes.temporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func write(_ name: String, _ text: String) throws -> URL {
+        let url = dir.appendingPathComponent("\(name).yaml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// A vae run named `more` continues from `vae`; a third run initialises from `more` by its name.
+    func testALaterStageInitialisesFromANamedRun() throws {
+        let root = dir.appendingPathComponent("runs").path
+        let first = try write("vae", TinyRecipes.text("vae", root: root, steps: 2))
+        let chained = TinyRecipes.text("vae", root: root, steps: 2)
+            .replacingOccurrences(of: "stage: vae", with: "stage: vae\nname: more")
+            .replacingOccurrences(of: TinyRecipes.vae, with: "vae: {init: vae}")
+        let more = try write("more", chained)
+        let last = try write("last", chained.replacingOccurrences(of: "name: more", with: "name: last")
+            .replacingOccurrences(of: "vae: {init: vae}", with: "vae: {init: more}"))
+
+        let recipe = try Recipe.load(last)
+        XCTAssertEqual(recipe.name, "last")
+        XCTAssertEqual(recipe.sources[.vae], .checkpoint(path: root + "/more/final.h5", run: "more", line: 7))
+        // Before any run exists, validation predicts `more` from its sibling more.yaml (itself from vae.yaml).
+        XCTAssertEqual(try RecipeValidation.validate(last).count, 1)
+        XCTAssertThrowsError(try StageBuilder.build(recipe)) { error in
+            XCTAssertTrue("\(error)".contains("run the more stage first"), "\(error)")
+        }
+
+        for url in [first, more] {
+            let t = try Trainer(recipe: try Recipe.load(url))
+            t.quiet = true
+            _ = try t.run()
+        }
+        let stage = try StageBuilder.build(recipe)
+        let key = "decoder.vae.decoder.conv_in.weight"
+        let loaded = try XCTUnwrap(stage.model.stateDict()[key]).toArray()
+        let moreFinal = URL(fileURLWithPath: root + "/more/final.h5")
+        XCTAssertEqual(loaded, try Checkpoint.readTensor(key, from: moreFinal).toArray())
+        XCTAssertNotEqual(loaded, try Checkpoint.readTensor(key, from: URL(fileURLWithPath: root + "/vae/final.h5"))
+            .toArray(), "the named run trained on from vae's weights")
+    }
+
+    /// A value with a slash or ending in .h5 is a file: it must exist when the recipe is read.
+    func testAFileInitMustExist() throws {
+        let text = TinyRecipes.text("vae", root: dir.path).replacingOccurrences(of: TinyRecipes.vae,
+                                                                                with: "vae: {init: weights.h5}")
+        XCTAssertThrowsError(try Recipe.load(try write("bad", text))) { error in
+            XCTAssertTrue("\(error)".contains("checkpoint file 'weights.h5' does not exist"), "\(error)")
+        }
+    }
+}
