@@ -123,10 +123,13 @@ public struct Recipe: Sendable {
         runDirectory(root: root, name: run) + "/final.h5"
     }
 
-    /// Whether an `init` value names a run (a plain name) rather than a checkpoint file (a path or `….h5`).
-    static func isRunName(_ source: String) -> Bool {
-        !source.isEmpty && !source.contains("/") && !source.hasSuffix(".h5") && source != "." && source != ".."
+    /// Whether `name` can be a run directory under the root: not empty, no `/`, not `.` or `..`.
+    static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && name != "." && name != ".."
     }
+
+    /// Whether an `init` value names a run (a plain name) rather than a checkpoint file (a path or `….h5`).
+    static func isRunName(_ source: String) -> Bool { isPlainName(source) && !source.hasSuffix(".h5") }
 
     /// `<root>/<name>`: where a stage named `name` runs.
     static func runDirectory(root: String, name: String) -> String {

@@ -25,7 +25,7 @@ extension Recipe {
         seed = UInt64(try top.int("seed", default: 1, min: 0))
         root = try top.string("root", default: "runs/shapes")
         name = try top.string("name", default: stage.rawValue)
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+        guard Self.isPlainName(name) else {
             throw top.error("name", "'\(name)' must be a plain directory name (the run goes to <root>/<name>)")
         }
         output = try top.string("output") ?? Self.runDirectory(root: root, name: name)
