@@ -48,6 +48,16 @@ public func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int = -1
     }
 }
 
+/// Mean binary cross-entropy of `logits` against `targets` in [0, 1] (same shape), from the logits as PyTorch's
+/// `binary_cross_entropy_with_logits`: softplus(x) − y·x, stable for large |x|.
+public func binaryCrossEntropy(logits: Tensor, targets: Tensor) throws -> Tensor {
+    guard logits.shape == targets.shape else {
+        throw TensorError.shapeMismatch(op: "binaryCrossEntropy",
+                                        detail: "logits \(shapeString(logits.shape)) vs targets \(shapeString(targets.shape))")
+    }
+    return try (logits.softplus() - logits * targets).mean()
+}
+
 /// Mean of (a − b)² over all elements (shapes broadcast).
 public func mseLoss(_ a: Tensor, _ b: Tensor) throws -> Tensor { try (a - b).square().mean() }
 

@@ -35,6 +35,22 @@ extension Tensor {
         }
     }
 
+    /// log(1 + eˣ), stable for large |x| (max(x, 0) + log1p(e^−|x|)); its derivative is σ(x), 1/2 at 0.
+    public func softplus() -> Tensor {
+        let out = Tensor(uninitialized: shape)
+        let src = pointer, dst = out.pointer
+        ThreadPolicy.parallelFor(count, grain: Map.grain) { r in
+            for i in r { let x = src[i]; dst[i] = Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+        }
+        guard shouldRecord(self) else { return out }
+        let x = self
+        return out.recorded("softplus", [self]) { g in
+            let dx = Tensor(uninitialized: x.shape)
+            Map.binary(x.count, g.pointer, x.pointer, dx.pointer) { g, x in g * FastMath.sigmoid(x) }
+            return [dx]
+        }
+    }
+
     public func sqrt() -> Tensor { unaryOp("sqrt", { $0.squareRoot() }, { _, y, g in g * 0.5 / y }) }
 
     public func rsqrt() -> Tensor {

@@ -60,6 +60,11 @@ public struct MultimodalConfig: Sendable, Equatable {
     /// input too — query k gets `source_input` (a Linear Dc → D) of the image's condition token k added — so the
     /// token it rewrites is in front of it from the first layer (queries mode).
     public var sourceQueries: Bool
+    /// A change head (`change_head`, a Linear D → 1 on every output query's hidden state): for an output image that
+    /// follows another image, the logit that condition token k differs from that image's (`ChangeMask`). An edit
+    /// keeps its source wherever the head says unchanged (`SourceKeeping`), instead of reading change off the
+    /// predicted conditions (queries mode).
+    public var changeHead = false
 
     public init(imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,
                 numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128, visualPositions: VisualPositionKind = .none,

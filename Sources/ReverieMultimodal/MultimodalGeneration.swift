@@ -38,21 +38,28 @@ extension MultimodalModel {
     /// - Throws: `MultimodalError.invalidExample` for an empty prompt, ids outside the vocabulary, or `<image>`
     ///   tokens that do not match the images given.
     public func generateConditions(prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = []) throws -> Tensor {
+        try generateOutput(prompt: prompt, images: images, drawn: drawn).conditions
+    }
+
+    /// `generateConditions`, plus the change head's logits [1, K] for the block (nil without the head): where the
+    /// model says the image it writes differs from the one it follows (`ChangeMask`).
+    public func generateOutput(prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = []) throws
+        -> (conditions: Tensor, change: Tensor?) {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
                                    lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images,
                                    targetImages: drawn)
         if let conditionInput {
             try validate(ex, needTargets: false)
-            return try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }
+            return (try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }, nil)
         }
         return try withNoGrad {
             let out = try forward(ex)
             guard let all = out.conditions else {
                 throw MultimodalError.invalidExample(detail: "no output queries in the sequence")
             }
-            let n = all.shape[0]
-            return try all.slice(axis: 0, start: n - 1, end: n)  // the block after the final <img>: [1, K, Dc]
+            let n = all.shape[0]  // the block after the final <img>
+            return (try all.slice(axis: 0, start: n - 1, end: n), try out.changeLogits?.slice(axis: 0, start: n - 1, end: n))
         }
     }
 }
@@ -78,27 +85,30 @@ extension MultimodalModel {
     /// Text to image: `generateConditions(prompt:)`, then the frozen decoder with classifier-free guidance against
     /// the null condition it was trained with → images [1, 3, H, W]. A decoder that takes a source latent gets the
     /// last input image's (an edit's source), so what the instruction leaves alone can stay put. With `keeping`,
-    /// an edit's decoder keeps the source's latent wherever the predicted conditions leave the source's alone
-    /// (`keptRegion`).
+    /// an edit's decoder keeps the source's latent wherever the model leaves the source alone (`keptRegion`: by the
+    /// change head when the model has one, else by the predicted conditions' change).
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
     public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
                               guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil) throws -> Tensor {
-        try draw(conditions: try generateConditions(prompt: prompt, images: images), source: images.last,
-                        imageSize: imageSize, steps: steps, guidance: guidance, seed: seed, keeping: keeping)
+        let (conditions, change) = try generateOutput(prompt: prompt, images: images)
+        return try draw(conditions: conditions, source: images.last, imageSize: imageSize, steps: steps,
+                        guidance: guidance, seed: seed, keeping: keeping, change: change)
     }
 
     /// The frozen decoder's image [1, 3, H, W] of `conditions` [1, K, Dc]: with a `source` image [3, H, W] (an
     /// edit's), a decoder that takes a source latent gets its latent, and `keeping` keeps its latent wherever the
-    /// conditions leave the source's own alone. `generateImage` draws the LLM's conditions this way; drawing a
+    /// conditions leave the source's own alone (or, given the change head's logits `change` [1, K], wherever those
+    /// say unchanged). `generateImage` draws the LLM's conditions this way; drawing a
     /// target image's own encoder conditions instead gives the decoder's ceiling for an edit
     /// (`reverie eval --capabilities edit_oracle`).
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
     public func draw(conditions: Tensor, source: Tensor? = nil, imageSize: (h: Int, w: Int), steps: Int,
-                     guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil) throws -> Tensor {
+                     guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil, change: Tensor? = nil) throws
+        -> Tensor {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
@@ -106,7 +116,9 @@ extension MultimodalModel {
             decoder.sourceLatents ? try decoder.latents(images: image.unsqueeze(0)) : nil
         }
         let keep = try keeping.flatMap { keeping in
-            try source.map { try keptRegion(conditions: conditions, source: $0.unsqueeze(0), keeping: keeping) }
+            try source.map {
+                try keptRegion(conditions: conditions, source: $0.unsqueeze(0), keeping: keeping, change: change)
+            }
         }
         return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
                                   seed: seed, sourceLatent: sourceLatent, keep: keep)

@@ -33,6 +33,8 @@ public struct MultimodalLossConfig: Sendable, Equatable {
     /// tokens). Objects cover few of the K tokens, so without it the loss is mostly background and predicted
     /// objects fade to it. 0 = plain mean.
     public var objectWeight: Float
+    /// Weight of the change head's binary cross-entropy (`ChangeMask`; needs `MultimodalConfig.changeHead`).
+    public var changeWeight: Float = 0
 
     public init(ceWeight: Float = 1, regressionWeight: Float = 1, regression: RegressionLossKind = .mse,
                 smoothL1Beta: Float = 1, diffusionWeight: Float = 0, objectWeight: Float = 0) {
@@ -51,6 +53,8 @@ public struct MultimodalLosses {
     public var regression: Tensor
     /// Denoising loss through the frozen decoder (0 when its weight is 0 or there are no output images).
     public var diffusion: Tensor
+    /// The change head's binary cross-entropy (0 when its weight is 0 or no output image follows another).
+    public var change = Tensor(scalar: 0)
     /// Number of text positions that entered the cross-entropy.
     public var textTargets: Int
     /// Number of output images that entered the regression.
@@ -153,7 +157,11 @@ extension MultimodalModel {
         var targetImages: [Tensor] = []
         var references: [Tensor?] = []  // residual output: the conditions each output image follows
         for ex in examples { try validate(ex, needTargets: true) }
-        for (ex, out) in zip(examples, try forward(batch: examples)) {
+        guard lc.changeWeight == 0 || changeHead != nil else {
+            throw MultimodalError.invalidConfiguration(key: "change_weight", detail: "the model has no change head")
+        }
+        let outputs = try forward(batch: examples)
+        for (ex, out) in zip(examples, outputs) {
             let n = out.targets.filter { $0 != -100 }.count
             if n > 0 {
                 let logits = try out.logits.reshape([out.targets.count, llm.config.vocabSize])  // [L, V]
@@ -187,9 +195,16 @@ extension MultimodalModel {
                                               timestepPower: lc.diffusionTimestepPower, rng: &rng)
             }
         }
-        let total = try ce * lc.ceWeight + reg * lc.regressionWeight + diffusion * lc.diffusionWeight
-        return MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
-                                textTargets: textTargets, outputImages: targetImages.count)
+        var total = try ce * lc.ceWeight + reg * lc.regressionWeight + diffusion * lc.diffusionWeight
+        var change = Tensor(scalar: 0)
+        if lc.changeWeight > 0 {
+            change = try changeLoss(examples, outputs)
+            total = try total + change * lc.changeWeight
+        }
+        var losses = MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
+                                      textTargets: textTargets, outputImages: targetImages.count)
+        losses.change = change
+        return losses
     }
 }
 

@@ -37,6 +37,9 @@ public final class MultimodalModel: Module {
     /// Maps the conditions of the image an output block follows onto its queries, Dc → D (`config.sourceQueries`).
     /// Starts at zero, so a new model begins with plain queries.
     public let sourceInput: Linear?
+    /// Per output query, the logit that its condition token changes from the image the block follows, D → 1
+    /// (`config.changeHead`).
+    public let changeHead: Linear?
 
     /// Composes the parts and checks that their widths fit. The decoder, when given, is frozen here.
     ///
@@ -67,6 +70,9 @@ public final class MultimodalModel: Module {
         }
         if config.sourceQueries, config.outputMode != .queries {
             throw bad("source_queries", "source-informed queries need the queries output mode")
+        }
+        if config.changeHead, config.outputMode != .queries {
+            throw bad("change_head", "a change head needs the queries output mode")
         }
         if let decoder, decoder.nullCondition.dim != dv {
             throw bad("decoder", "condition width \(decoder.nullCondition.dim) differs from the encoder width \(dv)")
@@ -99,6 +105,8 @@ public final class MultimodalModel: Module {
         } else {
             sourceInput = nil
         }
+        // Drawn last, so a model without the head initialises exactly as before it existed.
+        changeHead = config.changeHead ? try Linear(inFeatures: d, outFeatures: 1, rng: &rng) : nil
         super.init()
         if let decoder { _ = try decoder.freeze() }
     }
@@ -112,6 +120,7 @@ public final class MultimodalModel: Module {
         v.child("output_head", outputHead)
         v.child("visual_positions", visualPositions)
         v.child("source_input", sourceInput)
+        v.child("change_head", changeHead)
         v.child("decoder", decoder)
     }
 
@@ -174,12 +183,24 @@ public final class MultimodalModel: Module {
     /// (residual output) `bases[i]` [1, K, Dc], the conditions of the image block i follows.
     /// hidden [1, L, D], starts (first output position of each block) → conditions [N, K, Dc]
     func conditions(hidden: Tensor, outputStarts: [Int], bases: [Tensor?] = []) throws -> Tensor? {
-        guard !outputStarts.isEmpty else { return nil }
+        guard let blocks = try outputHidden(hidden, outputStarts: outputStarts) else { return nil }
         let k = config.numQueries
-        let blocks = try outputStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }  // each [1, K, D]
-        let out = try outputHead(concat(blocks, axis: 0))  // [N, K, Dc]
+        let out = try outputHead(blocks)  // [N, K, Dc]
         guard bases.contains(where: { $0 != nil }) else { return out }
         let zero = Tensor(zeros: [1, k, conditionDim])
         return try out + concat(outputStarts.indices.map { i in (i < bases.count ? bases[i] : nil) ?? zero }, axis: 0)
+    }
+
+    /// The K output hidden states of every `<img>` block: hidden [1, L, D] → [N, K, D], nil without blocks.
+    func outputHidden(_ hidden: Tensor, outputStarts: [Int]) throws -> Tensor? {
+        guard !outputStarts.isEmpty else { return nil }
+        let k = config.numQueries
+        return try concat(outputStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }, axis: 0)
+    }
+
+    /// The change head's logits [N, K] for every `<img>` block (nil without the head or blocks).
+    func changeLogits(hidden: Tensor, outputStarts: [Int]) throws -> Tensor? {
+        guard let changeHead, let blocks = try outputHidden(hidden, outputStarts: outputStarts) else { return nil }
+        return try changeHead(blocks).reshape([outputStarts.count, config.numQueries])
     }
 }

@@ -43,6 +43,8 @@ public struct MultimodalForwardOutput {
     /// Residual output: per `<img>`, the conditions [1, K, Dc] of the image it follows (added to its prediction),
     /// nil where none precedes it; empty otherwise.
     public var bases: [Tensor?] = []
+    /// The change head's logits [N, K] (`MultimodalModel.changeHead`), nil without it.
+    public var changeLogits: Tensor?
 }
 
 extension MultimodalModel {
@@ -113,8 +115,8 @@ extension MultimodalModel {
                 rows[i] = (try mine(out.lastHiddenState), try mine(out.logits))
             }
         }
-        return try zip(batch, laid).enumerated().map { i, item in
-            let (ex, (_, elements, outputStarts, bases)) = item
+        return try laid.enumerated().map { i, item in
+            let (_, elements, outputStarts, bases) = item
             guard let (hidden, logits) = rows[i] else { throw MultimodalError.invalidExample(detail: "unbatched") }
             var targets = Array(repeating: -100, count: elements.count)
             for p in 0..<(elements.count - 1) {
@@ -124,7 +126,8 @@ extension MultimodalModel {
             return MultimodalForwardOutput(
                 logits: logits, hidden: hidden, targets: targets,
                 conditions: try conditions(hidden: hidden, outputStarts: outputStarts, bases: residual),
-                outputStarts: outputStarts, bases: residual)
+                outputStarts: outputStarts, bases: residual,
+                changeLogits: try changeLogits(hidden: hidden, outputStarts: outputStarts))
         }
     }
 

@@ -2,10 +2,10 @@ import ReverieCore
 import ReverieDiffusion
 
 /// How an edit keeps what its instruction leaves alone (DiffEdit-style, Couairon et al. 2023, with the mask read
-/// from the model's own conditions): a condition token counts as changed when the conditions predicted for the
-/// edit differ from the source image's own by more than `threshold` of the source conditions' energy; changed
-/// tokens grow by `grow` tokens each way, and everywhere else the decoder keeps the source's latent
-/// (`KeptRegion`, blended sampling).
+/// from the model itself): a condition token counts as changed where the model's change head says so (logit > 0,
+/// `ChangeMask`), or, for a model without one, where the conditions predicted for the edit differ from the source
+/// image's own by more than `threshold` of the source conditions' energy; changed tokens grow by `grow` tokens
+/// each way, and everywhere else the decoder keeps the source's latent (`KeptRegion`, blended sampling).
 public struct SourceKeeping: Sendable, Equatable {
     /// Mean square change of a token, as a fraction of the source conditions' mean square, above which the
     /// decoder redraws it.
@@ -18,15 +18,19 @@ public struct SourceKeeping: Sendable, Equatable {
     }
 
     /// Keeping at `threshold`, or nil — the decoder redraws everything — for a threshold of 0.
-    public static func at(_ threshold: Float) -> SourceKeeping? {
-        threshold > 0 ? SourceKeeping(threshold: threshold) : nil
+    public static func at(_ threshold: Float, grow: Int = 1) -> SourceKeeping? {
+        threshold > 0 ? SourceKeeping(threshold: threshold, grow: grow) : nil
     }
 
     /// Per-token change over a √K × √K grid → 1 where kept, 0 where redrawn (row-major, K values).
     public func keepMask(change: [Float], energy: Float) -> [Float] {
-        let side = Int(Double(change.count).squareRoot().rounded())
-        let changed = change.map { $0 > threshold * energy }
-        return (0..<change.count).map { k in
+        keepMask(changed: change.map { $0 > threshold * energy })
+    }
+
+    /// Changed tokens over a √K × √K grid, grown by `grow` → 1 where kept, 0 where redrawn (row-major, K values).
+    public func keepMask(changed: [Bool]) -> [Float] {
+        let side = Int(Double(changed.count).squareRoot().rounded())
+        return (0..<changed.count).map { k in
             let (r, c) = (k / side, k % side)
             for dr in -grow...grow {
                 for dc in -grow...grow {
@@ -41,11 +45,13 @@ public struct SourceKeeping: Sendable, Equatable {
 
 extension MultimodalModel {
     /// The region of an edit's source the decoder keeps: conditions [1, K, Dc] predicted for the edit, the source
-    /// pixels [1, 3, H, W] in [0, 1] → the source's latent and a keep mask on the latent grid (`SourceKeeping`).
+    /// pixels [1, 3, H, W] in [0, 1] and, from a model with a change head, its logits `change` [1, K] → the source's
+    /// latent and a keep mask on the latent grid (`SourceKeeping`).
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` without a decoder or for a K that is not a square grid
     ///   dividing the latent; `MultimodalError.invalidExample` for conditions of the wrong shape.
-    public func keptRegion(conditions: Tensor, source pixels: Tensor, keeping: SourceKeeping) throws -> KeptRegion {
+    public func keptRegion(conditions: Tensor, source pixels: Tensor, keeping: SourceKeeping,
+                           change: Tensor? = nil) throws -> KeptRegion {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
@@ -62,12 +68,22 @@ extension MultimodalModel {
             throw MultimodalError.invalidConfiguration(
                 key: "num_queries", detail: "\(k) condition tokens are not a square grid dividing the \(h)×\(w) latent")
         }
-        let ref = reference.toArray(), pred = conditions.toArray()
-        let energy = ref.reduce(0) { $0 + $1 * $1 } / Float(ref.count)
-        let change = (0..<k).map { t in
-            (0..<dc).reduce(Float(0)) { s, j in let d = pred[t * dc + j] - ref[t * dc + j]; return s + d * d } / Float(dc)
+        let mask: [Float]
+        if let change {
+            guard change.shape == [1, k] else {
+                throw MultimodalError.invalidExample(detail: "change logits \(change.shape), expected [1, \(k)]")
+            }
+            mask = keeping.keepMask(changed: change.toArray().map { $0 > 0 })
+        } else {
+            let ref = reference.toArray(), pred = conditions.toArray()
+            let energy = ref.reduce(0) { $0 + $1 * $1 } / Float(ref.count)
+            let moved = (0..<k).map { t in
+                (0..<dc).reduce(Float(0)) { s, j in let d = pred[t * dc + j] - ref[t * dc + j]; return s + d * d }
+                    / Float(dc)
+            }
+            mask = keeping.keepMask(change: moved, energy: energy)
         }
-        let grid = try Tensor(shape: [1, 1, side, side], data: keeping.keepMask(change: change, energy: energy))
+        let grid = try Tensor(shape: [1, 1, side, side], data: mask)
         return try KeptRegion(latent: latent, mask: upsampleNearest(grid, scale: h / side))
     }
 }

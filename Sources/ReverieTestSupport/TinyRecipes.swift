@@ -27,10 +27,10 @@ public enum TinyRecipes {
                   projector: {type: mlp, positions: token}
                   llm: {hidden: 32, intermediate: 64, layers: 1, heads: 2, kv_heads: 1, max_positions: 512,
                         tokenizer: \(root)/tokenizer.json}
-                  output: {mode: queries, head: mlp, head_hidden: 32, residual: true}
+                  output: {mode: queries, head: mlp, head_hidden: 32, residual: true, change_head: true}
                 """
         }
-        let loss = ["siglip": "loss: {patch_labels: 1}\n", "mllm": "loss: {object_weight: 2}\n",
+        let loss = ["siglip": "loss: {patch_labels: 1}\n", "mllm": "loss: {object_weight: 2, change: 1}\n",
                     "decoder": "loss: {object_weight: 2, condition_noise: 0.3}\n",
                     "tune": "loss: {ce: 0, regression: 0, diffusion: 1, diffusion_exact: 0.5, timestep_power: 2}\n"][stage]
         let freeze = ["decoder": "freeze: [vision, vae]\n", "mllm": "freeze: [vision, vae, unet]\n",

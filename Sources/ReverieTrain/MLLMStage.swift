@@ -40,10 +40,15 @@ final class MLLMStage: TrainingStage {
                                           regression: RegressionLossKind(rawValue: l.regressionKind) ?? .mse,
                                           diffusionWeight: Float(l.diffusion), objectWeight: Float(l.objectWeight))
         (config.diffusionExactShare, config.diffusionTimestepPower) = (Float(l.diffusionExact), l.timestepPower)
+        config.changeWeight = Float(l.change)
+        if config.changeWeight > 0, mm.changeHead == nil, let recipe {
+            throw RecipeError(file: recipe.file, line: nil, key: "loss.change",
+                              message: "the model's output part has no change head (output.change_head: true)")
+        }
         lossConfig = config
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
-        keeping = SourceKeeping.at(Float(recipe?.loop.keepThreshold ?? 0))
+        keeping = SourceKeeping.at(Float(recipe?.loop.keepThreshold ?? 0), grow: recipe?.loop.keepGrow ?? 1)
     }
 
     /// The record at data index `i`: its kind drawn from the mixture by a generator seeded with the index, so the
@@ -87,6 +92,7 @@ final class MLLMStage: TrainingStage {
         let l = try mm.losses(examples, config: lossConfig, rng: &rng)
         var terms = [("ce", try l.crossEntropy.item()), ("regression", try l.regression.item())]
         if lossConfig.diffusionWeight > 0 { terms.append(("diffusion", try l.diffusion.item())) }
+        if lossConfig.changeWeight > 0 { terms.append(("change", try l.change.item())) }
         return StageLoss(total: l.total, terms: terms)
     }
 

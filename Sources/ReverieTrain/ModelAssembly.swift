@@ -25,11 +25,12 @@ public enum ModelAssembly {
             throw MultimodalError.invalidConfiguration(
                 key: "llm.vocab", detail: "\(l.vocab) is below the tokenizer's \(text.vocabularySize) ids")
         }
-        let config = MultimodalConfig(imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
+        var config = MultimodalConfig(imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
                                       outputMode: OutputImageMode(rawValue: o.mode) ?? .queries,
                                       numQueries: u.conditionTokens, head: OutputHeadKind(rawValue: o.head) ?? .mlp,
                                       headHidden: o.headHidden, visualPositions: VisualPositionKind(rawValue: pr.positions) ?? .none,
                                       residualConditions: o.residual, sourceQueries: o.sourceQueries == true)
+        config.changeHead = o.changeHead == true
         return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
                                    decoder: decoder, rng: &rng)
     }

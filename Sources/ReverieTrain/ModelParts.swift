@@ -20,7 +20,7 @@ public enum PartName: String, CaseIterable, Codable, Sendable {
         case .unet: return ["decoder.unet", "decoder.null_condition"]
         case .projector: return ["projector", "visual_positions"]
         case .llm: return ["llm"]
-        case .output: return ["output_queries", "condition_input", "output_head", "source_input"]
+        case .output: return ["output_queries", "condition_input", "output_head", "source_input", "change_head"]
         }
     }
 
@@ -221,6 +221,9 @@ public struct OutputPart: Codable, Sendable, Equatable {
     /// Queries that also read the conditions of the image they follow (queries mode); nil in checkpoints made
     /// before the option.
     public var sourceQueries: Bool?
+    /// A change head that says which condition tokens an output image changes (queries mode; `ChangeMask`); nil
+    /// in checkpoints made before the option.
+    public var changeHead: Bool?
 
     public init() {}
 
@@ -232,6 +235,8 @@ public struct OutputPart: Codable, Sendable, Equatable {
         guard sourceQueries != true || mode == "queries" else {
             throw s.error("source_queries", "needs mode: queries")
         }
+        changeHead = try s.bool("change_head", default: false)
+        guard changeHead != true || mode == "queries" else { throw s.error("change_head", "needs mode: queries") }
         head = try s.choice("head", ["linear", "mlp"], default: head)
         headHidden = try s.int("head_hidden", default: headHidden)
     }

@@ -53,6 +53,8 @@ public struct LossSpec: Sendable, Equatable {
     /// MLLM stage: extra regression weight of condition tokens that differ from the image's background (see
     /// `MultimodalLossConfig.objectWeight`). Decoder stage: the same for the latent pixels of the denoising loss.
     public var objectWeight = 0.0
+    /// MLLM stage: weight of the change head's binary cross-entropy (`ChangeMask`; needs `output.change_head`).
+    public var change = 0.0
     /// VAE stage: KL weight. Decoder stage: condition dropout for classifier-free guidance.
     public var kl = 1e-6, conditionDropout = 0.1
     /// Decoder stage: noise augmentation of the conditions (`DecoderStage.conditionNoise`).
@@ -88,8 +90,11 @@ public struct LoopSpec: Sendable, Equatable {
     public var steps = 100, batch = 8, accumulate = 1
     public var evalEvery = 0, evalCount = 16, evalSeed: UInt64 = 1_000_003
     public var sampleSteps = 20, guidance = 2.0
-    /// Edits keep the source where the conditions change by at most this fraction of their energy (0: off).
+    /// Edits keep the source where the conditions change by at most this fraction of their energy, or, for a model
+    /// with a change head, where the head says unchanged (0: off).
     public var keepThreshold = 0.0
+    /// How many tokens each way an evaluation edit's changed region grows (`SourceKeeping.grow`).
+    public var keepGrow = 1
     public var checkpointEvery = 0
     /// Log a metrics line every N steps.
     public var logEvery = 10

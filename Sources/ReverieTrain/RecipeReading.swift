@@ -43,7 +43,13 @@ extension Recipe {
             }
             return p
         }
-        if let l = try top.section("loss") { loss = try Self.readLoss(l) }
+        if let l = try top.section("loss") {
+            loss = try Self.readLoss(l)
+            if loss.change > 0, stage != .mllm || (sources[.output] == .build && parts.output?.changeHead != true) {
+                throw l.error("change", stage != .mllm ? "only the mllm stage has a change head"
+                              : "the change loss needs model.output.change_head: true")
+            }
+        }
         if let o = try top.section("optim") { optim = try Self.readOptim(o) }
         if let t = try top.section("train") { try readLoop(train: t) }
         if let e = try top.section("eval") { try readLoop(eval: e) }
@@ -123,6 +129,7 @@ extension Recipe {
         l.regressionKind = try s.choice("regression_kind", ["mse", "cosine", "smooth_l1"], default: l.regressionKind)
         l.objectWeight = try s.double("object_weight", default: l.objectWeight)
         guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }
+        l.change = try s.double("change", default: l.change, range: 0...1e6)
         l.kl = try s.double("kl", default: l.kl, range: 0...1e6)
         l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)
         l.conditionNoise = try s.double("condition_noise", default: l.conditionNoise, range: 0...10)
@@ -166,6 +173,7 @@ extension Recipe {
         loop.sampleSteps = try s.int("sample_steps", default: loop.sampleSteps)
         loop.guidance = try s.double("guidance", default: loop.guidance, range: 0...100)
         loop.keepThreshold = try s.double("keep_threshold", default: loop.keepThreshold, range: 0...1_000)
+        loop.keepGrow = try s.int("keep_grow", default: loop.keepGrow, min: 0)
         try s.finish()
         guard loop.evalSeed != data.worldSeed else {
             throw s.error("seed", "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")

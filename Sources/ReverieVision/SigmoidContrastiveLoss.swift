@@ -36,7 +36,9 @@ func l2Normalized(_ x: Tensor) throws -> Tensor {
     try x * x.square().sum(axis: -1, keepDims: true).clampMin(1e-24).rsqrt()  // [N, D] · [N, 1]
 }
 
-/// log(1 + eˣ) elementwise, stable for large |x|: max(x, 0) + log(1 + e^−|x|).
+/// log(1 + eˣ) elementwise, stable for large |x|: max(x, 0) + log(1 + e^−|x|), from differentiable ops. Kept in
+/// this form rather than `Tensor.softplus()` (whose rounding differs) so trained encoders stay bit-reproducible; its
+/// gradient at exactly 0 is −1/2 instead of 1/2, which sigmoid-loss logits never hit.
 func softplus(_ x: Tensor) throws -> Tensor {
     try x.relu() + ((-x.abs()).exp() + 1).log()
 }

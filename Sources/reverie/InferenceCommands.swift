@@ -20,15 +20,20 @@ struct SamplingOptions: ParsableArguments {
     var seed: UInt64 = 0
 
     @Option(help: ArgumentHelp(
-        "Edits keep the source wherever the model's conditions change by at most this fraction of their energy "
-            + "(blended sampling; 0 redraws everything).",
+        "Edits keep the source wherever the model's conditions change by at most this fraction of their energy, "
+            + "or, with a change head, wherever it says unchanged (blended sampling; 0 redraws everything).",
         valueName: "fraction"))
     var keepThreshold: Float = 0.25
+
+    @Option(help: ArgumentHelp("Tokens each way an edit's changed region grows before the rest is kept.",
+                               valueName: "tokens"))
+    var keepGrow = 1
 
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
         guard guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
         guard keepThreshold >= 0 else { throw ValidationError("--keep-threshold must be ≥ 0") }
+        guard keepGrow >= 0 else { throw ValidationError("--keep-grow must be ≥ 0") }
     }
 
     func runner() throws -> ModelRunner {
@@ -37,7 +42,7 @@ struct SamplingOptions: ParsableArguments {
                            seed: seed, keeping: keeping)
     }
 
-    var keeping: SourceKeeping? { SourceKeeping.at(keepThreshold) }
+    var keeping: SourceKeeping? { SourceKeeping.at(keepThreshold, grow: keepGrow) }
 }
 
 /// Reads an image file as the model's input: RGB, centre-cropped to a square, resized to `size` (bicubic).

@@ -60,7 +60,8 @@ struct TrainCommand: ParsableCommand {
                 try EvalCommand.report(checkpoint: pipeline.modelURL, count: pipeline.evalCount, seed: pipeline.evalSeed,
                                        steps: stages.last?.loop.sampleSteps ?? 20,
                                        guidance: Float(stages.last?.loop.guidance ?? 2), json: false,
-                                       keeping: SourceKeeping.at(Float(stages.last?.loop.keepThreshold ?? 0)))
+                                       keeping: SourceKeeping.at(Float(stages.last?.loop.keepThreshold ?? 0),
+                                                                grow: stages.last?.loop.keepGrow ?? 1))
             }
             return
         }

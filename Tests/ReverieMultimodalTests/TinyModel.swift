@@ -15,7 +15,8 @@ enum TinyVocab {
 /// width 48, a 2-layer Llama, K = 4 queries and an MLP head into Dc = 32.
 func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: OutputHeadKind = .mlp,
                    mode: OutputImageMode = .queries, seed: UInt64 = 1, visualPositions: VisualPositionKind = .none,
-                   residual: Bool = false, sourceQueries: Bool = false, queries: Int = 4) throws -> MultimodalModel {
+                   residual: Bool = false, sourceQueries: Bool = false, queries: Int = 4,
+                   changeHead: Bool = false) throws -> MultimodalModel {
     var rng = RNG(seed: seed)
     let vision = try VisionEncoder(
         config: VisionEncoderConfig(hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2,
@@ -27,10 +28,11 @@ func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: Output
         config: LlamaConfig(vocabSize: vocab, hiddenSize: 48, intermediateSize: 96, numHiddenLayers: 2,
                             numAttentionHeads: 4, maxPositionEmbeddings: 256),
         rng: &rng)
-    let config = MultimodalConfig(imageTokenId: TinyVocab.image, imageBeginTokenId: TinyVocab.imageBegin,
+    var config = MultimodalConfig(imageTokenId: TinyVocab.image, imageBeginTokenId: TinyVocab.imageBegin,
                                   outputMode: mode, numQueries: queries, head: head, headHidden: 64,
                                   visualPositions: visualPositions, residualConditions: residual,
                                   sourceQueries: sourceQueries)
+    config.changeHead = changeHead
     return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm, rng: &rng)
 }
 

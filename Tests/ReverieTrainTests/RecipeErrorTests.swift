@@ -112,6 +112,14 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, source_queries: true}"])?.key,
                        "model.output.source_queries")
         XCTAssertNil(error(mllm, overrides: ["model.output.source_queries=true"]))
+        // The change loss needs the change head, which needs the queries mode.
+        XCTAssertEqual(error(mllm, overrides: ["loss.change=1"])?.message,
+                       "the change loss needs model.output.change_head: true")
+        XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, change_head: true}"])?.key,
+                       "model.output.change_head")
+        XCTAssertEqual(error(mllm, overrides: ["loss.change=-1", "model.output.change_head=true"])?.key, "loss.change")
+        XCTAssertNil(error(mllm, overrides: ["loss.change=1", "model.output.change_head=true"]))
+        XCTAssertEqual(error(mllm, overrides: ["eval.keep_grow=-1"])?.key, "eval.keep_grow")
         XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
         // Edit kinds: EditKind names (a typo names the nearest), weights ≥ 0 with one positive.
         let typo = error(mllm, overrides: ["data.edit_kinds={recolour: 2}"])
