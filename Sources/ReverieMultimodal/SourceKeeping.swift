@@ -6,29 +6,37 @@ import ReverieDiffusion
 /// `ChangeMask`), or, for a model without one, where the conditions predicted for the edit differ from the source
 /// image's own by more than `threshold` of the source conditions' energy; changed tokens grow by `grow` tokens
 /// each way, and everywhere else the decoder keeps the source's latent (`KeptRegion`, blended sampling).
+///
+/// By default a head's mask is not grown (it is the edit's own footprint; on the shipped ShapesWorld model growing
+/// it by one token scored 76.2 % of 500 edits against 80.0) and a threshold's grows by one token (its changed
+/// tokens miss an object's edges: 62 % of 100 edits without growth against 70).
 public struct SourceKeeping: Sendable, Equatable {
     /// Mean square change of a token, as a fraction of the source conditions' mean square, above which the
     /// decoder redraws it.
     public var threshold: Float
-    /// How many tokens each way a changed region grows (room for the decoder to draw an object whole).
-    public var grow: Int
+    /// How many tokens each way a changed region grows (room for the decoder to draw an object whole); nil: 0 for
+    /// a change head's mask, 1 for a threshold's.
+    public var grow: Int?
 
-    public init(threshold: Float, grow: Int = 1) {
+    public init(threshold: Float, grow: Int? = nil) {
         (self.threshold, self.grow) = (threshold, grow)
     }
 
     /// Keeping at `threshold`, or nil — the decoder redraws everything — for a threshold of 0.
-    public static func at(_ threshold: Float, grow: Int = 1) -> SourceKeeping? {
+    public static func at(_ threshold: Float, grow: Int? = nil) -> SourceKeeping? {
         threshold > 0 ? SourceKeeping(threshold: threshold, grow: grow) : nil
     }
 
     /// Per-token change over a √K × √K grid → 1 where kept, 0 where redrawn (row-major, K values).
     public func keepMask(change: [Float], energy: Float) -> [Float] {
-        keepMask(changed: change.map { $0 > threshold * energy })
+        keepMask(changed: change.map { $0 > threshold * energy }, grow: grow ?? 1)
     }
 
-    /// Changed tokens over a √K × √K grid, grown by `grow` → 1 where kept, 0 where redrawn (row-major, K values).
-    public func keepMask(changed: [Bool]) -> [Float] {
+    /// A change head's changed tokens over a √K × √K grid → 1 where kept, 0 where redrawn (row-major, K values).
+    public func keepMask(changed: [Bool]) -> [Float] { keepMask(changed: changed, grow: grow ?? 0) }
+
+    /// Changed tokens grown by `grow` tokens each way → 1 where kept, 0 where redrawn.
+    func keepMask(changed: [Bool], grow: Int) -> [Float] {
         let side = Int(Double(changed.count).squareRoot().rounded())
         return (0..<changed.count).map { k in
             let (r, c) = (k / side, k % side)

@@ -48,7 +48,7 @@ final class MLLMStage: TrainingStage {
         lossConfig = config
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
-        keeping = SourceKeeping.at(Float(recipe?.loop.keepThreshold ?? 0), grow: recipe?.loop.keepGrow ?? 1)
+        keeping = SourceKeeping.at(Float(recipe?.loop.keepThreshold ?? 0), grow: recipe?.loop.keepGrow)
     }
 
     /// The record at data index `i`: its kind drawn from the mixture by a generator seeded with the index, so the

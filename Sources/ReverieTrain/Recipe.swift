@@ -93,8 +93,9 @@ public struct LoopSpec: Sendable, Equatable {
     /// Edits keep the source where the conditions change by at most this fraction of their energy, or, for a model
     /// with a change head, where the head says unchanged (0: off).
     public var keepThreshold = 0.0
-    /// How many tokens each way an evaluation edit's changed region grows (`SourceKeeping.grow`).
-    public var keepGrow = 1
+    /// How many tokens each way an evaluation edit's changed region grows (`SourceKeeping.grow`; nil: 0 with a
+    /// change head, 1 without).
+    public var keepGrow: Int?
     public var checkpointEvery = 0
     /// Log a metrics line every N steps.
     public var logEvery = 10

@@ -173,7 +173,7 @@ extension Recipe {
         loop.sampleSteps = try s.int("sample_steps", default: loop.sampleSteps)
         loop.guidance = try s.double("guidance", default: loop.guidance, range: 0...100)
         loop.keepThreshold = try s.double("keep_threshold", default: loop.keepThreshold, range: 0...1_000)
-        loop.keepGrow = try s.int("keep_grow", default: loop.keepGrow, min: 0)
+        if s.has("keep_grow") { loop.keepGrow = try s.int("keep_grow", default: 0, min: 0) }
         try s.finish()
         guard loop.evalSeed != data.worldSeed else {
             throw s.error("seed", "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")

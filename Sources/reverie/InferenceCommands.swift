@@ -25,15 +25,16 @@ struct SamplingOptions: ParsableArguments {
         valueName: "fraction"))
     var keepThreshold: Float = 0.25
 
-    @Option(help: ArgumentHelp("Tokens each way an edit's changed region grows before the rest is kept.",
+    @Option(help: ArgumentHelp("Tokens each way an edit's changed region grows before the rest is kept "
+                                   + "(default: 0 with a change head, 1 without).",
                                valueName: "tokens"))
-    var keepGrow = 1
+    var keepGrow: Int?
 
     func validate() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
         guard guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
         guard keepThreshold >= 0 else { throw ValidationError("--keep-threshold must be ≥ 0") }
-        guard keepGrow >= 0 else { throw ValidationError("--keep-grow must be ≥ 0") }
+        guard (keepGrow ?? 0) >= 0 else { throw ValidationError("--keep-grow must be ≥ 0") }
     }
 
     func runner() throws -> ModelRunner {

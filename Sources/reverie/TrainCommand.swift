@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
                                        steps: stages.last?.loop.sampleSteps ?? 20,
                                        guidance: Float(stages.last?.loop.guidance ?? 2), json: false,
                                        keeping: SourceKeeping.at(Float(stages.last?.loop.keepThreshold ?? 0),
-                                                                grow: stages.last?.loop.keepGrow ?? 1))
+                                                                grow: stages.last?.loop.keepGrow))
             }
             return
         }

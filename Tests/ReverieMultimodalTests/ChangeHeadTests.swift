@@ -73,6 +73,18 @@ final class ChangeHeadTests: XCTestCase {
         XCTAssertThrowsError(try makeTinyModel(residual: true).losses([edit], config: config))
     }
 
+    /// By default a head's mask is the edit's footprint as it is, a threshold's grows by a token each way.
+    func testGrowthDefaultsDependOnWhereTheMaskComesFrom() {
+        var changed = [Bool](repeating: false, count: 16)
+        changed[5] = true
+        let automatic = SourceKeeping(threshold: 0.1)
+        XCTAssertEqual(automatic.keepMask(changed: changed).filter { $0 == 0 }.count, 1)
+        XCTAssertEqual(automatic.keepMask(change: changed.map { $0 ? 1 : 0 }, energy: 1).filter { $0 == 0 }.count, 9)
+        XCTAssertEqual(SourceKeeping(threshold: 0.1, grow: 1).keepMask(changed: changed).filter { $0 == 0 }.count, 9)
+        XCTAssertEqual(SourceKeeping(threshold: 0.1, grow: 0).keepMask(change: changed.map { $0 ? 1 : 0 }, energy: 1)
+            .filter { $0 == 0 }.count, 1)
+    }
+
     /// With logits, the keep mask follows the head, not the conditions.
     func testEditsKeepWhatTheHeadLeavesAlone() throws {
         var rng = RNG(seed: 2)
