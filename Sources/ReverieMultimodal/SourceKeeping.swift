@@ -63,12 +63,10 @@ extension MultimodalModel {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
-        let reference = try targetConditions(images: pixels)  // [1, K, Dc]
-        guard conditions.shape == reference.shape else {
-            throw MultimodalError.invalidExample(
-                detail: "conditions \(conditions.shape) vs the source's \(reference.shape)")
+        let (k, dc) = (config.numQueries, conditionDim)
+        guard conditions.shape == [1, k, dc] else {
+            throw MultimodalError.invalidExample(detail: "conditions \(conditions.shape), expected [1, \(k), \(dc)]")
         }
-        let (k, dc) = (reference.shape[1], reference.shape[2])
         let side = Int(Double(k).squareRoot().rounded())
         let latent = try decoder.latents(images: pixels)  // [1, C, h, w]
         let (h, w) = (latent.shape[2], latent.shape[3])
@@ -83,7 +81,7 @@ extension MultimodalModel {
             }
             mask = keeping.keepMask(changed: change.toArray().map { $0 > 0 })
         } else {
-            let ref = reference.toArray(), pred = conditions.toArray()
+            let ref = try targetConditions(images: pixels).toArray(), pred = conditions.toArray()  // the source's own
             let energy = ref.reduce(0) { $0 + $1 * $1 } / Float(ref.count)
             let moved = (0..<k).map { t in
                 (0..<dc).reduce(Float(0)) { s, j in let d = pred[t * dc + j] - ref[t * dc + j]; return s + d * d }
