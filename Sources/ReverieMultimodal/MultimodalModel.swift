@@ -179,28 +179,26 @@ public final class MultimodalModel: Module {
         }
     }
 
-    /// The output half of `forward`: the K output hidden states of every `<img>` block, through the head, plus
-    /// (residual output) `bases[i]` [1, K, Dc], the conditions of the image block i follows.
-    /// hidden [1, L, D], starts (first output position of each block) → conditions [N, K, Dc]
-    func conditions(hidden: Tensor, outputStarts: [Int], bases: [Tensor?] = []) throws -> Tensor? {
-        guard let blocks = try outputHidden(hidden, outputStarts: outputStarts) else { return nil }
-        let k = config.numQueries
+    /// The output half of `forward`: the K output hidden states of every `<img>` block, `blocks` [N, K, D]
+    /// (`outputHidden`), through the head, plus (residual output) `bases[i]` [1, K, Dc], the conditions of the image
+    /// block i follows → conditions [N, K, Dc].
+    func conditions(blocks: Tensor, bases: [Tensor?] = []) throws -> Tensor {
         let out = try outputHead(blocks)  // [N, K, Dc]
         guard bases.contains(where: { $0 != nil }) else { return out }
-        let zero = Tensor(zeros: [1, k, conditionDim])
-        return try out + concat(outputStarts.indices.map { i in (i < bases.count ? bases[i] : nil) ?? zero }, axis: 0)
+        let zero = Tensor(zeros: [1, config.numQueries, conditionDim])
+        return try out + concat((0..<blocks.shape[0]).map { i in (i < bases.count ? bases[i] : nil) ?? zero }, axis: 0)
     }
 
-    /// The K output hidden states of every `<img>` block: hidden [1, L, D] → [N, K, D], nil without blocks.
+    /// The K output hidden states of every `<img>` block: hidden [1, L, D], starts (first output position of each
+    /// block) → [N, K, D], nil without blocks.
     func outputHidden(_ hidden: Tensor, outputStarts: [Int]) throws -> Tensor? {
         guard !outputStarts.isEmpty else { return nil }
         let k = config.numQueries
         return try concat(outputStarts.map { try hidden.slice(axis: 1, start: $0, end: $0 + k) }, axis: 0)
     }
 
-    /// The change head's logits [N, K] for every `<img>` block (nil without the head or blocks).
-    func changeLogits(hidden: Tensor, outputStarts: [Int]) throws -> Tensor? {
-        guard let changeHead, let blocks = try outputHidden(hidden, outputStarts: outputStarts) else { return nil }
-        return try changeHead(blocks).reshape([outputStarts.count, config.numQueries])
+    /// The change head's logits [N, K] of the output blocks [N, K, D] (nil without the head).
+    func changeLogits(blocks: Tensor) throws -> Tensor? {
+        try changeHead.map { try $0(blocks).reshape([blocks.shape[0], config.numQueries]) }
     }
 }

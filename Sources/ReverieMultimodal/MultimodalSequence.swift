@@ -123,11 +123,12 @@ extension MultimodalModel {
                 if case let .token(id, loss: true) = elements[p + 1] { targets[p] = id }
             }
             let residual = config.residualConditions ? bases : []
+            let blocks = try outputHidden(hidden, outputStarts: outputStarts)  // sliced once for both heads
             return MultimodalForwardOutput(
                 logits: logits, hidden: hidden, targets: targets,
-                conditions: try conditions(hidden: hidden, outputStarts: outputStarts, bases: residual),
+                conditions: try blocks.map { try conditions(blocks: $0, bases: residual) },
                 outputStarts: outputStarts, bases: residual,
-                changeLogits: try changeLogits(hidden: hidden, outputStarts: outputStarts))
+                changeLogits: try blocks.flatMap { try changeLogits(blocks: $0) })
         }
     }
 
