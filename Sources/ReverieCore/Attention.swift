@@ -51,10 +51,12 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, cau
         let addRows = addp.map { $0 + bi * maskBatchStride + (item % h) * maskHeadStride }
         for i in 0..<tq {
             let row = p + i * tk
-            if let addRows { for j in 0..<tk { row[j] += addRows[i * tk + j] } }
-            if causal { for j in Swift.max(0, i + shift + 1)..<tk { row[j] = -.infinity } }
-            if let maskp { for j in 0..<tk where maskp[bi * tk + j] == 0 { row[j] = -.infinity } }
-            Softmax.row(row, row, tk)
+            // causal: the keys after the query's own position get probability 0 without entering the softmax
+            let seen = causal ? Swift.min(tk, Swift.max(0, i + shift + 1)) : tk
+            if let addRows { for j in 0..<seen { row[j] += addRows[i * tk + j] } }
+            if let maskp { for j in 0..<seen where maskp[bi * tk + j] == 0 { row[j] = -.infinity } }
+            Softmax.row(row, row, seen)
+            if seen < tk { (row + seen).update(repeating: 0, count: tk - seen) }
         }
         GEMM.run(transA: false, transB: false, m: tq, n: dv, k: tk, a: p, b: vi, c: op_ + item * tq * dv)
     }

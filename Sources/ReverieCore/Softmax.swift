@@ -61,7 +61,8 @@ public enum Softmax {
         var lanes = SIMD8<Float>(repeating: -.infinity)
         var i = 0
         while i + 8 <= n {
-            lanes = pointwiseMax(lanes, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes.replace(with: v, where: v .> lanes)  // a compare and a blend; `pointwiseMax` goes lane by lane
             i += 8
         }
         var m = lanes.max()

@@ -113,6 +113,25 @@ public final class LanguageModel: Module {
     public func callAsFunction(inputEmbeddings x: Tensor, keyPaddingMask: Tensor? = nil, positions: [Int]? = nil,
                                cache: LanguageModelCache? = nil, outputHiddenStates: Bool = false,
                                lastPositionOnly: Bool = false) throws -> LanguageModelOutput {
+        var states: [Tensor]? = outputHiddenStates ? [] : nil
+        let last = try runLayers(x, keyPaddingMask: keyPaddingMask, positions: positions, cache: cache, states: &states)
+        let t = last.shape[1]
+        let headInput = lastPositionOnly ? try last.slice(axis: 1, start: t - 1, end: t) : last  // [B, T|1, D]
+        return LanguageModelOutput(logits: try head(headInput), lastHiddenState: last, hiddenStates: states)
+    }
+
+    /// The layers and the final norm without the head: input embeddings [B, T, D] → final hidden states [B, T, D]
+    /// (`lastHiddenState`). For a loss that needs logits at a few positions only: pick those rows, then `head`.
+    public func finalHiddenStates(inputEmbeddings x: Tensor, keyPaddingMask: Tensor? = nil,
+                                  positions: [Int]? = nil) throws -> Tensor {
+        var states: [Tensor]?
+        return try runLayers(x, keyPaddingMask: keyPaddingMask, positions: positions, cache: nil, states: &states)
+    }
+
+    /// Every layer, then the norm; appends the input and each layer's output to `states` when given (the last one
+    /// normalised).
+    private func runLayers(_ x: Tensor, keyPaddingMask: Tensor?, positions: [Int]?, cache: LanguageModelCache?,
+                       states: inout [Tensor]?) throws -> Tensor {
         guard x.rank == 3, x.shape[2] == config.hiddenSize else {
             throw TensorError.shapeMismatch(
                 op: "LanguageModel",
@@ -123,17 +142,14 @@ public final class LanguageModel: Module {
                 op: "LanguageModel", detail: "cache has \(cache.layers.count) layers, the model \(model.layers.count)")
         }
         var h = x  // [B, T, D]
-        var states: [Tensor] = [x]
+        states?.append(x)
         for (i, layer) in model.layers.enumerated() {
             h = try layer(h, keyPaddingMask: keyPaddingMask, positions: positions, cache: cache?.layers[i])
-            if outputHiddenStates { states.append(h) }
+            states?.append(h)
         }
         let last = try model.norm(h)  // [B, T, D]
-        states[states.count - 1] = last
-        let t = last.shape[1]
-        let headInput = lastPositionOnly ? try last.slice(axis: 1, start: t - 1, end: t) : last  // [B, T|1, D]
-        return LanguageModelOutput(logits: try head(headInput), lastHiddenState: last,
-                                   hiddenStates: outputHiddenStates ? states : nil)
+        if states != nil { states![states!.count - 1] = last }
+        return last
     }
 
     /// hidden [B, T, D] → logits [B, T, vocab], through `lm_head` or the tied embedding matrix.

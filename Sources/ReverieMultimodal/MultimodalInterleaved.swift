@@ -29,9 +29,9 @@ extension MultimodalModel {
             for _ in 0..<maxTokens {
                 let ex = MultimodalExample(tokens: tokens, lossMask: Array(repeating: 0, count: tokens.count),
                                            targetImages: drawn)
-                let logits = try forward(ex).logits  // [1, L, V]
-                let (l, v) = (logits.shape[1], logits.shape[2])
-                let last = Array(logits.toArray()[((l - 1) * v)..<(l * v)])
+                let hidden = try forward(batch: [ex], logits: false)[0].hidden  // [1, L, D]
+                let l = hidden.shape[1]
+                let last = try llm.head(hidden.slice(axis: 1, start: l - 1, end: l)).toArray()  // the next token's
                 guard let next = last.indices.max(by: { last[$0] < last[$1] }), next != stopToken else { break }
                 tokens.append(next)
                 guard next == config.imageBeginTokenId else {

@@ -151,8 +151,8 @@ extension MultimodalModel {
     public func losses(_ examples: [MultimodalExample], config lc: MultimodalLossConfig, rng: inout RNG) throws
         -> MultimodalLosses {
         guard !examples.isEmpty else { throw MultimodalError.invalidExample(detail: "empty batch") }
-        var ceSum = Tensor(scalar: 0)
-        var textTargets = 0
+        var textRows: [Tensor] = []  // per example, the final hidden states [n, D] of its n text targets
+        var textTargets: [Int] = []
         var predictions: [Tensor] = []
         var targetImages: [Tensor] = []
         var references: [Tensor?] = []  // residual output: the conditions each output image follows
@@ -160,13 +160,13 @@ extension MultimodalModel {
         guard lc.changeWeight == 0 || changeHead != nil else {
             throw MultimodalError.invalidConfiguration(key: "change_weight", detail: "the model has no change head")
         }
-        let outputs = try forward(batch: examples)
+        let outputs = try forward(batch: examples, logits: false)
         for (ex, out) in zip(examples, outputs) {
-            let n = out.targets.filter { $0 != -100 }.count
-            if n > 0 {
-                let logits = try out.logits.reshape([out.targets.count, llm.config.vocabSize])  // [L, V]
-                ceSum = try ceSum + crossEntropy(logits, targets: out.targets) * Float(n)
-                textTargets += n
+            let rows = out.targets.indices.filter { out.targets[$0] != -100 }
+            if !rows.isEmpty {
+                let hidden = try out.hidden.reshape([out.targets.count, llm.config.hiddenSize])  // [L, D]
+                textRows.append(try hidden.indexSelect(axis: 0, rows))
+                textTargets += rows.map { out.targets[$0] }
             }
             if let c = out.conditions {
                 predictions.append(c)
@@ -176,7 +176,9 @@ extension MultimodalModel {
                 }
             }
         }
-        let ce = textTargets > 0 ? ceSum * (1 / Float(textTargets)) : Tensor(scalar: 0)
+        // the head on the text targets alone: most positions are visual tokens and queries, which predict no token
+        let ce = textRows.isEmpty
+            ? Tensor(scalar: 0) : try crossEntropy(llm.head(concat(textRows, axis: 0)), targets: textTargets)
         var reg = Tensor(scalar: 0)
         var diffusion = Tensor(scalar: 0)
         if !predictions.isEmpty {
@@ -202,7 +204,7 @@ extension MultimodalModel {
             total = try total + change * lc.changeWeight
         }
         var losses = MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
-                                      textTargets: textTargets, outputImages: targetImages.count)
+                                      textTargets: textTargets.count, outputImages: targetImages.count)
         losses.change = change
         return losses
     }

@@ -155,7 +155,12 @@ public final class MultimodalModel: Module {
 
     /// pixels [B, 3, H, W] → visual tokens [B, Q, D] (encoder, then projector)
     public func visualTokens(_ pixels: Tensor) throws -> Tensor {
-        let tokens = try projector(encoderFeatures(pixels))
+        try visualTokens(features: encoderFeatures(pixels))
+    }
+
+    /// encoder features [B, P, Dv] → visual tokens [B, Q, D] (projector, plus the learned visual positions)
+    func visualTokens(features: Tensor) throws -> Tensor {
+        let tokens = try projector(features)
         guard let visualPositions else { return tokens }
         return try tokens + visualPositions().unsqueeze(0)
     }
@@ -170,9 +175,14 @@ public final class MultimodalModel: Module {
     /// patch features of pixels [B, 3, H, W] in [0, 1], average-pooled on the patch grid to side × side tokens,
     /// row-major → [B, side², Dv]. No graph.
     public static func pooledConditions(encoder: VisionEncoder, images pixels: Tensor, side: Int) throws -> Tensor {
+        try withNoGrad { try pool(features: encoder(pixels * 2 - 1).lastHiddenState, grid: encoder.config.gridSize,
+                                  side: side) }
+    }
+
+    /// Encoder patch features [B, g², Dv] average-pooled on the g × g grid to side × side tokens → [B, side², Dv].
+    static func pool(features f: Tensor, grid g: Int, side: Int) throws -> Tensor {
         try withNoGrad {
-            let f = try encoder(pixels * 2 - 1).lastHiddenState  // [B, P, Dv]
-            let (b, dv, g) = (f.shape[0], f.shape[2], encoder.config.gridSize)
+            let (b, dv) = (f.shape[0], f.shape[2])
             let grid = try f.transpose(1, 2).reshape([b, dv, g, g])  // [B, Dv, g, g]
             let pooled = try adaptiveAvgPool2d(grid, outputSize: side)  // [B, Dv, s, s]
             return try pooled.reshape([b, dv, side * side]).transpose(1, 2).reshape([b, side * side, dv])

@@ -28,8 +28,8 @@ public struct MultimodalExample: Sendable {
 
 /// The result of one forward pass over an expanded sequence of length L.
 public struct MultimodalForwardOutput {
-    /// [1, L, vocab]
-    public var logits: Tensor
+    /// [1, L, vocab]; nil from `forward(batch:logits: false)` (the loss applies the head at text targets only).
+    public var logits: Tensor?
     /// Final hidden states [1, L, D].
     public var hidden: Tensor
     /// Per position, the token id it must predict next (cross-entropy target), or -100 where the next element is
@@ -88,31 +88,39 @@ extension MultimodalModel {
     /// `forward` of several examples: the expanded sequences are grouped by length (`lengthGroups`), and each group
     /// is right-padded with zeros to its longest and run through the LLM in one pass [B, L, D]. Attention is causal,
     /// so no position attends to the padding after it and each example's outputs equal its own `forward` (up to
-    /// summation order).
-    public func forward(batch: [MultimodalExample]) throws -> [MultimodalForwardOutput] {
-        let laid = try batch.map { ex in
-            try validate(ex, needTargets: config.outputMode == .autoregressive)
-            let bases = config.residualConditions || config.sourceQueries
-                ? try outputBases(ex).map { try $0.map { try targetConditions(images: $0.unsqueeze(0)) } } : []
-            let (x, elements, starts) = try sequenceEmbeddings(ex, bases: bases)
+    /// summation order). Without `logits` the LLM's head is left out (`MultimodalForwardOutput.logits` nil).
+    public func forward(batch: [MultimodalExample], logits: Bool = true) throws -> [MultimodalForwardOutput] {
+        for ex in batch { try validate(ex, needTargets: config.outputMode == .autoregressive) }
+        let needBases = config.residualConditions || config.sourceQueries
+        let inputs = try encodeInputs(batch, conditions: needBases)
+        let laid = try zip(batch, inputs).map { ex, input in
+            let bases: [Tensor?] = !needBases ? [] : try outputBaseImages(ex).map { image in
+                switch image {
+                case let .input(i): try input?.conditions?.slice(axis: 0, start: i, end: i + 1)
+                case let .target(j): try targetConditions(images: ex.targetImages[j].unsqueeze(0))
+                case nil: nil
+                }
+            }
+            let (x, elements, starts) = try sequenceEmbeddings(ex, bases: bases, visual: input?.visual)
             return (x, elements, starts, bases)
         }
         let d = llm.config.hiddenSize
-        var rows = [(hidden: Tensor, logits: Tensor)?](repeating: nil, count: laid.count)
+        var rows = [(hidden: Tensor, logits: Tensor?)?](repeating: nil, count: laid.count)
         for group in Self.lengthGroups(laid.map { $0.0.shape[1] }) {
             let longest = group.map { laid[$0].0.shape[1] }.max() ?? 0
             let x = group.count == 1 ? laid[group[0]].0 : try concat(group.map { i in
                 let x = laid[i].0
                 return x.shape[1] == longest ? x : try concat([x, Tensor(zeros: [1, longest - x.shape[1], d])], axis: 1)
             }, axis: 0)  // [G, L, D]
-            let out = try llm(inputEmbeddings: x)
+            let hidden = try llm.finalHiddenStates(inputEmbeddings: x)  // [G, L, D]
+            let head = logits ? try llm.head(hidden) : nil
             for (j, i) in group.enumerated() {
                 let n = laid[i].0.shape[1]
                 func mine(_ t: Tensor) throws -> Tensor {
                     let row = group.count == 1 ? t : try t.slice(axis: 0, start: j, end: j + 1)
                     return n == longest ? row : try row.slice(axis: 1, start: 0, end: n)
                 }
-                rows[i] = (try mine(out.lastHiddenState), try mine(out.logits))
+                rows[i] = (try mine(hidden), try head.map(mine))
             }
         }
         return try laid.enumerated().map { i, item in
@@ -161,28 +169,67 @@ extension MultimodalModel {
     /// Per `<img>` block, the image it follows (residual output): the latest input image or earlier output image
     /// before it, [3, H, W]; nil when there is none, or when an earlier output's image is not given.
     func outputBases(_ ex: MultimodalExample) -> [Tensor?] {
-        var latest: Tensor?
-        var bases: [Tensor?] = []
+        outputBaseImages(ex).map { image in
+            switch image {
+            case let .input(i): ex.inputImages[i]
+            case let .target(j): ex.targetImages[j]
+            case nil: nil
+            }
+        }
+    }
+
+    /// Where an output block's base image comes from: the example's input image i or its target image j.
+    enum BaseImage { case input(Int), target(Int) }
+
+    /// `outputBases` as indices into the example's input and target images.
+    func outputBaseImages(_ ex: MultimodalExample) -> [BaseImage?] {
+        var latest: BaseImage?
+        var bases: [BaseImage?] = []
         var inputIndex = 0
         for token in ex.tokens {
             if token == config.imageTokenId, inputIndex < ex.inputImages.count {
-                latest = ex.inputImages[inputIndex]
+                latest = .input(inputIndex)
                 inputIndex += 1
             } else if token == config.imageBeginTokenId {
                 bases.append(latest)
-                latest = bases.count <= ex.targetImages.count ? ex.targetImages[bases.count - 1] : nil
+                latest = bases.count <= ex.targetImages.count ? .target(bases.count - 1) : nil
             }
         }
         return bases
     }
 
+    /// Every input image of `batch` through the encoder in one pass: per example (nil without input images), its
+    /// images' visual tokens [n, Q, D] and, with `conditions`, their pooled conditions [n, K, Dc] (the
+    /// `targetConditions` of the same images, from the same encoder run).
+    func encodeInputs(_ batch: [MultimodalExample], conditions: Bool) throws
+        -> [(visual: Tensor, conditions: Tensor?)?] {
+        let images = batch.flatMap(\.inputImages)
+        guard !images.isEmpty else { return batch.map { _ in nil } }
+        let features = try encoderFeatures(stack(images, axis: 0))  // [N, P, Dv]
+        let visual = try visualTokens(features: features)  // [N, Q, D]
+        let pooled = conditions
+            ? try Self.pool(features: features, grid: visionEncoder.config.gridSize, side: config.querySide ?? 1) : nil
+        var start = 0
+        return try batch.map { ex in
+            let n = ex.inputImages.count
+            defer { start += n }
+            guard n > 0 else { return nil }
+            func mine(_ t: Tensor) throws -> Tensor {
+                n == images.count ? t : try t.slice(axis: 0, start: start, end: start + n)
+            }
+            return (try mine(visual), try pooled.map(mine))
+        }
+    }
+
     /// The LLM input of a validated example: embeddings [1, L, D], what each position holds, and where each block
     /// of K queries starts. `bases[i]` [1, K, Dc]: the conditions of the image output block i follows, which
     /// source-informed queries read (`sourceInput`).
-    func sequenceEmbeddings(_ ex: MultimodalExample, bases: [Tensor?] = []) throws -> (Tensor, [Element], [Int]) {
+    /// `visual`: the example's visual tokens when already computed (`encodeInputs`).
+    func sequenceEmbeddings(_ ex: MultimodalExample, bases: [Tensor?] = [], visual given: Tensor? = nil) throws
+        -> (Tensor, [Element], [Int]) {
         let k = config.numQueries
         // visual tokens of every input image at once: [N, Q, D]
-        let visual = ex.inputImages.isEmpty ? nil : try visualTokens(stack(ex.inputImages, axis: 0))
+        let visual = try given ?? (ex.inputImages.isEmpty ? nil : visualTokens(stack(ex.inputImages, axis: 0)))
         let queries = try queryEmbeddings()  // [1, K, D]
         // autoregressive teacher forcing: the target conditions, mapped to inputs [N, K, D]
         var fed: Tensor?

@@ -14,7 +14,7 @@ final class AutoregressiveModeTests: XCTestCase {
                                    targetImages: [target])
         let out = try model.forward(ex)
         // 4 tokens + K − 1 = 3 fed conditions after <img>
-        XCTAssertEqual(out.logits.shape, [1, 7, 40])
+        XCTAssertEqual(try XCTUnwrap(out.logits).shape, [1, 7, 40])
         XCTAssertEqual(out.outputStarts, [2])
         XCTAssertEqual(out.conditions?.shape, [1, 4, 32])
         XCTAssertEqual(out.targets, [-100, TinyVocab.imageBegin, -100, -100, -100, 7, -100])

@@ -18,16 +18,31 @@ final class BatchedForwardTests: XCTestCase {
         let model = try makeTinyModel(visualPositions: .token, residual: true)
         let exs = examples()
         let batched = try model.forward(batch: exs)
-        XCTAssertEqual(batched.map { $0.logits.shape[1] }, [22, 7, 22])  // lengths differ: padding was sliced off
+        XCTAssertEqual(try batched.map { try XCTUnwrap($0.logits).shape[1] }, [22, 7, 22])  // lengths differ: padding was sliced off
         for (ex, b) in zip(exs, batched) {
             let one = try model.forward(ex)
             XCTAssertEqual(b.targets, one.targets)
             XCTAssertEqual(b.outputStarts, one.outputStarts)
-            assertClose(b.logits, one.logits, atol: 1e-4)
+            assertClose(try XCTUnwrap(b.logits), try XCTUnwrap(one.logits), atol: 1e-4)
             if let c = one.conditions { assertClose(try XCTUnwrap(b.conditions), c, atol: 1e-4) }
         }
         // The losses of the batch: gradients reach the visual positions.
         let l = try model.losses(exs)
+        // The loss applies the head at the text targets alone: its cross-entropy is the mean over every text target
+        // of the full logits.
+        var rows: [Tensor] = [], targets: [Int] = []
+        for ex in exs {
+            let out = try model.forward(ex)
+            let logits = try XCTUnwrap(out.logits).reshape([out.targets.count, 40])
+            for (p, t) in out.targets.enumerated() where t != -100 {
+                rows.append(try logits.slice(axis: 0, start: p, end: p + 1))
+                targets.append(t)
+            }
+        }
+        XCTAssertEqual(targets.count, 8)
+        XCTAssertEqual(try l.crossEntropy.item(), try crossEntropy(concat(rows, axis: 0), targets: targets).item(),
+                       accuracy: 1e-5)
+        XCTAssertNil(try model.forward(batch: exs, logits: false)[0].logits)
         try l.total.backward()
         XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.table?.grad).toArray().map(abs).max() ?? 0, 0)
     }
@@ -54,7 +69,7 @@ final class BatchedForwardTests: XCTestCase {
         for (ex, b) in zip(exs, batched) {
             let one = try model.forward(ex)
             XCTAssertEqual(b.targets, one.targets)
-            assertClose(b.logits, one.logits, atol: 1e-4)
+            assertClose(try XCTUnwrap(b.logits), try XCTUnwrap(one.logits), atol: 1e-4)
             if let c = one.conditions { assertClose(try XCTUnwrap(b.conditions), c, atol: 1e-4) }
         }
     }

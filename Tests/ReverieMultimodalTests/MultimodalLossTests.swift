@@ -29,7 +29,7 @@ final class MultimodalLossTests: XCTestCase {
         XCTAssertEqual(losses.outputImages, 0)
         // only token 6 is a target, predicted from the position of token 5 (16 visual tokens, then 5 at index 16)
         let out = try model.forward(ex)
-        let row = try out.logits.slice(axis: 1, start: 16, end: 17).reshape([1, 40])
+        let row = try XCTUnwrap(out.logits).slice(axis: 1, start: 16, end: 17).reshape([1, 40])
         XCTAssertEqual(try losses.crossEntropy.item(), try crossEntropy(row, targets: [6]).item(), accuracy: 1e-5)
         XCTAssertEqual(try losses.total.item(), try losses.crossEntropy.item(), accuracy: 1e-6)
         XCTAssertThrowsError(try model.losses([]))

@@ -13,7 +13,7 @@ final class MultimodalModelTests: XCTestCase {
         let ex = MultimodalExample(tokens: tokens, lossMask: [0, 0, 0, 1, 1, 1], inputImages: [image])
         let out = try model.forward(ex)
         // 6 tokens, <image> → 16 visual tokens, <img> + 4 queries: L = 5 + 16 + 4 = 25
-        XCTAssertEqual(out.logits.shape, [1, 25, 40])
+        XCTAssertEqual(try XCTUnwrap(out.logits).shape, [1, 25, 40])
         XCTAssertEqual(out.outputStarts, [20])
         XCTAssertEqual(out.conditions?.shape, [1, 4, 32])
         var expected = Array(repeating: -100, count: 25)
@@ -30,7 +30,7 @@ final class MultimodalModelTests: XCTestCase {
                             llm.embed(ids: [6, 7, TinyVocab.imageBegin], shape: [1, 3]), queries,
                             llm.embed(ids: [8], shape: [1, 1])], axis: 1)
         let ref = try llm(inputEmbeddings: x)
-        assertClose(out.logits, ref.logits, atol: 1e-5)
+        assertClose(try XCTUnwrap(out.logits), ref.logits, atol: 1e-5)
         let head = try model.outputHead(ref.lastHiddenState.slice(axis: 1, start: 20, end: 24))
         assertClose(try XCTUnwrap(out.conditions), head, atol: 1e-5)
     }
@@ -76,7 +76,7 @@ final class MultimodalProjectorKindTests: XCTestCase {
             let ex = MultimodalExample(tokens: [TinyVocab.image, 5, TinyVocab.imageBegin], lossMask: [0, 1, 1],
                                        inputImages: [tinyImage(seed: 1)], targetImages: [tinyImage(seed: 2)])
             let out = try model.forward(ex)
-            XCTAssertEqual(out.logits.shape, [1, q + 2 + 4, 40], kind)
+            XCTAssertEqual(try XCTUnwrap(out.logits).shape, [1, q + 2 + 4, 40], kind)
             let losses = try model.losses([ex], config: MultimodalLossConfig(regression: .cosine))
             XCTAssertTrue(try losses.total.item().isFinite, kind)
             try losses.total.backward()
