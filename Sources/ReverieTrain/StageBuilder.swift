@@ -77,10 +77,22 @@ public enum StageBuilder {
                                   message: "\(error)")
             }
         }
+        freeze(recipe, stage)
+        return stage
+    }
+
+    /// The stage the recipe names with fresh weights everywhere (nothing loaded), frozen as the recipe says: a
+    /// stage that trains at the speed of the real one, for benchmarks. `predicted` as in `resolveParts`.
+    public static func fresh(_ recipe: Recipe, predicted: [String: ModelParts] = [:]) throws -> any TrainingStage {
+        let stage = try check(recipe, parts: resolveParts(recipe, predicted: predicted))
+        freeze(recipe, stage)
+        return stage
+    }
+
+    static func freeze(_ recipe: Recipe, _ stage: any TrainingStage) {
         for part in recipe.freeze {
             for prefix in part.prefixes { _ = try? stage.model.freeze(prefix: prefix) }
         }
-        return stage
     }
 
     /// The stage object for `kind` over `parts` (fresh weights).

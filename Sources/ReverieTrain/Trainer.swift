@@ -128,13 +128,14 @@ public final class Trainer {
         return TrainOutcome(step: step, interrupted: false, checkpoint: final, losses: losses, evaluation: evaluation)
     }
 
-    /// One optimizer step over `accumulate` micro-batches. Returns the mean loss and its mean terms.
+    /// One optimizer step over `accumulate` micro-batches (no checkpoint, no metrics: `run` adds those). Returns
+    /// the mean loss and its mean terms; a non-finite one throws, naming `lastSaved` as the last good checkpoint.
     ///
     /// With one micro-batch the stage draws from the run's generator and back-propagates into the parameters. With
     /// several, each micro-batch gets its own generator forked from the run's (so results do not depend on the
     /// thread count) and they run concurrently, one per core with single-threaded BLAS (data parallelism: small
     /// GEMMs keep one core busy far better than two); their gradients are then summed in micro-batch order.
-    func trainStep(lastSaved: URL?) throws -> (Float, [(String, Float)]) {
+    public func trainStep(lastSaved: URL? = nil) throws -> (Float, [(String, Float)]) {
         let loop = recipe.loop
         optimizer.zeroGrad()
         let n = loop.accumulate

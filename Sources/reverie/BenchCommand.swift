@@ -8,12 +8,15 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure throughput against the sgemm ceiling measured in the same run.",
         discussion: "Run release builds (`make bench`); debug numbers mean nothing.")
 
-    static let suites = ["core", "data", "llm", "decoder"]
+    static let suites = ["core", "data", "llm", "decoder", "stages"]
 
     @Argument(help: ArgumentHelp(
         "Suite to run: core (kernels), data (image loading with/without prefetch), llm (Llama step), "
-            + "decoder (UNet step, generation)."))
+            + "decoder (UNet step, generation), stages (a training step of every stage of --recipe)."))
     var suite: String = "core"
+
+    @Option(help: "The pipeline recipe of the stages suite.")
+    var recipe: String = "recipes/shapes/pipeline.yaml"
 
     @Option(help: "Timed repeats per workload (the median is reported).")
     var repeats: Int = 5
@@ -44,6 +47,8 @@ struct BenchCommand: ParsableCommand {
         switch suite {
         case "llm":
             results += try LLMBench.run(tiny: scale == "tiny", repeats: repeats, ceiling: ceiling)
+        case "stages":
+            results += try StageBench.run(pipeline: URL(fileURLWithPath: recipe), repeats: repeats, ceiling: ceiling)
         case "decoder":
             results.append(try DecoderBench.unetTrainingStep(repeats: repeats, ceiling: ceiling))
             results.append(try DecoderBench.generation(repeats: repeats, ceiling: ceiling))
@@ -66,6 +71,15 @@ struct BenchCommand: ParsableCommand {
             ? String(format: "; sgemm ceiling %.1f GFLOP/s", report.ceilingGFLOPS) : ""))
         for r in report.results {
             let name = r.name.padding(toLength: 48, withPad: " ", startingAt: 0)
+            if let minutes = r.detail["stage_minutes"] {
+                let cost = r.detail["ceiling_gflop_per_step"].map {
+                    String(format: " %8.2f ms/step %7.1f steps/s  %6.0f steps = %5.1f min  %6.2f ceiling-GFLOP/step",
+                           r.seconds * 1e3, 1 / r.seconds, r.detail["stage_steps"] ?? 0, minutes, $0)
+                } ?? String(format: " %5.1f min of training steps (%.1f ceiling-TFLOP)", minutes,
+                            (r.detail["ceiling_gflop"] ?? 0) / 1e3)
+                Swift.print(name + cost)
+                continue
+            }
             if let perSecond = r.detail["batches_per_s"] {
                 Swift.print(name + String(format: " %9.2f ms/batch %8.1f batches/s", r.seconds * 1e3, perSecond))
                 continue

@@ -86,6 +86,35 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try runner.edit(image, ""))
     }
 
+    /// `StageBuilder.fresh` (what `reverie bench stages` steps): every stage of a pipeline whose earlier stages never
+    /// ran, built from predicted parts and frozen as its recipe says; a `trainStep` moves what trains and nothing
+    /// else, and writes nothing.
+    func testFreshStagesStepWithoutAnyCheckpoint() throws {
+        let pipeline = try PipelineRecipe(node: RecipeNode.load(TinyRecipes.writePipeline(in: dir)).node)
+        var predicted: [String: ModelParts] = [:]
+        for recipe in try pipeline.loadStages() {
+            let stage = try StageBuilder.fresh(recipe, predicted: predicted)
+            predicted[recipe.name] = stage.parts
+            let frozen = recipe.freeze.flatMap(\.prefixes)
+            let named = stage.model.namedParameters()
+            let isFrozen = { (key: String) in frozen.contains { key.hasPrefix($0) } }
+            let trainable = Set(stage.model.trainableParameters().map(\.0))
+            XCTAssertFalse(trainable.isEmpty, recipe.name)
+            XCTAssertTrue(trainable.allSatisfy { !isFrozen($0) }, recipe.name)
+            let before = named.map { ($0.0, $0.1.toArray()) }
+            let trainer = try Trainer(recipe: recipe, stage: stage)
+            let (loss, _) = try trainer.trainStep()
+            XCTAssertTrue(loss.isFinite, recipe.name)
+            var moved = 0
+            for ((key, old), (_, p)) in zip(before, named) where old != p.toArray() {
+                XCTAssertTrue(trainable.contains(key), "\(recipe.name): \(key) is frozen but moved")
+                moved += 1
+            }
+            XCTAssertGreaterThan(moved, 0, recipe.name)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("runs/siglip").path))
+    }
+
     /// `loss.patch_labels` adds a `patch` term and a `patch_objects` score to the siglip stage; without it, neither.
     func testPatchLabelsAddATermAndAnAccuracy() throws {
         let stage = try StageBuilder.build(try recipe("siglip", steps: 1))
