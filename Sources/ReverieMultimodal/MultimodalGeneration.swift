@@ -54,7 +54,7 @@ extension MultimodalModel {
             return (try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }, nil)
         }
         return try withNoGrad {
-            let out = try forward(ex)
+            let out = try forward(batch: [ex], logits: false)[0]  // conditions and change logits; no text logits
             guard let all = out.conditions else {
                 throw MultimodalError.invalidExample(detail: "no output queries in the sequence")
             }

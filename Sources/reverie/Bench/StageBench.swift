@@ -3,8 +3,8 @@ import ReverieTrain
 
 /// The workloads of `reverie bench stages`: one optimizer step of every stage of a pipeline recipe (by default
 /// `recipes/shapes/pipeline.yaml`), each stage built from its recipe with fresh weights and frozen as the recipe
-/// says, so its step costs what the real run's does. A step's FLOPs are not counted (data, losses and evaluation
-/// sequences vary), so its cost is given in ceiling units: the GFLOP an sgemm at the ceiling does in the same time,
+/// says, so its step costs what the real run's does. A step's FLOPs are not counted (they vary with its data:
+/// sequence lengths, mixture kinds), so its cost is given in ceiling units: the GFLOP an sgemm at the ceiling does in the same time,
 /// from the per-pair ratios (`Timing.paired`), which holds across hosts where milliseconds do not.
 enum StageBench {
     static func run(pipeline url: URL, repeats: Int, ceiling: SGEMMCeiling) throws -> [BenchResult] {
