@@ -179,7 +179,8 @@ public final class MultimodalModel: Module {
                                   side: side) }
     }
 
-    /// Encoder patch features [B, g², Dv] average-pooled on the g × g grid to side × side tokens → [B, side², Dv].
+    /// Encoder patch features [B, g², Dv] average-pooled on the g × g grid to side × side tokens
+    /// → [B, side², Dv].
     static func pool(features f: Tensor, grid g: Int, side: Int) throws -> Tensor {
         try withNoGrad {
             let (b, dv) = (f.shape[0], f.shape[2])

@@ -18,7 +18,8 @@ final class BatchedForwardTests: XCTestCase {
         let model = try makeTinyModel(visualPositions: .token, residual: true)
         let exs = examples()
         let batched = try model.forward(batch: exs)
-        XCTAssertEqual(try batched.map { try XCTUnwrap($0.logits).shape[1] }, [22, 7, 22])  // lengths differ: padding was sliced off
+        // lengths differ: padding was sliced off
+        XCTAssertEqual(try batched.map { try XCTUnwrap($0.logits).shape[1] }, [22, 7, 22])
         for (ex, b) in zip(exs, batched) {
             let one = try model.forward(ex)
             XCTAssertEqual(b.targets, one.targets)

@@ -4,8 +4,8 @@ import ReverieTrain
 /// The workloads of `reverie bench stages`: one optimizer step of every stage of a pipeline recipe (by default
 /// `recipes/shapes/pipeline.yaml`), each stage built from its recipe with fresh weights and frozen as the recipe
 /// says, so its step costs what the real run's does. A step's FLOPs are not counted (they vary with its data:
-/// sequence lengths, mixture kinds), so its cost is given in ceiling units: the GFLOP an sgemm at the ceiling does in the same time,
-/// from the per-pair ratios (`Timing.paired`), which holds across hosts where milliseconds do not.
+/// sequence lengths, mixture kinds), so its cost is given in ceiling units: the GFLOP an sgemm at the ceiling does
+/// in the same time, from the per-pair ratios (`Timing.paired`), which holds across hosts where milliseconds do not.
 enum StageBench {
     static func run(pipeline url: URL, repeats: Int, ceiling: SGEMMCeiling) throws -> [BenchResult] {
         var (node, _) = try RecipeNode.load(url)
@@ -37,7 +37,9 @@ enum StageBench {
         }
         if results.count > 1 {
             let minutes = results.reduce(0) { $0 + ($1.detail["stage_minutes"] ?? 0) }
-            let cost = results.reduce(0) { $0 + ($1.detail["ceiling_gflop_per_step"] ?? 0) * ($1.detail["stage_steps"] ?? 0) }
+            let cost = results.reduce(0) {
+                $0 + ($1.detail["ceiling_gflop_per_step"] ?? 0) * ($1.detail["stage_steps"] ?? 0)
+            }
             results.append(BenchResult(name: "pipeline_training", seconds: minutes * 60, gflops: 0,
                                        fractionOfCeiling: nil,
                                        detail: ["stage_minutes": minutes, "ceiling_gflop": cost]))
