@@ -140,6 +140,16 @@ extension MultimodalModel {
         }
     }
 
+    /// The length L of `tokens` once expanded: each `<image>` becomes the projector's Q visual tokens, each `<img>`
+    /// is followed by K queries (what `forward` runs the LLM on; the measure of an example's cost).
+    public func expandedLength(tokens: [Int]) -> Int {
+        let grid = visionEncoder.config.gridSize
+        let q = projector.outputTokens(patches: grid * grid), k = config.numQueries
+        return tokens.reduce(0) { n, t in
+            n + (t == config.imageTokenId ? q : t == config.imageBeginTokenId ? 1 + k : 1)
+        }
+    }
+
     /// Partitions sequences of the given lengths into groups of similar length that are cheap to run padded:
     /// sorted by length, cut where Σ (group size × group's longest) + `overhead` per group is least (dynamic
     /// programming). A batch of equal lengths stays one group; a few long sequences among short ones get their own.

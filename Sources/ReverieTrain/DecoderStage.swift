@@ -63,7 +63,7 @@ final class DecoderStage: TrainingStage {
         try MultimodalModel.pooledConditions(encoder: vision, images: pixels, side: side)
     }
 
-    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
+    func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         // The first `edits` items are edit pairs (the target drawn, the source's latent given), the rest single
         // scenes (a zero source when the UNet takes one).
         let edits = Int((Double(indices.count) * editPairs).rounded())

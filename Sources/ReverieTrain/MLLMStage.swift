@@ -87,13 +87,19 @@ final class MLLMStage: TrainingStage {
         return weights.last { $0.1 > 0 }?.0
     }
 
-    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
+    func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         let examples = try indices.map { MultimodalExample(try builder.build(record($0))) }
         let l = try mm.losses(examples, config: lossConfig, rng: &rng)
         var terms = [("ce", try l.crossEntropy.item()), ("regression", try l.regression.item())]
         if lossConfig.diffusionWeight > 0 { terms.append(("diffusion", try l.diffusion.item())) }
         if lossConfig.changeWeight > 0 { terms.append(("change", try l.change.item())) }
         return StageLoss(total: l.total, terms: terms)
+    }
+
+    /// Micro-batches of even cost: an item costs its expanded sequence length (the LLM's work; `balanced`).
+    func partition(_ indices: Range<Int>, parts: Int) -> [[Int]] {
+        let costs = indices.map { mm.expandedLength(tokens: builder.tokens(record($0))) }
+        return MicroBatchPartition.balanced(Array(indices), costs: costs, parts: parts)
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {

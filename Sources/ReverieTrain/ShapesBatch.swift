@@ -11,7 +11,7 @@ enum ShapesBatch {
     }
 
     /// The rendered scenes at `indices` of `world` → [B, 3, N, N]
-    static func scenes(_ world: ShapesWorld, _ indices: Range<Int>) throws -> Tensor {
+    static func scenes(_ world: ShapesWorld, _ indices: [Int]) throws -> Tensor {
         try pixels(indices.map { world.render(world.scene(at: $0)) })
     }
 

@@ -46,7 +46,7 @@ final class SiglipStage: TrainingStage {
 
     func tokens(_ caption: String) -> [Int] { text.encode(caption) }
 
-    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
+    func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         let samples = indices.map { world.caption(at: $0) }
         let pixels = try ShapesBatch.pixels(samples.map { world.render($0.scene) })
         let features = try siglip.features(pixels)  // [B, P, Dv]

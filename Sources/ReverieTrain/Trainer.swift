@@ -141,7 +141,7 @@ public final class Trainer {
         let n = loop.accumulate
         let micro: [MicroBatch]
         if n == 1 {
-            let l = try stage.loss(indices: position..<(position + loop.batch), rng: &rng)
+            let l = try stage.loss(indices: Array(position..<(position + loop.batch)), rng: &rng)
             let value = try l.total.item()
             try checkFinite(value, lastSaved: lastSaved)
             try l.total.backward()

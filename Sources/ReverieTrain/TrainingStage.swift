@@ -17,7 +17,11 @@ public protocol TrainingStage: AnyObject {
     var model: Module { get }
     /// Every part's resolved configuration (stored as the checkpoint's `model_config`).
     var parts: ModelParts { get }
-    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss
+    func loss(indices: [Int], rng: inout RNG) throws -> StageLoss
+    /// The data indices of each of `parts` micro-batches of one step over `indices`, `indices.count / parts` each.
+    /// By default consecutive runs; a stage whose items differ in cost may even out the micro-batches that run side
+    /// by side (the step waits for the slowest).
+    func partition(_ indices: Range<Int>, parts: Int) -> [[Int]]
     /// Scores on `count` items of a world seeded `seed`; writes `sheet` (a PNG) when the stage draws images.
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)]
     /// Called once before the final checkpoint (a stage may record measured configuration, e.g. a latent scale).
@@ -79,4 +83,9 @@ public struct ModelConfigRecord: Codable, Sendable, Equatable {
 
 extension TrainingStage {
     public func finish() throws {}
+
+    public func partition(_ indices: Range<Int>, parts: Int) -> [[Int]] {
+        let size = indices.count / parts
+        return (0..<parts).map { k in Array(indices.dropFirst(k * size).prefix(size)) }
+    }
 }

@@ -26,7 +26,7 @@ final class VAEStage: TrainingStage {
         reconstruction = ReconstructionLoss(rawValue: recipe?.loss.reconstruction ?? "l2") ?? .l2
     }
 
-    func loss(indices: Range<Int>, rng: inout RNG) throws -> StageLoss {
+    func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         let x = try ShapesBatch.scenes(world, indices) * 2 - 1
         let l = try vaeLoss(vae: vae, images: x, klWeight: klWeight, reconstruction: reconstruction, rng: &rng)
         return StageLoss(total: l.total, terms: [("reconstruction", try l.reconstruction.item()), ("kl", try l.kl.item())])
@@ -47,7 +47,7 @@ final class VAEStage: TrainingStage {
 
     /// Records 1/σ of the latents of 64 training scenes as the VAE's scaling factor.
     func finish() throws {
-        let z = try withNoGrad { try vae.encode(ShapesBatch.scenes(world, 0..<64) * 2 - 1).mean }.toArray()
+        let z = try withNoGrad { try vae.encode(ShapesBatch.scenes(world, Array(0..<64)) * 2 - 1).mean }.toArray()
         let mean = z.reduce(0, +) / Float(z.count)
         let variance = z.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(z.count)
         parts.vae?.scalingFactor = Double(1 / max(variance.squareRoot(), 1e-6))

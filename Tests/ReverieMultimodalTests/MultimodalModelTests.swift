@@ -14,6 +14,7 @@ final class MultimodalModelTests: XCTestCase {
         let out = try model.forward(ex)
         // 6 tokens, <image> → 16 visual tokens, <img> + 4 queries: L = 5 + 16 + 4 = 25
         XCTAssertEqual(try XCTUnwrap(out.logits).shape, [1, 25, 40])
+        XCTAssertEqual(model.expandedLength(tokens: tokens), 25)
         XCTAssertEqual(out.outputStarts, [20])
         XCTAssertEqual(out.conditions?.shape, [1, 4, 32])
         var expected = Array(repeating: -100, count: 25)
@@ -77,6 +78,7 @@ final class MultimodalProjectorKindTests: XCTestCase {
                                        inputImages: [tinyImage(seed: 1)], targetImages: [tinyImage(seed: 2)])
             let out = try model.forward(ex)
             XCTAssertEqual(try XCTUnwrap(out.logits).shape, [1, q + 2 + 4, 40], kind)
+            XCTAssertEqual(model.expandedLength(tokens: ex.tokens), q + 2 + 4, kind)
             let losses = try model.losses([ex], config: MultimodalLossConfig(regression: .cosine))
             XCTAssertTrue(try losses.total.item().isFinite, kind)
             try losses.total.backward()

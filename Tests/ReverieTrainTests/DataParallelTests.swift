@@ -38,10 +38,11 @@ final class DataParallelTests: XCTestCase {
         let params = trainer.stage.model.trainableParameters().map(\.1)
         XCTAssertFalse(params.isEmpty)
         XCTAssertTrue(params.allSatisfy { $0.grad == nil })  // micro-batches never touch `grad`
+        let shares = trainer.stage.partition(5..<11, parts: 3)
+        XCTAssertEqual(shares.flatMap { $0 }.sorted(), Array(5..<11))
         for k in 0..<3 {
             params.forEach { $0.zeroGrad() }
-            let lo = 5 + 2 * k
-            let l = try trainer.stage.loss(indices: lo..<(lo + 2), rng: &sequentialRNGs[k])
+            let l = try trainer.stage.loss(indices: shares[k], rng: &sequentialRNGs[k])
             try (l.total * (1 / 3)).backward()
             XCTAssertEqual(micro[k].value, try l.total.item(), accuracy: 1e-5 * max(1, abs(micro[k].value)))
             XCTAssertEqual(micro[k].terms.map(\.0), l.terms.map(\.0))
@@ -59,6 +60,30 @@ final class DataParallelTests: XCTestCase {
             XCTAssertGreaterThan(compared, params.count / 2)
         }
         XCTAssertEqual(parallelRNGs, sequentialRNGs)
+    }
+
+    /// Items go by decreasing cost to the cheapest micro-batch not yet full: equal sizes, close sums.
+    func testBalancedPartitionEvensOutCosts() {
+        let shares = MicroBatchPartition.balanced([20, 21, 22, 23, 24, 25], costs: [10, 1, 1, 10, 5, 5], parts: 2)
+        XCTAssertEqual(shares, [[20, 21, 24], [22, 23, 25]])  // costs 16 and 16 (consecutive halves: 12 and 20)
+        XCTAssertEqual(MicroBatchPartition.balanced([0, 1, 2, 3], costs: [1, 1, 1, 1], parts: 2), [[0, 2], [1, 3]])
+    }
+
+    /// The multimodal stage shares a step's items by their expanded length; every item exactly once.
+    func testMultimodalStageBalancesMicroBatchesByLength() throws {
+        let trainer = try Trainer(recipe: multimodalRecipe())
+        let stage = try XCTUnwrap(trainer.stage as? MLLMStage)
+        let shares = stage.partition(0..<16, parts: 2)
+        XCTAssertEqual(shares.map(\.count), [8, 8])
+        XCTAssertEqual(shares.flatMap { $0 }.sorted(), Array(0..<16))
+        func cost(_ items: [Int]) -> Int {
+            items.reduce(0) { $0 + stage.mm.expandedLength(tokens: stage.builder.tokens(stage.record($1))) }
+        }
+        let lengths = (0..<16).map { cost([$0]) }
+        XCTAssertGreaterThan(Set(lengths).count, 1)  // the mixture's kinds differ in length
+        let balanced = abs(cost(shares[0]) - cost(shares[1]))
+        XCTAssertLessThanOrEqual(balanced, abs(cost(Array(0..<8)) - cost(Array(8..<16))))
+        XCTAssertLessThanOrEqual(balanced, lengths.max()!)
     }
 
     /// Two steps with three accumulated micro-batches, twice: the same losses bit for bit, and the data position

@@ -31,6 +31,16 @@ public struct ExampleBuilder: Sendable {
     }
 
     public func build(_ record: DataRecord) throws -> SequenceExample {
+        try layout(record) { try images.load($0) }
+    }
+
+    /// The record's token ids alone, no image loaded (e.g. to estimate its cost before building it).
+    public func tokens(_ record: DataRecord) -> [Int] {
+        (try? layout(record) { _ in nil })?.tokens ?? []
+    }
+
+    /// Lays `record` out, taking each image from `load` (nil: left out of the example's image lists).
+    func layout(_ record: DataRecord, load: (ImageRef) throws -> Tensor?) throws -> SequenceExample {
         var ex = SequenceExample(tokens: [], lossMask: [], inputImages: [], targetImages: [])
         func append(_ ids: [Int], loss: Bool) {
             ex.tokens += ids
@@ -38,25 +48,25 @@ public struct ExampleBuilder: Sendable {
         }
         switch record {
         case .caption(let image, let text):
-            ex.inputImages.append(try images.load(image))
+            if let t = try load(image) { ex.inputImages.append(t) }
             append([encoder.imageToken], loss: false)
             append(encoder.encode(text) + [encoder.endToken], loss: true)
         case .textToImage(let text, let image):
             append(encoder.encode(text), loss: false)
             append([encoder.imageBeginToken], loss: true)
-            ex.targetImages.append(try images.load(image))
+            if let t = try load(image) { ex.targetImages.append(t) }
         case .edit(let source, let instruction, let target):
-            ex.inputImages.append(try images.load(source))
+            if let t = try load(source) { ex.inputImages.append(t) }
             append([encoder.imageToken] + encoder.encode(instruction), loss: false)
             append([encoder.imageBeginToken], loss: true)
-            ex.targetImages.append(try images.load(target))
+            if let t = try load(target) { ex.targetImages.append(t) }
         case .interleaved(let segments):
             for (i, segment) in segments.enumerated() {
                 switch segment {
                 case .text(let t): append(encoder.encode(i == 0 ? t : " " + t), loss: i > 0)
                 case .image(let ref):
                     append([encoder.imageBeginToken], loss: true)
-                    ex.targetImages.append(try images.load(ref))
+                    if let t = try load(ref) { ex.targetImages.append(t) }
                 }
             }
             append([encoder.endToken], loss: true)
