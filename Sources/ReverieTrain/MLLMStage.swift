@@ -110,15 +110,13 @@ final class MLLMStage: TrainingStage {
                                    reconstruct: runner.reconstruct)
         if let sheet {
             let eval = suite.world
-            var rows: [[PlanarImage]] = [[], [], [], []]
-            for i in 0..<min(count, 6) {
-                rows[0].append(try runner.generate(eval.textToImage(at: i).text))
+            // One column per item, drawn concurrently (as the suite's items are): generated, source, edit, target.
+            let columns = try ThreadPolicy.concurrentResults(min(count, 6)) { i -> [PlanarImage] in
                 let e = eval.edit(at: i)
-                rows[1].append(eval.render(e.source))
-                rows[2].append(try runner.edit(eval.render(e.source), e.instruction))
-                rows[3].append(eval.render(e.target))
+                return [try runner.generate(eval.textToImage(at: i).text), eval.render(e.source),
+                        try runner.edit(eval.render(e.source), e.instruction), eval.render(e.target)]
             }
-            try ShapesBatch.writeSheet(rows, to: sheet)
+            try ShapesBatch.writeSheet((0..<4).map { r in columns.map { $0[r] } }, to: sheet)
         }
         return report.scores
     }

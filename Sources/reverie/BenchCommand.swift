@@ -55,6 +55,10 @@ struct BenchCommand: ParsableCommand {
         default:
             results.append(try CoreBench.mlpBlock(repeats: repeats, ceiling: ceiling))
             results.append(try CoreBench.attention(repeats: repeats, ceiling: ceiling))
+            for (cin, cout, size) in [(64, 32, 32), (64, 64, 16), (128, 128, 8)] {
+                results.append(try CoreBench.conv3x3(inChannels: cin, outChannels: cout, size: size, repeats: repeats,
+                                                     ceiling: ceiling))
+            }
         }
         try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
                                       results: results))

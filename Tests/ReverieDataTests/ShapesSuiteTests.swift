@@ -8,10 +8,11 @@ final class ShapesSuiteTests: XCTestCase {
 
     func testAnOracleModelScoresFull() throws {
         let reader = SceneReader(), rasterizer = Rasterizer()
-        var rng = RNG(seed: 0)
         let report = try suite.run(
             caption: { image in
+                // Items run concurrently: each call has its own generator.
                 guard let scene = reader.read(image).scene else { return "" }
+                var rng = RNG(seed: UInt64(scene.objects.count))
                 return CaptionWriter.caption(scene, rng: &rng)
             },
             generate: { prompt in rasterizer.render(try CaptionParser.parse(prompt)) },
@@ -54,5 +55,36 @@ final class ShapesSuiteTests: XCTestCase {
         // miss says whether the oracle missed it too.
         XCTAssertEqual(report.editOracle, Tally(correct: 0, total: 60))
         XCTAssertEqual(report.reconstruction, AttributeScores(), "skipped capabilities are not scored")
+    }
+
+    /// Items run concurrently, yet the report adds them up in item order: a model that edits correctly except on
+    /// single-object sources misses exactly those items, listed in ascending order.
+    func testConcurrentItemsAddUpInItemOrder() throws {
+        let reader = SceneReader(), rasterizer = Rasterizer()
+        let report = try suite.run(edit: { image, instruction in
+            let source = try XCTUnwrap(reader.read(image).scene)
+            return source.objects.count == 1 ? image : rasterizer.render(try EditParser.apply(instruction, to: source))
+        })
+        let misses = (0..<60).filter { suite.world.edit(at: $0).source.objects.count == 1 }
+        XCTAssertFalse(misses.isEmpty)
+        XCTAssertEqual(report.editFailures.map(\.item), misses)
+        XCTAssertEqual(report.edit, Tally(correct: 60 - misses.count, total: 60))
+        let again = try suite.run(edit: { image, instruction in
+            let source = try XCTUnwrap(reader.read(image).scene)
+            return source.objects.count == 1 ? image : rasterizer.render(try EditParser.apply(instruction, to: source))
+        })
+        XCTAssertEqual(again, report)
+    }
+
+    /// An error from any item stops the run with that error (the first item's in item order).
+    func testAnItemsErrorIsRethrown() throws {
+        struct Boom: Error, Equatable { let item: String }
+        let failing = [suite.world.textToImage(at: 17).text, suite.world.textToImage(at: 41).text]
+        XCTAssertThrowsError(try suite.run(generate: { prompt in
+            if failing.contains(prompt) { throw Boom(item: prompt) }
+            return PlanarImage(size: 64, filledWith: BackgroundColor.white.rgb)
+        })) { error in
+            XCTAssertEqual(error as? Boom, Boom(item: failing[0]))
+        }
     }
 }

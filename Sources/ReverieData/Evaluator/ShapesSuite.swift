@@ -1,3 +1,5 @@
+import ReverieCore
+
 /// The four ShapesWorld scores of a model, as `reverie eval --suite shapes` reports them (issue 6).
 public struct ShapesSuiteReport: Sendable, Equatable, Codable {
     /// Captions that parse back to exactly the image's scene.
@@ -54,56 +56,85 @@ public struct ShapesSuite: Sendable {
 
     /// Scores the given capabilities on `count` items each; an error from a closure stops the run. `editOracle`
     /// draws an edit's target from the source and target images (no instruction): what the decoder alone can do.
+    ///
+    /// Items are independent (every closure call draws its own noise from a fixed seed), so they run concurrently,
+    /// one per worker thread with single-threaded BLAS, and their tallies are added in item order: the report does
+    /// not depend on the thread count. The closures must be safe to call from several threads at once.
     public func run(caption: ((PlanarImage) throws -> String)? = nil,
                     generate: ((String) throws -> PlanarImage)? = nil,
                     edit: ((PlanarImage, String) throws -> PlanarImage)? = nil,
                     reconstruct: ((PlanarImage) throws -> PlanarImage)? = nil,
                     editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)? = nil) throws -> ShapesSuiteReport {
+        let items = try ThreadPolicy.concurrentResults(count) { i in
+            try item(i, caption: caption, generate: generate, edit: edit, reconstruct: reconstruct,
+                     editOracle: editOracle)
+        }
         var report = ShapesSuiteReport()
-        for i in 0..<count {
-            if let caption {
-                let sample = world.caption(at: i)
-                let text = try caption(world.render(sample.scene))
-                report.captionExactMatch.record(evaluator.captionMatches(text, truth: sample.scene))
-                report.caption = report.caption + evaluator.captionScore(text, truth: sample.scene)
+        for item in items { report.add(item) }
+        return report
+    }
+
+    /// One item's scores, as a report of its own.
+    func item(_ i: Int, caption: ((PlanarImage) throws -> String)?, generate: ((String) throws -> PlanarImage)?,
+              edit: ((PlanarImage, String) throws -> PlanarImage)?, reconstruct: ((PlanarImage) throws -> PlanarImage)?,
+              editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)?) throws -> ShapesSuiteReport {
+        var report = ShapesSuiteReport()
+        if let caption {
+            let sample = world.caption(at: i)
+            let text = try caption(world.render(sample.scene))
+            report.captionExactMatch.record(evaluator.captionMatches(text, truth: sample.scene))
+            report.caption = evaluator.captionScore(text, truth: sample.scene)
+        }
+        if let generate {
+            let sample = world.textToImage(at: i)
+            report.textToImage = evaluator.score(try generate(sample.text), expected: sample.scene)
+        }
+        var oracleOK: Bool?
+        if let editOracle {
+            let sample = world.edit(at: i)
+            let ok = evaluator.editIsCorrect(try editOracle(world.render(sample.source), world.render(sample.target)),
+                                             target: sample.target)
+            report.editOracle.record(ok)
+            report.editOracleByKind[sample.kind.rawValue, default: Tally()].record(ok)
+            oracleOK = ok
+        }
+        if let edit {
+            let sample = world.edit(at: i)
+            let read = evaluator.reader.read(try edit(world.render(sample.source), sample.instruction))
+            let ok = read.matches(sample.target)
+            if !ok {
+                report.editFailures.append(EditFailure(
+                    item: i, kind: sample.kind.rawValue, instruction: sample.instruction,
+                    source: sample.source.summary, wanted: sample.target.summary,
+                    got: Scene.summary(background: read.background, objects: read.sceneObjects),
+                    oracleMissed: oracleOK.map { !$0 }))
             }
-            if let generate {
-                let sample = world.textToImage(at: i)
-                report.textToImage = report.textToImage + evaluator.score(try generate(sample.text),
-                                                                          expected: sample.scene)
-            }
-            var oracleOK: Bool?
-            if let editOracle {
-                let sample = world.edit(at: i)
-                let ok = evaluator.editIsCorrect(try editOracle(world.render(sample.source), world.render(sample.target)),
-                                                 target: sample.target)
-                report.editOracle.record(ok)
-                report.editOracleByKind[sample.kind.rawValue, default: Tally()].record(ok)
-                oracleOK = ok
-            }
-            if let edit {
-                let sample = world.edit(at: i)
-                let read = evaluator.reader.read(try edit(world.render(sample.source), sample.instruction))
-                let ok = read.matches(sample.target)
-                if !ok {
-                    report.editFailures.append(EditFailure(
-                        item: i, kind: sample.kind.rawValue, instruction: sample.instruction,
-                        source: sample.source.summary, wanted: sample.target.summary,
-                        got: Scene.summary(background: read.background, objects: read.sceneObjects),
-                        oracleMissed: oracleOK.map { !$0 }))
-                }
-                report.edit.record(ok)
-                report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)
-                let chain = world.editChain(at: i)
-                let drawn = try chain.reduce(world.render(chain[0].source)) { try edit($0, $1.instruction) }
-                report.twoTurnEdit.record(evaluator.editIsCorrect(drawn, target: chain[chain.count - 1].target))
-            }
-            if let reconstruct {
-                let scene = world.scene(at: i)
-                report.reconstruction = report.reconstruction + evaluator.score(try reconstruct(world.render(scene)),
-                                                                                expected: scene)
-            }
+            report.edit.record(ok)
+            report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)
+            let chain = world.editChain(at: i)
+            let drawn = try chain.reduce(world.render(chain[0].source)) { try edit($0, $1.instruction) }
+            report.twoTurnEdit.record(evaluator.editIsCorrect(drawn, target: chain[chain.count - 1].target))
+        }
+        if let reconstruct {
+            let scene = world.scene(at: i)
+            report.reconstruction = evaluator.score(try reconstruct(world.render(scene)), expected: scene)
         }
         return report
+    }
+}
+
+extension ShapesSuiteReport {
+    /// Adds another report's tallies to this one and appends its failures after this one's.
+    mutating func add(_ other: ShapesSuiteReport) {
+        captionExactMatch = captionExactMatch + other.captionExactMatch
+        caption = caption + other.caption
+        textToImage = textToImage + other.textToImage
+        edit = edit + other.edit
+        editByKind.merge(other.editByKind, uniquingKeysWith: +)
+        twoTurnEdit = twoTurnEdit + other.twoTurnEdit
+        editOracle = editOracle + other.editOracle
+        editOracleByKind.merge(other.editOracleByKind, uniquingKeysWith: +)
+        reconstruction = reconstruction + other.reconstruction
+        editFailures += other.editFailures
     }
 }
