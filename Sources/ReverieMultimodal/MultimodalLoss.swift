@@ -59,6 +59,10 @@ public struct MultimodalLosses {
     public var textTargets: Int
     /// Number of output images that entered the regression.
     public var outputImages: Int
+    /// The predicted conditions [N, K, Dc] of the batch's output images, in example order (nil when there are none).
+    public var predictedConditions: Tensor?
+    /// Their targets, the frozen encoder's conditions of the target images (no graph; nil when there are none).
+    public var targetConditions: Tensor?
 }
 
 /// Regression loss of `prediction` against `target`, both [..., Dc]. Differentiable in `prediction`.
@@ -181,10 +185,12 @@ extension MultimodalModel {
             ? Tensor(scalar: 0) : try crossEntropy(llm.head(concat(textRows, axis: 0)), targets: textTargets)
         var reg = Tensor(scalar: 0)
         var diffusion = Tensor(scalar: 0)
+        var compared: (predicted: Tensor, target: Tensor)?
         if !predictions.isEmpty {
             let predicted = try concat(predictions, axis: 0)  // [N, K, Dc]
             let pixels = try stack(targetImages, axis: 0)  // [N, 3, H, W]
             let target = try targetConditions(images: pixels)  // [N, K, Dc]
+            compared = (predicted, target)
             reg = lc.objectWeight > 0
                 ? try weightedRegressionLoss(predicted, target, weights: objectWeights(target, alpha: lc.objectWeight,
                                                                                       references: references),
@@ -206,6 +212,7 @@ extension MultimodalModel {
         var losses = MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
                                       textTargets: textTargets.count, outputImages: targetImages.count)
         losses.change = change
+        (losses.predictedConditions, losses.targetConditions) = (compared?.predicted, compared?.target)
         return losses
     }
 }

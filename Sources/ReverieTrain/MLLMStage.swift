@@ -12,7 +12,11 @@ import ReverieNN
 final class MLLMStage: TrainingStage {
     let kind = StageKind.mllm
     let mm: MultimodalModel
-    var model: Module { mm }
+    /// `mm`, or `mm` with the shape probe's keys when the recipe has one.
+    let model: Module
+    /// `loss.shape_probe` (nil when its weight is 0).
+    let probe: ShapeProbe?
+    var exportedModel: Module { mm }
     let parts: ModelParts
     let world: ShapesWorld
     let mixture: [(String, Double)]
@@ -46,6 +50,16 @@ final class MLLMStage: TrainingStage {
                               message: "the model's output part has no change head (output.change_head: true)")
         }
         lossConfig = config
+        if l.shapeProbe > 0 {
+            guard let v = parts.vision else { throw StageError.missingPart(.vision) }
+            let probe = try ShapeProbe(conditionDim: v.hidden, canvas: world.rasterizer.canvas,
+                                       weight: Float(l.shapeProbe), rng: &rng)
+            self.probe = probe
+            model = ProbedMultimodal(mm, probe: probe.head)
+        } else {
+            probe = nil
+            model = mm
+        }
         sampleSteps = recipe?.loop.sampleSteps ?? 20
         guidance = Float(recipe?.loop.guidance ?? 2)
         keeping = SourceKeeping.at(Float(recipe?.loop.keepThreshold ?? 0), grow: recipe?.loop.keepGrow)
@@ -93,7 +107,17 @@ final class MLLMStage: TrainingStage {
         var terms = [("ce", try l.crossEntropy.item()), ("regression", try l.regression.item())]
         if lossConfig.diffusionWeight > 0 { terms.append(("diffusion", try l.diffusion.item())) }
         if lossConfig.changeWeight > 0 { terms.append(("change", try l.change.item())) }
-        return StageLoss(total: l.total, terms: terms)
+        var total = l.total
+        if let probe {
+            var own = Tensor(scalar: 0), read = Tensor(scalar: 0)
+            if let predicted = l.predictedConditions, let target = l.targetConditions {
+                (own, read) = try probe.terms(predicted: predicted, target: target,
+                                              scenes: indices.flatMap { ShapeProbe.targetScenes(record($0)) })
+                total = try total + (own + read) * probe.weight
+            }
+            terms += [("probe", try own.item()), ("shape", try read.item())]
+        }
+        return StageLoss(total: total, terms: terms)
     }
 
     /// Micro-batches of even cost: an item costs its expanded sequence length (the LLM's work; `balanced`).

@@ -65,6 +65,9 @@ public struct LossSpec: Sendable, Equatable {
     /// MLLM stage: the share of output images whose denoising term uses the exact target conditions
     /// (`MultimodalLossConfig.diffusionExactShare`).
     public var diffusionExact = 0.0
+    /// MLLM stage: the weight of the shape probe (`ShapeProbe`): a linear probe learns the shape under each patch
+    /// from the target images' own conditions, and the predicted conditions must read as the same shapes to it.
+    public var shapeProbe = 0.0
     /// Siglip stage: the weight of the per-patch shape labels' cross-entropy (0 = none; `SiglipStage`).
     public var patchLabels = 0.0
     /// Siglip stage: the weight of the per-patch colour labels' cross-entropy (0 = none; `SiglipStage`).

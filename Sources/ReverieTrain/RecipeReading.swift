@@ -49,6 +49,9 @@ extension Recipe {
                 throw l.error("change", stage != .mllm ? "only the mllm stage has a change head"
                               : "the change loss needs model.output.change_head: true")
             }
+            if loss.shapeProbe > 0, stage != .mllm {
+                throw l.error("shape_probe", "only the mllm stage predicts conditions for a shape probe to read")
+            }
         }
         if let o = try top.section("optim") { optim = try Self.readOptim(o) }
         if let t = try top.section("train") { try readLoop(train: t) }
@@ -130,6 +133,7 @@ extension Recipe {
         l.objectWeight = try s.double("object_weight", default: l.objectWeight)
         guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }
         l.change = try s.double("change", default: l.change, range: 0...1e6)
+        l.shapeProbe = try s.double("shape_probe", default: l.shapeProbe, range: 0...1e6)
         l.kl = try s.double("kl", default: l.kl, range: 0...1e6)
         l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)
         l.conditionNoise = try s.double("condition_noise", default: l.conditionNoise, range: 0...10)

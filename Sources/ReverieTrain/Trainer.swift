@@ -186,7 +186,7 @@ public final class Trainer {
 
     /// Writes a checkpoint atomically. Training state (optimizer, RNG, data position) only in `last.h5`.
     func save(to url: URL, trainingState: Bool = true) throws {
-        var c = Checkpoint(model: stage.model.stateDict())
+        var c = Checkpoint(model: (trainingState ? stage.model : stage.exportedModel).stateDict())
         if trainingState {
             c.optimizer = optimizer.exportState()
             c.integers = ["state.rng": rng.stateWords.map { Int64(bitPattern: $0) },

@@ -15,6 +15,9 @@ public struct StageLoss {
 public protocol TrainingStage: AnyObject {
     var kind: StageKind { get }
     var model: Module { get }
+    /// What the final checkpoint stores: `model` without what only training needs (e.g. the mllm stage's shape
+    /// probe), so inference commands load it strictly. `last.h5` stores all of `model` for an exact resume.
+    var exportedModel: Module { get }
     /// Every part's resolved configuration (stored as the checkpoint's `model_config`).
     var parts: ModelParts { get }
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss
@@ -26,6 +29,10 @@ public protocol TrainingStage: AnyObject {
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)]
     /// Called once before the final checkpoint (a stage may record measured configuration, e.g. a latent scale).
     func finish() throws
+}
+
+extension TrainingStage {
+    public var exportedModel: Module { model }
 }
 
 /// The JSON stored as a checkpoint's `model_config`: the stage that wrote it and every part's configuration.

@@ -119,6 +119,8 @@ final class RecipeErrorTests: XCTestCase {
                        "model.output.change_head")
         XCTAssertEqual(error(mllm, overrides: ["loss.change=-1", "model.output.change_head=true"])?.key, "loss.change")
         XCTAssertNil(error(mllm, overrides: ["loss.change=1", "model.output.change_head=true"]))
+        XCTAssertEqual(error(mllm, overrides: ["loss.shape_probe=-1"])?.key, "loss.shape_probe")
+        XCTAssertNil(error(mllm, overrides: ["loss.shape_probe=0.5"]))
         XCTAssertEqual(error(mllm, overrides: ["eval.keep_grow=-1"])?.key, "eval.keep_grow")
         XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
         // Edit kinds: EditKind names (a typo names the nearest), weights ≥ 0 with one positive.
@@ -152,6 +154,8 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=0"])?.key,
                        "loss.timestep_power")
         XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=2"]))
+        XCTAssertEqual(error(decoder, overrides: ["model.unet.source_latent=true", "loss.shape_probe=1"])?.message,
+                       "only the mllm stage predicts conditions for a shape probe to read")
         // spatial_injection: a boolean, off unless asked for.
         XCTAssertEqual(error(decoder, overrides: ["data.edit_pairs=0", "model.unet.spatial_injection=7"])?.key,
                        "model.unet.spatial_injection")
