@@ -102,7 +102,8 @@ final class MLLMStage: TrainingStage {
     }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
-        let examples = try indices.map { MultimodalExample(try builder.build(record($0))) }
+        let records = indices.map(record)
+        let examples = try records.map { MultimodalExample(try builder.build($0)) }
         let l = try mm.losses(examples, config: lossConfig, rng: &rng)
         var terms = [("ce", try l.crossEntropy.item()), ("regression", try l.regression.item())]
         if lossConfig.diffusionWeight > 0 { terms.append(("diffusion", try l.diffusion.item())) }
@@ -112,7 +113,7 @@ final class MLLMStage: TrainingStage {
             var own = Tensor(scalar: 0), read = Tensor(scalar: 0)
             if let predicted = l.predictedConditions, let target = l.targetConditions {
                 (own, read) = try probe.terms(predicted: predicted, target: target,
-                                              scenes: indices.flatMap { ShapeProbe.targetScenes(record($0)) })
+                                              scenes: records.flatMap(ShapeProbe.targetScenes))
                 total = try total + (own + read) * probe.weight
             }
             terms += [("probe", try own.item()), ("shape", try read.item())]
