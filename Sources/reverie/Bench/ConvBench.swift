@@ -16,14 +16,10 @@ extension CoreBench {
         let flops = 6 * Double(parallel * batch) * Double(outChannels * inChannels * 9 * size * size)
         let name = "conv3x3_\(parallel)x\(batch)_c\(inChannels)to\(outChannels)_\(size)x\(size)_fwd_bwd"
         return try ceiling.measure(name, flops: flops, repeats: repeats) {
-            var failure: Error?
-            ThreadPolicy.parallelItems(parallel) { p in
-                do {
-                    for t in [xs[p], ws[p], bs[p]] { t.zeroGrad() }
-                    try conv2d(xs[p], weight: ws[p], bias: bs[p], padding: 1).backward(seed: seed)
-                } catch { failure = error }
+            _ = try ThreadPolicy.concurrentResults(parallel) { p in
+                for t in [xs[p], ws[p], bs[p]] { t.zeroGrad() }
+                try conv2d(xs[p], weight: ws[p], bias: bs[p], padding: 1).backward(seed: seed)
             }
-            if let failure { throw failure }
         }
     }
 }
