@@ -45,8 +45,6 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
-        // glibc's mallopt, for the command line's allocation settings (no library to link: it is libc's).
-        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CJPEG", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
@@ -85,7 +83,7 @@ let package = Package(
                 "ReverieCore", "ReverieNN", "ReverieIO",
                 "ReverieData",
                 "ReverieLanguage", "ReverieVision", "ReverieProjectors",
-                "ReverieDiffusion", "ReverieMultimodal", "ReverieTrain", "CMalloc",
+                "ReverieDiffusion", "ReverieMultimodal", "ReverieTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),

@@ -14,7 +14,6 @@ struct Reverie: ParsableCommand {
 enum Entry {
     static func main() {
         ProcessEnvironment.settleOpenBLAS()
-        ProcessEnvironment.keepFreedMemory()
         setvbuf(stdout, nil, _IOLBF, 0)  // line-buffered even into a pipe or a log: stage headers appear as they happen
         Reverie.main()
     }
