@@ -118,18 +118,7 @@ final class ConvTests: XCTestCase {
         let saved = Conv2dKernels.scratchLimit
         Conv2dKernels.scratchLimit = 64
         defer { Conv2dKernels.scratchLimit = saved }
-        for (n, c) in Self.convCases.enumerated() {
-            let x = randomInput([c.batch, c.cin, c.h, c.w], seed: UInt64(10 + n))
-            let w = randomInput([c.cout, c.cin, c.kh, c.kw], seed: UInt64(20 + n), scale: 0.5)
-            let b = randomInput([c.cout], seed: UInt64(30 + n))
-            let f = { (t: [Tensor]) in
-                try conv2d(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
-                           padding: (c.padding.0, c.padding.1))
-            }
-            let expected = Self.referenceConv2d(x, w, c.bias ? b : nil, stride: c.stride, padding: c.padding)
-            assertClose(try f([x, w, b]).toArray(), expected, atol: 1e-5, rtol: 1e-5, "case \(n)")
-            try checkGradients(c.bias ? [x, w, b] : [x, w], f)
-        }
+        try checkCasesAgainstReference()
     }
 
     func testShiftedConvolutionMatchesTheReference() throws {
@@ -139,13 +128,20 @@ final class ConvTests: XCTestCase {
         ShiftedConvGeometry.minOutPlane = 1
         defer { ShiftedConvGeometry.minOutPlane = saved }
         var shifted = 0
+        try checkCasesAgainstReference { geo in
+            if ShiftedConvGeometry(geo) != nil { shifted += 1 }
+        }
+        XCTAssertEqual(shifted, 4)
+    }
+
+    /// Every case's values against `referenceConv2d` and its gradients by finite differences; `visit` sees each
+    /// case's geometry first.
+    func checkCasesAgainstReference(_ visit: (Conv2dGeometry) -> Void = { _ in }) throws {
         for (n, c) in Self.convCases.enumerated() {
             let x = randomInput([c.batch, c.cin, c.h, c.w], seed: UInt64(10 + n))
             let w = randomInput([c.cout, c.cin, c.kh, c.kw], seed: UInt64(20 + n), scale: 0.5)
             let b = randomInput([c.cout], seed: UInt64(30 + n))
-            let geo = try Conv2dGeometry(input: x.shape, weight: w.shape, bias: nil, stride: c.stride,
-                                         padding: c.padding)
-            if ShiftedConvGeometry(geo) != nil { shifted += 1 }
+            visit(try Conv2dGeometry(input: x.shape, weight: w.shape, bias: nil, stride: c.stride, padding: c.padding))
             let f = { (t: [Tensor]) in
                 try conv2d(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
                            padding: (c.padding.0, c.padding.1))
@@ -154,7 +150,6 @@ final class ConvTests: XCTestCase {
             assertClose(try f([x, w, b]).toArray(), expected, atol: 1e-5, rtol: 1e-5, "case \(n)")
             try checkGradients(c.bias ? [x, w, b] : [x, w], f)
         }
-        XCTAssertEqual(shifted, 4)
     }
 
     func testShiftedAndColumnMatrixConvolutionsAgree() throws {
