@@ -92,9 +92,7 @@ struct ShiftedConvGeometry {
         let (cin, cout) = (g.inChannels, g.outChannels)
         let wk = weightsByOffset(weight)
         defer { wk.deallocate() }
-        func item(_ b: Int, parallel: Bool) {
-            let xp = UnsafeMutablePointer<Float>.allocate(capacity: cin * plane + cout * wideOut)
-            defer { xp.deallocate() }
+        eachItem(scratch: cin * plane + cout * wideOut) { b, xp, parallel in
             let wide = xp + cin * plane
             pad(x + b * cin * g.inPlane, into: xp)
             if let bias {
@@ -107,10 +105,23 @@ struct ShiftedConvGeometry {
             }
             narrow(wide, channels: cout, into: out + b * cout * g.outPlane)
         }
+    }
+
+    /// Runs `body(item, scratch, parallel)` for every batch item: items side by side, each with its own scratch of
+    /// `count` floats and single-threaded GEMMs, when they are small (`Conv2dGeometry.parallelOverBatch`); else in
+    /// order, sharing one scratch, each GEMM split into concurrent blocks.
+    func eachItem(scratch count: Int, _ body: (Int, UnsafeMutablePointer<Float>, Bool) -> Void) {
+        func withScratch(_ run: (UnsafeMutablePointer<Float>) -> Void) {
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            defer { scratch.deallocate() }
+            run(scratch)
+        }
         if g.parallelOverBatch {
-            ThreadPolicy.parallelItems(g.batch) { item($0, parallel: false) }
+            ThreadPolicy.parallelItems(g.batch) { b in withScratch { body(b, $0, false) } }
         } else {
-            for b in 0..<g.batch { item(b, parallel: true) }
+            withScratch { scratch in
+                for b in 0..<g.batch { body(b, scratch, true) }
+            }
         }
     }
 
@@ -118,17 +129,18 @@ struct ShiftedConvGeometry {
     func backward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
                   dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
         let (cin, cout, n) = (g.inChannels, g.outChannels, offsets)
-        let wk = weightsByOffset(weight)
-        defer { wk.deallocate() }
+        let wk = dx == nil ? nil : weightsByOffset(weight)  // only dx reads the weights
+        defer { wk?.deallocate() }
         let total = n * cout * cin
         // dW by offset, [kh·kw, Cout, Cin]: one partial per item when items run concurrently, else one running sum.
         let partials = dw == nil ? nil
             : UnsafeMutablePointer<Float>.allocate(capacity: (g.parallelOverBatch ? g.batch : 1) * total)
         defer { partials?.deallocate() }
         if g.batch == 0 { partials?.update(repeating: 0, count: total) }
-        func item(_ b: Int, dwTarget: UnsafeMutablePointer<Float>?, accumulate: Bool, parallel: Bool) {
-            let xp = UnsafeMutablePointer<Float>.allocate(capacity: 2 * cin * plane + cout * wideOut)
-            defer { xp.deallocate() }
+        eachItem(scratch: 2 * cin * plane + cout * wideOut) { b, xp, parallel in
+            // Concurrent items each write their own partial; in order, the first overwrites and the rest add.
+            let dwTarget = partials.map { g.parallelOverBatch ? $0 + b * total : $0 }
+            let accumulate = !g.parallelOverBatch && b > 0
             let dxp = xp + cin * plane, wide = dxp + cin * plane
             widen(gradOut + b * cout * g.outPlane, channels: cout, into: wide)
             if let dwTarget {
@@ -140,7 +152,7 @@ struct ShiftedConvGeometry {
                                   concurrent: parallel)
                 }
             }
-            if let dx {
+            if let dx, let wk {
                 dxp.update(repeating: 0, count: cin * plane)
                 for k in 0..<n {
                     // shift_k(dx) [Cin, wideOut] += W_kᵀ [Cin, Cout] · gradOut [Cout, wideOut]
@@ -150,20 +162,13 @@ struct ShiftedConvGeometry {
                 unpad(dxp, into: dx + b * cin * g.inPlane)
             }
         }
-        if g.parallelOverBatch {
-            ThreadPolicy.parallelItems(g.batch) { b in
-                item(b, dwTarget: partials.map { $0 + b * total }, accumulate: false, parallel: false)
-            }
-            if let partials {
-                // Items added in order, element by element, whatever the split.
-                ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / g.batch)) { r in
-                    for b in 1..<Swift.max(g.batch, 1) {
-                        Kernels.accumulate(partials + r.lowerBound, partials + b * total + r.lowerBound, count: r.count)
-                    }
+        if g.parallelOverBatch, let partials {
+            // Items added in order, element by element, whatever the split.
+            ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / g.batch)) { r in
+                for b in 1..<g.batch {
+                    Kernels.accumulate(partials + r.lowerBound, partials + b * total + r.lowerBound, count: r.count)
                 }
             }
-        } else {
-            for b in 0..<g.batch { item(b, dwTarget: partials, accumulate: b > 0, parallel: true) }
         }
         if let dw, let partials {
             // [kh·kw, Cout, Cin] → [Cout, Cin, kh, kw]
