@@ -65,6 +65,10 @@ public struct MultimodalConfig: Sendable, Equatable {
     /// keeps its source wherever the head says unchanged (`SourceKeeping`), instead of reading change off the
     /// predicted conditions (queries mode).
     public var changeHead = false
+    /// Edits describe their result before drawing it: trained on `<image> instruction result <img>` (the target's
+    /// caption as text targets), an edit's generation first writes that text greedily up to `<img>` and then draws
+    /// with it in context (`MultimodalModel.describeEdit`).
+    public var describeEdits = false
 
     public init(imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,
                 numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128, visualPositions: VisualPositionKind = .none,

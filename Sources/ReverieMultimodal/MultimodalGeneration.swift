@@ -16,15 +16,34 @@ extension MultimodalModel {
         guard pixels.rank == 4, pixels.shape[0] == 1 else {
             throw MultimodalError.invalidExample(detail: "image \(image.shape), expected [3, H, W]")
         }
-        let ex = MultimodalExample(tokens: [config.imageTokenId] + prompt,
-                                   lossMask: Array(repeating: 0, count: prompt.count + 1),
-                                   inputImages: [try pixels.reshape(Array(pixels.shape.dropFirst()))])
+        return try continueText([config.imageTokenId] + prompt,
+                                images: [try pixels.reshape(Array(pixels.shape.dropFirst()))],
+                                maxTokens: maxTokens, stopToken: stopToken)
+    }
+
+    /// Greedy text after `tokens` (its `<image>` tokens reading `images`, [3, H, W] each): up to `maxTokens` new
+    /// ids, KV-cached, stopping after `stopToken` (included when emitted).
+    func continueText(_ tokens: [Int], images: [Tensor], maxTokens: Int, stopToken: Int) throws -> [Int] {
+        let ex = MultimodalExample(tokens: tokens, lossMask: Array(repeating: 0, count: tokens.count),
+                                   inputImages: images)
         try validate(ex, needTargets: false)
         return try withNoGrad {
             let (x, _, _) = try sequenceEmbeddings(ex)  // [1, L, D]
             return try llm.generate(inputEmbeddings: x, maxNewTokens: maxTokens, sampling: .greedy,
                                     stopTokens: [stopToken])
         }
+    }
+
+    /// What a model trained with described edits (`config.describeEdits`) writes after an edit's prompt
+    /// (`<image> instruction`, `images` = [source]) before it opens the output image: its description of the
+    /// result, greedy up to `<img>` (which is left out) or `maxTokens` ids. Empty for other models.
+    ///
+    /// - Throws: `MultimodalError.invalidExample` for ids outside the vocabulary or `<image>` tokens that do not
+    ///   match the images given.
+    public func describeEdit(prompt: [Int], images: [Tensor], maxTokens: Int = 64) throws -> [Int] {
+        guard config.describeEdits, !images.isEmpty else { return [] }
+        let said = try continueText(prompt, images: images, maxTokens: maxTokens, stopToken: config.imageBeginTokenId)
+        return said.last == config.imageBeginTokenId ? Array(said.dropLast()) : said
     }
 
     /// Text to conditions → [1, K, Dc], ready for the decoder (`decoder`), which was trained on the same space.
@@ -42,10 +61,13 @@ extension MultimodalModel {
     }
 
     /// `generateConditions`, plus the change head's logits [1, K] for the block (nil without the head): where the
-    /// model says the image it writes differs from the one it follows (`ChangeMask`).
+    /// model says the image it writes differs from the one it follows (`ChangeMask`). A model with described
+    /// edits writes its description of an edit's result first (`describeEdit`).
     public func generateOutput(prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = []) throws
         -> (conditions: Tensor, change: Tensor?) {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
+        // An edit by a model that describes its results writes the description first and draws with it in context.
+        let prompt = drawn.isEmpty ? prompt + (try describeEdit(prompt: prompt, images: images)) : prompt
         let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
                                    lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images,
                                    targetImages: drawn)

@@ -76,7 +76,8 @@ final class MLLMStage: TrainingStage {
         case "edit":
             let kind = Self.pick(editKinds, u: Double(g.uniform())).flatMap(EditKind.init(rawValue:))
             let s = kind.map { world.edit(at: i, kind: $0) } ?? world.edit(at: i)
-            return .edit(source: .scene(s.source), instruction: s.instruction, target: .scene(s.target))
+            return .edit(source: .scene(s.source), instruction: s.instruction, target: .scene(s.target),
+                         result: mm.config.describeEdits ? CaptionWriter.canonicalCaption(s.target) : nil)
         case "interleaved":
             return .interleaved(world.interleaved(at: i).segments.map {
                 switch $0 {

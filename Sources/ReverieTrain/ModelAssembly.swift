@@ -31,6 +31,7 @@ public enum ModelAssembly {
                                       headHidden: o.headHidden, visualPositions: VisualPositionKind(rawValue: pr.positions) ?? .none,
                                       residualConditions: o.residual, sourceQueries: o.sourceQueries == true)
         config.changeHead = o.changeHead == true
+        config.describeEdits = o.describeEdits == true
         return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
                                    decoder: decoder, rng: &rng)
     }
@@ -125,6 +126,17 @@ public struct ModelRunner {
                                           imageSize: (imageSize, imageSize), steps: steps, guidance: guidance,
                                           seed: seed, keeping: keeping)
         return try ShapesBatch.images(fromSigned: out)[0]
+    }
+
+    /// What a model with described edits says the result of `instruction` on `image` will be (nil for a model
+    /// without them): the text `edit` writes before it draws.
+    public func describeEdit(_ image: PlanarImage, _ instruction: String) throws -> String? {
+        guard model.config.describeEdits else { return nil }
+        try check(image)
+        let ids = text.encode(instruction)
+        guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the instruction is empty") }
+        let said = try model.describeEdit(prompt: [text.imageToken] + ids, images: [image.tensor()])
+        return text.decode(said).trimmingCharacters(in: .whitespaces)
     }
 
     /// The decoder's ceiling for an edit: the `target` image's own encoder conditions drawn as `edit` draws the

@@ -224,6 +224,9 @@ public struct OutputPart: Codable, Sendable, Equatable {
     /// A change head that says which condition tokens an output image changes (queries mode; `ChangeMask`); nil
     /// in checkpoints made before the option.
     public var changeHead: Bool?
+    /// Edits describe their result in text before drawing it (`MultimodalConfig.describeEdits`); nil in
+    /// checkpoints made before the option.
+    public var describeEdits: Bool?
 
     public init() {}
 
@@ -237,6 +240,7 @@ public struct OutputPart: Codable, Sendable, Equatable {
         }
         changeHead = try s.bool("change_head", default: false)
         guard changeHead != true || mode == "queries" else { throw s.error("change_head", "needs mode: queries") }
+        describeEdits = try s.bool("describe_edits", default: false)
         head = try s.choice("head", ["linear", "mlp"], default: head)
         headHidden = try s.int("head_hidden", default: headHidden)
     }

@@ -28,7 +28,7 @@ final class ShapeProbe {
         switch record {
         case .caption: return []
         case let .textToImage(_, image): return [scene(image)]
-        case let .edit(_, _, target): return [scene(target)]
+        case let .edit(_, _, target, _): return [scene(target)]
         case let .interleaved(segments):
             return segments.compactMap { if case let .image(ref) = $0 { return scene(ref) } else { return nil } }
         }

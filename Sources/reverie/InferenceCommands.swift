@@ -123,12 +123,14 @@ struct EditCommand: ParsableCommand {
         let runner = try sampling.runner()
         var current = try loadModelImage(image, size: runner.model.visionEncoder.config.imageSize)
         for (i, text) in instruction.enumerated() {
+            let said = try runner.describeEdit(current, text)
             current = try runner.edit(current, text)
             if instruction.count > 1 {
                 let turn = (out as NSString).deletingPathExtension + "-\(i + 1).png"
                 try writeImage(current, to: turn)
                 print("turn \(i + 1): \(text) → \(turn)")
             }
+            if let said { print("  the model's result: \(said)") }
         }
         try writeImage(current, to: out)
         print(out)

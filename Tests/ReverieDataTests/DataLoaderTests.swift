@@ -114,6 +114,21 @@ final class DataLoaderTests: XCTestCase {
         let t2i = try builder.build(.textToImage(text: "hi", image: .scene(edit.source)))
         XCTAssertEqual(t2i.tokens, [104, 105, e.imageBeginToken])
         XCTAssertEqual(t2i.lossMask, [0, 0, 1])
+        // A described edit: the result's text (after a space) and `<img>` are targets, the instruction is not.
+        let described = try builder.build(.edit(source: .scene(edit.source), instruction: "go",
+                                                target: .scene(edit.target), result: "hi"))
+        XCTAssertEqual(described.tokens, [e.imageToken, 103, 111, 32, 104, 105, e.imageBeginToken])
+        XCTAssertEqual(described.lossMask, [0, 0, 0, 1, 1, 1, 1])
+        XCTAssertEqual(described.targetImages.count, 1)
+    }
+
+    func testCanonicalCaptionsAreOneTextPerScene() throws {
+        for i in 0..<20 {
+            let scene = world.scene(at: i)
+            let text = CaptionWriter.canonicalCaption(scene)
+            XCTAssertEqual(text, CaptionWriter.canonicalCaption(scene))
+            XCTAssertEqual(try CaptionParser.parse(text), scene, text)
+        }
     }
 
     func testFileImagesNeedALoaderAndBadRecordsAreSkippedWhenAsked() throws {

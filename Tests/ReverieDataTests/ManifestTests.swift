@@ -102,6 +102,7 @@ final class ManifestTests: XCTestCase {
             .caption(image: a, text: "a \"quoted\" caption\twith a tab, é and 日本"),
             .textToImage(text: "draw it", image: b),
             .edit(source: a, instruction: "make it blue", target: b),
+            .edit(source: a, instruction: "make it red", target: b, result: "a red circle on a white background"),
             .interleaved([.text("draw"), .image(a), .text("then"), .image(b)]),
         ]
         let url = folder.appendingPathComponent("written.jsonl")

@@ -25,7 +25,7 @@ final class ShapesExportTests: XCTestCase {
         }
         let edits = try Manifest(contentsOf: manifests[2]).records
         for (i, record) in edits.enumerated() {
-            guard case .edit(let source, let instruction, let target) = record else { return XCTFail("\(record)") }
+            guard case .edit(let source, let instruction, let target, _) = record else { return XCTFail("\(record)") }
             let sample = world.edit(at: i)
             XCTAssertEqual(instruction, sample.instruction)
             XCTAssertTrue(evaluator.reader.read(try read(source)).matches(sample.source), "edit source \(i)")

@@ -16,7 +16,7 @@ enum TinyVocab {
 func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: OutputHeadKind = .mlp,
                    mode: OutputImageMode = .queries, seed: UInt64 = 1, visualPositions: VisualPositionKind = .none,
                    residual: Bool = false, sourceQueries: Bool = false, queries: Int = 4,
-                   changeHead: Bool = false) throws -> MultimodalModel {
+                   changeHead: Bool = false, describeEdits: Bool = false) throws -> MultimodalModel {
     var rng = RNG(seed: seed)
     let vision = try VisionEncoder(
         config: VisionEncoderConfig(hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1, numAttentionHeads: 2,
@@ -33,6 +33,7 @@ func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: Output
                                   visualPositions: visualPositions, residualConditions: residual,
                                   sourceQueries: sourceQueries)
     config.changeHead = changeHead
+    config.describeEdits = describeEdits
     return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm, rng: &rng)
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieData
 @testable import ReverieTrain
 import ReverieTestSupport
 import XCTest
@@ -14,7 +15,7 @@ final class DataParallelTests: XCTestCase {
 
     /// The multimodal stage with fresh (untrained) parts, so no earlier stage has to run: its frozen encoder runs
     /// under `withNoGrad` on one thread while another thread records its graph.
-    func multimodalRecipe() throws -> Recipe {
+    func multimodalRecipe(overrides: [String] = []) throws -> Recipe {
         let root = dir.appendingPathComponent("runs").path
         try TinyRecipes.writeTokenizer(root: root)
         let text = TinyRecipes.text("mllm", root: root, extra: "")
@@ -23,7 +24,7 @@ final class DataParallelTests: XCTestCase {
             .replacingOccurrences(of: "unet: {init: decoder}", with: TinyRecipes.unet)
         let url = dir.appendingPathComponent("mllm.yaml")
         try text.write(to: url, atomically: true, encoding: .utf8)
-        return try Recipe.load(url)
+        return try Recipe.load(url, overrides: overrides)
     }
 
     func testConcurrentMicroBatchesEqualSequentialOnes() throws {
@@ -84,6 +85,23 @@ final class DataParallelTests: XCTestCase {
         let balanced = abs(cost(shares[0]) - cost(shares[1]))
         XCTAssertLessThanOrEqual(balanced, abs(cost(Array(0..<8)) - cost(Array(8..<16))))
         XCTAssertLessThanOrEqual(balanced, lengths.max()!)
+    }
+
+    /// With `output.describe_edits` every edit record carries its target's canonical caption as the result the
+    /// model writes; other kinds are unchanged.
+    func testDescribedEditsCarryTheirTargetsCaption() throws {
+        let trainer = try Trainer(recipe: multimodalRecipe(overrides: ["model.output.describe_edits=true"]))
+        let stage = try XCTUnwrap(trainer.stage as? MLLMStage)
+        XCTAssertTrue(stage.mm.config.describeEdits)
+        let plain = try XCTUnwrap(try Trainer(recipe: multimodalRecipe()).stage as? MLLMStage)
+        XCTAssertFalse(plain.mm.config.describeEdits)
+        var edits = 0
+        for i in 0..<32 {
+            guard case let .edit(_, _, .scene(target), result) = stage.record(i) else { continue }
+            XCTAssertEqual(result, CaptionWriter.canonicalCaption(target))
+            edits += 1
+        }
+        XCTAssertGreaterThan(edits, 0)
     }
 
     /// Two steps with three accumulated micro-batches, twice: the same losses bit for bit, and the data position

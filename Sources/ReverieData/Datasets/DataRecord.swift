@@ -19,8 +19,10 @@ public enum DataRecord: Hashable, Sendable {
     case caption(image: ImageRef, text: String)
     /// `{"kind": "text_to_image", "text": …, "image": …}`: read the text, draw the image.
     case textToImage(text: String, image: ImageRef)
-    /// `{"kind": "edit", "source": …, "instruction": …, "target": …}`.
-    case edit(source: ImageRef, instruction: String, target: ImageRef)
+    /// `{"kind": "edit", "source": …, "instruction": …, "target": …[, "result": …]}`: read the source and the
+    /// instruction, draw the target. With `result` (a text describing the target), the model writes it before it
+    /// draws — the symbolic part of the edit in words, which the drawing then reads like a text-to-image prompt.
+    case edit(source: ImageRef, instruction: String, target: ImageRef, result: String? = nil)
     /// `{"kind": "interleaved", "segments": [{"text": …} | {"image": …}]}`.
     case interleaved([RecordSegment])
 
@@ -38,7 +40,7 @@ public enum DataRecord: Hashable, Sendable {
     public var images: [ImageRef] {
         switch self {
         case .caption(let i, _), .textToImage(_, let i): return [i]
-        case .edit(let s, _, let t): return [s, t]
+        case .edit(let s, _, let t, _): return [s, t]
         case .interleaved(let segments):
             return segments.compactMap { if case .image(let i) = $0 { return i } else { return nil } }
         }

@@ -6,6 +6,7 @@ import Foundation
 /// {"kind": "caption", "image": "images/0.png", "text": "a small red circle in the top left on a white background"}
 /// {"kind": "text_to_image", "text": "draw …", "image": "images/1.png"}
 /// {"kind": "edit", "source": "images/2.png", "instruction": "make the red circle blue", "target": "images/3.png"}
+/// {"kind": "edit", "source": …, "instruction": …, "target": …, "result": "a small blue circle … background"}
 /// {"kind": "interleaved", "segments": [{"text": "draw …"}, {"image": "images/4.png"}, {"text": "then …"}]}
 /// ```
 /// A line that is not JSON, has an unknown kind, lacks a field, or names a missing image file is an error naming
@@ -84,7 +85,7 @@ public struct Manifest: Sendable {
         case "text_to_image": return .textToImage(text: try string("text"), image: try image("image"))
         case "edit":
             return .edit(source: try image("source"), instruction: try string("instruction"),
-                         target: try image("target"))
+                         target: try image("target"), result: fields["result"] == nil ? nil : try string("result"))
         case "interleaved":
             guard let segments = fields["segments"] as? [[String: Any]], !segments.isEmpty else {
                 throw LineError(message: "\"segments\" must be a non-empty array of {\"text\"} or {\"image\"} objects")

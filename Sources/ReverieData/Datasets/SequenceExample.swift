@@ -16,7 +16,8 @@ public struct SequenceExample: Sendable {
 ///
 /// - caption: `<image> text <eos>` — loss on the text and `<eos>`;
 /// - text_to_image: `prompt <img>` — loss on `<img>`, the target image after it;
-/// - edit: `<image> instruction <img>` — the source is the input, loss on `<img>`, the target after it;
+/// - edit: `<image> instruction <img>` — the source is the input, loss on `<img>`, the target after it; with a
+///   result, `<image> instruction result <img>` — loss on the result's text and `<img>`;
 /// - interleaved: text segments in order, each image as `<img>` (a target) — loss on everything after the first
 ///   text segment, which is the prompt.
 ///
@@ -55,9 +56,10 @@ public struct ExampleBuilder: Sendable {
             append(encoder.encode(text), loss: false)
             append([encoder.imageBeginToken], loss: true)
             if let t = try load(image) { ex.targetImages.append(t) }
-        case .edit(let source, let instruction, let target):
+        case .edit(let source, let instruction, let target, let result):
             if let t = try load(source) { ex.inputImages.append(t) }
             append([encoder.imageToken] + encoder.encode(instruction), loss: false)
+            if let result { append(encoder.encode(" " + result), loss: true) }
             append([encoder.imageBeginToken], loss: true)
             if let t = try load(target) { ex.targetImages.append(t) }
         case .interleaved(let segments):

@@ -21,6 +21,13 @@ public enum CaptionWriter {
         return Phrases.pick(templates, &rng)
     }
 
+    /// The one caption of `scene` a fixed generator picks (template and object order): a text that is a function
+    /// of the scene alone, which a model can learn to write for it (an edit's described result).
+    public static func canonicalCaption(_ scene: Scene) -> String {
+        var rng = RNG(seed: 0)
+        return caption(scene, rng: &rng)
+    }
+
     /// A text-to-image prompt for `scene`, e.g. "draw a large blue square in the center on a black background".
     public static func prompt(_ scene: Scene, rng: inout RNG) -> String {
         let body = objectList(scene, rng: &rng)
