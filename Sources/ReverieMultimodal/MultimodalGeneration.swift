@@ -62,12 +62,13 @@ extension MultimodalModel {
 
     /// `generateConditions`, plus the change head's logits [1, K] for the block (nil without the head): where the
     /// model says the image it writes differs from the one it follows (`ChangeMask`). A model with described
-    /// edits writes its description of an edit's result first (`describeEdit`).
-    public func generateOutput(prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = []) throws
-        -> (conditions: Tensor, change: Tensor?) {
+    /// edits writes its description of an edit's result first (`describeEdit`), unless the caller already has it
+    /// (`description`).
+    public func generateOutput(prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = [],
+                               description: [Int]? = nil) throws -> (conditions: Tensor, change: Tensor?) {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         // An edit by a model that describes its results writes the description first and draws with it in context.
-        let prompt = drawn.isEmpty ? prompt + (try describeEdit(prompt: prompt, images: images)) : prompt
+        let prompt = prompt + (try description ?? (drawn.isEmpty ? describeEdit(prompt: prompt, images: images) : []))
         let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
                                    lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images,
                                    targetImages: drawn)
@@ -113,8 +114,9 @@ extension MultimodalModel {
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
     public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
-                              guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil) throws -> Tensor {
-        let (conditions, change) = try generateOutput(prompt: prompt, images: images)
+                              guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil,
+                              description: [Int]? = nil) throws -> Tensor {
+        let (conditions, change) = try generateOutput(prompt: prompt, images: images, description: description)
         return try draw(conditions: conditions, source: images.last, imageSize: imageSize, steps: steps,
                         guidance: guidance, seed: seed, keeping: keeping, change: change)
     }

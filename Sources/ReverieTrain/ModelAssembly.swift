@@ -119,24 +119,23 @@ public struct ModelRunner {
     }
 
     public func edit(_ image: PlanarImage, _ instruction: String) throws -> PlanarImage {
-        try check(image)
-        let ids = text.encode(instruction)
-        guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the instruction is empty") }
-        let out = try model.generateImage(prompt: [text.imageToken] + ids, images: [image.tensor()],
-                                          imageSize: (imageSize, imageSize), steps: steps, guidance: guidance,
-                                          seed: seed, keeping: keeping)
-        return try ShapesBatch.images(fromSigned: out)[0]
+        try describedEdit(image, instruction).image
     }
 
-    /// What a model with described edits says the result of `instruction` on `image` will be (nil for a model
-    /// without them): the text `edit` writes before it draws.
-    public func describeEdit(_ image: PlanarImage, _ instruction: String) throws -> String? {
-        guard model.config.describeEdits else { return nil }
+    /// `edit`, and what a model with described edits said the result would be (nil for a model without them): the
+    /// text it wrote before drawing, written once.
+    public func describedEdit(_ image: PlanarImage, _ instruction: String) throws
+        -> (image: PlanarImage, said: String?) {
         try check(image)
         let ids = text.encode(instruction)
         guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the instruction is empty") }
-        let said = try model.describeEdit(prompt: [text.imageToken] + ids, images: [image.tensor()])
-        return text.decode(said).trimmingCharacters(in: .whitespaces)
+        let prompt = [text.imageToken] + ids, source = try image.tensor()
+        let said = try model.describeEdit(prompt: prompt, images: [source])
+        let out = try model.generateImage(prompt: prompt, images: [source], imageSize: (imageSize, imageSize),
+                                          steps: steps, guidance: guidance, seed: seed, keeping: keeping,
+                                          description: said)
+        return (try ShapesBatch.images(fromSigned: out)[0],
+                model.config.describeEdits ? text.decode(said).trimmingCharacters(in: .whitespaces) : nil)
     }
 
     /// The decoder's ceiling for an edit: the `target` image's own encoder conditions drawn as `edit` draws the

@@ -123,8 +123,8 @@ struct EditCommand: ParsableCommand {
         let runner = try sampling.runner()
         var current = try loadModelImage(image, size: runner.model.visionEncoder.config.imageSize)
         for (i, text) in instruction.enumerated() {
-            let said = try runner.describeEdit(current, text)
-            current = try runner.edit(current, text)
+            let said: String?
+            (current, said) = try runner.describedEdit(current, text)
             if instruction.count > 1 {
                 let turn = (out as NSString).deletingPathExtension + "-\(i + 1).png"
                 try writeImage(current, to: turn)
