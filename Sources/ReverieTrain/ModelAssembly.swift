@@ -180,4 +180,15 @@ public struct ModelRunner {
                                      guidance: guidance, seed: seed)
         return try ShapesBatch.images(fromSigned: out)[0]
     }
+
+    /// Encode → decode through the autoencoder alone (no encoder conditions, no denoiser): what any drawing of the
+    /// decoder can at best look like.
+    public func autoencode(_ image: PlanarImage) throws -> PlanarImage {
+        try check(image)
+        guard let decoder = model.decoder else {
+            throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
+        }
+        let out = try withNoGrad { try decoder.vae.decodeLatents(try decoder.latents(images: try image.tensor().unsqueeze(0))) }
+        return try ShapesBatch.images(fromSigned: out)[0]
+    }
 }

@@ -143,11 +143,13 @@ struct ReconstructCommand: ParsableCommand {
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "Input image (PNG or JPEG).") var image: String
     @Option(help: "Output PNG.") var out: String
+    @Flag(help: "Through the autoencoder alone (VAE encode → decode), without the encoder's conditions and the denoiser.")
+    var autoencoder = false
 
     func run() throws {
         let runner = try sampling.runner()
-        try writeImage(try runner.reconstruct(loadModelImage(image, size: runner.model.visionEncoder.config.imageSize)),
-                       to: out)
+        let input = try loadModelImage(image, size: runner.model.visionEncoder.config.imageSize)
+        try writeImage(try autoencoder ? runner.autoencode(input) : runner.reconstruct(input), to: out)
         print(out)
     }
 }

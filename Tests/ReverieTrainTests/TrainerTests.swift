@@ -61,6 +61,10 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try runner.generate("a red circle").size, 64)
         XCTAssertEqual(try runner.edit(image, "make it blue").size, 64)
         XCTAssertEqual(try runner.reconstruct(image).size, 64)
+        // Through the autoencoder alone nothing is sampled: the same image whatever the seed, unlike the denoiser's.
+        let other = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: 2, guidance: 2, seed: 2)
+        XCTAssertEqual(try runner.autoencode(image), try other.autoencode(image))
+        XCTAssertNotEqual(try runner.reconstruct(image), try other.reconstruct(image))
         _ = try runner.caption(image)
         // The mllm stage's BPE tokenizer travels in its checkpoints (and the exported model), not in model_config.
         XCTAssertEqual(record.parts.llm?.tokenizer, "bpe")
