@@ -45,6 +45,7 @@ final class MLLMStage: TrainingStage {
                                           diffusionWeight: Float(l.diffusion), objectWeight: Float(l.objectWeight))
         (config.diffusionExactShare, config.diffusionTimestepPower) = (Float(l.diffusionExact), l.timestepPower)
         config.changeWeight = Float(l.change)
+        config.smoothL1Beta = Float(l.smoothL1Beta)
         if config.changeWeight > 0, mm.changeHead == nil, let recipe {
             throw RecipeError(file: recipe.file, line: nil, key: "loss.change",
                               message: "the model's output part has no change head (output.change_head: true)")

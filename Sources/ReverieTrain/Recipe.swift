@@ -50,6 +50,8 @@ public struct DataSpec: Sendable, Equatable {
 public struct LossSpec: Sendable, Equatable {
     public var ce = 1.0, regression = 1.0, diffusion = 0.0
     public var regressionKind = "mse"
+    /// MLLM stage: β of `regression_kind: smooth_l1` (quadratic below β, linear above; small β is nearly L1).
+    public var smoothL1Beta = 1.0
     /// MLLM stage: extra regression weight of condition tokens that differ from the image's background (see
     /// `MultimodalLossConfig.objectWeight`). Decoder stage: the same for the latent pixels of the denoising loss.
     public var objectWeight = 0.0

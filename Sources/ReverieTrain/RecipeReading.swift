@@ -130,6 +130,7 @@ extension Recipe {
         l.diffusion = try s.double("diffusion", default: l.diffusion, range: 0...1e6)
         l.diffusionExact = try s.double("diffusion_exact", default: l.diffusionExact, range: 0...1)
         l.regressionKind = try s.choice("regression_kind", ["mse", "cosine", "smooth_l1"], default: l.regressionKind)
+        l.smoothL1Beta = try s.double("smooth_l1_beta", default: l.smoothL1Beta, range: 1e-6...1e6)
         l.objectWeight = try s.double("object_weight", default: l.objectWeight)
         guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }
         l.change = try s.double("change", default: l.change, range: 0...1e6)

@@ -121,6 +121,8 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertNil(error(mllm, overrides: ["loss.change=1", "model.output.change_head=true"]))
         XCTAssertEqual(error(mllm, overrides: ["loss.shape_probe=-1"])?.key, "loss.shape_probe")
         XCTAssertNil(error(mllm, overrides: ["loss.shape_probe=0.5"]))
+        XCTAssertEqual(error(mllm, overrides: ["loss.smooth_l1_beta=0"])?.key, "loss.smooth_l1_beta")
+        XCTAssertNil(error(mllm, overrides: ["loss.regression_kind=smooth_l1", "loss.smooth_l1_beta=0.05"]))
         XCTAssertEqual(error(mllm, overrides: ["eval.keep_grow=-1"])?.key, "eval.keep_grow")
         XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
         // Edit kinds: EditKind names (a typo names the nearest), weights ≥ 0 with one positive.
