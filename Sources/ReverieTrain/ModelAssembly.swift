@@ -171,9 +171,7 @@ public struct ModelRunner {
     /// Encode → decode: the encoder's conditions of the image, drawn by the decoder.
     public func reconstruct(_ image: PlanarImage) throws -> PlanarImage {
         try check(image)
-        guard let decoder = model.decoder else {
-            throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
-        }
+        let decoder = try self.decoder()
         let pixels = try image.tensor().unsqueeze(0)
         let c = try model.targetConditions(images: pixels)
         let out = try decoder.decode(conditions: c, imageSize: (imageSize, imageSize), steps: steps,
@@ -185,10 +183,15 @@ public struct ModelRunner {
     /// decoder can at best look like.
     public func autoencode(_ image: PlanarImage) throws -> PlanarImage {
         try check(image)
+        let decoder = try self.decoder()
+        let latents = try decoder.latents(images: image.tensor().unsqueeze(0))
+        return try ShapesBatch.images(fromSigned: withNoGrad { try decoder.vae.decodeLatents(latents) })[0]
+    }
+
+    private func decoder() throws -> LatentDiffusionDecoder {
         guard let decoder = model.decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
-        let out = try withNoGrad { try decoder.vae.decodeLatents(try decoder.latents(images: try image.tensor().unsqueeze(0))) }
-        return try ShapesBatch.images(fromSigned: out)[0]
+        return decoder
     }
 }

@@ -104,25 +104,27 @@ final class DataParallelTests: XCTestCase {
         XCTAssertGreaterThan(edits, 0)
     }
 
-    /// Two steps with three accumulated micro-batches, twice: the same losses bit for bit, and the data position
-    /// advances by steps × micro-batches × batch.
     /// `loss.smooth_l1_beta` reaches the stage's loss: the same batch scores differently at another β.
     func testSmoothL1BetaReachesTheStagesLoss() throws {
         func stage(_ beta: String) throws -> MLLMStage {
-            let recipe = try multimodalRecipe(overrides: ["loss.regression_kind=smooth_l1", "loss.smooth_l1_beta=\(beta)"])
-            return try XCTUnwrap(try Trainer(recipe: recipe).stage as? MLLMStage)
+            let overrides = ["loss.regression_kind=smooth_l1", "loss.smooth_l1_beta=\(beta)"]
+            return try XCTUnwrap(try Trainer(recipe: multimodalRecipe(overrides: overrides)).stage as? MLLMStage)
         }
         let (narrow, wide) = (try stage("0.05"), try stage("1"))
         XCTAssertEqual(narrow.lossConfig.regression, .smoothL1)
         XCTAssertEqual(narrow.lossConfig.smoothL1Beta, 0.05)
         XCTAssertEqual(wide.lossConfig.smoothL1Beta, 1)
-        var (r1, r2) = (RNG(seed: 7), RNG(seed: 7))
-        let a = try narrow.loss(indices: Array(0..<6), rng: &r1).terms, b = try wide.loss(indices: Array(0..<6), rng: &r2).terms
-        let (ra, rb) = (try XCTUnwrap(a.first { $0.0 == "regression" }?.1), try XCTUnwrap(b.first { $0.0 == "regression" }?.1))
-        XCTAssertGreaterThan(ra, rb)  // below β the loss is d²/2β: a narrower β weighs the same small errors more
-        XCTAssertEqual(a.first { $0.0 == "ce" }?.1, b.first { $0.0 == "ce" }?.1)
+        func term(_ name: String, _ stage: MLLMStage) throws -> Float {
+            var rng = RNG(seed: 7)
+            return try XCTUnwrap(try stage.loss(indices: Array(0..<6), rng: &rng).terms.first { $0.0 == name }?.1)
+        }
+        // Below β the loss is d²/2β and above it |d| − β/2: a narrower β scores every error higher.
+        XCTAssertGreaterThan(try term("regression", narrow), try term("regression", wide))
+        XCTAssertEqual(try term("ce", narrow), try term("ce", wide))
     }
 
+    /// Two steps with three accumulated micro-batches, twice: the same losses bit for bit, and the data position
+    /// advances by steps × micro-batches × batch.
     func testAccumulatedStepsAreDeterministic() throws {
         var recipe = try multimodalRecipe()
         recipe.loop.accumulate = 3
