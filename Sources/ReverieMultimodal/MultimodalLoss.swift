@@ -35,6 +35,9 @@ public struct MultimodalLossConfig: Sendable, Equatable {
     public var objectWeight: Float
     /// Weight of the change head's binary cross-entropy (`ChangeMask`; needs `MultimodalConfig.changeHead`).
     public var changeWeight: Float = 0
+    /// Weight of the change shortfall (`changeShortfall`): how far an edit's predicted change falls short of its
+    /// target change along the target's direction (needs `MultimodalConfig.residualConditions`; 0 = off).
+    public var shortfallWeight: Float = 0
 
     public init(ceWeight: Float = 1, regressionWeight: Float = 1, regression: RegressionLossKind = .mse,
                 smoothL1Beta: Float = 1, diffusionWeight: Float = 0, objectWeight: Float = 0) {
@@ -55,6 +58,8 @@ public struct MultimodalLosses {
     public var diffusion: Tensor
     /// The change head's binary cross-entropy (0 when its weight is 0 or no output image follows another).
     public var change = Tensor(scalar: 0)
+    /// The change shortfall of the batch's edits (0 when its weight is 0 or no output image follows another).
+    public var shortfall = Tensor(scalar: 0)
     /// Number of text positions that entered the cross-entropy.
     public var textTargets: Int
     /// Number of output images that entered the regression.
@@ -93,6 +98,30 @@ func regressionTerms(_ prediction: Tensor, _ target: Tensor, kind: RegressionLos
         let m = smoothL1Beta - (smoothL1Beta - a).relu()  // min(|d|, β)
         return try m.square() * (0.5 / smoothL1Beta) + (a - m)
     }
+}
+
+/// How far predicted changes fall short of their targets along the targets' direction, for outputs [N, K, Dc]
+/// that follow a reference r [K, Dc] (an edit's source conditions; nil entries are left out):
+/// Σₖ max(0, ‖Δtₖ‖² − ⟨Δpₖ, Δtₖ⟩) / Σₖ ‖Δtₖ‖², with Δt = t − r and Δp = p − r. 1 when the prediction is the
+/// reference, 0 once every token's change reaches its target's length along it; overshooting costs nothing
+/// here (the regression loss sees it). Under the mean-square loss an LLM unsure of an edit predicts a change
+/// shorter than any it has seen, which the decoder draws as the source unchanged. Differentiable in `prediction`;
+/// 0 (no graph) when no output has a reference or every target equals its reference.
+public func changeShortfall(_ prediction: Tensor, _ target: Tensor, references: [Tensor?]) throws -> Tensor {
+    guard prediction.shape == target.shape, prediction.shape.count == 3 else {
+        throw MultimodalError.invalidExample(
+            detail: "predicted conditions \(prediction.shape) vs targets \(target.shape)")
+    }
+    let rows = references.indices.filter { $0 < prediction.shape[0] && references[$0] != nil }
+    guard !rows.isEmpty else { return Tensor(scalar: 0) }
+    let shape = Array(prediction.shape.dropFirst())
+    let r = try stack(rows.map { try references[$0]!.reshape(shape) }, axis: 0)  // [M, K, Dc]
+    let dt = try (target.indexSelect(axis: 0, rows) - r).detached()
+    let dp = try prediction.indexSelect(axis: 0, rows) - r
+    let e = try dt.square().sum(axis: -1)  // [M, K]
+    let total = try e.sum().item()
+    guard total > 0 else { return Tensor(scalar: 0) }
+    return try (e - (dp * dt).sum(axis: -1)).relu().sum() * (1 / total)
 }
 
 /// Per-token weights [N, K, 1] of targets [N, K, Dc]: 1 + α · dₖ / mean(d), dₖ = ‖tₖ − rₖ‖². The reference r of
@@ -164,6 +193,10 @@ extension MultimodalModel {
         guard lc.changeWeight == 0 || changeHead != nil else {
             throw MultimodalError.invalidConfiguration(key: "change_weight", detail: "the model has no change head")
         }
+        guard lc.shortfallWeight == 0 || config.residualConditions else {
+            throw MultimodalError.invalidConfiguration(
+                key: "shortfall_weight", detail: "the change shortfall needs residual output (an edit's source)")
+        }
         let outputs = try forward(batch: examples, logits: false)
         for (ex, out) in zip(examples, outputs) {
             let rows = out.targets.indices.filter { out.targets[$0] != -100 }
@@ -175,7 +208,7 @@ extension MultimodalModel {
             if let c = out.conditions {
                 predictions.append(c)
                 targetImages += ex.targetImages
-                if lc.objectWeight > 0, config.residualConditions {
+                if lc.objectWeight > 0 || lc.shortfallWeight > 0, config.residualConditions {
                     references += try out.bases.map { try $0?.reshape(Array(c.shape.dropFirst())) }
                 }
             }
@@ -186,6 +219,7 @@ extension MultimodalModel {
         var reg = Tensor(scalar: 0)
         var diffusion = Tensor(scalar: 0)
         var compared: (predicted: Tensor, target: Tensor)?
+        var shortfall = Tensor(scalar: 0)
         if !predictions.isEmpty {
             let predicted = try concat(predictions, axis: 0)  // [N, K, Dc]
             let pixels = try stack(targetImages, axis: 0)  // [N, 3, H, W]
@@ -196,6 +230,9 @@ extension MultimodalModel {
                                                                                       references: references),
                                              kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
                 : try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
+            if lc.shortfallWeight > 0 {
+                shortfall = try changeShortfall(predicted, target, references: references)
+            }
             if lc.diffusionWeight > 0 {
                 let conditions = lc.diffusionExactShare > 0
                     ? try mixConditions(predicted, exact: target, share: lc.diffusionExactShare, rng: &rng) : predicted
@@ -204,6 +241,7 @@ extension MultimodalModel {
             }
         }
         var total = try ce * lc.ceWeight + reg * lc.regressionWeight + diffusion * lc.diffusionWeight
+            + shortfall * lc.shortfallWeight
         var change = Tensor(scalar: 0)
         if lc.changeWeight > 0 {
             change = try changeLoss(examples, outputs)
@@ -211,7 +249,7 @@ extension MultimodalModel {
         }
         var losses = MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
                                       textTargets: textTargets.count, outputImages: targetImages.count)
-        losses.change = change
+        (losses.change, losses.shortfall) = (change, shortfall)
         (losses.predictedConditions, losses.targetConditions) = (compared?.predicted, compared?.target)
         return losses
     }

@@ -46,9 +46,14 @@ final class MLLMStage: TrainingStage {
         (config.diffusionExactShare, config.diffusionTimestepPower) = (Float(l.diffusionExact), l.timestepPower)
         config.changeWeight = Float(l.change)
         config.smoothL1Beta = Float(l.smoothL1Beta)
+        config.shortfallWeight = Float(l.changeShortfall)
         if config.changeWeight > 0, mm.changeHead == nil, let recipe {
             throw RecipeError(file: recipe.file, line: nil, key: "loss.change",
                               message: "the model's output part has no change head (output.change_head: true)")
+        }
+        if config.shortfallWeight > 0, !mm.config.residualConditions, let recipe {
+            throw RecipeError(file: recipe.file, line: nil, key: "loss.change_shortfall",
+                              message: "the model's output part is not residual (output.residual: true)")
         }
         lossConfig = config
         if l.shapeProbe > 0 {
@@ -110,6 +115,7 @@ final class MLLMStage: TrainingStage {
         var terms = [("ce", try l.crossEntropy.item()), ("regression", try l.regression.item())]
         if lossConfig.diffusionWeight > 0 { terms.append(("diffusion", try l.diffusion.item())) }
         if lossConfig.changeWeight > 0 { terms.append(("change", try l.change.item())) }
+        if lossConfig.shortfallWeight > 0 { terms.append(("shortfall", try l.shortfall.item())) }
         var total = l.total
         if let probe {
             var own = Tensor(scalar: 0), read = Tensor(scalar: 0)

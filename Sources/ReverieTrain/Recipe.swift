@@ -57,6 +57,8 @@ public struct LossSpec: Sendable, Equatable {
     public var objectWeight = 0.0
     /// MLLM stage: weight of the change head's binary cross-entropy (`ChangeMask`; needs `output.change_head`).
     public var change = 0.0
+    /// MLLM stage: weight of the change shortfall (`changeShortfall`; needs `output.residual`).
+    public var changeShortfall = 0.0
     /// VAE stage: KL weight. Decoder stage: condition dropout for classifier-free guidance.
     public var kl = 1e-6, conditionDropout = 0.1
     /// Decoder stage: noise augmentation of the conditions (`DecoderStage.conditionNoise`).

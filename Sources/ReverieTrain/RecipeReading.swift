@@ -49,6 +49,11 @@ extension Recipe {
                 throw l.error("change", stage != .mllm ? "only the mllm stage has a change head"
                               : "the change loss needs model.output.change_head: true")
             }
+            if loss.changeShortfall > 0,
+               stage != .mllm || (sources[.output] == .build && parts.output?.residual != true) {
+                throw l.error("change_shortfall", stage != .mllm ? "only the mllm stage predicts an edit's change"
+                              : "the change shortfall needs model.output.residual: true")
+            }
             if loss.shapeProbe > 0, stage != .mllm {
                 throw l.error("shape_probe", "only the mllm stage predicts conditions for a shape probe to read")
             }
@@ -134,6 +139,7 @@ extension Recipe {
         l.objectWeight = try s.double("object_weight", default: l.objectWeight)
         guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }
         l.change = try s.double("change", default: l.change, range: 0...1e6)
+        l.changeShortfall = try s.double("change_shortfall", default: l.changeShortfall, range: 0...1e6)
         l.shapeProbe = try s.double("shape_probe", default: l.shapeProbe, range: 0...1e6)
         l.kl = try s.double("kl", default: l.kl, range: 0...1e6)
         l.conditionDropout = try s.double("condition_dropout", default: l.conditionDropout, range: 0...1)

@@ -119,6 +119,12 @@ final class RecipeErrorTests: XCTestCase {
                        "model.output.change_head")
         XCTAssertEqual(error(mllm, overrides: ["loss.change=-1", "model.output.change_head=true"])?.key, "loss.change")
         XCTAssertNil(error(mllm, overrides: ["loss.change=1", "model.output.change_head=true"]))
+        // The change shortfall measures an edit's change from its source: it needs residual output.
+        XCTAssertEqual(error(mllm, overrides: ["loss.change_shortfall=1"])?.message,
+                       "the change shortfall needs model.output.residual: true")
+        XCTAssertEqual(error(mllm, overrides: ["loss.change_shortfall=-1", "model.output.residual=true"])?.key,
+                       "loss.change_shortfall")
+        XCTAssertNil(error(mllm, overrides: ["loss.change_shortfall=0.5", "model.output.residual=true"]))
         XCTAssertEqual(error(mllm, overrides: ["loss.shape_probe=-1"])?.key, "loss.shape_probe")
         XCTAssertNil(error(mllm, overrides: ["loss.shape_probe=0.5"]))
         XCTAssertEqual(error(mllm, overrides: ["loss.smooth_l1_beta=0"])?.key, "loss.smooth_l1_beta")
