@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "ReverieVision", targets: ["ReverieVision"]),
         .library(name: "ReverieProjectors", targets: ["ReverieProjectors"]),
         .library(name: "ReverieMultimodal", targets: ["ReverieMultimodal"]),
+        .library(name: "ReverieRuntime", targets: ["ReverieRuntime"]),
         .library(name: "ReverieTrain", targets: ["ReverieTrain"]),
     ],
     dependencies: [
@@ -72,9 +73,12 @@ let package = Package(
             name: "ReverieMultimodal",
             dependencies: ["ReverieVision", "ReverieProjectors", "ReverieLanguage", "ReverieDiffusion", "ReverieData"],
             swiftSettings: librarySettings),
+        // Loading and running trained models: what the inference commands (and anything serving a model) link,
+        // without the training code.
+        .target(name: "ReverieRuntime", dependencies: ["ReverieMultimodal"], swiftSettings: librarySettings),
         .target(
             name: "ReverieTrain",
-            dependencies: ["ReverieMultimodal", .product(name: "Yams", package: "Yams")],
+            dependencies: ["ReverieRuntime", .product(name: "Yams", package: "Yams")],
             swiftSettings: librarySettings),
         .target(name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"], swiftSettings: librarySettings),
         .executableTarget(
@@ -83,7 +87,7 @@ let package = Package(
                 "ReverieCore", "ReverieNN", "ReverieIO",
                 "ReverieData",
                 "ReverieLanguage", "ReverieVision", "ReverieProjectors",
-                "ReverieDiffusion", "ReverieMultimodal", "ReverieTrain",
+                "ReverieDiffusion", "ReverieMultimodal", "ReverieRuntime", "ReverieTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: librarySettings),
@@ -111,8 +115,11 @@ let package = Package(
             ]),
         .testTarget(
             name: "ReverieTrainTests",
-            dependencies: ["ReverieTrain", "ReverieMultimodal", "ReverieData", "ReverieNN", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),
-        // End-to-end through the built binary (DESIGN §8). Depending on `reverie` makes SwiftPM build the executable
+            dependencies: [
+                "ReverieTrain", "ReverieRuntime", "ReverieMultimodal", "ReverieData", "ReverieNN", "ReverieIO",
+                "ReverieCore", "ReverieTestSupport",
+            ]),
+        // End-to-end through the built binary (docs/DESIGN.md §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(
             name: "ReverieCLITests", dependencies: ["reverie", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),

@@ -116,3 +116,26 @@ public struct DDIMSampler: Sampler {
         return prev
     }
 }
+
+extension DDIMSampler {
+    /// `sampler: ddim` or `{type: ddim, eta: 0.5}`: η = 0 is deterministic.
+    public struct Config: SamplerConfig, Equatable {
+        public static let kind = "ddim"
+        public var eta: Float = 0
+
+        public init() {}
+        public init(eta: Float) { self.eta = eta }
+
+        public init(from decoder: Decoder) throws {
+            try decoder.container(keyedBy: CodingKeys.self).update(&eta, .eta)
+        }
+
+        public func validate() throws {
+            try require(eta >= 0 && eta <= 1, "eta", "must be in 0...1, got \(eta)")
+        }
+
+        public func sampler(schedule: NoiseSchedule, prediction: PredictionType, steps: Int) throws -> any Sampler {
+            try DDIMSampler(schedule: schedule, steps: steps, prediction: prediction, eta: eta)
+        }
+    }
+}

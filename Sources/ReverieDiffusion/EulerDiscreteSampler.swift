@@ -101,3 +101,15 @@ public struct EulerDiscreteSampler: Sampler {
         return try sample + derivative * dt
     }
 }
+
+extension EulerDiscreteSampler {
+    /// `sampler: euler`.
+    public struct Config: SamplerConfig, Equatable {
+        public static let kind = "euler"
+        public init() {}
+
+        public func sampler(schedule: NoiseSchedule, prediction: PredictionType, steps: Int) throws -> any Sampler {
+            try EulerDiscreteSampler(schedule: schedule, steps: steps, prediction: prediction)
+        }
+    }
+}

@@ -60,3 +60,25 @@ public struct FlowEulerSampler: Sampler {
         return try sample + modelOutput * (sigmas[stepIndex + 1] - sigmas[stepIndex])
     }
 }
+
+extension FlowEulerSampler {
+    /// `sampler: flow` or `{type: flow, shift: 3}`: Euler on the rectified-flow ODE, for decoders trained with the
+    /// rectified-flow objective.
+    public struct Config: SamplerConfig, Equatable {
+        public static let kind = "flow"
+        public var shift: Float = 1
+
+        public init() {}
+        public init(shift: Float) { self.shift = shift }
+
+        public init(from decoder: Decoder) throws {
+            try decoder.container(keyedBy: CodingKeys.self).update(&shift, .shift)
+        }
+
+        public func validate() throws { try require(shift > 0 && shift.isFinite, "shift", "must be positive") }
+
+        public func sampler(schedule: NoiseSchedule, prediction: PredictionType, steps: Int) throws -> any Sampler {
+            try FlowEulerSampler(steps: steps, shift: shift, trainTimesteps: schedule.trainTimesteps)
+        }
+    }
+}

@@ -4,7 +4,7 @@ import ReverieCore
 import ReverieNN
 
 /// What stands in for the conditions in the unconditional branch of classifier-free guidance.
-public enum NullConditionKind: String, Codable, Sendable {
+public enum NullConditionKind: String, ConfigurationChoice {
     /// All-zero condition tokens.
     case zeros
     /// A learned [S, D] embedding (key `null_condition`), trained through condition dropout.

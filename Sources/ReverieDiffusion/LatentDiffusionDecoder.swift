@@ -1,16 +1,6 @@
 import ReverieCore
 import ReverieNN
 
-/// Which sampler the decoder runs, and the training objective it pairs with.
-public enum DecoderSampler: Sendable {
-    /// DDIM over the DDPM schedule (η = 0 deterministic).
-    case ddim(eta: Float)
-    /// Euler discrete over the DDPM schedule.
-    case euler
-    /// Euler on the rectified-flow ODE (for `.rectifiedFlow` training).
-    case flowEuler(shift: Float)
-}
-
 /// The frozen latent diffusion decoder of DESIGN §1: conditions → UNet denoising loop with classifier-free
 /// guidance → VAE decode → images.
 ///
@@ -54,15 +44,6 @@ public final class LatentDiffusionDecoder: Module {
         for item in nullCondition.items { if case let .parameter(n, t) = item { v.parameter(n, t) } }
     }
 
-    func makeSampler(_ kind: DecoderSampler, steps: Int) throws -> any Sampler {
-        switch kind {
-        case let .ddim(eta): return try DDIMSampler(schedule: schedule, steps: steps, prediction: prediction, eta: eta)
-        case .euler: return try EulerDiscreteSampler(schedule: schedule, steps: steps, prediction: prediction)
-        case let .flowEuler(shift):
-            return try FlowEulerSampler(steps: steps, shift: shift, trainTimesteps: schedule.trainTimesteps)
-        }
-    }
-
     /// The sampling loop in latent space (scaled latents, as the UNet was trained on).
     ///
     /// conditions [B, S, D], sourceLatent [B, C', h, w] or nil → latents [B, C, h, w] (scaled by
@@ -70,7 +51,7 @@ public final class LatentDiffusionDecoder: Module {
     /// from `RNG(seed:)`. `keep` lays a given latent over part of the sample after every step (`KeptRegion`),
     /// noised with the initial noise.
     public func denoise(conditions: Tensor, latentSize: (h: Int, w: Int), steps: Int, guidance: Float,
-                        sampler kind: DecoderSampler = .ddim(eta: 0), seed: UInt64,
+                        sampler kind: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
                         sourceLatent: Tensor? = nil, keep: KeptRegion? = nil) throws -> Tensor {
         let b = conditions.shape.first ?? 0
         let latentChannels = vae.config.latentChannels
@@ -85,7 +66,7 @@ public final class LatentDiffusionDecoder: Module {
                     + "\(latentChannels) latent channels\(sourceLatent == nil ? "" : " plus the source latent")"
                     + (spatialConditions ? " plus the spatial conditions" : ""))
         }
-        let sampler = try makeSampler(kind, steps: steps)
+        let sampler = try kind.sampler(schedule: schedule, prediction: prediction, steps: steps)
         var rng = RNG(seed: seed)
         let shape = [b, latentChannels, latentSize.h, latentSize.w]
         if let keep, keep.latent.shape != shape {
@@ -125,7 +106,7 @@ public final class LatentDiffusionDecoder: Module {
     /// conditions [B, S, D] → images [B, out, h·f, w·f], where (h, w) = `imageSize / f`. Runs under no-grad
     /// (generation); use `denoise` + `vae.decode` directly for a differentiable path.
     public func decode(conditions: Tensor, imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
-                       sampler: DecoderSampler = .ddim(eta: 0), seed: UInt64,
+                       sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
                        sourceLatent: Tensor? = nil, keep: KeptRegion? = nil) throws -> Tensor {
         let f = vae.downsamplingFactor
         guard imageSize.h % f == 0, imageSize.w % f == 0 else {

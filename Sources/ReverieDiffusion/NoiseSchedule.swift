@@ -3,7 +3,7 @@ import Foundation
 import ReverieCore
 
 /// How the DDPM variances β₁…β_T are laid out over the training timesteps.
-public enum BetaSchedule: String, Codable, Sendable, CaseIterable {
+public enum BetaSchedule: String, ConfigurationChoice {
     /// β evenly spaced from `betaStart` to `betaEnd` (Ho et al. 2020).
     case linear
     /// √β evenly spaced, then squared (Stable Diffusion's schedule).

@@ -3,7 +3,7 @@
 import ReverieCore
 
 /// What the denoiser predicts (diffusers `prediction_type`).
-public enum PredictionType: String, Codable, Sendable, CaseIterable {
+public enum PredictionType: String, ConfigurationChoice {
     /// The added noise ε.
     case epsilon
     /// The velocity v = √ᾱ_t · ε − √(1 − ᾱ_t) · x0 (Salimans & Ho 2022).

@@ -2,7 +2,7 @@ import ReverieCore
 import ReverieNN
 
 /// The pixel reconstruction loss of the VAE stage.
-public enum ReconstructionLoss: String, Codable, Sendable {
+public enum ReconstructionLoss: String, ConfigurationChoice {
     case l1, l2
 }
 

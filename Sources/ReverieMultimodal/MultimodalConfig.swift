@@ -17,7 +17,7 @@ public enum MultimodalError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The kind of output head mapping the queries' final hidden states into the condition space.
-public enum OutputHeadKind: String, Sendable, Equatable, Codable {
+public enum OutputHeadKind: String, Sendable, Equatable, ConfigurationChoice {
     /// One Linear layer `D → Dc`.
     case linear
     /// Linear → GELU → Linear, `D → hidden → Dc`.
@@ -25,7 +25,7 @@ public enum OutputHeadKind: String, Sendable, Equatable, Codable {
 }
 
 /// How the model writes an image.
-public enum OutputImageMode: String, Sendable, Equatable, Codable {
+public enum OutputImageMode: String, Sendable, Equatable, ConfigurationChoice {
     /// K learned query embeddings follow `<img>`; one forward pass yields all K conditions (DreamLLM, SEED-X,
     /// MetaQuery).
     case queries

@@ -1,4 +1,5 @@
 import ReverieCore
+import ReverieDiffusion
 import ReverieLanguage
 import ReverieNN
 
@@ -114,11 +115,11 @@ extension MultimodalModel {
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
     public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
-                              guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil,
-                              description: [Int]? = nil) throws -> Tensor {
+                              guidance: Float, sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
+                              keeping: SourceKeeping? = nil, description: [Int]? = nil) throws -> Tensor {
         let (conditions, change) = try generateOutput(prompt: prompt, images: images, description: description)
         return try draw(conditions: conditions, source: images.last, imageSize: imageSize, steps: steps,
-                        guidance: guidance, seed: seed, keeping: keeping, change: change)
+                        guidance: guidance, sampler: sampler, seed: seed, keeping: keeping, change: change)
     }
 
     /// The frozen decoder's image [1, 3, H, W] of `conditions` [1, K, Dc]: with a `source` image [3, H, W] (an
@@ -131,8 +132,8 @@ extension MultimodalModel {
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
     public func draw(conditions: Tensor, source: Tensor? = nil, imageSize: (h: Int, w: Int), steps: Int,
-                     guidance: Float, seed: UInt64, keeping: SourceKeeping? = nil, change: Tensor? = nil) throws
-        -> Tensor {
+                     guidance: Float, sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
+                     keeping: SourceKeeping? = nil, change: Tensor? = nil) throws -> Tensor {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
@@ -145,6 +146,6 @@ extension MultimodalModel {
             }
         }
         return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
-                                  seed: seed, sourceLatent: sourceLatent, keep: keep)
+                                  sampler: sampler, seed: seed, sourceLatent: sourceLatent, keep: keep)
     }
 }

@@ -1,4 +1,5 @@
 import ReverieCore
+import ReverieDiffusion
 
 /// One piece of interleaved output: text the model wrote, or an image it drew.
 public enum InterleavedPiece {
@@ -15,7 +16,8 @@ extension MultimodalModel {
     ///
     /// - Throws: `MultimodalError` for an empty prompt or a model without a decoder.
     public func generateInterleaved(prompt: [Int], stopToken: Int, maxTokens: Int = 128, maxImages: Int = 4,
-                                    imageSize: (h: Int, w: Int), steps: Int, guidance: Float, seed: UInt64) throws
+                                    imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
+                                    sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64) throws
         -> [InterleavedPiece] {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         guard let decoder else {
@@ -42,7 +44,7 @@ extension MultimodalModel {
                 text = []
                 let conditions = try generateConditions(prompt: Array(tokens.dropLast()), drawn: drawn)  // [1, K, Dc]
                 let image = try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps,
-                                               guidance: guidance, seed: seed &+ UInt64(drawn.count))
+                                               guidance: guidance, sampler: sampler, seed: seed &+ UInt64(drawn.count))
                 pieces.append(.image(image))
                 let unit = try ((image + 1) * 0.5).reshape(Array(image.shape.dropFirst()))
                 drawn.append(try Tensor(shape: unit.shape, data: unit.toArray().map { Swift.min(Swift.max($0, 0), 1) }))

@@ -1,7 +1,7 @@
 import ReverieCore
 
 /// The regression loss between predicted and target conditions.
-public enum RegressionLossKind: String, Sendable, Equatable, Codable {
+public enum RegressionLossKind: String, Sendable, Equatable, ConfigurationChoice {
     /// Mean squared error over every element.
     case mse
     /// Mean over condition tokens of 1 − cosine similarity (along Dc).

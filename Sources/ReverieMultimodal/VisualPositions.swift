@@ -2,7 +2,7 @@ import ReverieCore
 import ReverieNN
 
 /// Where a visual token sits, as a learned embedding added to it.
-public enum VisualPositionKind: String, Sendable, Equatable, Codable, CaseIterable {
+public enum VisualPositionKind: String, Sendable, Equatable, ConfigurationChoice {
     /// No position added (the LLM has only the features and RoPE order).
     case none
     /// One learned vector per visual token (`table` [Q, D]).

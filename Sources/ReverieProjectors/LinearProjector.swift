@@ -7,9 +7,8 @@ public final class LinearProjector: Module, Projector {
     public let proj: Linear
     public var outputDim: Int { proj.outFeatures }
 
-    public init(spec: ProjectorSpec, rng: inout RNG) throws {
-        try spec.reader().finish()
-        proj = try Linear(inFeatures: spec.inputDim, outFeatures: spec.outputDim, rng: &rng)
+    public init(options: NoProjectorOptions = .init(), dimensions: ProjectorDimensions, rng: inout RNG) throws {
+        proj = try Linear(inFeatures: dimensions.inputDim, outFeatures: dimensions.outputDim, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) { v.child("proj", proj) }

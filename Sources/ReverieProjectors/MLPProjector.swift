@@ -9,14 +9,24 @@ public final class MLPProjector: Module, Projector {
     public let linears: [Linear]
     public var outputDim: Int { linears[linears.count - 1].outFeatures }
 
-    public init(spec: ProjectorSpec, rng: inout RNG) throws {
-        var options = spec.reader()
-        let depth = try options.int("depth", default: 2)
-        try options.finish()
-        var linears = [try Linear(inFeatures: spec.inputDim, outFeatures: spec.outputDim, rng: &rng)]
-        for _ in 1..<depth {
-            linears.append(try Linear(inFeatures: spec.outputDim, outFeatures: spec.outputDim, rng: &rng))
+    public struct Options: ProjectorOptions, Equatable {
+        /// Linear layers (≥ 1).
+        public var depth = 2
+
+        public init() {}
+        public init(depth: Int) { self.depth = depth }
+
+        public init(from decoder: Decoder) throws {
+            try decoder.container(keyedBy: CodingKeys.self).update(&depth, .depth)
         }
+
+        public func validate() throws { try require(depth, in: 1...64, "depth") }
+    }
+
+    public init(options: Options, dimensions: ProjectorDimensions, rng: inout RNG) throws {
+        let (dv, d) = (dimensions.inputDim, dimensions.outputDim)
+        var linears = [try Linear(inFeatures: dv, outFeatures: d, rng: &rng)]
+        for _ in 1..<max(options.depth, 1) { linears.append(try Linear(inFeatures: d, outFeatures: d, rng: &rng)) }
         self.linears = linears
     }
 

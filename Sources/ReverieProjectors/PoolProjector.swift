@@ -9,17 +9,30 @@ public final class PoolProjector: Module, Projector {
     public let proj: Linear
     public var outputDim: Int { proj.outFeatures }
 
-    public init(spec: ProjectorSpec, rng: inout RNG) throws {
-        var options = spec.reader()
-        grid = try options.int("grid", default: 4)
-        try options.finish()
-        let side = Int(Double(spec.patches).squareRoot().rounded())
-        guard side * side == spec.patches, side % grid == 0 else {
-            throw ProjectorError.invalidOption(
-                type: Self.kind, key: "grid",
-                detail: "\(grid) must divide the side of a square grid of \(spec.patches) patches")
+    public struct Options: ProjectorOptions, Equatable {
+        /// k: the pooled grid's side.
+        public var grid = 4
+
+        public init() {}
+        public init(grid: Int) { self.grid = grid }
+
+        public init(from decoder: Decoder) throws {
+            try decoder.container(keyedBy: CodingKeys.self).update(&grid, .grid)
         }
-        proj = try Linear(inFeatures: spec.inputDim, outFeatures: spec.outputDim, rng: &rng)
+
+        public func validate() throws { try require(grid, in: 1...4096, "grid") }
+
+        public func validate(dimensions: ProjectorDimensions) throws {
+            let side = Int(Double(dimensions.patches).squareRoot().rounded())
+            try require(side * side == dimensions.patches && side % grid == 0, "grid",
+                        "\(grid) must divide the side of a square grid of \(dimensions.patches) patches")
+        }
+    }
+
+    public init(options: Options, dimensions: ProjectorDimensions, rng: inout RNG) throws {
+        try options.validate(dimensions: dimensions)
+        grid = options.grid
+        proj = try Linear(inFeatures: dimensions.inputDim, outFeatures: dimensions.outputDim, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) { v.child("proj", proj) }

@@ -19,18 +19,55 @@ public final class QFormerProjector: Module, Projector {
         languageProjection = try Linear(inFeatures: config.hiddenSize, outFeatures: outputDim, rng: &rng)
     }
 
-    public convenience init(spec: ProjectorSpec, rng: inout RNG) throws {
-        var options = spec.reader()
-        let queries = try options.int("queries", default: 32)
-        let width = try options.int("width", default: spec.outputDim)
+    public struct Options: ProjectorOptions, Equatable {
+        public var queries = 32, depth = 2, heads = 4, crossEvery = 2
+        /// The Q-Former's width (nil: the output width) and its feed-forward width (nil: 4 × width).
+        public var width: Int?, ffn: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case queries, depth, heads, crossEvery = "cross_every", width, ffn
+        }
+
+        public init() {}
+        public init(queries: Int = 32, depth: Int = 2, heads: Int = 4, crossEvery: Int = 2, width: Int? = nil,
+                    ffn: Int? = nil) {
+            (self.queries, self.depth, self.heads, self.crossEvery) = (queries, depth, heads, crossEvery)
+            (self.width, self.ffn) = (width, ffn)
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            try c.update(&queries, .queries)
+            try c.update(&depth, .depth)
+            try c.update(&heads, .heads)
+            try c.update(&crossEvery, .crossEvery)
+            width = try c.decodeIfPresent(Int.self, forKey: .width)
+            ffn = try c.decodeIfPresent(Int.self, forKey: .ffn)
+        }
+
+        public func validate() throws {
+            try require(queries, in: 1...(1 << 16), "queries")
+            try require(depth, in: 1...256, "depth")
+            try require(heads, in: 1...1024, "heads")
+            try require(crossEvery, in: 1...256, "cross_every")
+            if let width { try require(width, in: 1...(1 << 16), "width") }
+            if let ffn { try require(ffn, in: 1...(1 << 18), "ffn") }
+        }
+
+        public func validate(dimensions: ProjectorDimensions) throws {
+            let w = width ?? dimensions.outputDim
+            try require(w % heads == 0, "heads", "\(heads) must divide width \(w)")
+        }
+    }
+
+    public convenience init(options: Options, dimensions: ProjectorDimensions, rng: inout RNG) throws {
+        try options.validate(dimensions: dimensions)
+        let width = options.width ?? dimensions.outputDim
         let config = QFormerConfig(
-            hiddenSize: width, intermediateSize: try options.int("ffn", default: 4 * width),
-            numHiddenLayers: try options.int("depth", default: 2),
-            numAttentionHeads: try options.int("heads", default: 4),
-            crossAttentionFrequency: try options.int("cross_every", default: 2), encoderHiddenSize: spec.inputDim,
-            layerNormEps: 1e-12, hiddenAct: .gelu)
-        try options.finish()
-        try self.init(config: config, queries: queries, outputDim: spec.outputDim, rng: &rng)
+            hiddenSize: width, intermediateSize: options.ffn ?? 4 * width, numHiddenLayers: options.depth,
+            numAttentionHeads: options.heads, crossAttentionFrequency: options.crossEvery,
+            encoderHiddenSize: dimensions.inputDim, layerNormEps: 1e-12, hiddenAct: .gelu)
+        try self.init(config: config, queries: options.queries, outputDim: dimensions.outputDim, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

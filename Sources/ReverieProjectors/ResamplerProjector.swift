@@ -44,22 +44,45 @@ public final class ResamplerProjector: Module, Projector {
     public let outputProj: Linear
     public var outputDim: Int { outputProj.outFeatures }
 
-    public init(spec: ProjectorSpec, rng: inout RNG) throws {
-        var options = spec.reader()
-        let queries = try options.int("queries", default: 16)
-        let depth = try options.int("depth", default: 2)
-        let heads = try options.int("heads", default: 4)
-        let width = try options.int("width", default: spec.outputDim)
-        try options.finish()
-        guard width % heads == 0 else {
-            throw ProjectorError.invalidOption(
-                type: Self.kind, key: "heads", detail: "\(heads) must divide width \(width)")
+    public struct Options: ProjectorOptions, Equatable {
+        public var queries = 16, depth = 2, heads = 4
+        /// Inner width; nil: the output width.
+        public var width: Int?
+
+        public init() {}
+        public init(queries: Int = 16, depth: Int = 2, heads: Int = 4, width: Int? = nil) {
+            (self.queries, self.depth, self.heads, self.width) = (queries, depth, heads, width)
         }
-        latents = Tensor.randn([queries, width], std: 0.02, rng: &rng, requiresGrad: true)
-        inputProj = try Linear(inFeatures: spec.inputDim, outFeatures: width, rng: &rng)
-        layers = try (0..<depth).map { _ in try Block(width: width, heads: heads, rng: &rng) }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            try c.update(&queries, .queries)
+            try c.update(&depth, .depth)
+            try c.update(&heads, .heads)
+            width = try c.decodeIfPresent(Int.self, forKey: .width)
+        }
+
+        public func validate() throws {
+            try require(queries, in: 1...(1 << 16), "queries")
+            try require(depth, in: 1...256, "depth")
+            try require(heads, in: 1...1024, "heads")
+            if let width { try require(width, in: 1...(1 << 16), "width") }
+        }
+
+        public func validate(dimensions: ProjectorDimensions) throws {
+            let w = width ?? dimensions.outputDim
+            try require(w % heads == 0, "heads", "\(heads) must divide width \(w)")
+        }
+    }
+
+    public init(options: Options, dimensions: ProjectorDimensions, rng: inout RNG) throws {
+        try options.validate(dimensions: dimensions)
+        let width = options.width ?? dimensions.outputDim
+        latents = Tensor.randn([options.queries, width], std: 0.02, rng: &rng, requiresGrad: true)
+        inputProj = try Linear(inFeatures: dimensions.inputDim, outFeatures: width, rng: &rng)
+        layers = try (0..<options.depth).map { _ in try Block(width: width, heads: options.heads, rng: &rng) }
         norm = try LayerNorm(dim: width)
-        outputProj = try Linear(inFeatures: width, outFeatures: spec.outputDim, rng: &rng)
+        outputProj = try Linear(inFeatures: width, outFeatures: dimensions.outputDim, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieRuntime
 import ReverieData
 import ReverieDiffusion
 import ReverieMultimodal
@@ -11,12 +12,13 @@ import ReverieVision
 /// condition for classifier-free guidance. Evaluation: encode → decode reconstruction accuracy.
 final class DecoderStage: TrainingStage {
     let kind = StageKind.decoder
-    let vision: VisionEncoder
-    let decoder: LatentDiffusionDecoder
-    let model: Module
+    /// The encoder and decoder, as inference runs them (the stage evaluates through it).
+    let runner: DecoderRunner
+    var vision: VisionEncoder { runner.vision }
+    var decoder: LatentDiffusionDecoder { runner.decoder }
+    var model: Module { runner.model }
     let parts: ModelParts
     let world: ShapesWorld
-    let side: Int
     let dropout: Float
     /// `loss.object_weight`: α of the latent pixels' weights 1 + α·dₚ/mean d (0 = plain mean).
     let objectWeight: Float
@@ -27,48 +29,31 @@ final class DecoderStage: TrainingStage {
     let timestepPower: Double
     /// `data.edit_pairs`: the share of each batch drawn as edit pairs (needs `unet.source_latent`).
     let editPairs: Double
-    var sampleSteps: Int
-    var guidance: Float
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
-        guard let v = parts.vision else { throw StageError.missingPart(.vision) }
-        guard let a = parts.vae else { throw StageError.missingPart(.vae) }
-        guard let u = parts.unet else { throw StageError.missingPart(.unet) }
         self.parts = parts
-        vision = try PartBuilding.vision(v, rng: &rng)
-        let vae = try PartBuilding.vae(a, rng: &rng)
-        let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &rng)
-        decoder = try PartBuilding.decoder(vae: vae, unet: unet, u, conditionDim: v.hidden)
-        side = Int(Double(u.conditionTokens).squareRoot().rounded())
-        guard v.grid % side == 0 else {
-            throw RecipeError(file: recipe?.file ?? "model_config", line: nil, key: "model.unet.condition_tokens",
-                              message: "√\(u.conditionTokens) = \(side) does not divide the vision patch grid \(v.grid)")
-        }
-        model = PartsContainer([("vision_encoder", vision), ("decoder", decoder)])
-        world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
-        dropout = Float(recipe?.loss.conditionDropout ?? 0.1)
-        objectWeight = Float(recipe?.loss.objectWeight ?? 0)
-        conditionNoise = Float(recipe?.loss.conditionNoise ?? 0)
-        timestepPower = recipe?.loss.timestepPower ?? 1
-        editPairs = recipe?.data.editPairs ?? 0
+        runner = try DecoderRunner(parts: parts, drawing: recipe?.eval.drawing ?? DrawingOptions(), rng: &rng)
+        let data = recipe?.data ?? DataSpec(), loss = recipe?.loss ?? LossSpec()
+        world = data.world
+        dropout = Float(loss.conditionDropout)
+        objectWeight = Float(loss.objectWeight)
+        conditionNoise = Float(loss.conditionNoise)
+        timestepPower = loss.timestepPower
+        editPairs = data.editPairs
         if editPairs > 0, !decoder.sourceLatents {
             throw RecipeError(file: recipe?.file ?? "model_config", line: nil, key: "data.edit_pairs",
                               message: "edit pairs need a UNet that takes the source latent (unet.source_latent: true)")
         }
-        sampleSteps = recipe?.loop.sampleSteps ?? 20
-        guidance = Float(recipe?.loop.guidance ?? 2)
     }
 
-    func conditions(_ pixels: Tensor) throws -> Tensor {
-        try MultimodalModel.pooledConditions(encoder: vision, images: pixels, side: side)
-    }
+    func conditions(_ pixels: Tensor) throws -> Tensor { try runner.conditions(pixels) }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         // The first `edits` items are edit pairs (the target drawn, the source's latent given), the rest single
         // scenes (a zero source when the UNet takes one).
         let edits = Int((Double(indices.count) * editPairs).rounded())
         let pairs = indices.prefix(edits).map { world.edit(at: $0) }
-        let pixels = try ShapesBatch.pixels(pairs.map { world.render($0.target) }
+        let pixels = try ImageBatch.pixels(pairs.map { world.render($0.target) }
                                             + indices.dropFirst(edits).map { world.render(world.scene(at: $0)) })
         let latents = try decoder.latents(images: pixels)
         var sources: Tensor?
@@ -76,7 +61,7 @@ final class DecoderStage: TrainingStage {
             let (c, h, w) = (latents.shape[1], latents.shape[2], latents.shape[3])
             var parts: [Tensor] = []
             if !pairs.isEmpty {
-                parts.append(try decoder.latents(images: ShapesBatch.pixels(pairs.map { world.render($0.source) })))
+                parts.append(try decoder.latents(images: ImageBatch.pixels(pairs.map { world.render($0.source) })))
             }
             if indices.count > edits { parts.append(Tensor(zeros: [indices.count - edits, c, h, w])) }
             sources = parts.count == 1 ? parts[0] : try concat(parts, axis: 0)
@@ -110,39 +95,7 @@ final class DecoderStage: TrainingStage {
         return try objectWeights(vectors, alpha: objectWeight).reshape([b, 1, h, w])
     }
 
-    /// Images → their conditions → the decoder's drawing of them.
-    func reconstruct(_ images: [PlanarImage], seed: UInt64) throws -> [PlanarImage] {
-        let pixels = try ShapesBatch.pixels(images)
-        let out = try decoder.decode(conditions: conditions(pixels), imageSize: (pixels.shape[2], pixels.shape[3]),
-                                     steps: sampleSteps, guidance: guidance, seed: seed)
-        return try ShapesBatch.images(fromSigned: out)
-    }
-
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        let scores = try ShapesBatch.reconstructionScores(canvas: world.rasterizer.canvas, seed: seed, count: count,
-                                                          batch: 8, sheet: sheet) { images, start in
-            try reconstruct(images, seed: seed &+ UInt64(start))
-        }
-        return decoder.sourceLatents ? scores + [("edit_oracle", try oracleEdits(count: count, seed: seed))] : scores
-    }
-
-    /// With a source latent: the share of edits drawn exactly right from the target's own conditions and the
-    /// source's latent — the edit accuracy an LLM that predicted perfect conditions would reach.
-    func oracleEdits(count: Int, seed: UInt64) throws -> Double {
-        let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
-        let evaluator = Evaluator()
-        var tally = Tally()
-        for start in stride(from: 0, to: count, by: 8) {
-            let pairs = (start..<min(start + 8, count)).map { eval.edit(at: $0) }
-            let targets = try ShapesBatch.pixels(pairs.map { eval.render($0.target) })
-            let sources = try decoder.latents(images: ShapesBatch.pixels(pairs.map { eval.render($0.source) }))
-            let out = try decoder.decode(conditions: conditions(targets), imageSize: (targets.shape[2], targets.shape[3]),
-                                         steps: sampleSteps, guidance: guidance, seed: seed &+ UInt64(start),
-                                         sourceLatent: sources)
-            for (image, pair) in zip(try ShapesBatch.images(fromSigned: out), pairs) {
-                tally.record(evaluator.editIsCorrect(image, target: pair.target))
-            }
-        }
-        return tally.accuracy
+        try runner.evaluate(count: count, seed: seed, sheet: sheet)
     }
 }

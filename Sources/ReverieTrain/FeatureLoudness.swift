@@ -1,4 +1,5 @@
 import ReverieCore
+import ReverieRuntime
 import ReverieData
 
 /// How loud shape and colour are in an encoder's patch features. Over every one-object scene (each background,
@@ -26,7 +27,7 @@ public enum FeatureLoudness {
                                       objects: [SceneObject(shape: $0.0, color: $0.1, size: size, cell: cell)])
                         }
                     }
-                    let f = try withNoGrad { try features(ShapesBatch.pixels(scenes.map { rasterizer.render($0) })) }
+                    let f = try withNoGrad { try features(ImageBatch.pixels(scenes.map { rasterizer.render($0) })) }
                     let per = f.shape.elementCount / scenes.count, a = f.toArray()
                     func msd(_ i: Int, _ j: Int) -> Double {
                         var s = 0.0

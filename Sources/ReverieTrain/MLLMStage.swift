@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieRuntime
 import ReverieData
 import ReverieDiffusion
 import ReverieMultimodal
@@ -24,10 +25,8 @@ final class MLLMStage: TrainingStage {
     let editKinds: [(String, Double)]
     let lossConfig: MultimodalLossConfig
     let builder: ExampleBuilder
-    let sampleSteps: Int
-    let guidance: Float
-    /// How evaluation edits keep their source (threshold 0: off).
-    let keeping: SourceKeeping?
+    /// How evaluation draws (sampler, steps, guidance, source keeping).
+    let drawing: DrawingOptions
 
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         self.parts = parts
@@ -36,12 +35,12 @@ final class MLLMStage: TrainingStage {
             for prefix in PartName.unet.prefixes { _ = try? mm.unfreeze(prefix: prefix) }  // the denoising loss trains it
         }
         builder = ExampleBuilder(encoder: try parts.textEncoder(), images: SceneImageLoader())
-        world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
-        mixture = recipe?.data.mixture ?? DataSpec().mixture
-        editKinds = recipe?.data.editKinds ?? []
+        world = (recipe?.data ?? DataSpec()).world
+        mixture = (recipe?.data ?? DataSpec()).mixture
+        editKinds = (recipe?.data ?? DataSpec()).editKinds
         let l = recipe?.loss ?? LossSpec()
         var config = MultimodalLossConfig(ceWeight: Float(l.ce), regressionWeight: Float(l.regression),
-                                          regression: RegressionLossKind(rawValue: l.regressionKind) ?? .mse,
+                                          regression: l.regressionKind,
                                           diffusionWeight: Float(l.diffusion), objectWeight: Float(l.objectWeight))
         (config.diffusionExactShare, config.diffusionTimestepPower) = (Float(l.diffusionExact), l.timestepPower)
         config.changeWeight = Float(l.change)
@@ -57,7 +56,7 @@ final class MLLMStage: TrainingStage {
         }
         lossConfig = config
         if l.shapeProbe > 0 {
-            guard let v = parts.vision else { throw StageError.missingPart(.vision) }
+            guard let v = parts.vision else { throw StageError.missingPart(.vision) }  // multimodal() checked
             let probe = try ShapeProbe(conditionDim: v.hidden, canvas: world.rasterizer.canvas,
                                        weight: Float(l.shapeProbe), rng: &rng)
             self.probe = probe
@@ -66,9 +65,7 @@ final class MLLMStage: TrainingStage {
             probe = nil
             model = mm
         }
-        sampleSteps = recipe?.loop.sampleSteps ?? 20
-        guidance = Float(recipe?.loop.guidance ?? 2)
-        keeping = SourceKeeping.at(Float(recipe?.loop.keepThreshold ?? 0), grow: recipe?.loop.keepGrow)
+        drawing = recipe?.eval.drawing ?? DrawingOptions()
     }
 
     /// The record at data index `i`: its kind drawn from the mixture by a generator seeded with the index, so the
@@ -136,8 +133,9 @@ final class MLLMStage: TrainingStage {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        let runner = ModelRunner(model: mm, text: builder.encoder, steps: sampleSteps, guidance: guidance, seed: seed,
-                                 keeping: keeping)
+        var options = drawing
+        options.seed = seed
+        let runner = ModelRunner(model: mm, text: builder.encoder, drawing: options)
         let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: world.rasterizer.canvas), count: count)
         let report = try suite.run(caption: runner.caption, generate: runner.generate, edit: runner.edit,
                                    reconstruct: runner.reconstruct)
@@ -149,7 +147,7 @@ final class MLLMStage: TrainingStage {
                 return [try runner.generate(eval.textToImage(at: i).text), eval.render(e.source),
                         try runner.edit(eval.render(e.source), e.instruction), eval.render(e.target)]
             }
-            try ShapesBatch.writeSheet((0..<4).map { r in columns.map { $0[r] } }, to: sheet)
+            try ImageBatch.writeSheet((0..<4).map { r in columns.map { $0[r] } }, to: sheet)
         }
         return report.scores
     }

@@ -2,6 +2,14 @@ import ReverieCore
 import ReverieData
 import ReverieNN
 
+/// How a siglip stage's patch labels are read (`loss.patch_head`).
+public enum PatchHeadKind: String, ConfigurationChoice {
+    /// Trained linear heads read the labels.
+    case learned
+    /// Constant orthonormal directions do, so the features themselves must carry the labels along them.
+    case fixed
+}
+
 /// What reads per-patch labels from patch features [B, P, D] → logits [B, P, classes].
 public enum PatchHead {
     /// A trained linear layer.
@@ -67,7 +75,7 @@ struct PatchTerm {
     static func terms(_ loss: LossSpec?, hidden: Int, rng: inout RNG) throws -> [PatchTerm] {
         guard let loss else { return [] }
         let wanted = [(PatchAttribute.shape, loss.patchLabels), (.color, loss.patchColors)].filter { $0.1 > 0 }
-        if loss.patchHead == "fixed" {
+        if loss.patchHead == .fixed {
             let blocks = try PatchHead.orthonormalBlocks(wanted.map(\.0.classes), hidden, rng: &rng)
             return zip(wanted, blocks).map { PatchTerm(attribute: $0.0.0, head: .fixed($0.1), weight: Float($0.0.1)) }
         }

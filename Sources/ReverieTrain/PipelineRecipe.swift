@@ -1,4 +1,5 @@
 import Foundation
+import ReverieData
 
 /// A pipeline recipe: stage recipes run in order under one root, each stage initialising from the previous
 /// stages' `final.h5` (`init: siglip` in a stage recipe means `<root>/siglip/final.h5`).
@@ -21,7 +22,7 @@ public struct PipelineRecipe: Sendable {
     public var stages: [Stage]
     /// The final ShapesWorld evaluation after the last stage: items and the (never trained on) world seed.
     public var evalCount = 100
-    public var evalSeed: UInt64 = 1_000_003
+    public var evalSeed = ShapesWorld.evaluationSeed
 
     /// Whether the YAML at `url` is a pipeline (it has a top-level `stages` list).
     public static func isPipeline(_ node: RecipeNode) -> Bool { node["stages"] != nil }
@@ -70,6 +71,18 @@ public struct PipelineRecipe: Sendable {
         }
         try top.finish()
     }
+
+    /// Reads a pipeline and its stage recipes with command-line overrides: `root=` applies to the pipeline (and so
+    /// to every stage), every other override to every stage.
+    public static func load(_ url: URL, overrides: [String]) throws -> (PipelineRecipe, [Recipe]) {
+        var (node, _) = try RecipeNode.load(url)
+        let (own, staged) = (overrides.filter(isPipelineOverride), overrides.filter { !isPipelineOverride($0) })
+        for o in own { try node.override(o) }
+        let pipeline = try PipelineRecipe(node: node)
+        return (pipeline, try pipeline.loadStages(extra: staged))
+    }
+
+    static func isPipelineOverride(_ assignment: String) -> Bool { assignment.hasPrefix("root=") }
 
     /// Every stage recipe, loaded with its overrides and this pipeline's root.
     public func loadStages(extra: [String] = []) throws -> [Recipe] {

@@ -1,4 +1,9 @@
 import Foundation
+import ReverieCore
+import ReverieData
+import ReverieDiffusion
+import ReverieMultimodal
+import ReverieRuntime
 
 /// Which training stage a recipe runs (DESIGN §1: the encoder, the autoencoder, the decoder, then the LLM).
 public enum StageKind: String, CaseIterable, Codable, Sendable {
@@ -39,6 +44,9 @@ public struct DataSpec: Sendable, Equatable {
 
     public static let kinds = ["caption", "text_to_image", "edit", "interleaved"]
 
+    /// The world the stage trains on.
+    public var world: ShapesWorld { ShapesWorld(seed: worldSeed, canvas: canvas) }
+
     public static func == (a: DataSpec, b: DataSpec) -> Bool {
         a.worldSeed == b.worldSeed && a.canvas == b.canvas && a.editPairs == b.editPairs
             && a.mixture.map(\.0) == b.mixture.map(\.0) && a.mixture.map(\.1) == b.mixture.map(\.1)
@@ -49,7 +57,7 @@ public struct DataSpec: Sendable, Equatable {
 /// Loss weights and options.
 public struct LossSpec: Sendable, Equatable {
     public var ce = 1.0, regression = 1.0, diffusion = 0.0
-    public var regressionKind = "mse"
+    public var regressionKind = RegressionLossKind.mse
     /// MLLM stage: β of `regression_kind: smooth_l1` (quadratic below β, linear above; small β is nearly L1).
     public var smoothL1Beta = 1.0
     /// MLLM stage: extra regression weight of condition tokens that differ from the image's background (see
@@ -78,31 +86,28 @@ public struct LossSpec: Sendable, Equatable {
     public var patchColors = 0.0
     /// Siglip stage: `learned` (trained linear heads read the patch labels) or `fixed` (constant orthonormal
     /// directions do, so the features themselves must carry shape and colour loudly along them; `SiglipStage`).
-    public var patchHead = "learned"
+    public var patchHead = PatchHeadKind.learned
     /// VAE stage: `l1` or `l2` pixel loss.
-    public var reconstruction = "l2"
+    public var reconstruction = ReconstructionLoss.l2
+}
+
+/// The learning-rate schedule after warmup.
+public enum ScheduleKind: String, ConfigurationChoice {
+    case cosine, constant
 }
 
 /// AdamW with linear warmup and a cosine (or constant) schedule, and gradient clipping.
 public struct OptimSpec: Sendable, Equatable {
     public var lr = 3e-4, minLR = 0.0, weightDecay = 0.01, beta1 = 0.9, beta2 = 0.999
     public var warmup = 0
-    public var schedule = "cosine"
+    public var schedule = ScheduleKind.cosine
     /// Global gradient-norm clip; 0 turns clipping off.
     public var clip = 1.0
 }
 
-/// Steps, batch size, gradient accumulation; eval and checkpoint cadence.
+/// Steps, batch size, gradient accumulation; log and checkpoint cadence.
 public struct LoopSpec: Sendable, Equatable {
     public var steps = 100, batch = 8, accumulate = 1
-    public var evalEvery = 0, evalCount = 16, evalSeed: UInt64 = 1_000_003
-    public var sampleSteps = 20, guidance = 2.0
-    /// Edits keep the source where the conditions change by at most this fraction of their energy, or, for a model
-    /// with a change head, where the head says unchanged (0: off).
-    public var keepThreshold = 0.0
-    /// How many tokens each way an evaluation edit's changed region grows (`SourceKeeping.grow`; nil: 0 with a
-    /// change head, 1 without).
-    public var keepGrow: Int?
     public var checkpointEvery = 0
     /// Log a metrics line every N steps.
     public var logEvery = 10
@@ -127,6 +132,7 @@ public struct Recipe: Sendable {
     public var loss = LossSpec()
     public var optim = OptimSpec()
     public var loop = LoopSpec()
+    public var eval = EvalSpec()
 
     /// The run directory's final checkpoint.
     public var finalCheckpoint: URL { URL(fileURLWithPath: output).appendingPathComponent("final.h5") }

@@ -95,7 +95,9 @@ public struct RecipeNode: Sendable, Equatable {
     }
 
     /// Applies `--set a.b.c=value`: the value is parsed as YAML (so `--set model.projector={type: qformer}` works)
-    /// and replaces or adds the key, creating maps along the path.
+    /// and replaces or adds the key, creating maps along the path. Setting a part's `init`
+    /// (`--set model.llm.init=run`) replaces the part's whole map, since a part initialised from a checkpoint takes
+    /// no other options.
     ///
     /// - Throws: `RecipeError` (file `--set`) when the override has no `=`, an empty key, or walks into a
     ///   non-map value.
@@ -112,6 +114,11 @@ public struct RecipeNode: Sendable, Equatable {
         var value = try RecipeNode.parse(yaml: text, file: "--set \(path)")
         if case .map(let pairs) = value.value, pairs.isEmpty, !text.contains("{") {
             value.value = .scalar(text, quoted: false)  // `--set name=` sets an empty string
+        }
+        if parts.count == 3, parts[0] == "model", parts[2] == "init" {
+            value = RecipeNode(value: .map([("init", value)]), file: value.file, line: value.line)
+            try set(parts.prefix(2), value, fullPath: path)
+            return
         }
         try set(parts[...], value, fullPath: path)
     }

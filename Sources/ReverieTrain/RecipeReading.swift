@@ -1,4 +1,6 @@
 import Foundation
+import ReverieCore
+import ReverieRuntime
 import ReverieData
 
 extension Recipe {
@@ -60,7 +62,13 @@ extension Recipe {
         }
         if let o = try top.section("optim") { optim = try Self.readOptim(o) }
         if let t = try top.section("train") { try readLoop(train: t) }
-        if let e = try top.section("eval") { try readLoop(eval: e) }
+        if let e = top.raw("eval") {
+            eval = try RecipeDecoder.decode(EvalSpec.self, from: e, path: "eval")
+            guard eval.seed != data.worldSeed else {
+                throw RecipeError(file: e.file, line: e["seed"]?.line ?? e.line, key: "eval.seed",
+                                  message: "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")
+            }
+        }
         if let c = try top.section("checkpoint") {
             loop.checkpointEvery = try c.int("every", default: 0, min: 0)
             try c.finish()
@@ -96,27 +104,31 @@ extension Recipe {
 
     mutating func readModel(_ m: RecipeSection) throws {
         for name in m.keys {
-            guard let part = PartName(rawValue: name) else { continue }  // reported by finish()
-            guard let s = try m.section(name) else { continue }
-            if let source = try s.string("init") {
-                let line = s.node.line
-                if Self.isRunName(source) {
-                    sources[part] = .checkpoint(path: Self.stageOutput(root: root, source), run: source, line: line)
-                } else {
-                    sources[part] = .checkpoint(path: source, run: nil, line: line)
-                    guard FileManager.default.fileExists(atPath: source) else {
-                        throw s.error("init", "checkpoint file '\(source)' does not exist")
-                    }
-                }
-                try s.finish()  // options beside `init` would be silently ignored: reject them
-            } else {
+            guard let part = PartName(rawValue: name), let node = m.raw(name) else { continue }  // finish() reports
+            guard node["init"] != nil else {
                 sources[part] = .build
-                try parts.read(part, s)
-                if part != .projector { try s.finish() }
+                try parts.read(part, node)
+                continue
             }
+            let s = try RecipeSection(node, path: "model.\(name)")
+            guard let source = try s.string("init") else { continue }
+            if Self.isRunName(source) {
+                sources[part] = .checkpoint(path: Self.stageOutput(root: root, source), run: source, line: node.line)
+            } else {
+                sources[part] = .checkpoint(path: source, run: nil, line: node.line)
+                guard FileManager.default.fileExists(atPath: source) else {
+                    throw s.error("init", "checkpoint file '\(source)' does not exist")
+                }
+            }
+            try s.finish()  // options beside `init` would be silently ignored: reject them
         }
-        for p in PartName.allCases { _ = m.raw(p.rawValue) }
+        for p in PartName.allCases { _ = m.raw(p.rawValue) }  // known keys, for the nearest-key hint
         try m.finish()
+        do {
+            try parts.validate()
+        } catch let e as ConfigurationError {
+            throw RecipeDecoder.locate(e, in: m.node, path: "model")
+        }
     }
 
     func checkParts(_ top: RecipeSection) throws {
@@ -134,7 +146,7 @@ extension Recipe {
         l.regression = try s.double("regression", default: l.regression, range: 0...1e6)
         l.diffusion = try s.double("diffusion", default: l.diffusion, range: 0...1e6)
         l.diffusionExact = try s.double("diffusion_exact", default: l.diffusionExact, range: 0...1)
-        l.regressionKind = try s.choice("regression_kind", ["mse", "cosine", "smooth_l1"], default: l.regressionKind)
+        l.regressionKind = try s.choice("regression_kind", default: l.regressionKind)
         l.smoothL1Beta = try s.double("smooth_l1_beta", default: l.smoothL1Beta, range: 1e-6...1e6)
         l.objectWeight = try s.double("object_weight", default: l.objectWeight)
         guard l.objectWeight >= 0 else { throw s.error("object_weight", "must be ≥ 0") }
@@ -147,8 +159,8 @@ extension Recipe {
         l.timestepPower = try s.double("timestep_power", default: l.timestepPower, range: 0.1...10)
         l.patchLabels = try s.double("patch_labels", default: l.patchLabels, range: 0...1e6)
         l.patchColors = try s.double("patch_colors", default: l.patchColors, range: 0...1e6)
-        l.patchHead = try s.choice("patch_head", ["learned", "fixed"], default: l.patchHead)
-        l.reconstruction = try s.choice("reconstruction", ["l1", "l2"], default: l.reconstruction)
+        l.patchHead = try s.choice("patch_head", default: l.patchHead)
+        l.reconstruction = try s.choice("reconstruction", default: l.reconstruction)
         try s.finish()
         return l
     }
@@ -161,7 +173,7 @@ extension Recipe {
         o.beta1 = try s.double("beta1", default: o.beta1, range: 0...0.999999)
         o.beta2 = try s.double("beta2", default: o.beta2, range: 0...0.999999)
         o.warmup = try s.int("warmup", default: o.warmup, min: 0)
-        o.schedule = try s.choice("schedule", ["cosine", "constant"], default: o.schedule)
+        o.schedule = try s.choice("schedule", default: o.schedule)
         o.clip = try s.double("clip", default: o.clip, range: 0...1e9)
         guard o.minLR <= o.lr else { throw s.error("min_lr", "exceeds lr \(o.lr)") }
         try s.finish()
@@ -177,17 +189,4 @@ extension Recipe {
         try s.finish()
     }
 
-    mutating func readLoop(eval s: RecipeSection) throws {
-        loop.evalEvery = try s.int("every", default: 0, min: 0)
-        loop.evalCount = try s.int("count", default: loop.evalCount)
-        loop.evalSeed = UInt64(try s.int("seed", default: Int(loop.evalSeed), min: 0))
-        loop.sampleSteps = try s.int("sample_steps", default: loop.sampleSteps)
-        loop.guidance = try s.double("guidance", default: loop.guidance, range: 0...100)
-        loop.keepThreshold = try s.double("keep_threshold", default: loop.keepThreshold, range: 0...1_000)
-        if s.has("keep_grow") { loop.keepGrow = try s.int("keep_grow", default: 0, min: 0) }
-        try s.finish()
-        guard loop.evalSeed != data.worldSeed else {
-            throw s.error("seed", "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")
-        }
-    }
 }

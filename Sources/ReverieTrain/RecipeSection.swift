@@ -1,3 +1,5 @@
+import ReverieCore
+
 /// Typed reading of one map of a recipe. Every read records its key; `finish()` then rejects any key nobody read,
 /// suggesting the nearest known one. Errors carry the file, the line and the full dotted key.
 public final class RecipeSection {
@@ -94,6 +96,11 @@ public final class RecipeSection {
             throw error(key, "'\(v)' is not one of \(choices.joined(separator: ", "))\(hint)")
         }
         return v
+    }
+
+    /// One of a choice type's values; suggests the nearest on a typo.
+    public func choice<T: ConfigurationChoice>(_ key: String, default d: T) throws -> T {
+        T(rawValue: try choice(key, T.names, default: d.rawValue)) ?? d  // `choice` checked the name
     }
 
     /// A list of scalars read by `read`.

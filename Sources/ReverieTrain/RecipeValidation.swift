@@ -1,4 +1,5 @@
 import Foundation
+import ReverieRuntime
 
 /// `reverie recipes validate`: reads recipes and builds their models (fresh weights, no training) so that every
 /// key, type, file and shape problem surfaces with its file and line.
@@ -9,17 +10,9 @@ public enum RecipeValidation {
     /// parts that stage's recipe will produce: in a pipeline, the earlier stages; for a lone stage file, the
     /// sibling recipe `<stage>.yaml` beside it.
     public static func validate(_ url: URL, overrides: [String] = []) throws -> [String] {
-        var (node, _) = try RecipeNode.load(url)
+        let (node, _) = try RecipeNode.load(url)
         if PipelineRecipe.isPipeline(node) {
-            for o in overrides { try node.override(o) }
-            let pipeline = try PipelineRecipe(node: node)
-            var predicted: [String: ModelParts] = [:]
-            return try pipeline.loadStages().map { recipe in
-                let parts = try StageBuilder.resolveParts(recipe, predicted: predicted)
-                let stage = try StageBuilder.check(recipe, parts: parts)
-                predicted[recipe.name] = stage.parts
-                return summary(recipe, stage)
-            }
+            return try validate(stages: PipelineRecipe.load(url, overrides: overrides).1)
         }
         let recipe = try Recipe.load(url, overrides: overrides)
         var predicted: [String: ModelParts] = [:]
@@ -27,6 +20,16 @@ public enum RecipeValidation {
         try predictSiblings(of: recipe, in: url.deletingLastPathComponent(), into: &predicted, visiting: &visiting)
         let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
         return [summary(recipe, stage)]
+    }
+
+    /// Validates a pipeline's stage recipes in order, each over the parts the earlier ones will produce.
+    public static func validate(stages: [Recipe]) throws -> [String] {
+        var predicted: [String: ModelParts] = [:]
+        return try stages.map { recipe in
+            let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
+            predicted[recipe.name] = stage.parts
+            return summary(recipe, stage)
+        }
     }
 
     /// The parts that the sibling recipes of `recipe`'s missing `init: <run>` inputs (`<run>.yaml`) would produce,

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieRuntime
 import ReverieData
 import ReverieNN
 import ReverieVision
@@ -41,14 +42,14 @@ final class SiglipStage: TrainingStage {
         patchTerms = try PatchTerm.terms(recipe?.loss, hidden: v.hidden, rng: &rng)
         grid = v.grid
         model = SiglipKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
-        world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
+        world = (recipe?.data ?? DataSpec()).world
     }
 
     func tokens(_ caption: String) -> [Int] { text.encode(caption) }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         let samples = indices.map { world.caption(at: $0) }
-        let pixels = try ShapesBatch.pixels(samples.map { world.render($0.scene) })
+        let pixels = try ImageBatch.pixels(samples.map { world.render($0.scene) })
         let features = try siglip.features(pixels)  // [B, P, Dv]
         let l = try siglip.loss(image: siglip.imageEmbeddings(features: features),
                                 tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
@@ -70,7 +71,7 @@ final class SiglipStage: TrainingStage {
         let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
         let samples = (0..<count).map { eval.caption(at: $0) }
         let (features, img, txt) = try withNoGrad {
-            let f = try siglip.features(ShapesBatch.pixels(samples.map { eval.render($0.scene) }))
+            let f = try siglip.features(ImageBatch.pixels(samples.map { eval.render($0.scene) }))
             return (f, try siglip.imageEmbeddings(features: f),
                     try siglip.textEmbeddings(tokens: samples.map { tokens($0.text) }, padToken: text.padToken))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieRuntime
 import ReverieIO
 import ReverieNN
 
@@ -25,7 +26,12 @@ public enum StageBuilder {
                     throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
                                       message: "checkpoint \(path) does not exist\(hint)")
                 }
-                stored = try readRecord(path).parts
+                do {
+                    stored = try ModelConfigRecord.read(URL(fileURLWithPath: path)).parts
+                } catch {
+                    throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                                      message: "\(error)")
+                }
             }
             guard stored.has(part) else {
                 throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
@@ -41,28 +47,15 @@ public enum StageBuilder {
     public static func check(_ recipe: Recipe, parts: ModelParts) throws -> any TrainingStage {
         var rng = RNG(seed: recipe.seed)
         do {
+            try parts.validate()
             return try make(recipe.stage, parts: parts, recipe: recipe, rng: &rng)
         } catch let e as RecipeError {
             throw e
+        } catch let e as ConfigurationError {
+            throw RecipeError(file: recipe.file, line: nil, key: "model.\(e.key)", message: e.message)
         } catch {
             throw RecipeError(file: recipe.file, line: nil, key: "model", message: "\(error)")
         }
-    }
-
-    static func readRecord(_ path: String) throws -> ModelConfigRecord {
-        let attrs = try Checkpoint.readAttributes(from: URL(fileURLWithPath: path))
-        guard let json = attrs["model_config"]?.stringValue else {
-            throw RecipeError(file: path, line: nil, key: "model_config", message: "missing: not a Reverie model")
-        }
-        var record = try ModelConfigRecord.decode(json, file: path)
-        if record.parts.llm?.tokenizer == "bpe" {
-            guard let text = attrs["tokenizer"]?.stringValue else {
-                throw RecipeError(file: path, line: nil, key: "tokenizer",
-                                  message: "missing: the model_config names a bpe tokenizer but none is stored")
-            }
-            record.parts.llm?.tokenizerJSON = text
-        }
-        return record
     }
 
     /// Builds the stage the recipe names, with initialised parts loaded and frozen parts frozen.

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieRuntime
 import ReverieIO
 import ReverieNN
 
@@ -64,7 +65,7 @@ public final class Trainer {
         params = named.map(\.1)
         let o = recipe.optim
         optimizer = try AdamW(parameters: named, lr: o.lr, betas: (o.beta1, o.beta2), weightDecay: o.weightDecay)
-        schedule = o.schedule == "cosine"
+        schedule = o.schedule == .cosine
             ? .cosine(peak: o.lr, warmupSteps: o.warmup, totalSteps: recipe.loop.steps, minLR: o.minLR)
             : .constant(lr: o.lr, warmupSteps: o.warmup)
         rng = RNG(seed: recipe.seed &+ 0x5EED)
@@ -111,7 +112,7 @@ public final class Trainer {
                 for (k, v) in terms { line[k] = Double(v) }
                 metrics.write(line)
             }
-            if loop.evalEvery > 0, step % loop.evalEvery == 0 || step == loop.steps {
+            if recipe.eval.every > 0, step % recipe.eval.every == 0 || step == loop.steps {
                 evaluation = try evaluate(sheet: "step-\(step).png")
                 metrics.write(["step": step, "eval": Dictionary(uniqueKeysWithValues: evaluation)])
             }
@@ -181,7 +182,7 @@ public final class Trainer {
         stage.model.eval()
         defer { stage.model.train() }
         let sheet = name.map { runDir.appendingPathComponent("samples").appendingPathComponent($0) }
-        return try stage.evaluate(count: recipe.loop.evalCount, seed: recipe.loop.evalSeed, sheet: sheet)
+        return try stage.evaluate(count: recipe.eval.count, seed: recipe.eval.seed, sheet: sheet)
     }
 
     /// Writes a checkpoint atomically. Training state (optimizer, RNG, data position) only in `last.h5`.
@@ -194,7 +195,7 @@ public final class Trainer {
         }
         c.step = Int64(step)
         c.recipe = recipe.resolvedYAML
-        c.modelConfig = try ModelConfigRecord(stage: recipe.stage, parts: stage.parts).json()
+        c.modelConfig = try ModelConfigRecord(stage: recipe.stage.rawValue, parts: stage.parts).json()
         if let json = stage.parts.llm?.tokenizerJSON { c.attributes["tokenizer"] = .string(json) }
         try c.write(to: url)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieRuntime
 import ReverieNN
 
 /// One micro-batch's loss: the differentiable total and its named terms as numbers (for metrics).
@@ -33,59 +34,6 @@ public protocol TrainingStage: AnyObject {
 
 extension TrainingStage {
     public var exportedModel: Module { model }
-}
-
-/// The JSON stored as a checkpoint's `model_config`: the stage that wrote it and every part's configuration.
-public struct ModelConfigRecord: Codable, Sendable, Equatable {
-    public var format = "reverie-model"
-    public var stage: StageKind
-    public var parts: ModelParts
-
-    public init(stage: StageKind, parts: ModelParts) {
-        (self.stage, self.parts) = (stage, parts)
-    }
-
-    /// Every part at its defaults (the base that stored configurations are laid over).
-    static var defaultParts: ModelConfigRecord {
-        var p = ModelParts()
-        (p.vision, p.text, p.vae, p.unet) = (VisionPart(), TextPart(), VAEPart(), UNetPart())
-        (p.projector, p.llm, p.output) = (ProjectorPart(), LLMPart(), OutputPart())
-        return ModelConfigRecord(stage: .mllm, parts: p)
-    }
-
-    public func json() throws -> String {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.sortedKeys]
-        return String(decoding: try e.encode(self), as: UTF8.self)
-    }
-
-    /// Decodes a stored configuration; options added to a part after the checkpoint was written take their
-    /// defaults (each stored part is laid over a default part before decoding).
-    public static func decode(_ json: String, file: String) throws -> ModelConfigRecord {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        do {
-            guard var top = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-                  let stored = top["parts"] as? [String: Any] else {
-                throw RecipeError(file: file, line: nil, key: "model_config", message: "not a JSON object with parts")
-            }
-            let defaults = try JSONSerialization.jsonObject(with: Data(ModelConfigRecord.defaultParts.json().utf8))
-                as? [String: Any] ?? [:]
-            let defaultParts = defaults["parts"] as? [String: Any] ?? [:]
-            var merged: [String: Any] = [:]
-            for (name, value) in stored {
-                guard var part = value as? [String: Any] else { continue }
-                for (k, v) in defaultParts[name] as? [String: Any] ?? [:] where part[k] == nil { part[k] = v }
-                merged[name] = part
-            }
-            top["parts"] = merged
-            return try d.decode(ModelConfigRecord.self, from: JSONSerialization.data(withJSONObject: top))
-        } catch {
-            throw RecipeError(file: file, line: nil, key: "model_config",
-                              message: "not a Reverie model configuration (\(error))")
-        }
-    }
 }
 
 extension TrainingStage {

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieRuntime
 import ReverieData
 import ReverieDiffusion
 import ReverieNN
@@ -21,9 +22,9 @@ final class VAEStage: TrainingStage {
         self.parts = parts
         vae = try PartBuilding.vae(p, rng: &rng)
         model = PartsContainer([("decoder", PartsContainer([("vae", vae)]))])
-        world = ShapesWorld(seed: recipe?.data.worldSeed ?? 1, canvas: recipe?.data.canvas ?? 64)
-        klWeight = Float(recipe?.loss.kl ?? 1e-6)
-        reconstruction = ReconstructionLoss(rawValue: recipe?.loss.reconstruction ?? "l2") ?? .l2
+        world = (recipe?.data ?? DataSpec()).world
+        klWeight = Float((recipe?.loss ?? LossSpec()).kl)
+        reconstruction = (recipe?.loss ?? LossSpec()).reconstruction
     }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
@@ -35,13 +36,13 @@ final class VAEStage: TrainingStage {
     /// Encode (posterior mean) → decode, for the evaluator.
     func reconstruct(_ images: [PlanarImage]) throws -> [PlanarImage] {
         try withNoGrad {
-            let x = try ShapesBatch.pixels(images) * 2 - 1
-            return try ShapesBatch.images(fromSigned: vae.decode(vae.encode(x).mean))
+            let x = try ImageBatch.pixels(images) * 2 - 1
+            return try ImageBatch.images(fromSigned: vae.decode(vae.encode(x).mean))
         }
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        try ShapesBatch.reconstructionScores(canvas: world.rasterizer.canvas, seed: seed, count: count, batch: 16,
+        try ImageBatch.reconstructionScores(canvas: world.rasterizer.canvas, seed: seed, count: count, batch: 16,
                                              sheet: sheet) { images, _ in try reconstruct(images) }
     }
 

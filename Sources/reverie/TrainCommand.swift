@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ReverieMultimodal
+import ReverieRuntime
 import ReverieTrain
 
 /// `reverie train RECIPE [--set key=value]... [--resume]`: a stage recipe, or a pipeline of them.
@@ -28,47 +28,47 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: recipe)
-        var (node, _) = try RecipeNode.load(url)
+        let (node, _) = try RecipeNode.load(url)
         let started = Date()
-        if PipelineRecipe.isPipeline(node) {
-            let pipelineSets = overrides.filter { $0.hasPrefix("root=") }
-            for o in pipelineSets { try node.override(o) }
-            let pipeline = try PipelineRecipe(node: node)
-            let stages = try pipeline.loadStages(extra: overrides.filter { !$0.hasPrefix("root=") })
-            // Check every stage before training any (predicted parts stand in for outputs not yet written).
-            _ = try RecipeValidation.validate(url, overrides: pipelineSets)
-            var last: URL?
-            for (i, stage) in stages.enumerated() {
-                let final = stage.finalCheckpoint
-                if resume, FileManager.default.fileExists(atPath: final.path) {
-                    print("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue): done (\(final.path))")
-                    last = final
-                    continue
-                }
-                print("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue) → \(stage.output)")
-                let outcome = try runStage(stage, resume: resume)
-                if outcome.interrupted { return }
-                last = outcome.checkpoint
-            }
-            let minutes = Date().timeIntervalSince(started) / 60
-            print(String(format: "pipeline trained in %.1f min", minutes))
-            if let last, stages.last?.stage == .mllm {
-                let model = try pipeline.exportModel(from: last, stages: stages)
-                print("model (float16, recipe embedded): \(model.path)")
-            }
-            if pipeline.evalCount > 0, stages.last?.stage == .mllm {
-                try EvalCommand.report(checkpoint: pipeline.modelURL, count: pipeline.evalCount, seed: pipeline.evalSeed,
-                                       steps: stages.last?.loop.sampleSteps ?? 20,
-                                       guidance: Float(stages.last?.loop.guidance ?? 2), json: false,
-                                       keeping: SourceKeeping.at(Float(stages.last?.loop.keepThreshold ?? 0),
-                                                                grow: stages.last?.loop.keepGrow))
-            }
+        guard PipelineRecipe.isPipeline(node) else {
+            let stage = try Recipe.load(url, overrides: overrides)
+            _ = try RecipeValidation.validate(url, overrides: overrides)
+            _ = try runStage(stage, resume: resume)
+            print(String(format: "trained in %.1f min", Date().timeIntervalSince(started) / 60))
             return
         }
-        let stage = try Recipe.load(url, overrides: overrides)
-        _ = try RecipeValidation.validate(url, overrides: overrides)
-        _ = try runStage(stage, resume: resume)
-        print(String(format: "trained in %.1f min", Date().timeIntervalSince(started) / 60))
+        let (pipeline, stages) = try PipelineRecipe.load(url, overrides: overrides)
+        // Check every stage, with every override, before training any (predicted parts stand in for outputs not
+        // yet written): a bad --set fails now, not after the earlier stages have trained.
+        _ = try RecipeValidation.validate(stages: stages)
+        var last: URL?
+        for (i, stage) in stages.enumerated() {
+            let final = stage.finalCheckpoint
+            if resume, FileManager.default.fileExists(atPath: final.path) {
+                print("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue): done (\(final.path))")
+                last = final
+                continue
+            }
+            print("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue) → \(stage.output)")
+            let outcome = try runStage(stage, resume: resume)
+            if outcome.interrupted { return }
+            last = outcome.checkpoint
+        }
+        let minutes = Date().timeIntervalSince(started) / 60
+        print(String(format: "pipeline trained in %.1f min", minutes))
+        guard let last, let final = stages.last, final.stage == .mllm else { return }
+        let model = try pipeline.exportModel(from: last, stages: stages)
+        print("model (float16, recipe embedded): \(model.path)")
+        if pipeline.evalCount > 0 {
+            try EvalCommand.report(checkpoint: pipeline.modelURL, count: pipeline.evalCount, seed: pipeline.evalSeed,
+                                   drawing: final.eval.drawing, json: false)
+        }
+    }
+
+    /// The command that continues this run: the same recipe and overrides, with `--resume`.
+    var resumeCommand: String {
+        (["reverie", "train", recipe] + overrides.flatMap { ["--set", $0] } + ["--resume"]).map(shellQuoted)
+            .joined(separator: " ")
     }
 
     func runStage(_ recipe: Recipe, resume: Bool) throws -> TrainOutcome {
@@ -77,7 +77,7 @@ struct TrainCommand: ParsableCommand {
         let resuming = resume && FileManager.default.fileExists(atPath: trainer.runDir.appendingPathComponent("last.h5").path)
         let outcome = try trainer.run(resume: resuming)
         if outcome.interrupted {
-            print("stopped at step \(outcome.step); resume with: reverie train \(recipe.file) --resume")
+            print("stopped at step \(outcome.step); resume with: \(resumeCommand)")
         } else {
             let scores = outcome.evaluation.map { "\($0.0) \(String(format: "%.3f", $0.1))" }
                 .joined(separator: ", ")
@@ -86,6 +86,13 @@ struct TrainCommand: ParsableCommand {
         }
         return outcome
     }
+}
+
+/// `word` as one shell word: unchanged when it is plain, else single-quoted.
+func shellQuoted(_ word: String) -> String {
+    let plain = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_./=,:@%+"))
+    if !word.isEmpty, word.unicodeScalars.allSatisfy(plain.contains) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// `reverie recipes validate PATH...`

@@ -29,10 +29,16 @@ final class TrainCommandTests: XCTestCase {
         let gen = try ReverieBinary.run(["generate"] + common + ["--prompt", "a red circle", "--out", drawn])
         XCTAssertTrue(gen.succeeded, "\(gen)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: drawn))
+        // The sampler reaches the decoder: Euler draws another image than DDIM from the same seed.
+        let euler = dir.file("euler.png").path
+        let viaEuler = try ReverieBinary.run(["generate"] + common + ["--sampler", "euler", "--prompt", "a red circle",
+                                                                      "--out", euler])
+        XCTAssertTrue(viaEuler.succeeded, "\(viaEuler)")
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: euler)), try Data(contentsOf: URL(fileURLWithPath: drawn)))
         let inter = try ReverieBinary.run(["generate"] + common + ["--prompt", "a red circle", "--interleaved",
                                                                    "--out", dir.file("story.png").path])
         XCTAssertTrue(inter.succeeded && inter.stdout.hasPrefix("a red circle"), "\(inter)")
-        let cap = try ReverieBinary.run(["caption"] + common + ["--image", drawn])
+        let cap = try ReverieBinary.run(["caption", "--checkpoint", model, "--image", drawn])
         XCTAssertTrue(cap.succeeded, "\(cap)")
         let edited = dir.file("edited.png").path
         let edit = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
@@ -100,7 +106,7 @@ final class TrainCommandTests: XCTestCase {
         let partial = try ReverieBinary.run(["caption", "--checkpoint", vaeOnly, "--image", drawn])
         XCTAssertFalse(partial.succeeded)
         XCTAssertTrue(partial.stderr.contains("has no 'vision' part"), "\(partial)")
-        let missing = try ReverieBinary.run(["caption"] + common + ["--image", dir.file("nope.png").path])
+        let missing = try ReverieBinary.run(["caption", "--checkpoint", model, "--image", dir.file("nope.png").path])
         XCTAssertFalse(missing.succeeded)
         XCTAssertTrue(missing.stderr.contains("nope.png"), "\(missing)")
     }

@@ -43,7 +43,7 @@ final class GuidanceAndDecoderTests: XCTestCase {
     func testDecodeIsDeterministicAndGuidanceOneIsConditional() throws {
         let decoder = try tinyDecoder(null: .learned)
         let conds = randomInput([2, 3, 6], seed: 4)
-        for sampler: DecoderSampler in [.ddim(eta: 0), .ddim(eta: 0.5), .euler, .flowEuler(shift: 1)] {
+        for sampler: any SamplerConfig in [DDIMSampler.Config(), DDIMSampler.Config(eta: 0.5), EulerDiscreteSampler.Config(), FlowEulerSampler.Config(shift: 1)] {
             let a = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 3, guidance: 2.5, sampler: sampler,
                                        seed: 9)
             let b = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 3, guidance: 2.5, sampler: sampler,

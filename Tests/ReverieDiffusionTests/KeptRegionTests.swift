@@ -55,7 +55,7 @@ final class KeptRegionTests: XCTestCase {
                                                  nullCondition: NullCondition(kind: .zeros, tokens: 3, dim: 6),
                                                  schedule: NoiseSchedule())
         let conds = randomInput([1, 3, 6], seed: 4), latent = randomInput([1, 2, 4, 4], seed: 5)
-        func draw(_ mask: [Float]?, sampler: DecoderSampler = .ddim(eta: 0)) throws -> [Float] {
+        func draw(_ mask: [Float]?, sampler: any SamplerConfig = DDIMSampler.Config()) throws -> [Float] {
             let keep = try mask.map { try KeptRegion(latent: latent, mask: Tensor(shape: [1, 1, 4, 4], data: $0)) }
             return try withNoGrad {
                 try decoder.denoise(conditions: conds, latentSize: (4, 4), steps: 3, guidance: 2, sampler: sampler,
@@ -64,7 +64,7 @@ final class KeptRegionTests: XCTestCase {
         }
         let plain = try draw(nil)
         XCTAssertEqual(try draw(Array(repeating: 0, count: 16)), plain)
-        for sampler: DecoderSampler in [.ddim(eta: 0), .ddim(eta: 1), .euler, .flowEuler(shift: 1)] {
+        for sampler: any SamplerConfig in [DDIMSampler.Config(), DDIMSampler.Config(eta: 1), EulerDiscreteSampler.Config(), FlowEulerSampler.Config(shift: 1)] {
             assertClose(try draw(Array(repeating: 1, count: 16), sampler: sampler), latent.toArray(), atol: 1e-5)
         }
         let left = (0..<16).map { Float($0 % 4 < 2 ? 1 : 0) }

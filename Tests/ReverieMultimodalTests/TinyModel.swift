@@ -23,7 +23,7 @@ func makeTinyModel(vocab: Int = 40, projector kind: String = "mlp", head: Output
                                     imageSize: 64, patchSize: 16, useHead: false),
         rng: &rng)
     let projector = try ProjectorRegistry.make(
-        ProjectorSpec(type: kind, inputDim: 32, outputDim: 48, patches: 16), rng: &rng)
+        type: kind, dimensions: ProjectorDimensions(inputDim: 32, outputDim: 48, patches: 16), rng: &rng)
     let llm = try LanguageModel(
         config: LlamaConfig(vocabSize: vocab, hiddenSize: 48, intermediateSize: 96, numHiddenLayers: 2,
                             numAttentionHeads: 4, maxPositionEmbeddings: 256),

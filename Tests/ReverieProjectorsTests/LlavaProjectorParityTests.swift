@@ -16,7 +16,7 @@ final class LlavaProjectorParityTests: XCTestCase {
         let features = try reference.tensor("image_features")  // [2, 9, 20]
         var rng = RNG(seed: 0)
         let projector = try ProjectorRegistry.make(
-            ProjectorSpec(type: "mlp", inputDim: 20, outputDim: 12, patches: 9), rng: &rng)
+            type: "mlp", dimensions: ProjectorDimensions(inputDim: 20, outputDim: 12, patches: 9), rng: &rng)
         var state: [String: Tensor] = [:]
         for key in ["linear_1.weight", "linear_1.bias", "linear_2.weight", "linear_2.bias"] {
             state[key] = try reference.tensor(key)

@@ -2,6 +2,7 @@ import Foundation
 import ReverieCore
 import ReverieData
 @testable import ReverieTrain
+import ReverieRuntime
 import ReverieTestSupport
 import XCTest
 

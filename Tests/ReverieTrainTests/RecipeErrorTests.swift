@@ -1,5 +1,6 @@
 import Foundation
 import ReverieTrain
+import ReverieRuntime
 import XCTest
 
 /// Bad recipes fail before training with file:line, the key, and (for typos) the nearest valid key.
@@ -69,7 +70,7 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(vae.replacingOccurrences(of: "stage: vae", with: "stage: vea"))?.message
             .contains("did you mean 'vae'"), true)
         XCTAssertEqual(error(vae + "\neval: {every: 5, keep_threshold: -0.1}\n")?.key, "eval.keep_threshold")
-        XCTAssertEqual(try parse(vae + "\neval: {every: 5, keep_threshold: 0.25}\n").loop.keepThreshold, 0.25)
+        XCTAssertEqual(try parse(vae + "\neval: {every: 5, keep_threshold: 0.25}\n").eval.drawing.keepThreshold, 0.25)
     }
 
     func testStageNeedsItsParts() {

@@ -1,6 +1,7 @@
 import Foundation
 import ReverieData
 import ReverieTrain
+import ReverieRuntime
 import XCTest
 
 enum ShapesWorldFixture {

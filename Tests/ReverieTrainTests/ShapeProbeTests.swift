@@ -3,6 +3,7 @@ import ReverieCore
 import ReverieData
 import ReverieIO
 @testable import ReverieTrain
+import ReverieRuntime
 import ReverieTestSupport
 import XCTest
 

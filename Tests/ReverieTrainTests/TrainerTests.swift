@@ -4,6 +4,7 @@ import ReverieIO
 import ReverieMultimodal
 import ReverieNN
 import ReverieTrain
+import ReverieRuntime
 import ReverieTestSupport
 import XCTest
 
@@ -55,14 +56,17 @@ final class TrainerTests: XCTestCase {
         let (model, record) = try ModelAssembly.loadMultimodal(try XCTUnwrap(last))
         XCTAssertNotEqual(record.parts.vae?.scalingFactor, 1)
         XCTAssertEqual(model.decoder?.vae.config.scalingFactor, Float(record.parts.vae!.scalingFactor))
-        let runner = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: 2, guidance: 2, seed: 1)
+        var drawing = DrawingOptions()
+        (drawing.steps, drawing.guidance, drawing.seed) = (2, 2, 1)
+        let runner = ModelRunner(model: model, text: try record.parts.textEncoder(), drawing: drawing)
         let world = ShapesWorldFixture.world
         let image = world.render(world.scene(at: 0))
         XCTAssertEqual(try runner.generate("a red circle").size, 64)
         XCTAssertEqual(try runner.edit(image, "make it blue").size, 64)
         XCTAssertEqual(try runner.reconstruct(image).size, 64)
         // Through the autoencoder alone nothing is sampled: the same image whatever the seed, unlike the denoiser's.
-        let other = ModelRunner(model: model, text: try record.parts.textEncoder(), steps: 2, guidance: 2, seed: 2)
+        drawing.seed = 2
+        let other = ModelRunner(model: model, text: try record.parts.textEncoder(), drawing: drawing)
         XCTAssertEqual(try runner.autoencode(image), try other.autoencode(image))
         XCTAssertNotEqual(try runner.reconstruct(image), try other.reconstruct(image))
         _ = try runner.caption(image)
@@ -81,8 +85,9 @@ final class TrainerTests: XCTestCase {
         let strippedURL = dir.appendingPathComponent("no-tokenizer.h5")
         try stripped.write(to: strippedURL)
         XCTAssertThrowsError(try ModelAssembly.loadMultimodal(strippedURL)) { error in
-            XCTAssertEqual((error as? RecipeError)?.key, "tokenizer")
-            XCTAssertEqual((error as? RecipeError)?.file, strippedURL.path)
+            guard case let .badModel(file, detail)? = error as? RuntimeError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, strippedURL.path)
+            XCTAssertTrue(detail.hasPrefix("tokenizer: missing"), detail)
         }
         XCTAssertNotNil(model.visualPositions)
         XCTAssertTrue(model.config.residualConditions)
@@ -153,7 +158,7 @@ final class TrainerTests: XCTestCase {
             }
         }
         var fixed = try recipe("siglip", steps: 1, name: "fixed")
-        (fixed.loss.patchHead, fixed.loss.patchColors) = ("fixed", 2)
+        (fixed.loss.patchHead, fixed.loss.patchColors) = (.fixed, 2)
         let stage = try StageBuilder.build(fixed)
         let loss = try stage.loss(indices: [0, 1], rng: &rng)
         XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch", "patch_color"])
@@ -165,7 +170,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertFalse(stage.model.namedParameters().contains { $0.0.hasPrefix("patch_") })
         XCTAssertTrue(stage.model.namedParameters().contains { $0.0.hasPrefix("vision_encoder.") })
         // Learned heads are saved under their own keys.
-        fixed.loss.patchHead = "learned"
+        fixed.loss.patchHead = .learned
         let learned = try StageBuilder.build(fixed).model.namedParameters().map(\.0)
         XCTAssertTrue(learned.contains("patch_head.weight"))
         XCTAssertTrue(learned.contains("patch_color_head.weight"))

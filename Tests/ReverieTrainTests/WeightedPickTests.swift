@@ -1,4 +1,5 @@
 @testable import ReverieTrain
+import ReverieRuntime
 import XCTest
 
 /// The mllm stage draws each record's kind (and an edit's kind, with `data.edit_kinds`) by `MLLMStage.pick`.

@@ -12,6 +12,9 @@ import ReverieCore
 /// let image = world.render(sample.scene)   // PlanarImage, 64×64
 /// ```
 public struct ShapesWorld: Sendable {
+    /// The world every evaluation draws its items from unless told otherwise: one no committed recipe trains on.
+    public static let evaluationSeed: UInt64 = 1_000_003
+
     public let seed: UInt64
     public let rasterizer: Rasterizer
 

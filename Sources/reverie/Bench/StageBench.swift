@@ -1,4 +1,5 @@
 import Foundation
+import ReverieRuntime
 import ReverieTrain
 
 /// The workloads of `reverie bench stages`: one optimizer step of every stage of a pipeline recipe (by default

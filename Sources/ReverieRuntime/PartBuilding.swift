@@ -1,15 +1,13 @@
-import Foundation
 import ReverieCore
 import ReverieDiffusion
-import ReverieIO
 import ReverieLanguage
 import ReverieNN
 import ReverieProjectors
 import ReverieVision
 
-/// Builds each part from its configuration (fresh weights from the recipe's seeded RNG).
-enum PartBuilding {
-    static func vision(_ p: VisionPart, rng: inout RNG) throws -> VisionEncoder {
+/// Builds each part from its configuration (fresh weights from the given seeded generator).
+public enum PartBuilding {
+    public static func vision(_ p: VisionPart, rng: inout RNG) throws -> VisionEncoder {
         try VisionEncoder(
             config: VisionEncoderConfig(hiddenSize: p.hidden, intermediateSize: p.intermediate,
                                         numHiddenLayers: p.layers, numAttentionHeads: p.heads, imageSize: p.imageSize,
@@ -17,7 +15,7 @@ enum PartBuilding {
             rng: &rng)
     }
 
-    static func vae(_ p: VAEPart, rng: inout RNG) throws -> AutoencoderKL {
+    public static func vae(_ p: VAEPart, rng: inout RNG) throws -> AutoencoderKL {
         var c = AutoencoderKLConfig(blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
                                     latentChannels: p.latentChannels, normNumGroups: p.normGroups,
                                     scalingFactor: Float(p.scalingFactor))
@@ -25,46 +23,42 @@ enum PartBuilding {
         return try AutoencoderKL(config: c, rng: &rng)
     }
 
-    static func unet(_ p: UNetPart, latentChannels: Int, conditionDim: Int, rng: inout RNG) throws
+    public static func unet(_ p: UNetPart, latentChannels: Int, conditionDim: Int, rng: inout RNG) throws
         -> UNet2DConditionModel {
         let n = p.channels.count
         let attention = p.attention.isEmpty ? Array(repeating: true, count: n) : p.attention
         var c = UNet2DConditionConfig(
-            inChannels: latentChannels * (p.sourceLatent == true ? 2 : 1) + (p.spatial ? conditionDim : 0),
+            inChannels: latentChannels * (p.sourceLatent ? 2 : 1) + (p.spatialConditioning ? conditionDim : 0),
             outChannels: latentChannels,
             blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
             downBlockTypes: attention.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" },
             upBlockTypes: attention.reversed().map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
             crossAttentionDim: conditionDim,
             heads: Array(repeating: p.heads, count: n), normNumGroups: p.normGroups)
-        c.spatialInjection = p.spatialInjection == true
+        c.spatialInjection = p.spatialInjection
         return try UNet2DConditionModel(config: c, rng: &rng)
     }
 
-    static func decoder(vae: AutoencoderKL, unet: UNet2DConditionModel, _ p: UNetPart, conditionDim: Int) throws
-        -> LatentDiffusionDecoder {
-        let schedule = try NoiseSchedule(trainTimesteps: p.trainTimesteps,
-                                         betaSchedule: BetaSchedule(rawValue: p.betaSchedule) ?? .scaledLinear,
+    public static func decoder(vae: AutoencoderKL, unet: UNet2DConditionModel, _ p: UNetPart, conditionDim: Int)
+        throws -> LatentDiffusionDecoder {
+        let schedule = try NoiseSchedule(trainTimesteps: p.trainTimesteps, betaSchedule: p.betaSchedule,
                                          betaStart: 0.00085, betaEnd: 0.012)
-        let null = try NullCondition(kind: NullConditionKind(rawValue: p.null) ?? .learned, tokens: p.conditionTokens,
-                                     dim: conditionDim)
+        let null = try NullCondition(kind: p.null, tokens: p.conditionTokens, dim: conditionDim)
         return try LatentDiffusionDecoder(vae: vae, unet: unet, nullCondition: null, schedule: schedule,
-                                          prediction: PredictionType(rawValue: p.prediction) ?? .epsilon,
-                                          spatialConditions: p.spatial, sourceLatents: p.sourceLatent == true)
+                                          prediction: p.prediction, spatialConditions: p.spatialConditioning,
+                                          sourceLatents: p.sourceLatent)
     }
 
-    static func projector(_ p: ProjectorPart, vision: VisionPart, llm: LLMPart, rng: inout RNG) throws
+    public static func projector(_ p: ProjectorPart, vision: VisionPart, llm: LLMPart, rng: inout RNG) throws
         -> any Projector {
-        var options: [String: ProjectorOption] = [:]
-        for (k, v) in p.options { options[k] = v == v.rounded() && abs(v) < 1e9 ? .int(Int(v)) : .double(v) }
-        for (k, v) in p.stringOptions { options[k] = .string(v) }
-        return try ProjectorRegistry.make(
-            ProjectorSpec(type: p.type, inputDim: vision.hidden, outputDim: llm.hidden, patches: vision.grid * vision.grid,
-                          options: options),
+        try ProjectorRegistry.make(
+            type: p.type, options: p.options,
+            dimensions: ProjectorDimensions(inputDim: vision.hidden, outputDim: llm.hidden,
+                                            patches: vision.grid * vision.grid),
             rng: &rng)
     }
 
-    static func llm(_ p: LLMPart, rng: inout RNG) throws -> LanguageModel {
+    public static func llm(_ p: LLMPart, rng: inout RNG) throws -> LanguageModel {
         try LanguageModel(
             config: LlamaConfig(vocabSize: p.vocab, hiddenSize: p.hidden, intermediateSize: p.intermediate,
                                 numHiddenLayers: p.layers, numAttentionHeads: p.heads, numKeyValueHeads: p.kvHeads,
@@ -73,15 +67,15 @@ enum PartBuilding {
     }
 }
 
-/// A module that only names its children, for the stages whose model is a set of parts (keys as in `PartName`).
-final class PartsContainer: Module {
+/// A module that only names its children, for models that are a set of parts (keys as in `PartName`).
+public final class PartsContainer: Module {
     let named: [(String, Module)]
-    init(_ named: [(String, Module)]) {
+    public init(_ named: [(String, Module)]) {
         self.named = named
         super.init()
     }
 
-    override func visit(_ v: inout ModuleVisitor) {
+    override public func visit(_ v: inout ModuleVisitor) {
         for (n, m) in named { v.child(n, m) }
     }
 }

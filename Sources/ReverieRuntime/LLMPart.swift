@@ -1,0 +1,77 @@
+import Foundation
+import ReverieCore
+import ReverieData
+import ReverieMultimodal
+
+/// The Llama-style language model and its tokenizer: `bytes` (one id per UTF-8 byte, vocabulary 260) or `bpe`, a
+/// byte-level BPE tokenizer whose tokenizer.json text travels with the model (a checkpoint's `tokenizer`
+/// attribute). A recipe names a tokenizer.json file instead of `bpe`; the recipe reader loads it.
+public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
+    public var hidden = 128, intermediate = 256, layers = 2, heads = 4, kvHeads = 2, maxPositions = 512
+    public var vocab = ByteTextEncoder().vocabularySize
+    /// `bytes`, `bpe`, or (in a recipe, before loading) a tokenizer.json path.
+    public var tokenizer = "bytes"
+    /// The BPE tokenizer's JSON (not part of `model_config`: stored as the checkpoint's `tokenizer` attribute).
+    public var tokenizerJSON: String?
+
+    enum CodingKeys: String, CodingKey {
+        case hidden, intermediate, layers, heads, kvHeads = "kv_heads", maxPositions = "max_positions", vocab, tokenizer
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.update(&hidden, .hidden)
+        try c.update(&intermediate, .intermediate)
+        try c.update(&layers, .layers)
+        try c.update(&heads, .heads)
+        try c.update(&kvHeads, .kvHeads)
+        try c.update(&maxPositions, .maxPositions)
+        try c.update(&vocab, .vocab)
+        try c.update(&tokenizer, .tokenizer)
+    }
+
+    public func validate() throws {
+        try TransformerShape.validate(hidden: hidden, intermediate: intermediate, layers: layers, heads: heads)
+        try require(kvHeads, in: 1...heads, "kv_heads")
+        try require(heads % kvHeads == 0, "kv_heads", "\(kvHeads) does not divide heads \(heads)")
+        try require((hidden / heads) % 2 == 0, "heads", "head width must be even for RoPE")
+        try require(maxPositions, in: 1...(1 << 20), "max_positions")
+        try require(vocab, in: 1...(1 << 22), "vocab")
+        let bytes = ByteTextEncoder().vocabularySize
+        try require(tokenizer != "bytes" || vocab >= bytes, "vocab", "\(vocab) is below the byte tokenizer's \(bytes) ids")
+    }
+
+    /// The text encoder this model reads and writes with.
+    public func textEncoder() throws -> any TextEncoder {
+        guard tokenizer == "bpe" else { return ByteTextEncoder() }
+        guard let json = tokenizerJSON else {
+            throw MultimodalError.invalidConfiguration(key: "llm.tokenizer", detail: "bpe, but no tokenizer.json text")
+        }
+        return try TokenizerTextEncoder(try Tokenizer(json: Data(json.utf8), path: "tokenizer"))
+    }
+
+    /// Reads the tokenizer.json file `tokenizer` names (unless it is `bytes` or `bpe`): sets `bpe`, the file's
+    /// text, and the vocabulary (at least the tokenizer's ids; a larger `vocab` stays).
+    ///
+    /// - Throws: `ConfigurationError` at `tokenizer` or `vocab`.
+    public mutating func loadTokenizerFile(relativeTo base: URL?, explicitVocab: Bool) throws {
+        guard tokenizer != "bytes", tokenizer != "bpe" else { return }
+        let path = tokenizer
+        let url = path.hasPrefix("/") || base == nil ? URL(fileURLWithPath: path)
+            : base!.appendingPathComponent(path)
+        let encoder: TokenizerTextEncoder
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+            encoder = try TokenizerTextEncoder(try Tokenizer(json: data, path: url.path))
+        } catch {
+            throw ConfigurationError(key: "tokenizer", "'bytes' or a tokenizer.json file: \(error)")
+        }
+        (tokenizer, tokenizerJSON) = ("bpe", String(decoding: data, as: UTF8.self))
+        if !explicitVocab { vocab = encoder.vocabularySize }
+        try require(vocab >= encoder.vocabularySize, "vocab",
+                    "\(vocab) is below the tokenizer's \(encoder.vocabularySize) ids")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import ReverieCore
+import ReverieData
+import ReverieDiffusion
+import ReverieIO
+import ReverieMultimodal
+import ReverieNN
+
+/// Builds the composed model from part configurations, and loads a trained one from a checkpoint.
+public enum ModelAssembly {
+    /// The parts a multimodal model is made of.
+    public static let multimodalParts: [PartName] = [.vision, .projector, .llm, .output, .vae, .unet]
+
+    /// The multimodal model over `parts` (fresh weights; the decoder frozen).
+    public static func multimodal(_ parts: ModelParts, rng: inout RNG) throws -> MultimodalModel {
+        guard let v = parts.vision, let a = parts.vae, let u = parts.unet, let l = parts.llm, let o = parts.output,
+              let pr = parts.projector else {
+            throw RuntimeError.missingPart(multimodalParts.first { !parts.has($0) } ?? .llm,
+                                           needed: "a multimodal model needs \(multimodalParts.map(\.rawValue))")
+        }
+        let vision = try PartBuilding.vision(v, rng: &rng)
+        let projector = try PartBuilding.projector(pr, vision: v, llm: l, rng: &rng)
+        let llm = try PartBuilding.llm(l, rng: &rng)
+        let vae = try PartBuilding.vae(a, rng: &rng)
+        let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &rng)
+        let decoder = try PartBuilding.decoder(vae: vae, unet: unet, u, conditionDim: v.hidden)
+        let text = try l.textEncoder()
+        guard l.vocab >= text.vocabularySize else {
+            throw MultimodalError.invalidConfiguration(
+                key: "llm.vocab", detail: "\(l.vocab) is below the tokenizer's \(text.vocabularySize) ids")
+        }
+        var config = MultimodalConfig(imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
+                                      outputMode: o.mode, numQueries: u.conditionTokens, head: o.head,
+                                      headHidden: o.headHidden, visualPositions: pr.positions,
+                                      residualConditions: o.residual, sourceQueries: o.sourceQueries)
+        config.changeHead = o.changeHead
+        config.describeEdits = o.describeEdits
+        return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
+                                   decoder: decoder, rng: &rng)
+    }
+
+    /// A trained multimodal model from a checkpoint written by the mllm stage (or any checkpoint holding every
+    /// part), weights widened from float16 if stored so.
+    ///
+    /// - Throws: `RuntimeError` naming the file when it is not a Reverie model or lacks a part.
+    public static func loadMultimodal(_ url: URL) throws -> (MultimodalModel, ModelConfigRecord) {
+        let record = try ModelConfigRecord.read(url)
+        for p in multimodalParts where !record.parts.has(p) {
+            throw RuntimeError.badModel(
+                file: url.path, detail: "model_config has no '\(p.rawValue)' part: captioning, generating and editing "
+                    + "need a checkpoint of the mllm stage (or the pipeline's final one)")
+        }
+        var rng = RNG(seed: 0)
+        let model = try multimodal(record.parts, rng: &rng)
+        _ = try Checkpoint.loadModel(from: url, into: model.stateDict(), strict: true)
+        model.eval()
+        return (model, record)
+    }
+
+    /// Whether the checkpoint at `url` holds a whole multimodal model (else it may be a decoder stage's).
+    public static func isMultimodal(_ record: ModelConfigRecord) -> Bool {
+        multimodalParts.allSatisfy(record.parts.has)
+    }
+}

@@ -1,0 +1,28 @@
+import ReverieCore
+
+/// The small text tower of the contrastive (siglip) stage.
+public struct TextPart: Codable, Sendable, Equatable, SelfChecking {
+    public var hidden = 64, intermediate = 128, layers = 2, heads = 4, maxPositions = 128, projection = 64
+
+    enum CodingKeys: String, CodingKey {
+        case hidden, intermediate, layers, heads, maxPositions = "max_positions", projection
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.update(&hidden, .hidden)
+        try c.update(&intermediate, .intermediate)
+        try c.update(&layers, .layers)
+        try c.update(&heads, .heads)
+        try c.update(&maxPositions, .maxPositions)
+        try c.update(&projection, .projection)
+    }
+
+    public func validate() throws {
+        try TransformerShape.validate(hidden: hidden, intermediate: intermediate, layers: layers, heads: heads)
+        try require(maxPositions, in: 1...(1 << 20), "max_positions")
+        try require(projection, in: 1...TransformerShape.maxWidth, "projection")
+    }
+}

@@ -1,0 +1,88 @@
+import ReverieCore
+import ReverieDiffusion
+
+/// The conditional UNet of the decoder; its cross-attention width is the vision encoder's width.
+public struct UNetPart: Codable, Sendable, Equatable, SelfChecking {
+    public var channels = [64, 128], layersPerBlock = 1, heads = 4, normGroups = 8
+    /// Condition tokens: the encoder's patch grid average-pooled to √tokens × √tokens.
+    public var conditionTokens = 16
+    /// What the UNet predicts under DDPM, and the training schedule.
+    public var prediction = PredictionType.epsilon
+    public var trainTimesteps = 1000
+    public var betaSchedule = BetaSchedule.scaledLinear
+    public var null = NullConditionKind.learned
+    /// Also feed the conditions as input channels laid on the latent grid (`spatialConditionMap`).
+    public var spatialConditioning = false
+    /// Per level: cross-attention blocks (true) or plain resnet blocks (false); empty = attention everywhere.
+    public var attention: [Bool] = []
+    /// Also take a source image's latent as input channels (editing).
+    public var sourceLatent = false
+    /// Also add the conditions, laid on each level's grid, before every UNet block (`ConditionInjection`).
+    public var spatialInjection = false
+
+    enum CodingKeys: String, CodingKey {
+        case channels, layersPerBlock = "layers_per_block", heads, normGroups = "norm_groups",
+             conditionTokens = "condition_tokens", prediction, trainTimesteps = "train_timesteps",
+             betaSchedule = "beta_schedule", null, spatialConditioning = "spatial_conditioning", attention,
+             sourceLatent = "source_latent", spatialInjection = "spatial_injection"
+        /// The name checkpoints written before 2026-12-07 stored `spatial_conditioning` under.
+        case legacySpatial = "spatial"
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.update(&channels, .channels)
+        try c.update(&layersPerBlock, .layersPerBlock)
+        try c.update(&heads, .heads)
+        try c.update(&normGroups, .normGroups)
+        try c.update(&conditionTokens, .conditionTokens)
+        try c.update(&prediction, .prediction)
+        try c.update(&trainTimesteps, .trainTimesteps)
+        try c.update(&betaSchedule, .betaSchedule)
+        try c.update(&null, .null)
+        try c.update(&spatialConditioning, .legacySpatial)
+        try c.update(&spatialConditioning, .spatialConditioning)
+        try c.update(&attention, .attention)
+        try c.update(&sourceLatent, .sourceLatent)
+        try c.update(&spatialInjection, .spatialInjection)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(layersPerBlock, forKey: .layersPerBlock)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(normGroups, forKey: .normGroups)
+        try c.encode(conditionTokens, forKey: .conditionTokens)
+        try c.encode(prediction, forKey: .prediction)
+        try c.encode(trainTimesteps, forKey: .trainTimesteps)
+        try c.encode(betaSchedule, forKey: .betaSchedule)
+        try c.encode(null, forKey: .null)
+        try c.encode(spatialConditioning, forKey: .spatialConditioning)
+        try c.encode(attention, forKey: .attention)
+        try c.encode(sourceLatent, forKey: .sourceLatent)
+        try c.encode(spatialInjection, forKey: .spatialInjection)
+    }
+
+    public func validate() throws {
+        try require(!channels.isEmpty && channels.count <= 8, "channels", "needs 1 to 8 blocks")
+        for c in channels { try require(c, in: 1...TransformerShape.maxWidth, "channels") }
+        try require(layersPerBlock, in: 1...64, "layers_per_block")
+        try require(heads, in: 1...1024, "heads")
+        try require(normGroups, in: 1...TransformerShape.maxWidth, "norm_groups")
+        try require(trainTimesteps, in: 1...100_000, "train_timesteps")
+        try require(conditionTokens, in: 1...(1 << 16), "condition_tokens")
+        try require(attention.isEmpty || attention.count == channels.count, "attention",
+                    "needs one entry per level of channels (\(channels.count))")
+        if let c = channels.first(where: { $0 % normGroups != 0 }) {
+            throw ConfigurationError(key: "norm_groups", "\(normGroups) does not divide channel count \(c)")
+        }
+        let side = Int(Double(conditionTokens).squareRoot().rounded())
+        try require(side * side == conditionTokens, "condition_tokens", "must be a square")
+    }
+
+    /// √conditionTokens: the side of the pooled condition grid.
+    public var conditionSide: Int { Int(Double(conditionTokens).squareRoot().rounded()) }
+}

@@ -1,0 +1,41 @@
+import ReverieCore
+
+/// AutoencoderKL: `channels` per block (each block after the first halves the resolution).
+public struct VAEPart: Codable, Sendable, Equatable, SelfChecking {
+    public var channels = [32, 64], layersPerBlock = 1, latentChannels = 4, normGroups = 8
+    /// 1/σ of the latents, measured at the end of the vae stage.
+    public var scalingFactor = 1.0
+    public var attention = false
+
+    enum CodingKeys: String, CodingKey {
+        case channels, layersPerBlock = "layers_per_block", latentChannels = "latent_channels",
+             normGroups = "norm_groups", scalingFactor = "scaling_factor", attention
+    }
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.update(&channels, .channels)
+        try c.update(&layersPerBlock, .layersPerBlock)
+        try c.update(&latentChannels, .latentChannels)
+        try c.update(&normGroups, .normGroups)
+        try c.update(&scalingFactor, .scalingFactor)
+        try c.update(&attention, .attention)
+    }
+
+    public func validate() throws {
+        try require(!channels.isEmpty && channels.count <= 8, "channels", "needs 1 to 8 blocks")
+        for c in channels { try require(c, in: 1...TransformerShape.maxWidth, "channels") }
+        try require(layersPerBlock, in: 1...64, "layers_per_block")
+        try require(latentChannels, in: 1...1024, "latent_channels")
+        try require(normGroups, in: 1...TransformerShape.maxWidth, "norm_groups")
+        if let c = channels.first(where: { $0 % normGroups != 0 }) {
+            throw ConfigurationError(key: "norm_groups", "\(normGroups) does not divide channel count \(c)")
+        }
+        try require(scalingFactor.isFinite && scalingFactor > 0, "scaling_factor", "must be positive")
+    }
+
+    /// How much smaller the latent grid is than the image.
+    public var downsampling: Int { 1 << (channels.count - 1) }
+}
