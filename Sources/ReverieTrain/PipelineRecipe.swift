@@ -84,14 +84,41 @@ public struct PipelineRecipe: Sendable {
 
     static func isPipelineOverride(_ assignment: String) -> Bool { assignment.hasPrefix("root=") }
 
-    /// Every stage recipe, loaded with its overrides and this pipeline's root.
+    /// Every stage recipe, loaded with its overrides, this pipeline's root and the command line's `extra`
+    /// overrides. An extra override of a part's option (`model.llm.hidden=256`) reaches the stages that build that
+    /// part (not those that load it or lack it), one of a whole part or its `init` the stages that have the part;
+    /// every other one reaches every stage.
+    ///
+    /// - Throws: `RecipeError` naming the stage recipe of a bad override, or an override no stage takes.
     public func loadStages(extra: [String] = []) throws -> [Recipe] {
-        try stages.map { st in
+        var taken = Set<String>()
+        let recipes = try stages.map { st -> Recipe in
             guard FileManager.default.fileExists(atPath: st.recipe.path) else {
                 throw RecipeError(file: file, line: nil, key: "stages",
                                   message: "stage recipe \(st.recipe.path) does not exist")
             }
-            return try Recipe.load(st.recipe, overrides: ["root=\(root)"] + st.overrides + extra)
+            let (node, _) = try RecipeNode.load(st.recipe)
+            let own = extra.filter { Self.reaches($0, node) }
+            taken.formUnion(own)
+            do {
+                return try Recipe.load(st.recipe, overrides: ["root=\(root)"] + st.overrides + own)
+            } catch var e as RecipeError where e.file.hasPrefix("--set") {
+                e.message += " (in stage recipe \(st.recipe.path))"
+                throw e
+            }
         }
+        if let unused = extra.first(where: { !taken.contains($0) }) {
+            throw RecipeError(file: "--set", line: nil, key: String(unused.prefix { $0 != "=" }),
+                              message: "no stage of \(file) builds this part")
+        }
+        return recipes
+    }
+
+    /// Whether the override `assignment` applies to the stage recipe `node` (see `loadStages`).
+    static func reaches(_ assignment: String, _ node: RecipeNode) -> Bool {
+        let path = assignment.prefix { $0 != "=" }.split(separator: ".").map(String.init)
+        guard path.count >= 2, path[0] == "model" else { return true }
+        guard let part = node["model"]?[path[1]] else { return false }
+        return path.count == 2 || path[2] == "init" || part["init"] == nil
     }
 }

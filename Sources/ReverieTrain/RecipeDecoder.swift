@@ -29,10 +29,12 @@ public enum RecipeDecoder {
     }
 }
 
-/// The maps decoded so far and the keys read from each, for the unknown-key check after decoding.
+/// The maps decoded so far, the keys read from each and the keys asked for (read or looked for), for the
+/// unknown-key check after decoding and its nearest-key hint.
 final class RecipeDecodingState {
     var maps: [(path: String, node: RecipeNode)] = []
     var used: [String: Set<String>] = [:]
+    var asked: [String: Set<String>] = [:]
 
     func register(_ node: RecipeNode, path: String) {
         if used[path] == nil {
@@ -44,10 +46,10 @@ final class RecipeDecodingState {
     func rejectUnknownKeys() throws {
         for (path, node) in maps {
             guard case let .map(pairs) = node.value else { continue }
-            let known = used[path] ?? []
-            for (key, child) in pairs where !known.contains(key) {
-                let hint = nearestKey(to: key, in: known.sorted()).map { "; did you mean '\($0)'?" }
-                    ?? "; known keys: \(known.sorted().joined(separator: ", "))"
+            let read = used[path] ?? [], known = (asked[path] ?? []).union(read).sorted()
+            for (key, child) in pairs where !read.contains(key) {
+                let hint = nearestKey(to: key, in: known).map { "; did you mean '\($0)'?" }
+                    ?? "; known keys: \(known.joined(separator: ", "))"
                 throw RecipeError(file: child.file, line: child.line, key: path.isEmpty ? key : "\(path).\(key)",
                                   message: "unknown key\(hint)")
             }
@@ -173,7 +175,10 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     var codingPath: [CodingKey] { [] }
     var allKeys: [Key] { pairs.compactMap { Key(stringValue: $0.key) } }
 
-    func contains(_ key: Key) -> Bool { pairs.contains { $0.key == key.stringValue } }
+    func contains(_ key: Key) -> Bool {
+        decoder.state.asked[decoder.path, default: []].insert(key.stringValue)
+        return pairs.contains { $0.key == key.stringValue }
+    }
 
     func node(_ key: Key) throws -> RecipeNode {
         decoder.state.used[decoder.path, default: []].insert(key.stringValue)

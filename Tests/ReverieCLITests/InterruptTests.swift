@@ -2,7 +2,8 @@ import Foundation
 import ReverieTestSupport
 import XCTest
 
-/// Ctrl-C during `reverie train` checkpoints and stops; `--resume` finishes the run with every step logged once.
+/// Ctrl-C during `reverie train` checkpoints and stops, printing the command that resumes; `--resume` finishes the
+/// run with every step logged once.
 final class InterruptTests: XCTestCase {
     func testCtrlCCheckpointsAndResumeFinishes() throws {
         let dir = try ScratchDirectory()
@@ -12,7 +13,7 @@ final class InterruptTests: XCTestCase {
 
         let process = Process()
         process.executableURL = try ReverieBinary.url()
-        process.arguments = ["train", recipe.path, "--quiet"]
+        process.arguments = ["train", recipe.path, "--quiet", "--set", "optim.lr=0.001"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
@@ -32,7 +33,11 @@ final class InterruptTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("vae/last.h5").path))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("vae/final.h5").path))
 
-        let resumed = try ReverieBinary.run(["train", recipe.path, "--quiet", "--resume"])
+        // The hint to resume repeats the --set flags (it used to drop them); its command finishes the run.
+        let hint = try XCTUnwrap(stdout.split(separator: "\n").first { $0.contains("resume with: ") }, stdout)
+        let command = hint.components(separatedBy: "resume with: ")[1]
+        XCTAssertEqual(command, "reverie train \(recipe.path) --set optim.lr=0.001 --resume")
+        let resumed = try ReverieBinary.run(["train", recipe.path, "--set", "optim.lr=0.001", "--resume", "--quiet"])
         XCTAssertTrue(resumed.succeeded, "\(resumed)")
         let steps = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? Int

@@ -111,6 +111,21 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("nope.png"), "\(missing)")
     }
 
+    /// A pipeline checks every stage with every --set before it trains any: an override that only the decoder stage
+    /// cannot take fails at once (it used to fail after the earlier stages had trained), and nothing is written.
+    func testPipelineOverridesAreCheckedBeforeAnyStageTrains() throws {
+        let dir = try ScratchDirectory()
+        let pipeline = try TinyRecipes.writePipeline(in: dir.url)
+        let run = try ReverieBinary.run(["train", pipeline.path, "--quiet", "--set", "model.unet.condition_tokens=9"])
+        XCTAssertFalse(run.succeeded)
+        XCTAssertTrue(run.stderr.contains("decoder.yaml") && run.stderr.contains("condition_tokens"), "\(run)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("runs/siglip").path))
+        let validate = try ReverieBinary.run(["recipes", "validate", pipeline.path, "--set",
+                                              "model.unet.condition_tokens=9"])
+        XCTAssertFalse(validate.succeeded)
+        XCTAssertTrue(validate.stdout.contains("condition_tokens"), "\(validate)")
+    }
+
     func testValidateReportsFileLineAndNearestKey() throws {
         let dir = try ScratchDirectory()
         let bad = dir.file("bad.yaml")

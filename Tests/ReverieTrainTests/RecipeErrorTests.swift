@@ -209,6 +209,22 @@ final class RecipeErrorTests: XCTestCase {
                        "--set optim.lrr: optim.lrr: unknown key; did you mean 'lr'?")
     }
 
+    /// `--set model.<part>.init=…` replaces the part's map (a part from a checkpoint takes no other options); it
+    /// used to merge `init` into the built part's options and fail.
+    func testSettingAPartsInitReplacesItsOptions() throws {
+        var node = try RecipeNode.parse(yaml: vae, file: "r.yaml")
+        try node.override("model.vae.init=vae")
+        let r = try Recipe(node: node)
+        guard case let .checkpoint(path, run, _)? = r.sources[.vae] else { return XCTFail("\(r.sources)") }
+        XCTAssertEqual(run, "vae")
+        XCTAssertTrue(path.hasSuffix("vae/final.h5"), path)
+        XCTAssertNil(r.parts.vae)
+        // Other keys of a part still merge.
+        var merged = try RecipeNode.parse(yaml: vae, file: "r.yaml")
+        try merged.override("model.vae.norm_groups=4")
+        XCTAssertEqual(try Recipe(node: merged).parts.vae?.channels, [16, 32])
+    }
+
     func testYAMLSyntaxErrorHasALine() {
         let e = error("stage: vae\nmodel:\n  vae: {channels: [16\n")
         XCTAssertNotNil(e?.line)
