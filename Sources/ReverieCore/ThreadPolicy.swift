@@ -7,7 +7,7 @@ import Foundation
 ///
 /// Reverie's own loops split work at boundaries that depend only on the problem size, never on the thread count.
 /// Threaded OpenBLAS GEMMs may differ in the last bits between thread counts, so runs are bit-identical for a given
-/// thread count (DESIGN §3); conv2d avoids threaded BLAS altogether and is identical for any count.
+/// thread count (docs/DESIGN.md §3); conv2d avoids threaded BLAS altogether and is identical for any count.
 ///
 /// Parallel regions nest safely: code running inside a worker of `parallelFor` / `parallelItems` (which may itself
 /// call ops that parallelise) runs its inner loops serially rather than oversubscribing the cores.

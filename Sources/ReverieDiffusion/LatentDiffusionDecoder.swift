@@ -1,7 +1,7 @@
 import ReverieCore
 import ReverieNN
 
-/// The frozen latent diffusion decoder of DESIGN §1: conditions → UNet denoising loop with classifier-free
+/// The frozen latent diffusion decoder of docs/DESIGN.md §1: conditions → UNet denoising loop with classifier-free
 /// guidance → VAE decode → images.
 ///
 /// Keys: `vae.…`, `unet.…`, `null_condition` (learned null only). In frozen mode (`freeze()`), nothing here updates,

@@ -1,6 +1,6 @@
 import ReverieCore
 
-/// A Reverie checkpoint in memory: the root attributes and the tensors of an HDF5 checkpoint file (DESIGN §4).
+/// A Reverie checkpoint in memory: the root attributes and the tensors of an HDF5 checkpoint file (docs/DESIGN.md §4).
 ///
 /// ```
 /// /                 attrs: format = "reverie", format_version, model_config, recipe, step, …

@@ -1,5 +1,5 @@
 /// Dotted parameter keys and their places in the file: the key `llm.layers.3.weight` of the model section is the
-/// dataset `/model/llm/layers/3/weight` (DESIGN §4), and its full key, as `inspect` prints it, is
+/// dataset `/model/llm/layers/3/weight` (docs/DESIGN.md §4), and its full key, as `inspect` prints it, is
 /// `model.llm.layers.3.weight`.
 enum CheckpointKeys {
     /// Why `key` cannot name a dataset, or nil if it can.

@@ -5,8 +5,8 @@ import ReverieNN
 import ReverieProjectors
 import ReverieVision
 
-/// The composed model of DESIGN §1: vision encoder → projector → language model → output head, with an optional
-/// frozen diffusion decoder that renders the predicted conditions.
+/// The composed model of docs/DESIGN.md §1: vision encoder → projector → language model → output head, with an
+/// optional frozen diffusion decoder that renders the predicted conditions.
 ///
 /// - Reading: every `<image>` token of a sequence is replaced by the projector's Q visual tokens of one input image
 ///   (the language model runs on input embeddings).

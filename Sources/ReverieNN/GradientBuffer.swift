@@ -1,8 +1,8 @@
 import ReverieCore
 
 /// All gradients of a set of parameters laid end to end in one contiguous Float buffer, in the parameters' fixed
-/// order: the unit a data-parallel all-reduce works on (DESIGN §9: one `MPI_Allreduce` per buffer or bucket, not
-/// one per tensor).
+/// order: the unit a data-parallel all-reduce works on (docs/DESIGN.md §9: one `MPI_Allreduce` per buffer or bucket,
+/// not one per tensor).
 ///
 /// Two ways to use it:
 /// - copy: `gather()` after backward, reduce `values`, `scatter()` before the optimizer step;

@@ -5,7 +5,7 @@ import ReverieDiffusion
 import ReverieMultimodal
 import ReverieRuntime
 
-/// Which training stage a recipe runs (DESIGN §1: the encoder, the autoencoder, the decoder, then the LLM).
+/// Which training stage a recipe runs (docs/DESIGN.md §1: the encoder, the autoencoder, the decoder, then the LLM).
 public enum StageKind: String, CaseIterable, Codable, Sendable {
     case siglip, vae, decoder, mllm
 

@@ -37,8 +37,8 @@ public struct TrainOutcome: Sendable {
     public var evaluation: [(String, Double)]
 }
 
-/// The training loop of DESIGN §5: micro-batches with gradient accumulation, clipping, AdamW with warmup + cosine,
-/// metrics, eval with sample sheets, checkpoints every N steps and on Ctrl-C, exact resume, and a stop on a
+/// The training loop of docs/DESIGN.md §5: micro-batches with gradient accumulation, clipping, AdamW with warmup +
+/// cosine, metrics, eval with sample sheets, checkpoints every N steps and on Ctrl-C, exact resume, and a stop on a
 /// non-finite loss that leaves the last good checkpoint intact.
 ///
 /// Run directory: `recipe.yaml` (the resolved recipe), `metrics.jsonl`, `last.h5` (training state: weights,

@@ -3,8 +3,8 @@ import Foundation
 import ReverieCore
 import ReverieData
 
-/// `reverie data check-evaluator`: the ShapesWorld evaluator's own accuracy (DESIGN §7: it must be right before
-/// any model score means anything). Renders scenes, reads them back clean and degraded, and fails below the bar.
+/// `reverie data check-evaluator`: the ShapesWorld evaluator's own accuracy (docs/DESIGN.md §7: it must be right
+/// before any model score means anything). Renders scenes, reads them back clean and degraded, and fails below the bar.
 struct CheckEvaluatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-evaluator",

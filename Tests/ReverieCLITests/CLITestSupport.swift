@@ -27,7 +27,7 @@ func rampTensor(_ shape: [Int]) throws -> Tensor {
 }
 
 /// The checkpoint the `inspect` tests list: a small model, AdamW moments for two of its tensors, an integer step
-/// count, and the three documented root attributes (DESIGN §4).
+/// count, and the three documented root attributes (docs/DESIGN.md §4).
 enum SampleCheckpoint {
     static let modelConfig = #"{"dim":4,"layers":2,"vocab":12}"#
     static let recipe = """

@@ -12,8 +12,8 @@ final class TrainingStepTests: XCTestCase {
             crossAttentionDim: 6, heads: [2, 2], normNumGroups: 4), rng: &rng)
     }
 
-    /// Frozen means no update, not no gradient (DESIGN §3): the denoising loss reaches the conditions through the
-    /// frozen UNet, and an AdamW step that holds the UNet's parameters leaves them bit-identical.
+    /// Frozen means no update, not no gradient (docs/DESIGN.md §3): the denoising loss reaches the conditions through
+    /// the frozen UNet, and an AdamW step that holds the UNet's parameters leaves them bit-identical.
     func testGradientsReachConditionsThroughFrozenUNet() throws {
         var rng = RNG(seed: 3)
         let unet = try Self.tinyUNet(rng: &rng)

@@ -5,7 +5,7 @@ import ReverieNN
 import XCTest
 
 /// A training run stopped at step N, written to an HDF5 checkpoint (weights, AdamW state, RNG) and resumed into a
-/// freshly built model continues exactly as the unbroken run (DESIGN §3, determinism).
+/// freshly built model continues exactly as the unbroken run (docs/DESIGN.md §3, determinism).
 final class TrainingResumeTests: XCTestCase {
     struct Run {
         let model: MLP

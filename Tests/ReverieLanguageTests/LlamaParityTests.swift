@@ -85,7 +85,7 @@ final class LlamaParityTests: XCTestCase {
                 let error = maxAbsDiff(incremental.toArray(), full.toArray())
                 print("llama kv-cache \(name): max |Δlogits| incremental vs full = \(error)")
                 // Not bit-identical: BLAS blocks a 1-row product differently from a 12-row one. Logits here reach
-                // magnitude ~10, so ~1e-5 is float32 rounding; the bound is the parity bound of DESIGN §8.
+                // magnitude ~10, so ~1e-5 is float32 rounding; the bound is the parity bound of docs/DESIGN.md §8.
                 XCTAssertLessThanOrEqual(error, 1e-4, name)
             }
         }

@@ -13,7 +13,7 @@ public enum RecordSegment: Hashable, Sendable {
     case image(ImageRef)
 }
 
-/// One training example, as a manifest line describes it (DESIGN §2, issue 5 item 3).
+/// One training example, as a manifest line describes it (docs/DESIGN.md §2, issue 5 item 3).
 public enum DataRecord: Hashable, Sendable {
     /// `{"kind": "caption", "image": …, "text": …}`: read the image, write the text.
     case caption(image: ImageRef, text: String)

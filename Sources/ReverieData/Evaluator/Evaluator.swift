@@ -1,7 +1,7 @@
 import ReverieCore
 
-/// The ShapesWorld scores of DESIGN §7: caption exact-match, text-to-image attribute accuracy, edit accuracy and
-/// reconstruction accuracy, all measured against the scene an output should show.
+/// The ShapesWorld scores of docs/DESIGN.md §7: caption exact-match, text-to-image attribute accuracy, edit accuracy
+/// and reconstruction accuracy, all measured against the scene an output should show.
 public struct Evaluator: Sendable {
     public var reader = SceneReader()
 

@@ -1,6 +1,6 @@
 import ReverieCore
 
-/// The embedded, measurable world of DESIGN §7: seeded scenes, their captions, prompts, edits and interleaved
+/// The embedded, measurable world of docs/DESIGN.md §7: seeded scenes, their captions, prompts, edits and interleaved
 /// records, and their renders.
 ///
 /// Every sample is a pure function of `(seed, kind, index)`, so a data set is reproducible, can be read in any
