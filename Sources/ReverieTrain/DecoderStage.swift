@@ -10,8 +10,10 @@ import ReverieVision
 /// The decoder stage: a UNet on the (frozen) VAE's latents, conditioned on the (frozen) vision encoder's pooled
 /// features of the same image — the space the LLM later learns to write. Condition dropout trains the null
 /// condition for classifier-free guidance. Evaluation: encode → decode reconstruction accuracy.
-final class DecoderStage: TrainingStage {
-    let kind = StageKind.decoder
+final class DecoderStage: StageDefinition {
+    static let kind = StageKind.decoder
+    static let requiredParts: [PartName] = [.vision, .vae, .unet]
+    static let dataKeys: Set = ["edit_pairs"]
     /// The encoder and decoder, as inference runs them (the stage evaluates through it).
     let runner: DecoderRunner
     var vision: VisionEncoder { runner.vision }
@@ -33,7 +35,7 @@ final class DecoderStage: TrainingStage {
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         self.parts = parts
         runner = try DecoderRunner(parts: parts, drawing: recipe?.eval.drawing ?? DrawingOptions(), rng: &rng)
-        let data = recipe?.data ?? DataSpec(), loss = recipe?.loss ?? LossSpec()
+        let data = recipe?.data ?? DataSpec(), loss = recipe?.loss(Loss.self) ?? Loss()
         world = data.world
         dropout = Float(loss.conditionDropout)
         objectWeight = Float(loss.objectWeight)
@@ -43,6 +45,13 @@ final class DecoderStage: TrainingStage {
         if editPairs > 0, !decoder.sourceLatents {
             throw RecipeError(file: recipe?.file ?? "model_config", line: nil, key: "data.edit_pairs",
                               message: "edit pairs need a UNet that takes the source latent (unet.source_latent: true)")
+        }
+    }
+
+    static func check(_ recipe: Recipe, loss: Loss) throws {
+        if recipe.data.editPairs > 0, recipe.sources[.unet] == .build, recipe.parts.unet?.sourceLatent != true {
+            throw recipe.error("data.edit_pairs",
+                               "edit pairs need a UNet that takes the source latent (model.unet.source_latent: true)")
         }
     }
 

@@ -10,8 +10,10 @@ import ReverieNN
 /// mixture of captions, text-to-image prompts, edits and interleaved sequences with the mixed loss
 /// (cross-entropy on text, regression on conditions, optional denoising through the decoder).
 /// Evaluation: the four ShapesWorld scores.
-final class MLLMStage: TrainingStage {
-    let kind = StageKind.mllm
+final class MLLMStage: StageDefinition {
+    static let kind = StageKind.mllm
+    static let requiredParts = ModelAssembly.multimodalParts
+    static let dataKeys: Set = ["mixture", "edit_kinds"]
     let mm: MultimodalModel
     /// `mm`, or `mm` with the shape probe's keys when the recipe has one.
     let model: Module
@@ -36,23 +38,15 @@ final class MLLMStage: TrainingStage {
         }
         builder = ExampleBuilder(encoder: try parts.textEncoder(), images: SceneImageLoader())
         world = (recipe?.data ?? DataSpec()).world
-        mixture = (recipe?.data ?? DataSpec()).mixture
-        editKinds = (recipe?.data ?? DataSpec()).editKinds
-        let l = recipe?.loss ?? LossSpec()
-        var config = MultimodalLossConfig(ceWeight: Float(l.ce), regressionWeight: Float(l.regression),
-                                          regression: l.regressionKind,
-                                          diffusionWeight: Float(l.diffusion), objectWeight: Float(l.objectWeight))
-        (config.diffusionExactShare, config.diffusionTimestepPower) = (Float(l.diffusionExact), l.timestepPower)
-        config.changeWeight = Float(l.change)
-        config.smoothL1Beta = Float(l.smoothL1Beta)
-        config.shortfallWeight = Float(l.changeShortfall)
+        mixture = (recipe?.data ?? DataSpec()).mixture.weights.pairs
+        editKinds = (recipe?.data ?? DataSpec()).editKinds.pairs
+        let l = recipe?.loss(Loss.self) ?? Loss()
+        let config = l.multimodal
         if config.changeWeight > 0, mm.changeHead == nil, let recipe {
-            throw RecipeError(file: recipe.file, line: nil, key: "loss.change",
-                              message: "the model's output part has no change head (output.change_head: true)")
+            throw recipe.error("loss.change", "the model's output part has no change head (output.change_head: true)")
         }
         if config.shortfallWeight > 0, !mm.config.residualConditions, let recipe {
-            throw RecipeError(file: recipe.file, line: nil, key: "loss.change_shortfall",
-                              message: "the model's output part is not residual (output.residual: true)")
+            throw recipe.error("loss.change_shortfall", "the model's output part is not residual (output.residual: true)")
         }
         lossConfig = config
         if l.shapeProbe > 0 {
@@ -66,6 +60,16 @@ final class MLLMStage: TrainingStage {
             model = mm
         }
         drawing = recipe?.eval.drawing ?? DrawingOptions()
+    }
+
+    static func check(_ recipe: Recipe, loss: Loss) throws {
+        guard recipe.sources[.output] == .build else { return }  // a loaded output part is checked when built
+        if loss.change > 0, recipe.parts.output?.changeHead != true {
+            throw recipe.error("loss.change", "the change loss needs model.output.change_head: true")
+        }
+        if loss.changeShortfall > 0, recipe.parts.output?.residual != true {
+            throw recipe.error("loss.change_shortfall", "the change shortfall needs model.output.residual: true")
+        }
     }
 
     /// The record at data index `i`: its kind drawn from the mixture by a generator seeded with the index, so the

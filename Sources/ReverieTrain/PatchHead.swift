@@ -72,8 +72,7 @@ struct PatchTerm {
 
     /// The recipe's terms: `loss.patch_labels` (shape) and `loss.patch_colors` (colour), those with weight > 0, all
     /// read by learned heads or all by fixed directions (`loss.patch_head`), orthonormal across the terms.
-    static func terms(_ loss: LossSpec?, hidden: Int, rng: inout RNG) throws -> [PatchTerm] {
-        guard let loss else { return [] }
+    static func terms(_ loss: SiglipStage.Loss, hidden: Int, rng: inout RNG) throws -> [PatchTerm] {
         let wanted = [(PatchAttribute.shape, loss.patchLabels), (.color, loss.patchColors)].filter { $0.1 > 0 }
         if loss.patchHead == .fixed {
             let blocks = try PatchHead.orthonormalBlocks(wanted.map(\.0.classes), hidden, rng: &rng)

@@ -88,6 +88,7 @@ struct NodeDecoder: Decoder {
             try (value as? SelfChecking)?.validate()
             return value
         } catch let e as ConfigurationError {
+            try state.rejectUnknownKeys()  // a misspelt key explains a failed check better than the check does
             throw RecipeDecoder.locate(e, in: node, path: path)
         }
     }

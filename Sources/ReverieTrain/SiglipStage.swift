@@ -16,8 +16,9 @@ import ReverieVision
 /// orthonormal to the shape ones), so colour stays loud beside shape. Evaluation: image → caption retrieval top-1
 /// among the evaluation items, how loud shape and colour are in the features (`FeatureLoudness`), and each head's
 /// accuracy on patches under an object.
-final class SiglipStage: TrainingStage {
-    let kind = StageKind.siglip
+final class SiglipStage: StageDefinition {
+    static let kind = StageKind.siglip
+    static let requiredParts: [PartName] = [.vision, .text]
     let siglip: SiglipContrastiveModel
     let model: Module
     let parts: ModelParts
@@ -39,7 +40,7 @@ final class SiglipStage: TrainingStage {
                                     numAttentionHeads: t.heads, maxPositions: t.maxPositions,
                                     projectionDim: t.projection)
         siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &rng)
-        patchTerms = try PatchTerm.terms(recipe?.loss, hidden: v.hidden, rng: &rng)
+        patchTerms = try PatchTerm.terms(recipe?.loss(Loss.self) ?? Loss(), hidden: v.hidden, rng: &rng)
         grid = v.grid
         model = SiglipKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
         world = (recipe?.data ?? DataSpec()).world

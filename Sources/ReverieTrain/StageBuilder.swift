@@ -91,12 +91,7 @@ public enum StageBuilder {
     /// The stage object for `kind` over `parts` (fresh weights).
     public static func make(_ kind: StageKind, parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws
         -> any TrainingStage {
-        switch kind {
-        case .vae: return try VAEStage(parts: parts, recipe: recipe, rng: &rng)
-        case .decoder: return try DecoderStage(parts: parts, recipe: recipe, rng: &rng)
-        case .mllm: return try MLLMStage(parts: parts, recipe: recipe, rng: &rng)
-        case .siglip: return try SiglipStage(parts: parts, recipe: recipe, rng: &rng)
-        }
+        try StageRegistry.entry(kind).make(parts, recipe, &rng)
     }
 
     /// Loads the tensors of `part` from `path` into `model` (strict: every key of the part, right shapes).

@@ -8,8 +8,9 @@ import ReverieNN
 /// The autoencoder stage: AutoencoderKL on ShapesWorld renders, reconstruction + KL loss. At the end it measures
 /// the latents' standard deviation and records `scaling_factor = 1/σ`, so the decoder stage's latents have unit
 /// variance. Evaluation: reconstruction attribute accuracy with the ShapesWorld evaluator.
-final class VAEStage: TrainingStage {
-    let kind = StageKind.vae
+final class VAEStage: StageDefinition {
+    static let kind = StageKind.vae
+    static let requiredParts: [PartName] = [.vae]
     let vae: AutoencoderKL
     let model: Module
     private(set) var parts: ModelParts
@@ -23,8 +24,8 @@ final class VAEStage: TrainingStage {
         vae = try PartBuilding.vae(p, rng: &rng)
         model = PartsContainer([("decoder", PartsContainer([("vae", vae)]))])
         world = (recipe?.data ?? DataSpec()).world
-        klWeight = Float((recipe?.loss ?? LossSpec()).kl)
-        reconstruction = (recipe?.loss ?? LossSpec()).reconstruction
+        let loss = recipe?.loss(Loss.self) ?? Loss()
+        (klWeight, reconstruction) = (Float(loss.kl), loss.reconstruction)
     }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {

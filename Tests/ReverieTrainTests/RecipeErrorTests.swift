@@ -131,7 +131,8 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(mllm, overrides: ["loss.smooth_l1_beta=0"])?.key, "loss.smooth_l1_beta")
         XCTAssertNil(error(mllm, overrides: ["loss.regression_kind=smooth_l1", "loss.smooth_l1_beta=0.05"]))
         XCTAssertEqual(error(mllm, overrides: ["eval.keep_grow=-1"])?.key, "eval.keep_grow")
-        XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message, "only the decoder stage draws edit pairs")
+        XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message,
+                       "the mllm stage does not read it; only the decoder stage reads it")
         // Edit kinds: EditKind names (a typo names the nearest), weights ≥ 0 with one positive.
         let typo = error(mllm, overrides: ["data.edit_kinds={recolour: 2}"])
         XCTAssertEqual(typo?.key, "data.edit_kinds.recolour")
@@ -140,7 +141,7 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(mllm, overrides: ["data.edit_kinds={recolor: 0}"])?.key, "data.edit_kinds")
         var weighted = try RecipeNode.parse(yaml: mllm, file: "r.yaml")
         try weighted.override("data.edit_kinds={move: 1, recolor: 2}")
-        let kinds = try Recipe(node: weighted).data.editKinds
+        let kinds = try Recipe(node: weighted).data.editKinds.pairs
         XCTAssertEqual(kinds.map(\.0), ["recolor", "move"])  // in EditKind order
         XCTAssertEqual(kinds.map(\.1), [2, 1])
     }
@@ -164,7 +165,7 @@ final class RecipeErrorTests: XCTestCase {
                        "loss.timestep_power")
         XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=2"]))
         XCTAssertEqual(error(decoder, overrides: ["model.unet.source_latent=true", "loss.shape_probe=1"])?.message,
-                       "only the mllm stage predicts conditions for a shape probe to read")
+                       "not a loss of the decoder stage; only the mllm stage has it")
         // spatial_injection: a boolean, off unless asked for.
         XCTAssertEqual(error(decoder, overrides: ["data.edit_pairs=0", "model.unet.spatial_injection=7"])?.key,
                        "model.unet.spatial_injection")

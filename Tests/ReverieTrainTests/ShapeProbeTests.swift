@@ -65,7 +65,7 @@ final class ShapeProbeTests: XCTestCase {
         var predicted: [String: ModelParts] = [:]
         for var recipe in try pipeline.loadStages() {
             let isMLLM = recipe.name == "mllm"
-            if isMLLM { recipe.loss.shapeProbe = 0.5 }
+            if isMLLM { recipe = try recipe.with(["loss.shape_probe=0.5"]) }
             let stage = try StageBuilder.fresh(recipe, predicted: predicted)
             predicted[recipe.name] = stage.parts
             guard isMLLM else { continue }

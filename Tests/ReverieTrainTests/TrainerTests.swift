@@ -137,8 +137,7 @@ final class TrainerTests: XCTestCase {
                        ["retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects"])
         XCTAssertTrue([scores[0], scores[4]].allSatisfy { (0...1).contains($0.1) }, "\(scores)")
         XCTAssertTrue(scores[1...3].allSatisfy { $0.1 > 0 && $0.1 < 10 }, "\(scores)")
-        var noLabels = try recipe("siglip", steps: 1, name: "plain")
-        noLabels.loss.patchLabels = 0
+        let noLabels = try recipe("siglip", steps: 1, name: "plain").with(["loss.patch_labels=0"])
         let plain = try StageBuilder.build(noLabels)
         XCTAssertEqual(try plain.loss(indices: [0, 1], rng: &rng).terms.map(\.0), ["sigmoid"])
     }
@@ -157,8 +156,7 @@ final class TrainerTests: XCTestCase {
                 XCTAssertEqual(dot, i == j ? 1 : 0, accuracy: 1e-5, "rows \(i), \(j)")
             }
         }
-        var fixed = try recipe("siglip", steps: 1, name: "fixed")
-        (fixed.loss.patchHead, fixed.loss.patchColors) = (.fixed, 2)
+        var fixed = try recipe("siglip", steps: 1, name: "fixed").with(["loss.patch_head=fixed", "loss.patch_colors=2"])
         let stage = try StageBuilder.build(fixed)
         let loss = try stage.loss(indices: [0, 1], rng: &rng)
         XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch", "patch_color"])
@@ -170,7 +168,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertFalse(stage.model.namedParameters().contains { $0.0.hasPrefix("patch_") })
         XCTAssertTrue(stage.model.namedParameters().contains { $0.0.hasPrefix("vision_encoder.") })
         // Learned heads are saved under their own keys.
-        fixed.loss.patchHead = .learned
+        fixed = try fixed.with(["loss.patch_head=learned"])
         let learned = try StageBuilder.build(fixed).model.namedParameters().map(\.0)
         XCTAssertTrue(learned.contains("patch_head.weight"))
         XCTAssertTrue(learned.contains("patch_color_head.weight"))
