@@ -116,8 +116,8 @@ let package = Package(
         .testTarget(
             name: "ReverieTrainTests",
             dependencies: [
-                "ReverieTrain", "ReverieRuntime", "ReverieMultimodal", "ReverieData", "ReverieNN", "ReverieIO",
-                "ReverieCore", "ReverieTestSupport",
+                "ReverieTrain", "ReverieRuntime", "ReverieMultimodal", "ReverieDiffusion", "ReverieData", "ReverieNN",
+                "ReverieIO", "ReverieCore", "ReverieTestSupport",
             ]),
         // End-to-end through the built binary (docs/DESIGN.md §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.

@@ -7,6 +7,8 @@ import ReverieNN
 public struct StageLoss {
     public var total: Tensor
     public var terms: [(String, Float)]
+
+    public init(total: Tensor, terms: [(String, Float)]) { (self.total, self.terms) = (total, terms) }
 }
 
 /// What the trainer needs from a stage: the whole model (checkpointed), a loss on the data items at given
