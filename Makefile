@@ -4,7 +4,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenBLAS workers otherwise spin for ~2^28 cycles after each GEMM, stealing cores from elementwise kernels.
 export OPENBLAS_THREAD_TIMEOUT ?= 4
 
-.PHONY: deps build release test bench quickstart clean
+LIBRARIES := ReverieCore ReverieNN ReverieIO ReverieData ReverieLanguage ReverieVision ReverieProjectors \
+	ReverieDiffusion ReverieMultimodal ReverieRuntime ReverieTrain
+
+.PHONY: deps build release test lint format docs bench quickstart clean
 
 ## deps: install the system libraries (Debian/Ubuntu) if any is missing
 deps:
@@ -23,6 +26,18 @@ release: deps
 ## test: the test suite (XCTest; debug build, kernels compiled with -O regardless)
 test: deps
 	swift test --disable-swift-testing
+
+## lint: the code follows .swift-format (swift-format ships with the Swift toolchain)
+lint:
+	swift format lint --strict --recursive Package.swift Sources Tests
+
+## format: rewrite the code to .swift-format
+format:
+	swift format format --in-place --recursive Package.swift Sources Tests
+
+## docs: DocC for every library target; a warning fails the build
+docs:
+	swift package generate-documentation $(foreach t,$(LIBRARIES),--target $(t)) --warnings-as-errors
 
 ## bench: release build, then the core benchmark against the sgemm ceiling
 bench: release

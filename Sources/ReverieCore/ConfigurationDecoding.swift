@@ -1,5 +1,3 @@
-import ReverieCore
-
 extension KeyedDecodingContainer {
     /// Replaces `value` with the one stored at `key` when there is one: the property's initial value is the
     /// default, stated once, and the stored value (recipe or checkpoint) overrides it.

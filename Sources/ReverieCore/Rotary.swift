@@ -10,8 +10,11 @@ public struct RotaryEmbedding: Sendable {
     let cachedCos: [Float], cachedSin: [Float]
     public let cachedPositions: Int
 
-    /// - Parameter cachedPositions: positions whose tables are computed once here (e.g. the model's context
-    ///   length); others are computed per call.
+    /// - Parameters:
+    ///   - dim: the rotated width (a head's width), even.
+    ///   - theta: the base of the frequencies (Llama's `rope_theta`).
+    ///   - cachedPositions: positions whose tables are computed once here (e.g. the model's context length);
+    ///     others are computed per call.
     public init(dim: Int, theta: Float = 10_000, cachedPositions: Int = 0) throws {
         guard dim > 0, dim % 2 == 0, cachedPositions >= 0 else {
             throw TensorError.invalidArgument(

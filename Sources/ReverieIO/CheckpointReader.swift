@@ -9,6 +9,7 @@ extension Checkpoint {
     /// except integer datasets under `/optimizer` and `/state`, which go to `integers` exactly.
     ///
     /// - Parameters:
+    ///   - url: the HDF5 file.
     ///   - sections: which sections to read; the others come back empty.
     ///   - prefix: if given, only keys equal to it or below it (`decoder` reads `decoder.…`) are read. Keys keep
     ///     their full names.

@@ -10,7 +10,9 @@ extension Checkpoint {
     /// crash or a full disk never leaves a half-written checkpoint behind. Keys and attributes are validated before
     /// anything is written.
     ///
-    /// - Parameter dtype: how the model's tensors are stored; optimizer and state tensors are always float32.
+    /// - Parameters:
+    ///   - url: the file to write (replaced atomically).
+    ///   - dtype: how the model's tensors are stored; optimizer and state tensors are always float32.
     public func write(to url: URL, dtype: StorageDType = .float32) throws {
         try write(to: url, dtype: dtype, beforeCommit: {})
     }

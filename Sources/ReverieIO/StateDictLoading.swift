@@ -37,6 +37,8 @@ public struct LoadReport: Equatable, Sendable, CustomStringConvertible {
 /// those tensors see the new values.
 ///
 /// - Parameters:
+///   - stored: the tensors read from a checkpoint, by key.
+///   - params: the model's tensors (`stateDict()`), by key; their storage receives the values.
 ///   - strict: if true, any missing key, unexpected key or shape mismatch throws
 ///     `CheckpointError.stateDictMismatch` listing all of them, and no parameter is modified. If false, every key
 ///     that matches in name and shape is loaded and the rest is reported.

@@ -48,6 +48,10 @@ public final class AdamW {
     /// - Parameters:
     ///   - parameters: keyed parameters, usually `model.namedParameters()`; the keys name the optimizer state.
     ///     All of them may be passed: frozen ones are skipped at each step, so unfreezing later just works.
+    ///   - lr: the learning rate (the trainer sets it each step from its schedule).
+    ///   - betas: the moments' decay rates β₁, β₂.
+    ///   - eps: added to the second moment's root.
+    ///   - weightDecay: decoupled weight decay of the decayed group.
     ///   - noDecay: parameters for which it returns true form the group without weight decay.
     /// - Throws: `ModuleError.invalidConfiguration` on out-of-range hyperparameters or a repeated key.
     public init(parameters: [(String, Tensor)], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),

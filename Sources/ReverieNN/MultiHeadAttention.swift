@@ -45,12 +45,18 @@ public final class MultiHeadAttention: Module {
     public let oProj: Linear
 
     /// - Parameters:
+    ///   - dim: the model width of queries and of the output.
+    ///   - heads: query heads.
     ///   - kvHeads: key/value heads (grouped-query attention); defaults to `heads`, must divide it.
     ///   - headDim: defaults to `dim / heads` (which must then divide evenly).
     ///   - contextDim: feature size of the context for cross-attention; defaults to `dim`.
-    ///   - bias: biases on the query, key and value projections; `outputBias` (default: same) on the output.
+    ///   - bias: biases on the query, key and value projections.
+    ///   - outputBias: a bias on the output projection (default: as `bias`).
     ///   - causal: position i attends only to keys ≤ i (aligned bottom-right when keys outnumber queries).
     ///   - rope: rotary embedding applied to queries and keys (its `dim` must equal `headDim`).
+    ///   - scale: the attention logits' scale (default 1/√headDim).
+    ///   - names: the projections' parameter names (Llama, CLIP/SigLIP or diffusers layouts).
+    ///   - rng: draws the initial weights.
     public init(dim: Int, heads: Int, kvHeads: Int? = nil, headDim: Int? = nil, contextDim: Int? = nil,
                 bias: Bool = false, outputBias: Bool? = nil, causal: Bool = false, rope: RotaryEmbedding? = nil,
                 scale: Float? = nil, names: AttentionProjectionNames = .llama, rng: inout RNG) throws {

@@ -10,8 +10,10 @@ import ReverieNN
 public enum StageBuilder {
     /// The configuration of every part: the recipe's own, or the one stored with the part's checkpoint.
     ///
-    /// - Parameter predicted: for validation without checkpoints, the parts an earlier stage will produce; used
-    ///   when that stage's output file does not exist yet.
+    /// - Parameters:
+    ///   - recipe: the stage recipe.
+    ///   - predicted: for validation without checkpoints, the parts an earlier stage will produce (by run name);
+    ///     used when that stage's output file does not exist yet.
     public static func resolveParts(_ recipe: Recipe, predicted: [String: ModelParts] = [:]) throws
         -> ModelParts {
         var parts = recipe.parts

@@ -2,8 +2,8 @@ import Foundation
 import ReverieCore
 import ReverieIO
 
-/// Loads ``ImageRef/file(_:)`` references from PNG or JPEG files through `ReverieIO`: decode (by magic bytes),
-/// convert to RGB, bring to `size × size`, scale to [0, 1] and optionally normalise (``ImagePreprocessing``).
+/// Loads `ImageRef.file` references from PNG or JPEG files through `ReverieIO`: decode (by magic bytes),
+/// convert to RGB, bring to `size × size`, scale to [0, 1] and optionally normalise (`ImagePreprocessing`).
 /// Plug it into ``SceneImageLoader`` as `files` so manifests may mix rendered scenes and image files.
 public struct FileImageLoader: ImageLoader {
     public let preprocessing: ImagePreprocessing
