@@ -4,9 +4,9 @@ import PackageDescription
 // Release builds target haswell (AVX2 + FMA) so SIMD `addingProduct` lowers to one FMA instead of a libm call
 // per lane. Override with REVERIE_TARGET_CPU=<cpu> (e.g. `x86-64` for pre-AVX2 machines), or `none`.
 #if arch(x86_64)
-let defaultCPU = "haswell"
+    let defaultCPU = "haswell"
 #else
-let defaultCPU = "none"
+    let defaultCPU = "none"
 #endif
 let targetCPU = Context.environment["REVERIE_TARGET_CPU"] ?? defaultCPU
 let cpuFlags: [String] = targetCPU == "none" ? [] : ["-target-cpu", targetCPU]
@@ -82,7 +82,8 @@ let package = Package(
             name: "ReverieTrain",
             dependencies: ["ReverieRuntime", .product(name: "Yams", package: "Yams")],
             swiftSettings: librarySettings),
-        .target(name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"], swiftSettings: librarySettings),
+        .target(
+            name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"], swiftSettings: librarySettings),
         .executableTarget(
             name: "reverie",
             dependencies: [

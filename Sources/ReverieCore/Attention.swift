@@ -10,33 +10,43 @@
 ///   and -infinity to forbid (Q-Former query/text masks, bidirectional image spans inside a causal sequence,
 ///   packed sequences). Not differentiated.
 /// - `scale`: defaults to 1/√D. A query row with every key masked outputs zeros.
-public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = false,
-                                      keyPaddingMask: Tensor? = nil, additiveMask: Tensor? = nil,
-                                      scale: Float? = nil) throws -> Tensor {
+public func scaledDotProductAttention(
+    _ q: Tensor, _ k: Tensor, _ v: Tensor, causal: Bool = false,
+    keyPaddingMask: Tensor? = nil, additiveMask: Tensor? = nil,
+    scale: Float? = nil
+) throws -> Tensor {
     let op = "scaledDotProductAttention"
     guard q.rank == 4, k.rank == 4, v.rank == 4 else {
-        throw TensorError.shapeMismatch(op: op, detail: "q, k, v must be rank 4; got \(shapeString(q.shape)), \(shapeString(k.shape)), \(shapeString(v.shape))")
+        throw TensorError.shapeMismatch(
+            op: op,
+            detail:
+                "q, k, v must be rank 4; got \(shapeString(q.shape)), \(shapeString(k.shape)), \(shapeString(v.shape))")
     }
     let (b, h, tq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
     let (hkv, tk, dv) = (k.shape[1], k.shape[2], v.shape[3])
-    guard k.shape[0] == b, k.shape[3] == d, v.shape[0] == b, v.shape[1] == hkv, v.shape[2] == tk, hkv > 0, h % hkv == 0 else {
-        throw TensorError.shapeMismatch(op: op, detail: "q \(shapeString(q.shape)), k \(shapeString(k.shape)), v \(shapeString(v.shape))")
+    guard k.shape[0] == b, k.shape[3] == d, v.shape[0] == b, v.shape[1] == hkv, v.shape[2] == tk, hkv > 0, h % hkv == 0
+    else {
+        throw TensorError.shapeMismatch(
+            op: op, detail: "q \(shapeString(q.shape)), k \(shapeString(k.shape)), v \(shapeString(v.shape))")
     }
     if let m = keyPaddingMask, m.shape != [b, tk] {
-        throw TensorError.shapeMismatch(op: op, detail: "keyPaddingMask \(shapeString(m.shape)), expected \(shapeString([b, tk]))")
+        throw TensorError.shapeMismatch(
+            op: op, detail: "keyPaddingMask \(shapeString(m.shape)), expected \(shapeString([b, tk]))")
     }
     if let m = additiveMask {
         guard m.rank == 4, m.shape[0] == 1 || m.shape[0] == b, m.shape[1] == 1 || m.shape[1] == h,
-              m.shape[2] == tq, m.shape[3] == tk else {
+            m.shape[2] == tq, m.shape[3] == tk
+        else {
             throw TensorError.shapeMismatch(
                 op: op, detail: "additiveMask \(shapeString(m.shape)), expected [\(b) or 1, \(h) or 1, \(tq), \(tk)]")
         }
     }
     let alpha = scale ?? 1 / Float(d).squareRoot()
     let addp = additiveMask?.pointer
-    let (maskBatchStride, maskHeadStride) = additiveMask.map {
-        ($0.shape[0] == 1 ? 0 : $0.shape[1] * tq * tk, $0.shape[1] == 1 ? 0 : tq * tk)
-    } ?? (0, 0)
+    let (maskBatchStride, maskHeadStride) =
+        additiveMask.map {
+            ($0.shape[0] == 1 ? 0 : $0.shape[1] * tq * tk, $0.shape[1] == 1 ? 0 : tq * tk)
+        } ?? (0, 0)
     let group = h / hkv
     let probs = Tensor(uninitialized: [b, h, tq, tk])
     let out = Tensor(uninitialized: [b, h, tq, dv])
@@ -75,8 +85,9 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, cau
                     let item = bi * h + (kvItem % hkv) * group + hh
                     let p = pp + item * tq * tk, gi = gp + item * tq * dv, qi = qp + item * tq * d
                     // dV += Pᵀ dO ; dP = dO Vᵀ
-                    GEMM.run(transA: true, transB: false, m: tk, n: dv, k: tq, a: p, b: gi, beta: 1,
-                             c: dvp + kvItem * tk * dv)
+                    GEMM.run(
+                        transA: true, transB: false, m: tk, n: dv, k: tq, a: p, b: gi, beta: 1,
+                        c: dvp + kvItem * tk * dv)
                     GEMM.run(transA: false, transB: true, m: tq, n: tk, k: dv, a: gi, b: vi, c: ds)
                     // dS = α · P ⊙ (dP − rowsum(dP ⊙ P))
                     for i in 0..<tq {
@@ -86,8 +97,9 @@ public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, cau
                     }
                     // dQ = dS K ; dK += dSᵀ Q
                     GEMM.run(transA: false, transB: false, m: tq, n: d, k: tk, a: ds, b: ki, c: dqp + item * tq * d)
-                    GEMM.run(transA: true, transB: false, m: tk, n: d, k: tq, a: ds, b: qi, beta: 1,
-                             c: dkp + kvItem * tk * d)
+                    GEMM.run(
+                        transA: true, transB: false, m: tk, n: d, k: tq, a: ds, b: qi, beta: 1,
+                        c: dkp + kvItem * tk * d)
                 }
             }
         }

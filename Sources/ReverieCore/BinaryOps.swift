@@ -12,7 +12,10 @@ extension Tensor {
         let shape = try Broadcast.shape(a.shape, b.shape, op: "sub")
         let out = Broadcast.apply(a, b, outShape: shape, -)
         return out.recorded("sub", [a, b]) { g in
-            [a.requiresGrad ? Broadcast.sumTo(g, a.shape) : nil, b.requiresGrad ? Broadcast.sumTo(g.neg(), b.shape) : nil]
+            [
+                a.requiresGrad ? Broadcast.sumTo(g, a.shape) : nil,
+                b.requiresGrad ? Broadcast.sumTo(g.neg(), b.shape) : nil,
+            ]
         }
     }
 
@@ -20,8 +23,10 @@ extension Tensor {
         let shape = try Broadcast.shape(a.shape, b.shape, op: "mul")
         let out = Broadcast.apply(a, b, outShape: shape, *)
         return out.recorded("mul", [a, b]) { g in
-            [a.requiresGrad ? Broadcast.sumTo(Broadcast.apply(g, b, outShape: shape, *), a.shape) : nil,
-             b.requiresGrad ? Broadcast.sumTo(Broadcast.apply(g, a, outShape: shape, *), b.shape) : nil]
+            [
+                a.requiresGrad ? Broadcast.sumTo(Broadcast.apply(g, b, outShape: shape, *), a.shape) : nil,
+                b.requiresGrad ? Broadcast.sumTo(Broadcast.apply(g, a, outShape: shape, *), b.shape) : nil,
+            ]
         }
     }
 
@@ -32,8 +37,10 @@ extension Tensor {
         let y = out.detached()
         return out.recorded("div", [a, b]) { g in
             let ga = Broadcast.apply(g, b, outShape: shape, /)
-            return [a.requiresGrad ? Broadcast.sumTo(ga, a.shape) : nil,
-                    b.requiresGrad ? Broadcast.sumTo(Broadcast.apply(ga, y, outShape: shape) { -$0 * $1 }, b.shape) : nil]
+            return [
+                a.requiresGrad ? Broadcast.sumTo(ga, a.shape) : nil,
+                b.requiresGrad ? Broadcast.sumTo(Broadcast.apply(ga, y, outShape: shape) { -$0 * $1 }, b.shape) : nil,
+            ]
         }
     }
 }

@@ -7,9 +7,11 @@ public enum Broadcast {
         let pb = Array(repeating: 1, count: rank - b.count) + b
         var out = [Int](repeating: 0, count: rank)
         for i in 0..<rank {
-            if pa[i] == pb[i] || pb[i] == 1 { out[i] = pa[i] }
-            else if pa[i] == 1 { out[i] = pb[i] }
-            else {
+            if pa[i] == pb[i] || pb[i] == 1 {
+                out[i] = pa[i]
+            } else if pa[i] == 1 {
+                out[i] = pb[i]
+            } else {
                 throw TensorError.shapeMismatch(
                     op: op, detail: "\(shapeString(a)) and \(shapeString(b)) do not broadcast")
             }
@@ -42,8 +44,10 @@ public enum Broadcast {
     }
 
     /// Applies `f` over broadcast operands into a fresh tensor of `outShape`.
-    static func apply(_ a: Tensor, _ b: Tensor, outShape: [Int],
-                      _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
+    static func apply(
+        _ a: Tensor, _ b: Tensor, outShape: [Int],
+        _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>
+    ) -> Tensor {
         let out = Tensor(uninitialized: outShape)
         if a.shape == outShape && b.shape == outShape {
             Map.binary(out.count, a.pointer, b.pointer, out.pointer, f)

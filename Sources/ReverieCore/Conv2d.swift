@@ -26,11 +26,14 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
 }
 
 /// Convolution with separate vertical and horizontal stride and padding, e.g. `stride: (2, 1)`.
-public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (h: Int, w: Int),
-                   padding: (h: Int, w: Int)) throws -> Tensor {
+public func conv2d(
+    _ x: Tensor, weight: Tensor, bias: Tensor?, stride: (h: Int, w: Int),
+    padding: (h: Int, w: Int)
+) throws -> Tensor {
     // x is [B, Cin, H, W], weight is [Cout, Cin, kh, kw], bias is [Cout]; out is [B, Cout, Hout, Wout]
-    let geo = try Conv2dGeometry(input: x.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
-                                 padding: padding)
+    let geo = try Conv2dGeometry(
+        input: x.shape, weight: weight.shape, bias: bias?.shape, stride: stride,
+        padding: padding)
     let out = Tensor(uninitialized: [geo.batch, geo.outChannels, geo.outH, geo.outW])
     Conv2dKernels.forward(geo, x: x.pointer, weight: weight.pointer, bias: bias?.pointer, out: out.pointer)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
@@ -38,8 +41,9 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (h: Int, 
         let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
         let dw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
         let db = bias?.requiresGrad == true ? Tensor(uninitialized: [geo.outChannels]) : nil
-        Conv2dKernels.backward(geo, x: x.pointer, weight: weight.pointer, gradOut: g.pointer,
-                               dx: dx?.pointer, dw: dw?.pointer, db: db?.pointer)
+        Conv2dKernels.backward(
+            geo, x: x.pointer, weight: weight.pointer, gradOut: g.pointer,
+            dx: dx?.pointer, dw: dw?.pointer, db: db?.pointer)
         return [dx, dw] + (bias == nil ? [] : [db])
     }
 }
@@ -62,7 +66,8 @@ struct Conv2dGeometry {
         }
         guard input[1] == weight[1] else {
             throw TensorError.shapeMismatch(
-                op: op, detail: "input \(shapeString(input)) has \(input[1]) channels but weight "
+                op: op,
+                detail: "input \(shapeString(input)) has \(input[1]) channels but weight "
                     + "\(shapeString(weight)) expects \(weight[1])")
         }
         if let bias, bias != [weight[0]] {
@@ -71,7 +76,8 @@ struct Conv2dGeometry {
         }
         guard stride.h > 0, stride.w > 0, padding.h >= 0, padding.w >= 0 else {
             throw TensorError.invalidArgument(
-                op: op, detail: "stride (\(stride.h), \(stride.w)) must be positive and padding "
+                op: op,
+                detail: "stride (\(stride.h), \(stride.w)) must be positive and padding "
                     + "(\(padding.h), \(padding.w)) non-negative")
         }
         (batch, inChannels, height, width) = (input[0], input[1], input[2], input[3])
@@ -83,7 +89,8 @@ struct Conv2dGeometry {
         outW = spanW < 0 ? 0 : spanW / strideW + 1
         guard outH > 0, outW > 0 else {
             throw TensorError.shapeMismatch(
-                op: op, detail: "output size \(outH)×\(outW) ≤ 0 for input \(shapeString(input)), weight "
+                op: op,
+                detail: "output size \(outH)×\(outW) ≤ 0 for input \(shapeString(input)), weight "
                     + "\(shapeString(weight)), stride (\(strideH), \(strideW)), padding (\(padH), \(padW))")
         }
     }
@@ -109,7 +116,7 @@ struct Conv2dGeometry {
 
     /// The output row ranges processed one after another for each batch item.
     var panels: [Range<Int>] {
-        stride(from: 0, to: outH, by: panelRows).map { $0 ..< Swift.min(outH, $0 + panelRows) }
+        stride(from: 0, to: outH, by: panelRows).map { $0..<Swift.min(outH, $0 + panelRows) }
     }
 
     /// Batch items run concurrently (one single-threaded BLAS call each) when one item's GEMM is too small to split
@@ -137,17 +144,22 @@ enum Conv2dKernels {
 
     /// Fills `col` (`[Cin·kh·kw, outRows.count·Wout]`) from one item's input `src` (`[Cin, H, W]`) for the output
     /// rows `outRows`, zeros where the kernel reads padding. Parallel over column-matrix rows.
-    static func im2col(_ g: Conv2dGeometry, _ src: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
-                       outRows: Range<Int>, parallel: Bool) {
+    static func im2col(
+        _ g: Conv2dGeometry, _ src: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
+        outRows: Range<Int>, parallel: Bool
+    ) {
         let n = outRows.count * g.outW
         let body = { (range: Range<Int>) in
             for r in range {
                 let c = r / (g.kernelH * g.kernelW), ki = (r / g.kernelW) % g.kernelH, kj = r % g.kernelW
                 let plane = src + c * g.inPlane, dst = col + r * n
-                let valid = Conv2dGeometry.validRange(offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
-                                                      outSize: g.outH).clamped(to: outRows)
-                let ws = Conv2dGeometry.validRange(offset: kj, size: g.width, stride: g.strideW, pad: g.padW,
-                                                   outSize: g.outW)
+                let valid = Conv2dGeometry.validRange(
+                    offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
+                    outSize: g.outH
+                ).clamped(to: outRows)
+                let ws = Conv2dGeometry.validRange(
+                    offset: kj, size: g.width, stride: g.strideW, pad: g.padW,
+                    outSize: g.outW)
                 if valid.isEmpty || ws.isEmpty {
                     dst.update(repeating: 0, count: n)
                     continue
@@ -180,26 +192,32 @@ enum Conv2dKernels {
 
     /// Adds the fold of `col` (`[Cin·kh·kw, outRows.count·Wout]`) into `dst` (`[Cin, H, W]`): every column-matrix
     /// entry goes back to the input pixel it was copied from. Parallel over channels, each in a fixed order.
-    static func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                       outRows: Range<Int>, parallel: Bool) {
+    static func col2im(
+        _ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        outRows: Range<Int>, parallel: Bool
+    ) {
         let n = outRows.count * g.outW
         let body = { (range: Range<Int>) in
             for c in range {
                 let plane = dst + c * g.inPlane
                 for ki in 0..<g.kernelH {
-                    let valid = Conv2dGeometry.validRange(offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
-                                                          outSize: g.outH).clamped(to: outRows)
+                    let valid = Conv2dGeometry.validRange(
+                        offset: ki, size: g.height, stride: g.strideH, pad: g.padH,
+                        outSize: g.outH
+                    ).clamped(to: outRows)
                     for kj in 0..<g.kernelW {
-                        let ws = Conv2dGeometry.validRange(offset: kj, size: g.width, stride: g.strideW, pad: g.padW,
-                                                           outSize: g.outW)
+                        let ws = Conv2dGeometry.validRange(
+                            offset: kj, size: g.width, stride: g.strideW, pad: g.padW,
+                            outSize: g.outW)
                         if ws.isEmpty { continue }
                         let src = col + ((c * g.kernelH + ki) * g.kernelW + kj) * n
                         for oh in valid {
                             let s = src + (oh - outRows.lowerBound) * g.outW
                             let rowStart = (oh * g.strideH - g.padH + ki) * g.width - g.padW + kj
                             if g.strideW == 1 {
-                                Kernels.accumulate(plane + (rowStart + ws.lowerBound), s + ws.lowerBound,
-                                                   count: ws.count)
+                                Kernels.accumulate(
+                                    plane + (rowStart + ws.lowerBound), s + ws.lowerBound,
+                                    count: ws.count)
                             } else {
                                 for ow in ws { plane[rowStart + ow * g.strideW] += s[ow] }
                             }
@@ -221,8 +239,10 @@ enum Conv2dKernels {
     }
 
     /// out[b] = weight · col(x[b]) + bias, for every batch item.
-    static func forward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                        bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+    static func forward(
+        _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>
+    ) {
         if let shifted = ShiftedConvGeometry(g) {
             return shifted.forward(x: x, weight: weight, bias: bias, out: out)
         }
@@ -240,9 +260,10 @@ enum Conv2dKernels {
                     col = UnsafePointer(scratch)
                 }
                 // out[b][:, panel] is [Cout, cols] = weight [Cout, K] · col [K, cols] (+ bias already in place)
-                PanelGEMM.run(transA: false, transB: false, m: g.outChannels, n: cols, k: k, a: weight, b: col,
-                              ldb: g.isPointwise ? n : cols, beta: bias == nil ? 0 : 1, c: ob + first, ldc: n,
-                              concurrent: parallel)
+                PanelGEMM.run(
+                    transA: false, transB: false, m: g.outChannels, n: cols, k: k, a: weight, b: col,
+                    ldb: g.isPointwise ? n : cols, beta: bias == nil ? 0 : 1, c: ob + first, ldc: n,
+                    concurrent: parallel)
             }
         }
         if g.parallelOverBatch {
@@ -264,9 +285,11 @@ enum Conv2dKernels {
     /// dW sums over items and panels in a fixed order: with concurrent items each item writes its own partial and
     /// the partials are added in item order; otherwise items and panels accumulate into dW in order (the first
     /// product overwrites, the rest add with beta = 1).
-    static func backward(_ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                         gradOut: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                         dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) {
+    static func backward(
+        _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        gradOut: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+        dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?
+    ) {
         let k = g.patchSize, n = g.outPlane, cout = g.outChannels
         if let db {
             // db[co] = Σ_b Σ_pixels gradOut[b, co]
@@ -283,8 +306,10 @@ enum Conv2dKernels {
             return shifted.backward(x: x, weight: weight, gradOut: gradOut, dx: dx, dw: dw)
         }
         if g.batch == 0 { dw?.update(repeating: 0, count: cout * k) }
-        func item(_ b: Int, _ scratch: UnsafeMutablePointer<Float>?, dwTarget: UnsafeMutablePointer<Float>?,
-                  accumulate: Bool, parallel: Bool) {
+        func item(
+            _ b: Int, _ scratch: UnsafeMutablePointer<Float>?, dwTarget: UnsafeMutablePointer<Float>?,
+            accumulate: Bool, parallel: Bool
+        ) {
             let xb = x + b * g.inChannels * g.inPlane, gb = gradOut + b * cout * n
             let dxb = dx.map { $0 + b * g.inChannels * g.inPlane }
             if let dxb, scratch != nil { dxb.update(repeating: 0, count: g.inChannels * g.inPlane) }
@@ -297,19 +322,22 @@ enum Conv2dKernels {
                         col = UnsafePointer(scratch)
                     }
                     // dW [Cout, K] += gradOut[b][:, panel] [Cout, cols] · col [K, cols]ᵀ
-                    PanelGEMM.run(transA: false, transB: true, m: cout, n: k, k: cols, a: gb + first, lda: n,
-                                  b: col, ldb: g.isPointwise ? n : cols, beta: accumulate || p > 0 ? 1 : 0,
-                                  c: dwTarget, concurrent: parallel)
+                    PanelGEMM.run(
+                        transA: false, transB: true, m: cout, n: k, k: cols, a: gb + first, lda: n,
+                        b: col, ldb: g.isPointwise ? n : cols, beta: accumulate || p > 0 ? 1 : 0,
+                        c: dwTarget, concurrent: parallel)
                 }
                 if let dxb {
                     // dcol [K, cols] = weight [Cout, K]ᵀ · gradOut[b][:, panel] [Cout, cols], folded back onto dx[b]
                     if let scratch {
-                        PanelGEMM.run(transA: true, transB: false, m: k, n: cols, k: cout, a: weight, b: gb + first,
-                                      ldb: n, c: scratch, concurrent: parallel)
+                        PanelGEMM.run(
+                            transA: true, transB: false, m: k, n: cols, k: cout, a: weight, b: gb + first,
+                            ldb: n, c: scratch, concurrent: parallel)
                         col2im(g, scratch, dxb, outRows: rows, parallel: parallel)
                     } else {
-                        PanelGEMM.run(transA: true, transB: false, m: k, n: cols, k: cout, a: weight, b: gb + first,
-                                      ldb: n, c: dxb + first, ldc: n, concurrent: parallel)
+                        PanelGEMM.run(
+                            transA: true, transB: false, m: k, n: cols, k: cout, a: weight, b: gb + first,
+                            ldb: n, c: dxb + first, ldc: n, concurrent: parallel)
                     }
                 }
             }
@@ -358,18 +386,21 @@ enum PanelGEMM {
     /// C[m×n] = op(A)·op(B) + beta·C, row-major, leading dimensions defaulting to compact storage. `concurrent`
     /// splits C into blocks run in parallel; without it, one BLAS call (for callers that already run in parallel
     /// with single-threaded BLAS).
-    static func run(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int? = nil,
-                    b: UnsafePointer<Float>, ldb: Int? = nil, beta: Float = 0, c: UnsafeMutablePointer<Float>,
-                    ldc: Int? = nil, concurrent: Bool) {
+    static func run(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil, beta: Float = 0, c: UnsafeMutablePointer<Float>,
+        ldc: Int? = nil, concurrent: Bool
+    ) {
         guard m > 0, n > 0 else { return }
         let lda = lda ?? (transA ? m : k), ldb = ldb ?? (transB ? k : n), ldc = ldc ?? n
         func block(_ rows: Range<Int>, _ cols: Range<Int>) {
             // Row i of op(A) starts at a + i·lda (column i of A when transposed); column j of op(B) likewise.
             let ap = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
             let bp = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
-            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                        Int32(rows.count), Int32(cols.count), Int32(k), 1, ap, Int32(lda), bp, Int32(ldb), beta,
-                        c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
+            cblas_sgemm(
+                CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(rows.count), Int32(cols.count), Int32(k), 1, ap, Int32(lda), bp, Int32(ldb), beta,
+                c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
         }
         guard concurrent else { return block(0..<m, 0..<n) }
         let wanted = Swift.min(maxBlocks, Swift.max(1, m * n * k / blockWork))
@@ -383,7 +414,7 @@ enum PanelGEMM {
         }
         ThreadPolicy.parallelItems(br * bc) { p in
             let (i, j) = (p / bc, p % bc)
-            block(i * rows ..< Swift.min(m, (i + 1) * rows), j * cols ..< Swift.min(n, (j + 1) * cols))
+            block(i * rows..<Swift.min(m, (i + 1) * rows), j * cols..<Swift.min(n, (j + 1) * cols))
         }
     }
 

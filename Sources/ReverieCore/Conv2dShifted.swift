@@ -57,8 +57,9 @@ struct ShiftedConvGeometry {
         dst.update(repeating: 0, count: g.inChannels * plane)
         for c in 0..<g.inChannels {
             for h in 0..<g.height {
-                (dst + c * plane + (h + g.padH) * paddedW + g.padW).update(from: src + (c * g.height + h) * g.width,
-                                                                           count: g.width)
+                (dst + c * plane + (h + g.padH) * paddedW + g.padW).update(
+                    from: src + (c * g.height + h) * g.width,
+                    count: g.width)
             }
         }
     }
@@ -80,15 +81,18 @@ struct ShiftedConvGeometry {
     func unpad(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
         for c in 0..<g.inChannels {
             for h in 0..<g.height {
-                (dst + (c * g.height + h) * g.width).update(from: src + c * plane + (h + g.padH) * paddedW + g.padW,
-                                                            count: g.width)
+                (dst + (c * g.height + h) * g.width).update(
+                    from: src + c * plane + (h + g.padH) * paddedW + g.padW,
+                    count: g.width)
             }
         }
     }
 
     /// out[b] = Σ_k W_k · shift_k(x[b]) + bias for every item.
-    func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 out: UnsafeMutablePointer<Float>) {
+    func forward(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>
+    ) {
         let (cin, cout) = (g.inChannels, g.outChannels)
         let wk = weightsByOffset(weight)
         defer { wk.deallocate() }
@@ -99,9 +103,10 @@ struct ShiftedConvGeometry {
                 for co in 0..<cout { (wide + co * wideOut).update(repeating: bias[co], count: wideOut) }
             }
             for k in 0..<offsets {
-                PanelGEMM.run(transA: false, transB: false, m: cout, n: wideOut, k: cin, a: wk + k * cout * cin,
-                              b: xp + shift(k), ldb: plane, beta: bias != nil || k > 0 ? 1 : 0, c: wide,
-                              concurrent: parallel)
+                PanelGEMM.run(
+                    transA: false, transB: false, m: cout, n: wideOut, k: cin, a: wk + k * cout * cin,
+                    b: xp + shift(k), ldb: plane, beta: bias != nil || k > 0 ? 1 : 0, c: wide,
+                    concurrent: parallel)
             }
             narrow(wide, channels: cout, into: out + b * cout * g.outPlane)
         }
@@ -126,14 +131,18 @@ struct ShiftedConvGeometry {
     }
 
     /// The gradients `Conv2dKernels.backward` asks for (dx, dw), db aside.
-    func backward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
-                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+    func backward(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
+    ) {
         let (cin, cout, n) = (g.inChannels, g.outChannels, offsets)
         let wk = dx == nil ? nil : weightsByOffset(weight)  // only dx reads the weights
         defer { wk?.deallocate() }
         let total = n * cout * cin
         // dW by offset, [kh·kw, Cout, Cin]: one partial per item when items run concurrently, else one running sum.
-        let partials = dw == nil ? nil
+        let partials =
+            dw == nil
+            ? nil
             : UnsafeMutablePointer<Float>.allocate(capacity: (g.parallelOverBatch ? g.batch : 1) * total)
         defer { partials?.deallocate() }
         if g.batch == 0 { partials?.update(repeating: 0, count: total) }
@@ -147,17 +156,19 @@ struct ShiftedConvGeometry {
                 pad(x + b * cin * g.inPlane, into: xp)
                 for k in 0..<n {
                     // dW_k [Cout, Cin] (+)= gradOut [Cout, wideOut] · shift_k(x)ᵀ [wideOut, Cin]
-                    PanelGEMM.run(transA: false, transB: true, m: cout, n: cin, k: wideOut, a: wide, b: xp + shift(k),
-                                  ldb: plane, beta: accumulate ? 1 : 0, c: dwTarget + k * cout * cin,
-                                  concurrent: parallel)
+                    PanelGEMM.run(
+                        transA: false, transB: true, m: cout, n: cin, k: wideOut, a: wide, b: xp + shift(k),
+                        ldb: plane, beta: accumulate ? 1 : 0, c: dwTarget + k * cout * cin,
+                        concurrent: parallel)
                 }
             }
             if let dx, let wk {
                 dxp.update(repeating: 0, count: cin * plane)
                 for k in 0..<n {
                     // shift_k(dx) [Cin, wideOut] += W_kᵀ [Cin, Cout] · gradOut [Cout, wideOut]
-                    PanelGEMM.run(transA: true, transB: false, m: cin, n: wideOut, k: cout, a: wk + k * cout * cin,
-                                  b: wide, beta: 1, c: dxp + shift(k), ldc: plane, concurrent: parallel)
+                    PanelGEMM.run(
+                        transA: true, transB: false, m: cin, n: wideOut, k: cout, a: wk + k * cout * cin,
+                        b: wide, beta: 1, c: dxp + shift(k), ldc: plane, concurrent: parallel)
                 }
                 unpad(dxp, into: dx + b * cin * g.inPlane)
             }

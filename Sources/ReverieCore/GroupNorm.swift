@@ -26,21 +26,24 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
                 detail: "\(name) \(shapeString(p.shape)) must be [\(channels)] for input \(shapeString(x.shape))")
         }
     }
-    let geo = GroupNormGeometry(batch: x.shape[0], channels: channels, groups: groups,
-                                spatial: x.shape[2...].reduce(1, *))
+    let geo = GroupNormGeometry(
+        batch: x.shape[0], channels: channels, groups: groups,
+        spatial: x.shape[2...].reduce(1, *))
     let out = Tensor(uninitialized: x.shape)
     // Per-(item, group) mean and 1/std, kept for the backward pass.
     let stats = Tensor(uninitialized: [2, geo.batch * groups])
-    GroupNormKernels.forward(geo, x: x.pointer, weight: weight?.pointer, bias: bias?.pointer, eps: eps,
-                             out: out.pointer, mean: stats.pointer, rstd: stats.pointer + geo.batch * groups)
+    GroupNormKernels.forward(
+        geo, x: x.pointer, weight: weight?.pointer, bias: bias?.pointer, eps: eps,
+        out: out.pointer, mean: stats.pointer, rstd: stats.pointer + geo.batch * groups)
     let inputs = [x] + [weight, bias].compactMap { $0 }
     return out.recorded(op, inputs) { g in
         let dx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
         let dw = weight?.requiresGrad == true ? Tensor(uninitialized: [channels]) : nil
         let db = bias?.requiresGrad == true ? Tensor(uninitialized: [channels]) : nil
-        GroupNormKernels.backward(geo, x: x.pointer, weight: weight?.pointer, gradOut: g.pointer,
-                                  mean: stats.pointer, rstd: stats.pointer + geo.batch * groups,
-                                  dx: dx?.pointer, dw: dw?.pointer, db: db?.pointer)
+        GroupNormKernels.backward(
+            geo, x: x.pointer, weight: weight?.pointer, gradOut: g.pointer,
+            mean: stats.pointer, rstd: stats.pointer + geo.batch * groups,
+            dx: dx?.pointer, dw: dw?.pointer, db: db?.pointer)
         return [dx] + (weight == nil ? [] : [dw]) + (bias == nil ? [] : [db])
     }
 }
@@ -101,19 +104,23 @@ enum GroupNormKernels {
         return total
     }
 
-    static func forward(_ g: GroupNormGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>?,
-                        bias: UnsafePointer<Float>?, eps: Float, out: UnsafeMutablePointer<Float>,
-                        mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
+    static func forward(
+        _ g: GroupNormGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>?,
+        bias: UnsafePointer<Float>?, eps: Float, out: UnsafeMutablePointer<Float>,
+        mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
+    ) {
         let m = g.blockSize, s = g.spatial, cpg = g.channelsPerGroup
         ThreadPolicy.parallelFor(g.blocks, grain: g.grain) { r in
             for blk in r {
                 let xb = x + blk * m, ob = out + blk * m
                 let mu = Float(blockedSum(m, { load(xb, $0) }, tail: { xb[$0] }) / Double(Swift.max(m, 1)))
                 // Two passes: Σ(x − mean)² does not cancel the way Σx² − n·mean² does.
-                let ss = blockedSum(m, { i in
-                    let d = load(xb, i) - mu
-                    return d * d
-                }, tail: { i in (xb[i] - mu) * (xb[i] - mu) })
+                let ss = blockedSum(
+                    m,
+                    { i in
+                        let d = load(xb, i) - mu
+                        return d * d
+                    }, tail: { i in (xb[i] - mu) * (xb[i] - mu) })
                 let rs = 1 / (Float(ss / Double(Swift.max(m, 1))) + eps).squareRoot()
                 mean[blk] = mu
                 rstd[blk] = rs
@@ -140,10 +147,12 @@ enum GroupNormKernels {
 
     /// With x̂ = (x − mean)·rstd and dx̂ = dy·w, over each block of M elements:
     /// dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)); dw[c] = Σ dy·x̂ and db[c] = Σ dy over items and pixels.
-    static func backward(_ g: GroupNormGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>?,
-                         gradOut: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
-                         dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
-                         db: UnsafeMutablePointer<Float>?) {
+    static func backward(
+        _ g: GroupNormGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>?,
+        gradOut: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+        db: UnsafeMutablePointer<Float>?
+    ) {
         let m = g.blockSize, s = g.spatial, cpg = g.channelsPerGroup
         // Per (item, channel): Σ dy and Σ dy·x̂. Summed over items afterwards in item order for dw and db.
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * g.batch * g.channels)

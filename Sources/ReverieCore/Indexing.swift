@@ -4,7 +4,8 @@
 /// The gradient scatter-adds into the picked rows.
 public func embedding(_ weight: Tensor, ids: [Int], idsShape: [Int]? = nil) throws -> Tensor {
     guard weight.rank == 2 else {
-        throw TensorError.shapeMismatch(op: "embedding", detail: "weight must be [vocab, dim], got \(shapeString(weight.shape))")
+        throw TensorError.shapeMismatch(
+            op: "embedding", detail: "weight must be [vocab, dim], got \(shapeString(weight.shape))")
     }
     let shape = idsShape ?? [ids.count]
     guard shape.elementCount == ids.count else {
@@ -19,7 +20,8 @@ extension Tensor {
         let a = try normalizeAxis(axis, rank: rank, op: "indexSelect")
         let (outer, n, inner) = splitAround(shape, axis: a)
         if let bad = indices.first(where: { $0 < 0 || $0 >= n }) {
-            throw TensorError.invalidArgument(op: "indexSelect", detail: "index \(bad) out of range 0..<\(n) on axis \(a) of \(shapeString(shape))")
+            throw TensorError.invalidArgument(
+                op: "indexSelect", detail: "index \(bad) out of range 0..<\(n) on axis \(a) of \(shapeString(shape))")
         }
         var outShape = shape
         outShape[a] = indices.count
@@ -57,7 +59,9 @@ public func `where`(_ mask: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
     let m = try withNoGrad { try mask.broadcast(to: shape) }
     let (ea, eb) = (try a.broadcast(to: shape), try b.broadcast(to: shape))
     let out = Tensor(uninitialized: shape)
-    Map.ternary(out.count, m.pointer, ea.pointer, eb.pointer, out.pointer) { m, x, y in y.replacing(with: x, where: m .!= 0) }
+    Map.ternary(out.count, m.pointer, ea.pointer, eb.pointer, out.pointer) { m, x, y in
+        y.replacing(with: x, where: m .!= 0)
+    }
     return out.recorded("where", [ea, eb]) { g in
         let zero = SIMD8<Float>()
         let ga = Tensor(uninitialized: shape), gb = Tensor(uninitialized: shape)

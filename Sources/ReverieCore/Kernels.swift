@@ -1,8 +1,10 @@
 /// Raw-pointer kernels shared by ops and their backward rules. No shape checks: callers have validated.
 public enum Kernels {
     @inlinable
-    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                           count: Int) {
+    public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
         ThreadPolicy.parallelFor(count, grain: 65_536) { r in
             for i in r { out[i] = a[i] + b[i] }
         }
@@ -21,12 +23,16 @@ public enum Kernels {
     public static func accumulate(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
         var i = 0
         while i + 8 <= count {
-            let sum = UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
+            let sum =
+                UnsafeRawPointer(dst + i).loadUnaligned(as: SIMD8<Float>.self)
                 + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
             UnsafeMutableRawPointer(dst + i).storeBytes(of: sum, as: SIMD8<Float>.self)
             i += 8
         }
-        while i < count { dst[i] += src[i]; i += 1 }
+        while i < count {
+            dst[i] += src[i]
+            i += 1
+        }
     }
 
     /// `out[i] = a[i] * s`
@@ -47,7 +53,10 @@ public enum Kernels {
             i += 8
         }
         var s = acc.sum()
-        while i < count { s += a[i]; i += 1 }
+        while i < count {
+            s += a[i]
+            i += 1
+        }
         return s
     }
 
@@ -63,7 +72,10 @@ public enum Kernels {
             i += 8
         }
         var s = acc.sum()
-        while i < count { s += a[i] * b[i]; i += 1 }
+        while i < count {
+            s += a[i] * b[i]
+            i += 1
+        }
         return s
     }
 }

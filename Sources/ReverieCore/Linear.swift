@@ -8,11 +8,13 @@ import CBLAS
 /// x is [..., in]; returns [..., out].
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
     guard weight.rank == 2, x.rank >= 1, x.shape[x.rank - 1] == weight.shape[1] else {
-        throw TensorError.shapeMismatch(op: "linear", detail: "input \(shapeString(x.shape)), weight \(shapeString(weight.shape))")
+        throw TensorError.shapeMismatch(
+            op: "linear", detail: "input \(shapeString(x.shape)), weight \(shapeString(weight.shape))")
     }
     let (outF, inF) = (weight.shape[0], weight.shape[1])
     if let bias, bias.shape != [outF] {
-        throw TensorError.shapeMismatch(op: "linear", detail: "bias \(shapeString(bias.shape)) for weight \(shapeString(weight.shape))")
+        throw TensorError.shapeMismatch(
+            op: "linear", detail: "bias \(shapeString(bias.shape)) for weight \(shapeString(weight.shape))")
     }
     let rows = x.count / Swift.max(inF, 1)
     let out = Tensor(uninitialized: Array(x.shape.dropLast()) + [outF])
@@ -23,8 +25,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor 
             for row in r { (op + row * outF).update(from: bp, count: outF) }
         }
     }
-    GEMM.run(transA: false, transB: true, m: rows, n: outF, k: inF, a: x.pointer, b: weight.pointer,
-             beta: bias == nil ? 0 : 1, c: op)
+    GEMM.run(
+        transA: false, transB: true, m: rows, n: outF, k: inF, a: x.pointer, b: weight.pointer,
+        beta: bias == nil ? 0 : 1, c: op)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return out.recorded("linear", inputs) { g in
         let gp = g.pointer
@@ -44,8 +47,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor 
             if bias.requiresGrad {  // db = dYᵀ · 1
                 let d = Tensor(zeros: [outF])
                 let ones = Tensor(repeating: 1, shape: [Swift.max(rows, 1)])
-                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(outF), 1, gp, Int32(outF),
-                            ones.pointer, 1, 0, d.pointer, 1)
+                cblas_sgemv(
+                    CblasRowMajor, CblasTrans, Int32(rows), Int32(outF), 1, gp, Int32(outF),
+                    ones.pointer, 1, 0, d.pointer, 1)
                 db = d
             }
             grads.append(db)

@@ -8,7 +8,8 @@ public func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int = -1
     let v = logits.shape.last ?? 0
     let rows = v == 0 ? 0 : logits.count / v
     guard targets.count == rows else {
-        throw TensorError.shapeMismatch(op: "crossEntropy", detail: "\(targets.count) targets for logits \(shapeString(logits.shape))")
+        throw TensorError.shapeMismatch(
+            op: "crossEntropy", detail: "\(targets.count) targets for logits \(shapeString(logits.shape))")
     }
     if let bad = targets.first(where: { $0 != ignoreIndex && ($0 < 0 || $0 >= v) }) {
         throw TensorError.invalidArgument(op: "crossEntropy", detail: "target \(bad) outside 0..<\(v)")
@@ -52,8 +53,9 @@ public func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int = -1
 /// `binary_cross_entropy_with_logits`: softplus(x) − y·x, stable for large |x|.
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor) throws -> Tensor {
     guard logits.shape == targets.shape else {
-        throw TensorError.shapeMismatch(op: "binaryCrossEntropy",
-                                        detail: "logits \(shapeString(logits.shape)) vs targets \(shapeString(targets.shape))")
+        throw TensorError.shapeMismatch(
+            op: "binaryCrossEntropy",
+            detail: "logits \(shapeString(logits.shape)) vs targets \(shapeString(targets.shape))")
     }
     return try (logits.softplus() - logits * targets).mean()
 }
@@ -72,7 +74,9 @@ extension Tensor {
     /// Inverted dropout: zeroes each element with probability `p` and scales survivors by 1/(1 − p).
     /// Identity when not `training` or `p == 0`. The mask is drawn serially from `rng` (deterministic).
     public func dropout(_ p: Float, training: Bool, rng: inout RNG) throws -> Tensor {
-        guard (0..<1).contains(p) else { throw TensorError.invalidArgument(op: "dropout", detail: "p = \(p) outside [0, 1)") }
+        guard (0..<1).contains(p) else {
+            throw TensorError.invalidArgument(op: "dropout", detail: "p = \(p) outside [0, 1)")
+        }
         guard training, p > 0 else { return self }
         let mask = Tensor(uninitialized: shape)
         let keep = 1 / (1 - p)

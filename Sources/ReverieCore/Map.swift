@@ -18,14 +18,19 @@ public enum Map {
 
     @inlinable @inline(__always)
     static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) {
-        if n == 8 { UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self); return }
+        if n == 8 {
+            UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            return
+        }
         for j in 0..<n { p[i + j] = v[j] }
     }
 
     /// `out[i] = f(x[i])`
     @inlinable @inline(__always)
-    public static func unary(_ count: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                             _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+    public static func unary(
+        _ count: Int, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        _ f: (SIMD8<Float>) -> SIMD8<Float>
+    ) {
         ThreadPolicy.parallelFor(count, grain: grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
@@ -41,8 +46,10 @@ public enum Map {
 
     /// `out[i] = f(x[i], y[i])`
     @inlinable @inline(__always)
-    public static func binary(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-                              _ out: UnsafeMutablePointer<Float>, _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
+    public static func binary(
+        _ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>
+    ) {
         ThreadPolicy.parallelFor(count, grain: grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
@@ -58,13 +65,16 @@ public enum Map {
 
     /// `out[i] = f(x[i], y[i], z[i])`
     @inlinable @inline(__always)
-    public static func ternary(_ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-                               _ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                               _ f: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
+    public static func ternary(
+        _ count: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+        _ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        _ f: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>
+    ) {
         ThreadPolicy.parallelFor(count, grain: grain) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
-                (UnsafeMutableRawPointer(out + i)).storeBytes(of: f(full(x, i), full(y, i), full(z, i)), as: SIMD8<Float>.self)
+                (UnsafeMutableRawPointer(out + i)).storeBytes(
+                    of: f(full(x, i), full(y, i), full(z, i)), as: SIMD8<Float>.self)
                 i += 8
             }
             if i < r.upperBound {

@@ -4,13 +4,16 @@ import CBLAS
 public enum GEMM {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major, with op(A) of shape m×k and op(B) k×n.
     @inlinable
-    public static func run(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                           a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float = 0,
-                           c: UnsafeMutablePointer<Float>) {
+    public static func run(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>, beta: Float = 0,
+        c: UnsafeMutablePointer<Float>
+    ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
-                    beta, c, Int32(n))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(transA ? m : k), b, Int32(transB ? k : n),
+            beta, c, Int32(n))
     }
 
     /// Runs `count` independent products; small ones in parallel with single-threaded BLAS.
@@ -30,7 +33,8 @@ public enum GEMM {
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
     let op = "matmul"
     guard a.rank >= 2, b.rank >= 2 else {
-        throw TensorError.shapeMismatch(op: op, detail: "operands need rank ≥ 2, got \(shapeString(a.shape)) and \(shapeString(b.shape))")
+        throw TensorError.shapeMismatch(
+            op: op, detail: "operands need rank ≥ 2, got \(shapeString(a.shape)) and \(shapeString(b.shape))")
     }
     let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
     let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
@@ -39,19 +43,22 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
     guard k == kb, b.rank == 2 || batchA == batchB else {
         throw TensorError.shapeMismatch(
-            op: op, detail: "\(shapeString(a.shape))\(transposeA ? "ᵀ" : "") · \(shapeString(b.shape))\(transposeB ? "ᵀ" : "")")
+            op: op,
+            detail: "\(shapeString(a.shape))\(transposeA ? "ᵀ" : "") · \(shapeString(b.shape))\(transposeB ? "ᵀ" : "")")
     }
     let batch = batchA.elementCount
     let out = Tensor(uninitialized: batchA + [m, n])
     let shared = b.rank == 2
     if shared && !transposeA {
         // One GEMM over all of a's rows.
-        GEMM.run(transA: false, transB: transposeB, m: batch * m, n: n, k: k, a: a.pointer, b: b.pointer, c: out.pointer)
+        GEMM.run(
+            transA: false, transB: transposeB, m: batch * m, n: n, k: k, a: a.pointer, b: b.pointer, c: out.pointer)
     } else {
         let (ap, bp, cp) = (a.pointer, b.pointer, out.pointer)
         GEMM.batched(count: batch, flopsEach: m * n * k) { i in
-            GEMM.run(transA: transposeA, transB: transposeB, m: m, n: n, k: k,
-                     a: ap + i * m * k, b: shared ? bp : bp + i * k * n, c: cp + i * m * n)
+            GEMM.run(
+                transA: transposeA, transB: transposeB, m: m, n: n, k: k,
+                a: ap + i * m * k, b: shared ? bp : bp + i * k * n, c: cp + i * m * n)
         }
     }
     return out.recorded(op, [a, b]) { g in
@@ -66,11 +73,13 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                 GEMM.batched(count: batch, flopsEach: m * n * k) { i in
                     let bi = shared ? bp : bp + i * k * n
                     if transposeA {  // dA = op(B) · dCᵀ, shape k×m
-                        GEMM.run(transA: transposeB, transB: true, m: k, n: m, k: n, a: bi, b: gp + i * m * n,
-                                 c: dp + i * m * k)
+                        GEMM.run(
+                            transA: transposeB, transB: true, m: k, n: m, k: n, a: bi, b: gp + i * m * n,
+                            c: dp + i * m * k)
                     } else {  // dA = dC · op(B)ᵀ, shape m×k
-                        GEMM.run(transA: false, transB: !transposeB, m: m, n: k, k: n, a: gp + i * m * n, b: bi,
-                                 c: dp + i * m * k)
+                        GEMM.run(
+                            transA: false, transB: !transposeB, m: m, n: k, k: n, a: gp + i * m * n, b: bi,
+                            c: dp + i * m * k)
                     }
                 }
             }
@@ -96,7 +105,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                         GEMM.run(transA: !transposeA, transB: false, m: k, n: n, k: m, a: ai, b: gi, beta: 1, c: di)
                     }
                 }
-                if shared { for i in 0..<batch { body(i) } } else { GEMM.batched(count: batch, flopsEach: m * n * k, body) }
+                if shared {
+                    for i in 0..<batch { body(i) }
+                } else {
+                    GEMM.batched(count: batch, flopsEach: m * n * k, body)
+                }
             }
             gb = db
         }

@@ -16,7 +16,8 @@ public func rmsNorm(_ x: Tensor, weight: Tensor?, eps: Float = 1e-6) throws -> T
 private func checkNormParameters(_ op: String, _ x: Tensor, _ parameters: [Tensor?]) throws {
     let d = x.shape.last ?? 0
     for p in parameters.compactMap({ $0 }) where p.shape != [d] {
-        throw TensorError.shapeMismatch(op: op, detail: "parameter \(shapeString(p.shape)) for input \(shapeString(x.shape))")
+        throw TensorError.shapeMismatch(
+            op: op, detail: "parameter \(shapeString(p.shape)) for input \(shapeString(x.shape))")
     }
 }
 
@@ -34,7 +35,10 @@ private func normalizeRows(_ x: Tensor, eps: Float, center: Bool) -> Tensor {
             let src = xp + row * d, dst = hp + row * d
             let mean = center ? Kernels.sum(src, count: d) / Float(d) : 0
             var v: Float = 0
-            for j in 0..<d { let c = src[j] - mean; v += c * c }
+            for j in 0..<d {
+                let c = src[j] - mean
+                v += c * c
+            }
             let s = 1 / (v / Float(d) + eps).squareRoot()
             sp[row] = s
             for j in 0..<d { dst[j] = (src[j] - mean) * s }

@@ -65,8 +65,8 @@ public func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) throws -> Te
         throw TensorError.shapeMismatch(
             op: op, detail: "output size ≤ 0: kernel \(kernel) is larger than input \(shapeString(x.shape))")
     }
-    let rows = (0..<((h - kernel) / s + 1)).map { $0 * s ..< $0 * s + kernel }
-    let cols = (0..<((w - kernel) / s + 1)).map { $0 * s ..< $0 * s + kernel }
+    let rows = (0..<((h - kernel) / s + 1)).map { $0 * s..<$0 * s + kernel }
+    let cols = (0..<((w - kernel) / s + 1)).map { $0 * s..<$0 * s + kernel }
     return PoolingKernels.average(x, rows: rows, cols: cols, op: op)
 }
 
@@ -86,11 +86,12 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: (h: Int, w: Int)) throws 
     let (h, w) = (x.shape[2], x.shape[3])
     guard outputSize.h >= 1, outputSize.w >= 1, h >= 1, w >= 1 else {
         throw TensorError.invalidArgument(
-            op: op, detail: "output size \(outputSize.h)×\(outputSize.w) for input \(shapeString(x.shape)): "
+            op: op,
+            detail: "output size \(outputSize.h)×\(outputSize.w) for input \(shapeString(x.shape)): "
                 + "both need positive spatial sizes")
     }
     func bins(_ n: Int, _ out: Int) -> [Range<Int>] {
-        (0..<out).map { i in (i * n) / out ..< ((i + 1) * n + out - 1) / out }
+        (0..<out).map { i in (i * n) / out..<((i + 1) * n + out - 1) / out }
     }
     return PoolingKernels.average(x, rows: bins(h, outputSize.h), cols: bins(w, outputSize.w), op: op)
 }

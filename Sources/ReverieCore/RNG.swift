@@ -54,8 +54,10 @@ public struct RNG: RandomNumberGenerator, Sendable, Equatable {
 
 extension Tensor {
     /// Normal(mean, std) values from `rng`.
-    public static func randn(_ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout RNG,
-                             requiresGrad: Bool = false) -> Tensor {
+    public static func randn(
+        _ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout RNG,
+        requiresGrad: Bool = false
+    ) -> Tensor {
         let t = Tensor(uninitialized: shape)
         for i in 0..<t.count { t.pointer[i] = mean + std * rng.normal() }
         t.requiresGrad = requiresGrad
@@ -63,8 +65,10 @@ extension Tensor {
     }
 
     /// Uniform values in [low, high) from `rng`.
-    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, rng: inout RNG,
-                               requiresGrad: Bool = false) -> Tensor {
+    public static func uniform(
+        _ shape: [Int], low: Float = 0, high: Float = 1, rng: inout RNG,
+        requiresGrad: Bool = false
+    ) -> Tensor {
         let t = Tensor(uninitialized: shape)
         for i in 0..<t.count { t.pointer[i] = low + (high - low) * rng.uniform() }
         t.requiresGrad = requiresGrad

@@ -61,7 +61,9 @@ extension Tensor {
         out.recorded("max", [self]) { g in
             let dx = Tensor(zeros: inShape)
             for o in 0..<outer {
-                for j in 0..<inner { dx.pointer[(o * n + Int(argmax[o * inner + j])) * inner + j] = g.pointer[o * inner + j] }
+                for j in 0..<inner {
+                    dx.pointer[(o * n + Int(argmax[o * inner + j])) * inner + j] = g.pointer[o * inner + j]
+                }
             }
             return [dx]
         }
@@ -93,6 +95,8 @@ extension Tensor {
             }
         }
         let inShape = shape
-        return out.recorded("sum", [self]) { g in [Broadcast.apply(g, Tensor(zeros: []), outShape: inShape) { a, _ in a }] }
+        return out.recorded("sum", [self]) { g in
+            [Broadcast.apply(g, Tensor(zeros: []), outShape: inShape) { a, _ in a }]
+        }
     }
 }

@@ -61,7 +61,8 @@ public struct RotaryEmbedding: Sendable {
     public func callAsFunction(_ x: Tensor, positions: [Int]) throws -> Tensor {
         guard x.rank == 4, x.shape[3] == dim, x.shape[2] == positions.count else {
             throw TensorError.shapeMismatch(
-                op: "rotaryEmbedding", detail: "input \(shapeString(x.shape)) with head dim \(dim) and \(positions.count) positions")
+                op: "rotaryEmbedding",
+                detail: "input \(shapeString(x.shape)) with head dim \(dim) and \(positions.count) positions")
         }
         let (cosT, sinT) = tables(positions)
         let t = positions.count, half = dim / 2
@@ -74,8 +75,10 @@ public struct RotaryEmbedding: Sendable {
         }
     }
 
-    static func rotate(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, t: Int, half: Int,
-                       _ cosT: [Float], _ sinT: [Float], inverse: Bool) {
+    static func rotate(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, t: Int, half: Int,
+        _ cosT: [Float], _ sinT: [Float], inverse: Bool
+    ) {
         let sign: Float = inverse ? -1 : 1
         ThreadPolicy.parallelFor(rows, grain: Swift.max(1, 8_192 / Swift.max(half, 1))) { r in
             for row in r {

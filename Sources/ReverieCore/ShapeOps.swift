@@ -17,7 +17,8 @@ extension Tensor {
     /// Reorders dimensions: output dimension i is input dimension `dims[i]`. Copies into a contiguous tensor.
     public func permute(_ dims: [Int]) throws -> Tensor {
         guard dims.count == rank, Set(dims) == Set(0..<rank) else {
-            throw TensorError.invalidArgument(op: "permute", detail: "\(dims) is not a permutation of \(rank) axes of \(shapeString(shape))")
+            throw TensorError.invalidArgument(
+                op: "permute", detail: "\(dims) is not a permutation of \(rank) axes of \(shapeString(shape))")
         }
         if dims == Array(0..<rank) { return self }
         let out = permuteCopy(dims)
@@ -62,7 +63,8 @@ extension Tensor {
     public func slice(axis: Int, start: Int, end: Int) throws -> Tensor {
         let a = try normalizeAxis(axis, rank: rank, op: "slice")
         guard 0 <= start, start <= end, end <= shape[a] else {
-            throw TensorError.invalidArgument(op: "slice", detail: "range \(start)..<\(end) on axis \(a) of \(shapeString(shape))")
+            throw TensorError.invalidArgument(
+                op: "slice", detail: "range \(start)..<\(end) on axis \(a) of \(shapeString(shape))")
         }
         let (outer, n, inner) = splitAround(shape, axis: a)
         var outShape = shape
@@ -88,7 +90,8 @@ extension Tensor {
     public func split(_ sizes: [Int], axis: Int) throws -> [Tensor] {
         let a = try normalizeAxis(axis, rank: rank, op: "split")
         guard sizes.reduce(0, +) == shape[a], sizes.allSatisfy({ $0 >= 0 }) else {
-            throw TensorError.invalidArgument(op: "split", detail: "sizes \(sizes) for axis \(a) of \(shapeString(shape))")
+            throw TensorError.invalidArgument(
+                op: "split", detail: "sizes \(sizes) for axis \(a) of \(shapeString(shape))")
         }
         var start = 0
         return try sizes.map { s in
@@ -100,7 +103,9 @@ extension Tensor {
     /// Inserts a dimension of size 1 at `axis`.
     public func unsqueeze(_ axis: Int) throws -> Tensor {
         let a = axis < 0 ? axis + rank + 1 : axis
-        guard a >= 0, a <= rank else { throw TensorError.invalidArgument(op: "unsqueeze", detail: "axis \(axis) for rank \(rank)") }
+        guard a >= 0, a <= rank else {
+            throw TensorError.invalidArgument(op: "unsqueeze", detail: "axis \(axis) for rank \(rank)")
+        }
         var s = shape
         s.insert(1, at: a)
         return try reshape(s)
@@ -111,8 +116,12 @@ extension Tensor {
 public func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
     guard let first = tensors.first else { throw TensorError.invalidArgument(op: "concat", detail: "no tensors") }
     let a = try normalizeAxis(axis, rank: first.rank, op: "concat")
-    for t in tensors where t.rank != first.rank || t.shape.enumerated().contains(where: { $0.offset != a && $0.element != first.shape[$0.offset] }) {
-        throw TensorError.shapeMismatch(op: "concat", detail: "\(tensors.map { shapeString($0.shape) }.joined(separator: ", ")) along axis \(a)")
+    for t in tensors
+    where t.rank != first.rank
+        || t.shape.enumerated().contains(where: { $0.offset != a && $0.element != first.shape[$0.offset] })
+    {
+        throw TensorError.shapeMismatch(
+            op: "concat", detail: "\(tensors.map { shapeString($0.shape) }.joined(separator: ", ")) along axis \(a)")
     }
     let sizes = tensors.map { $0.shape[a] }
     var outShape = first.shape
@@ -144,7 +153,8 @@ public func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
 public func stack(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
     guard let first = tensors.first else { throw TensorError.invalidArgument(op: "stack", detail: "no tensors") }
     for t in tensors where t.shape != first.shape {
-        throw TensorError.shapeMismatch(op: "stack", detail: tensors.map { shapeString($0.shape) }.joined(separator: ", "))
+        throw TensorError.shapeMismatch(
+            op: "stack", detail: tensors.map { shapeString($0.shape) }.joined(separator: ", "))
     }
     return try concat(tensors.map { try $0.unsqueeze(axis) }, axis: axis < 0 ? axis : axis)
 }

@@ -51,7 +51,10 @@ public enum Softmax {
             UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
             i += 8
         }
-        while i < n { y[i] *= inv; i += 1 }
+        while i < n {
+            y[i] *= inv
+            i += 1
+        }
         return Foundation.log(s) + m
     }
 
@@ -66,12 +69,17 @@ public enum Softmax {
             i += 8
         }
         var m = lanes.max()
-        while i < n { if x[i] > m { m = x[i] }; i += 1 }
+        while i < n {
+            if x[i] > m { m = x[i] }
+            i += 1
+        }
         return m
     }
 
-    static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int,
-                        log: Bool) {
+    static func forward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int,
+        log: Bool
+    ) {
         ThreadPolicy.parallelFor(outer * inner, grain: Swift.max(1, 16_384 / Swift.max(n, 1))) { r in
             var tmpIn = [Float](repeating: 0, count: inner == 1 ? 0 : n)
             var tmpOut = tmpIn
@@ -90,8 +98,10 @@ public enum Softmax {
     }
 
     /// softmax: dx = y ⊙ (g − Σ g⊙y);  log-softmax: dx = g − softmax ⊙ Σ g.
-    static func backward(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                         outer: Int, n: Int, inner: Int, log: Bool) {
+    static func backward(
+        _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+        outer: Int, n: Int, inner: Int, log: Bool
+    ) {
         ThreadPolicy.parallelFor(outer * inner, grain: Swift.max(1, 16_384 / Swift.max(n, 1))) { r in
             for idx in r {
                 let o = idx / inner, j = idx % inner

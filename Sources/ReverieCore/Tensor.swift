@@ -50,7 +50,8 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// A tensor holding `data` in row-major order. Throws if `data.count` does not match `shape`.
     public convenience init(shape: [Int], data: [Float], requiresGrad: Bool = false) throws {
         guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw TensorError.invalidArgument(op: "Tensor(shape:data:)", detail: "negative dimension in \(shapeString(shape))")
+            throw TensorError.invalidArgument(
+                op: "Tensor(shape:data:)", detail: "negative dimension in \(shapeString(shape))")
         }
         guard data.count == shape.elementCount else {
             throw TensorError.shapeMismatch(
@@ -83,7 +84,8 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// The single value of a one-element tensor.
     public func item() throws -> Float {
         guard count == 1 else {
-            throw TensorError.invalidArgument(op: "item", detail: "tensor of shape \(shapeString(shape)) has \(count) elements")
+            throw TensorError.invalidArgument(
+                op: "item", detail: "tensor of shape \(shapeString(shape)) has \(count) elements")
         }
         return pointer[0]
     }

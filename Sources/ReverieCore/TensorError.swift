@@ -12,7 +12,9 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Formats a shape the way error messages print it: `[2, 3, 4]`.
-@inlinable public func shapeString(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+@inlinable public func shapeString(_ shape: [Int]) -> String {
+    "[" + shape.map(String.init).joined(separator: ", ") + "]"
+}
 
 extension Array where Element == Int {
     /// Number of elements of a tensor with this shape.

@@ -15,7 +15,8 @@ public enum ThreadPolicy {
     /// Worker threads: `REVERIE_THREADS`, else `OPENBLAS_NUM_THREADS`, else the number of active cores.
     public static let threads: Int = {
         let env = ProcessInfo.processInfo.environment
-        let n = env["REVERIE_THREADS"].flatMap(Int.init) ?? env["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
+        let n =
+            env["REVERIE_THREADS"].flatMap(Int.init) ?? env["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
             ?? ProcessInfo.processInfo.activeProcessorCount
         let threads = Swift.max(1, n)
         openblas_set_num_threads(Int32(threads))
@@ -53,7 +54,10 @@ public enum ThreadPolicy {
         let chunks = (count + grain - 1) / Swift.max(grain, 1)
         if chunks <= 1 || threads == 1 || isInsideParallelRegion {
             // Same chunk boundaries as the parallel path, so results do not depend on where this runs.
-            if chunks <= 1 { body(0..<count); return }
+            if chunks <= 1 {
+                body(0..<count)
+                return
+            }
             let size = (count + chunks - 1) / chunks
             for c in 0..<chunks where c * size < count { body(c * size..<Swift.min(count, c * size + size)) }
             return

@@ -40,7 +40,10 @@ extension Tensor {
         let out = Tensor(uninitialized: shape)
         let src = pointer, dst = out.pointer
         ThreadPolicy.parallelFor(count, grain: Map.grain) { r in
-            for i in r { let x = src[i]; dst[i] = Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+            for i in r {
+                let x = src[i]
+                dst[i] = Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+            }
         }
         guard shouldRecord(self) else { return out }
         let x = self
@@ -93,36 +96,44 @@ extension Tensor {
 
     /// GELU, exact: x·Φ(x) (PyTorch `approximate="none"`).
     public func gelu() -> Tensor {
-        unaryOp("gelu", { x in 0.5 * x * (1 + FastMath.erf(x * 0.707_106_78)) }, { x, _, g in
-            let cdf = 0.5 * (1 + FastMath.erf(x * 0.707_106_78))
-            let pdf = FastMath.exp(-0.5 * x * x) * 0.398_942_28
-            return g * (cdf + x * pdf)
-        })
+        unaryOp(
+            "gelu", { x in 0.5 * x * (1 + FastMath.erf(x * 0.707_106_78)) },
+            { x, _, g in
+                let cdf = 0.5 * (1 + FastMath.erf(x * 0.707_106_78))
+                let pdf = FastMath.exp(-0.5 * x * x) * 0.398_942_28
+                return g * (cdf + x * pdf)
+            })
     }
 
     /// GELU with the tanh approximation (PyTorch `approximate="tanh"`, SigLIP's `gelu_pytorch_tanh`).
     public func geluTanh() -> Tensor {
-        unaryOp("geluTanh", { x in
-            0.5 * x * (1 + FastMath.tanh(0.797_884_56 * (x + 0.044_715 * x * x * x)))
-        }, { x, _, g in
-            let t = FastMath.tanh(0.797_884_56 * (x + 0.044_715 * x * x * x))
-            let du = 0.797_884_56 * (1 + 3 * 0.044_715 * x * x)
-            return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-        })
+        unaryOp(
+            "geluTanh",
+            { x in
+                0.5 * x * (1 + FastMath.tanh(0.797_884_56 * (x + 0.044_715 * x * x * x)))
+            },
+            { x, _, g in
+                let t = FastMath.tanh(0.797_884_56 * (x + 0.044_715 * x * x * x))
+                let du = 0.797_884_56 * (1 + 3 * 0.044_715 * x * x)
+                return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+            })
     }
 
     /// SiLU (swish): x·σ(x).
     public func silu() -> Tensor {
-        unaryOp("silu", { x in x * FastMath.sigmoid(x) }, { x, _, g in
-            let s = FastMath.sigmoid(x)
-            return g * s * (1 + x * (1 - s))
-        })
+        unaryOp(
+            "silu", { x in x * FastMath.sigmoid(x) },
+            { x, _, g in
+                let s = FastMath.sigmoid(x)
+                return g * s * (1 + x * (1 - s))
+            })
     }
 
     /// Elementwise max(x, lo): the gradient flows where x > lo.
     public func clampMin(_ lo: Float) -> Tensor {
-        unaryOp("clampMin", { $0.replacing(with: lo, where: $0 .< lo) },
-                { x, _, g in g.replacing(with: 0, where: x .< lo) })
+        unaryOp(
+            "clampMin", { $0.replacing(with: lo, where: $0 .< lo) },
+            { x, _, g in g.replacing(with: 0, where: x .< lo) })
     }
 
     // Scalar arithmetic.

@@ -21,9 +21,11 @@ public final class AutoencoderKL: Module {
         encoder = try VAEEncoder(config: config, rng: &rng)
         decoder = try VAEDecoder(config: config, rng: &rng)
         let l = config.latentChannels
-        quantConv = config.useQuantConv
+        quantConv =
+            config.useQuantConv
             ? try Conv2d(inChannels: 2 * l, outChannels: 2 * l, kernelSize: 1, rng: &rng) : nil
-        postQuantConv = config.usePostQuantConv
+        postQuantConv =
+            config.usePostQuantConv
             ? try Conv2d(inChannels: l, outChannels: l, kernelSize: 1, rng: &rng) : nil
     }
 
@@ -40,7 +42,8 @@ public final class AutoencoderKL: Module {
     /// image [B, in, H, W] → posterior over [B, latent, H/f, W/f]
     public func encode(_ x: Tensor) throws -> DiagonalGaussian {
         guard x.rank == 4, x.shape[1] == config.inChannels,
-              x.shape[2] % downsamplingFactor == 0, x.shape[3] % downsamplingFactor == 0 else {
+            x.shape[2] % downsamplingFactor == 0, x.shape[3] % downsamplingFactor == 0
+        else {
             throw TensorError.shapeMismatch(
                 op: "AutoencoderKL.encode",
                 detail: "image \(shapeString(x.shape)), expected [B, \(config.inChannels), H, W] with H and W "

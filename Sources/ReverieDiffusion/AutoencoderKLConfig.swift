@@ -15,14 +15,22 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
     public var midBlockAddAttention = true
 
     enum CodingKeys: String, CodingKey {
-        case inChannels = "in_channels", outChannels = "out_channels", blockOutChannels = "block_out_channels"
-        case layersPerBlock = "layers_per_block", latentChannels = "latent_channels"
-        case normNumGroups = "norm_num_groups", scalingFactor = "scaling_factor", useQuantConv = "use_quant_conv"
-        case usePostQuantConv = "use_post_quant_conv", midBlockAddAttention = "mid_block_add_attention"
+        case inChannels = "in_channels"
+        case outChannels = "out_channels"
+        case blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block"
+        case latentChannels = "latent_channels"
+        case normNumGroups = "norm_num_groups"
+        case scalingFactor = "scaling_factor"
+        case useQuantConv = "use_quant_conv"
+        case usePostQuantConv = "use_post_quant_conv"
+        case midBlockAddAttention = "mid_block_add_attention"
     }
 
-    public init(inChannels: Int = 3, outChannels: Int = 3, blockOutChannels: [Int] = [64], layersPerBlock: Int = 1,
-                latentChannels: Int = 4, normNumGroups: Int = 32, scalingFactor: Float = 0.18215) {
+    public init(
+        inChannels: Int = 3, outChannels: Int = 3, blockOutChannels: [Int] = [64], layersPerBlock: Int = 1,
+        latentChannels: Int = 4, normNumGroups: Int = 32, scalingFactor: Float = 0.18215
+    ) {
         (self.inChannels, self.outChannels, self.blockOutChannels) = (inChannels, outChannels, blockOutChannels)
         (self.layersPerBlock, self.latentChannels) = (layersPerBlock, latentChannels)
         (self.normNumGroups, self.scalingFactor) = (normNumGroups, scalingFactor)
@@ -40,7 +48,8 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
         scalingFactor = try c.decodeIfPresent(Float.self, forKey: .scalingFactor) ?? d.scalingFactor
         useQuantConv = try c.decodeIfPresent(Bool.self, forKey: .useQuantConv) ?? d.useQuantConv
         usePostQuantConv = try c.decodeIfPresent(Bool.self, forKey: .usePostQuantConv) ?? d.usePostQuantConv
-        midBlockAddAttention = try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention)
+        midBlockAddAttention =
+            try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention)
             ?? d.midBlockAddAttention
     }
 

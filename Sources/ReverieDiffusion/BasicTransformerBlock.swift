@@ -37,11 +37,13 @@ public final class BasicTransformerBlock: Module {
 
     public init(dim: Int, heads: Int, headDim: Int, crossAttentionDim: Int, rng: inout RNG) throws {
         norm1 = try LayerNorm(dim: dim, eps: 1e-5)
-        attn1 = try MultiHeadAttention(dim: dim, heads: heads, headDim: headDim, bias: false, outputBias: true,
-                                       names: .diffusers, rng: &rng)
+        attn1 = try MultiHeadAttention(
+            dim: dim, heads: heads, headDim: headDim, bias: false, outputBias: true,
+            names: .diffusers, rng: &rng)
         norm2 = try LayerNorm(dim: dim, eps: 1e-5)
-        attn2 = try MultiHeadAttention(dim: dim, heads: heads, headDim: headDim, contextDim: crossAttentionDim,
-                                       bias: false, outputBias: true, names: .diffusers, rng: &rng)
+        attn2 = try MultiHeadAttention(
+            dim: dim, heads: heads, headDim: headDim, contextDim: crossAttentionDim,
+            bias: false, outputBias: true, names: .diffusers, rng: &rng)
         norm3 = try LayerNorm(dim: dim, eps: 1e-5)
         ff = try GEGLUFeedForward(dim: dim, rng: &rng)
     }

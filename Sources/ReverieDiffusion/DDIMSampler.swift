@@ -16,9 +16,11 @@ public struct DDIMSampler: Sampler {
 
     /// - Throws: `DiffusionError.invalidConfiguration` for a step count outside 1…T, η outside [0, 1], or offsets
     ///   that push a timestep past T − 1.
-    public init(schedule: NoiseSchedule, steps: Int, prediction: PredictionType = .epsilon, eta: Float = 0,
-                spacing: TimestepSpacing = .leading, stepsOffset: Int = 0, clipSample: Float? = nil,
-                setAlphaToOne: Bool = true) throws {
+    public init(
+        schedule: NoiseSchedule, steps: Int, prediction: PredictionType = .epsilon, eta: Float = 0,
+        spacing: TimestepSpacing = .leading, stepsOffset: Int = 0, clipSample: Float? = nil,
+        setAlphaToOne: Bool = true
+    ) throws {
         let t = schedule.trainTimesteps
         guard steps >= 1 && steps <= t else {
             throw DiffusionError.invalidConfiguration(

@@ -25,14 +25,18 @@ public enum DenoisingObjective: Sendable {
 /// latents [B, C, h, w], conditions [B, S, D], sourceLatents [B, C', h, w] or nil → scalar loss.
 /// Gradients reach the UNet's trainable parameters and the conditions (also through a frozen UNet, whose
 /// parameters get none).
-public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObjective, latents: Tensor,
-                          conditions: Tensor, sourceLatents: Tensor? = nil,
-                          conditionDropout: (null: NullCondition, p: Float)? = nil, spatialConditions: Bool = false,
-                          pixelWeights: Tensor? = nil, timestepPower: Double = 1,
-                          rng: inout RNG) throws -> Tensor {
+public func denoisingLoss(
+    unet: UNet2DConditionModel, objective: DenoisingObjective, latents: Tensor,
+    conditions: Tensor, sourceLatents: Tensor? = nil,
+    conditionDropout: (null: NullCondition, p: Float)? = nil, spatialConditions: Bool = false,
+    pixelWeights: Tensor? = nil, timestepPower: Double = 1,
+    rng: inout RNG
+) throws -> Tensor {
     guard latents.rank == 4 else {
-        throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "latents \(shapeString(latents.shape)), "
-                                        + "expected [B, C, h, w]")
+        throw TensorError.shapeMismatch(
+            op: "denoisingLoss",
+            detail: "latents \(shapeString(latents.shape)), "
+                + "expected [B, C, h, w]")
     }
     let b = latents.shape[0]
     let noise = Tensor.randn(latents.shape, rng: &rng)
@@ -59,14 +63,17 @@ public func denoisingLoss(unet: UNet2DConditionModel, objective: DenoisingObject
     let prediction = try unet(input, timesteps: modelTimesteps, conditions: context)  // [B, C, h, w]
     guard prediction.shape == target.shape else {
         throw TensorError.shapeMismatch(
-            op: "denoisingLoss", detail: "UNet output \(shapeString(prediction.shape)) vs target "
+            op: "denoisingLoss",
+            detail: "UNet output \(shapeString(prediction.shape)) vs target "
                 + "\(shapeString(target.shape)): out_channels must equal the latent channels")
     }
     let perItem: Tensor  // [B]
     if let w = pixelWeights {
         guard w.shape == [b, 1, latents.shape[2], latents.shape[3]] else {
-            throw TensorError.shapeMismatch(op: "denoisingLoss", detail: "pixelWeights \(shapeString(w.shape)), "
-                                            + "expected [\(b), 1, \(latents.shape[2]), \(latents.shape[3])]")
+            throw TensorError.shapeMismatch(
+                op: "denoisingLoss",
+                detail: "pixelWeights \(shapeString(w.shape)), "
+                    + "expected [\(b), 1, \(latents.shape[2]), \(latents.shape[3])]")
         }
         let totals = try w.sum(axes: [1, 2, 3]).toArray().map { 1 / (max($0, 1e-12) * Float(latents.shape[1])) }
         perItem = try ((prediction - target).square() * w).sum(axes: [1, 2, 3]) * Tensor(shape: [b], data: totals)
@@ -87,13 +94,16 @@ func trainingTimesteps(_ count: Int, of t: Int, power: Double, rng: inout RNG) -
 /// One optimiser step of the denoiser: zero gradients, `denoisingLoss`, backward, `optimizer.step()`.
 /// Returns the loss. Frozen parameters (e.g. the whole UNet when only conditions train) are left untouched.
 @discardableResult
-public func denoiserTrainingStep(unet: UNet2DConditionModel, optimizer: AdamW, objective: DenoisingObjective,
-                                 latents: Tensor, conditions: Tensor, sourceLatents: Tensor? = nil,
-                                 conditionDropout: (null: NullCondition, p: Float)? = nil,
-                                 rng: inout RNG) throws -> Float {
+public func denoiserTrainingStep(
+    unet: UNet2DConditionModel, optimizer: AdamW, objective: DenoisingObjective,
+    latents: Tensor, conditions: Tensor, sourceLatents: Tensor? = nil,
+    conditionDropout: (null: NullCondition, p: Float)? = nil,
+    rng: inout RNG
+) throws -> Float {
     optimizer.zeroGrad()
-    let loss = try denoisingLoss(unet: unet, objective: objective, latents: latents, conditions: conditions,
-                                 sourceLatents: sourceLatents, conditionDropout: conditionDropout, rng: &rng)
+    let loss = try denoisingLoss(
+        unet: unet, objective: objective, latents: latents, conditions: conditions,
+        sourceLatents: sourceLatents, conditionDropout: conditionDropout, rng: &rng)
     try loss.backward()
     optimizer.step()
     return try loss.item()

@@ -28,8 +28,9 @@ public enum DiffusersImport {
             throw file.invalid("_class_name", "'\(className)' is not supported; supported: \(supported)")
         }
         let weights = try SafetensorsCheckpoint(directory: directory, stem: "diffusion_pytorch_model")
-        var checkpoint = Checkpoint(model: try weights.stateDict(
-            expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: className))
+        var checkpoint = Checkpoint(
+            model: try weights.stateDict(
+                expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: className))
         checkpoint.modelConfig = file.text
         return checkpoint
     }

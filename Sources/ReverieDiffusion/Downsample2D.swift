@@ -10,8 +10,9 @@ public final class Downsample2D: Module {
 
     public init(channels: Int, outChannels: Int? = nil, padding: Int, rng: inout RNG) throws {
         self.padding = padding
-        conv = try Conv2d(inChannels: channels, outChannels: outChannels ?? channels, kernelSize: 3, stride: 2,
-                          padding: padding, rng: &rng)
+        conv = try Conv2d(
+            inChannels: channels, outChannels: outChannels ?? channels, kernelSize: 3, stride: 2,
+            padding: padding, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) { v.child("conv", conv) }

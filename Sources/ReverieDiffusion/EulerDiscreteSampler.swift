@@ -15,8 +15,10 @@ public struct EulerDiscreteSampler: Sampler {
 
     /// - Throws: `DiffusionError.invalidConfiguration` for a step count outside 1…T or offsets past T − 1;
     ///   `.sample` prediction is allowed (x0 = model output).
-    public init(schedule: NoiseSchedule, steps: Int, prediction: PredictionType = .epsilon,
-                spacing: TimestepSpacing = .linspace, stepsOffset: Int = 0) throws {
+    public init(
+        schedule: NoiseSchedule, steps: Int, prediction: PredictionType = .epsilon,
+        spacing: TimestepSpacing = .linspace, stepsOffset: Int = 0
+    ) throws {
         let t = schedule.trainTimesteps
         guard steps >= 1 && steps <= t else {
             throw DiffusionError.invalidConfiguration(
@@ -93,7 +95,8 @@ public struct EulerDiscreteSampler: Sampler {
         case .sample: predX0 = modelOutput
         case .epsilon: predX0 = try sample - sigma * modelOutput
         case .vPrediction:
-            predX0 = try modelOutput * (-sigma / (sigma * sigma + 1).squareRoot())
+            predX0 =
+                try modelOutput * (-sigma / (sigma * sigma + 1).squareRoot())
                 + sample.divided(by: sigma * sigma + 1)
         }
         let derivative = try (sample - predX0).divided(by: sigma)

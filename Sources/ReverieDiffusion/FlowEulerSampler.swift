@@ -24,11 +24,12 @@ public struct FlowEulerSampler: Sampler {
         let s1 = Float(1) / Float(trainTimesteps)
         let sigmaMin = Double(shift * s1 / (1 + (shift - 1) * s1))
         let shiftD = Double(shift)
-        sigmas = (0..<steps).map { i -> Float in
-            let ts = steps == 1 ? t : t + (sigmaMin * t - t) * Double(i) / Double(steps - 1)  // np.linspace
-            let sigma = ts / t
-            return Float(shiftD * sigma / (1 + (shiftD - 1) * sigma))
-        } + [0]
+        sigmas =
+            (0..<steps).map { i -> Float in
+                let ts = steps == 1 ? t : t + (sigmaMin * t - t) * Double(i) / Double(steps - 1)  // np.linspace
+                let sigma = ts / t
+                return Float(shiftD * sigma / (1 + (shiftD - 1) * sigma))
+            } + [0]
         self.trainTimesteps = trainTimesteps
     }
 

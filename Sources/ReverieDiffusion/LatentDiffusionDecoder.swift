@@ -18,9 +18,11 @@ public final class LatentDiffusionDecoder: Module {
     /// not touch can be copied from it). Without a source, zeros stand in.
     public let sourceLatents: Bool
 
-    public init(vae: AutoencoderKL, unet: UNet2DConditionModel, nullCondition: NullCondition,
-                schedule: NoiseSchedule, prediction: PredictionType = .epsilon, spatialConditions: Bool = false,
-                sourceLatents: Bool = false) throws {
+    public init(
+        vae: AutoencoderKL, unet: UNet2DConditionModel, nullCondition: NullCondition,
+        schedule: NoiseSchedule, prediction: PredictionType = .epsilon, spatialConditions: Bool = false,
+        sourceLatents: Bool = false
+    ) throws {
         guard nullCondition.dim == unet.config.crossAttentionDim else {
             throw DiffusionError.invalidConfiguration(
                 component: "LatentDiffusionDecoder",
@@ -50,14 +52,18 @@ public final class LatentDiffusionDecoder: Module {
     /// `vae.config.scalingFactor`). Guidance scale 1 runs only the conditional branch. Initial and DDIM noise come
     /// from `RNG(seed:)`. `keep` lays a given latent over part of the sample after every step (`KeptRegion`),
     /// noised with the initial noise.
-    public func denoise(conditions: Tensor, latentSize: (h: Int, w: Int), steps: Int, guidance: Float,
-                        sampler kind: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
-                        sourceLatent: Tensor? = nil, keep: KeptRegion? = nil) throws -> Tensor {
+    public func denoise(
+        conditions: Tensor, latentSize: (h: Int, w: Int), steps: Int, guidance: Float,
+        sampler kind: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
+        sourceLatent: Tensor? = nil, keep: KeptRegion? = nil
+    ) throws -> Tensor {
         let b = conditions.shape.first ?? 0
         let latentChannels = vae.config.latentChannels
-        let sourceLatent = sourceLatent
+        let sourceLatent =
+            sourceLatent
             ?? (sourceLatents ? Tensor(zeros: [b, latentChannels, latentSize.h, latentSize.w]) : nil)
-        let expectedIn = latentChannels + (sourceLatent?.shape[1] ?? 0)
+        let expectedIn =
+            latentChannels + (sourceLatent?.shape[1] ?? 0)
             + (spatialConditions ? conditions.shape.last ?? 0 : 0)
         guard unet.config.inChannels == expectedIn, unet.config.outChannels == latentChannels else {
             throw DiffusionError.invalidConfiguration(
@@ -88,8 +94,9 @@ public final class LatentDiffusionDecoder: Module {
             if guided {
                 var pair = try concat([input, input], axis: 0)
                 if let spatial { pair = try concat([pair, spatial], axis: 1) }
-                let both = try unet(pair, timesteps: Array(repeating: t, count: 2 * b),
-                                    conditions: context)  // [2B, C, h, w]
+                let both = try unet(
+                    pair, timesteps: Array(repeating: t, count: 2 * b),
+                    conditions: context)  // [2B, C, h, w]
                 let halves = try both.split([b, b], axis: 0)
                 out = try classifierFreeGuidance(uncond: halves[0], cond: halves[1], scale: guidance)
             } else {
@@ -105,9 +112,11 @@ public final class LatentDiffusionDecoder: Module {
 
     /// conditions [B, S, D] → images [B, out, h·f, w·f], where (h, w) = `imageSize / f`. Runs under no-grad
     /// (generation); use `denoise` + `vae.decode` directly for a differentiable path.
-    public func decode(conditions: Tensor, imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
-                       sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
-                       sourceLatent: Tensor? = nil, keep: KeptRegion? = nil) throws -> Tensor {
+    public func decode(
+        conditions: Tensor, imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
+        sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
+        sourceLatent: Tensor? = nil, keep: KeptRegion? = nil
+    ) throws -> Tensor {
         let f = vae.downsamplingFactor
         guard imageSize.h % f == 0, imageSize.w % f == 0 else {
             throw DiffusionError.invalidConfiguration(
@@ -115,9 +124,10 @@ public final class LatentDiffusionDecoder: Module {
                 detail: "image size \(imageSize.h)×\(imageSize.w) is not a multiple of the VAE factor \(f)")
         }
         return try withNoGrad {
-            let z = try denoise(conditions: conditions, latentSize: (imageSize.h / f, imageSize.w / f), steps: steps,
-                                guidance: guidance, sampler: sampler, seed: seed, sourceLatent: sourceLatent,
-                                keep: keep)
+            let z = try denoise(
+                conditions: conditions, latentSize: (imageSize.h / f, imageSize.w / f), steps: steps,
+                guidance: guidance, sampler: sampler, seed: seed, sourceLatent: sourceLatent,
+                keep: keep)
             return try vae.decodeLatents(z)
         }
     }

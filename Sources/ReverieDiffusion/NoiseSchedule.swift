@@ -27,8 +27,10 @@ public struct NoiseSchedule: Sendable, Equatable {
     public let alphasCumprod: [Float]
 
     /// - Throws: `DiffusionError.invalidConfiguration` for fewer than 2 timesteps or betas outside (0, 1).
-    public init(trainTimesteps: Int = 1000, betaSchedule: BetaSchedule = .linear,
-                betaStart: Float = 0.0001, betaEnd: Float = 0.02) throws {
+    public init(
+        trainTimesteps: Int = 1000, betaSchedule: BetaSchedule = .linear,
+        betaStart: Float = 0.0001, betaEnd: Float = 0.02
+    ) throws {
         guard trainTimesteps >= 2 else {
             throw DiffusionError.invalidConfiguration(
                 component: "NoiseSchedule", detail: "trainTimesteps \(trainTimesteps) must be at least 2")
@@ -46,7 +48,10 @@ public struct NoiseSchedule: Sendable, Equatable {
         case .scaledLinear:
             betas = Self.linspace(Double(betaStart).squareRoot(), Double(betaEnd).squareRoot(), n).map { $0 * $0 }
         case .squaredcosCapV2:
-            func alphaBar(_ t: Double) -> Double { let c = cos((t + 0.008) / 1.008 * Double.pi / 2); return c * c }
+            func alphaBar(_ t: Double) -> Double {
+                let c = cos((t + 0.008) / 1.008 * Double.pi / 2)
+                return c * c
+            }
             betas = (0..<n).map { i in
                 Float(min(1 - alphaBar(Double(i + 1) / Double(n)) / alphaBar(Double(i) / Double(n)), 0.999))
             }

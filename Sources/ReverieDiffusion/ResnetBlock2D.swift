@@ -14,14 +14,18 @@ public final class ResnetBlock2D: Module {
     public let conv2: Conv2d
     public let convShortcut: Conv2d?
 
-    public init(inChannels: Int, outChannels: Int, tembChannels: Int?, groups: Int, eps: Float,
-                rng: inout RNG) throws {
+    public init(
+        inChannels: Int, outChannels: Int, tembChannels: Int?, groups: Int, eps: Float,
+        rng: inout RNG
+    ) throws {
         norm1 = try GroupNorm(groups: groups, channels: inChannels, eps: eps)
         conv1 = try Conv2d(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, padding: 1, rng: &rng)
         timeEmbProj = try tembChannels.map { try Linear(inFeatures: $0, outFeatures: outChannels, rng: &rng) }
         norm2 = try GroupNorm(groups: groups, channels: outChannels, eps: eps)
         conv2 = try Conv2d(inChannels: outChannels, outChannels: outChannels, kernelSize: 3, padding: 1, rng: &rng)
-        convShortcut = inChannels == outChannels ? nil
+        convShortcut =
+            inChannels == outChannels
+            ? nil
             : try Conv2d(inChannels: inChannels, outChannels: outChannels, kernelSize: 1, rng: &rng)
     }
 

@@ -17,11 +17,13 @@ public enum SamplerRegistry {
         public let defaultConfig: @Sendable () -> any SamplerConfig
     }
 
-    public static let shared = Registry<Kind>(family: "sampler", [
-        DDIMSampler.Config.kind: kind(DDIMSampler.Config.self),
-        EulerDiscreteSampler.Config.kind: kind(EulerDiscreteSampler.Config.self),
-        FlowEulerSampler.Config.kind: kind(FlowEulerSampler.Config.self),
-    ])
+    public static let shared = Registry<Kind>(
+        family: "sampler",
+        [
+            DDIMSampler.Config.kind: kind(DDIMSampler.Config.self),
+            EulerDiscreteSampler.Config.kind: kind(EulerDiscreteSampler.Config.self),
+            FlowEulerSampler.Config.kind: kind(FlowEulerSampler.Config.self),
+        ])
 
     public static func kind<C: SamplerConfig>(_ type: C.Type) -> Kind {
         Kind(decode: { try C(from: $0) }, defaultConfig: { C() })

@@ -8,8 +8,9 @@ import ReverieCore
 /// conditions [B, s², D] → [B, D, h, w] (h = w, a multiple of s). Differentiable.
 public func spatialConditionMap(_ conditions: Tensor, size: (h: Int, w: Int)) throws -> Tensor {
     guard conditions.rank == 3 else {
-        throw TensorError.shapeMismatch(op: "spatialConditionMap",
-                                        detail: "conditions \(shapeString(conditions.shape)), expected [B, s², D]")
+        throw TensorError.shapeMismatch(
+            op: "spatialConditionMap",
+            detail: "conditions \(shapeString(conditions.shape)), expected [B, s², D]")
     }
     let (b, k, d) = (conditions.shape[0], conditions.shape[1], conditions.shape[2])
     let s = Int(Double(k).squareRoot().rounded())

@@ -18,8 +18,9 @@ public final class SpatialSelfAttention: Module {
         }
         self.channels = channels
         groupNorm = try GroupNorm(groups: groups, channels: channels, eps: eps)
-        attention = try MultiHeadAttention(dim: channels, heads: channels / headDim, bias: true,
-                                           names: .diffusers, rng: &rng)
+        attention = try MultiHeadAttention(
+            dim: channels, heads: channels / headDim, bias: true,
+            names: .diffusers, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

@@ -7,8 +7,10 @@ import ReverieNN
 /// `[sin(t·f), cos(t·f)]`, or `[cos, sin]` when `flipSinToCos` (Stable Diffusion's layout).
 ///
 /// timesteps [B] → [B, dim]. Not differentiable (timesteps are data).
-public func sinusoidalTimestepEmbedding(_ timesteps: [Float], dim: Int, flipSinToCos: Bool = true,
-                                        freqShift: Float = 0, maxPeriod: Float = 10000) throws -> Tensor {
+public func sinusoidalTimestepEmbedding(
+    _ timesteps: [Float], dim: Int, flipSinToCos: Bool = true,
+    freqShift: Float = 0, maxPeriod: Float = 10000
+) throws -> Tensor {
     guard dim >= 2, dim % 2 == 0 else {
         throw DiffusionError.invalidConfiguration(
             component: "sinusoidalTimestepEmbedding", detail: "dim \(dim) must be even and ≥ 2")

@@ -12,8 +12,10 @@ public final class Transformer2DModel: Module {
     public let transformerBlocks: [BasicTransformerBlock]
     public let projOut: Conv2d
 
-    public init(channels: Int, heads: Int, crossAttentionDim: Int, groups: Int, layers: Int = 1,
-                rng: inout RNG) throws {
+    public init(
+        channels: Int, heads: Int, crossAttentionDim: Int, groups: Int, layers: Int = 1,
+        rng: inout RNG
+    ) throws {
         guard heads > 0, channels % heads == 0 else {
             throw DiffusionError.invalidConfiguration(
                 component: "Transformer2DModel", detail: "channels \(channels) not divisible by heads \(heads)")
@@ -22,8 +24,9 @@ public final class Transformer2DModel: Module {
         norm = try GroupNorm(groups: groups, channels: channels, eps: 1e-6)
         projIn = try Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng)
         transformerBlocks = try (0..<layers).map { _ in
-            try BasicTransformerBlock(dim: channels, heads: heads, headDim: channels / heads,
-                                      crossAttentionDim: crossAttentionDim, rng: &rng)
+            try BasicTransformerBlock(
+                dim: channels, heads: heads, headDim: channels / heads,
+                crossAttentionDim: crossAttentionDim, rng: &rng)
         }
         projOut = try Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng)
     }

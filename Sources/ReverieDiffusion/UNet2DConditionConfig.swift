@@ -24,19 +24,31 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     public var spatialInjection = false
 
     enum CodingKeys: String, CodingKey {
-        case inChannels = "in_channels", outChannels = "out_channels", blockOutChannels = "block_out_channels"
-        case layersPerBlock = "layers_per_block", downBlockTypes = "down_block_types", upBlockTypes = "up_block_types"
-        case crossAttentionDim = "cross_attention_dim", heads = "attention_head_dim"
-        case numAttentionHeads = "num_attention_heads", normNumGroups = "norm_num_groups", normEps = "norm_eps"
-        case flipSinToCos = "flip_sin_to_cos", freqShift = "freq_shift"
-        case transformerLayersPerBlock = "transformer_layers_per_block", useLinearProjection = "use_linear_projection"
-        case midBlockType = "mid_block_type", timeEmbeddingType = "time_embedding_type"
+        case inChannels = "in_channels"
+        case outChannels = "out_channels"
+        case blockOutChannels = "block_out_channels"
+        case layersPerBlock = "layers_per_block"
+        case downBlockTypes = "down_block_types"
+        case upBlockTypes = "up_block_types"
+        case crossAttentionDim = "cross_attention_dim"
+        case heads = "attention_head_dim"
+        case numAttentionHeads = "num_attention_heads"
+        case normNumGroups = "norm_num_groups"
+        case normEps = "norm_eps"
+        case flipSinToCos = "flip_sin_to_cos"
+        case freqShift = "freq_shift"
+        case transformerLayersPerBlock = "transformer_layers_per_block"
+        case useLinearProjection = "use_linear_projection"
+        case midBlockType = "mid_block_type"
+        case timeEmbeddingType = "time_embedding_type"
         case spatialInjection = "reverie_spatial_injection"
     }
 
-    public init(inChannels: Int = 4, outChannels: Int = 4, blockOutChannels: [Int], layersPerBlock: Int = 1,
-                downBlockTypes: [String], upBlockTypes: [String], crossAttentionDim: Int, heads: [Int],
-                normNumGroups: Int = 32) {
+    public init(
+        inChannels: Int = 4, outChannels: Int = 4, blockOutChannels: [Int], layersPerBlock: Int = 1,
+        downBlockTypes: [String], upBlockTypes: [String], crossAttentionDim: Int, heads: [Int],
+        normNumGroups: Int = 32
+    ) {
         (self.inChannels, self.outChannels, self.blockOutChannels) = (inChannels, outChannels, blockOutChannels)
         (self.layersPerBlock, self.downBlockTypes, self.upBlockTypes) = (layersPerBlock, downBlockTypes, upBlockTypes)
         (self.crossAttentionDim, self.heads, self.normNumGroups) = (crossAttentionDim, heads, normNumGroups)
@@ -44,15 +56,17 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
 
     /// An int or a list of ints (diffusers allows both for per-block options).
     private static func intOrList(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, count: Int) throws
-        -> [Int]? {
+        -> [Int]?
+    {
         if let one = try? c.decodeIfPresent(Int.self, forKey: key) { return Array(repeating: one, count: count) }
         return try c.decodeIfPresent([Int].self, forKey: key)
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        var d = UNet2DConditionConfig(blockOutChannels: [320, 640, 1280, 1280], layersPerBlock: 2,
-                                      downBlockTypes: [], upBlockTypes: [], crossAttentionDim: 1280, heads: [])
+        var d = UNet2DConditionConfig(
+            blockOutChannels: [320, 640, 1280, 1280], layersPerBlock: 2,
+            downBlockTypes: [], upBlockTypes: [], crossAttentionDim: 1280, heads: [])
         d.downBlockTypes = UNet2DConditionConfig.defaultDown
         d.upBlockTypes = UNet2DConditionConfig.defaultUp
         inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
@@ -63,7 +77,8 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         upBlockTypes = try c.decodeIfPresent([String].self, forKey: .upBlockTypes) ?? d.upBlockTypes
         crossAttentionDim = try c.decodeIfPresent(Int.self, forKey: .crossAttentionDim) ?? d.crossAttentionDim
         let n = blockOutChannels.count
-        heads = try Self.intOrList(c, .numAttentionHeads, count: n) ?? Self.intOrList(c, .heads, count: n)
+        heads =
+            try Self.intOrList(c, .numAttentionHeads, count: n) ?? Self.intOrList(c, .heads, count: n)
             ?? Array(repeating: 8, count: n)
         normNumGroups = try c.decodeIfPresent(Int.self, forKey: .normNumGroups) ?? d.normNumGroups
         normEps = try c.decodeIfPresent(Float.self, forKey: .normEps) ?? d.normEps
@@ -72,7 +87,8 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         spatialInjection = try c.decodeIfPresent(Bool.self, forKey: .spatialInjection) ?? false
         // Options this port does not implement must be at their defaults.
         if let layers = try Self.intOrList(c, .transformerLayersPerBlock, count: n),
-           layers.contains(where: { $0 != 1 }) {
+            layers.contains(where: { $0 != 1 })
+        {
             throw unsupported("transformer_layers_per_block \(layers)")
         }
         if try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) == true {
@@ -113,8 +129,9 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
             try config.validate()
             return config
         } catch {
-            throw DiffusionError.invalidConfiguration(component: "UNet2DCondition config in \(source)",
-                                                      detail: "\(error)")
+            throw DiffusionError.invalidConfiguration(
+                component: "UNet2DCondition config in \(source)",
+                detail: "\(error)")
         }
     }
 
@@ -125,8 +142,9 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     func validate() throws {
         let n = blockOutChannels.count
         guard n >= 1, blockOutChannels.allSatisfy({ $0 > 0 && $0 % normNumGroups == 0 }) else {
-            throw unsupported("block_out_channels \(blockOutChannels) must be positive multiples of norm_num_groups "
-                              + "\(normNumGroups)")
+            throw unsupported(
+                "block_out_channels \(blockOutChannels) must be positive multiples of norm_num_groups "
+                    + "\(normNumGroups)")
         }
         guard downBlockTypes.count == n, upBlockTypes.count == n, heads.count == n else {
             throw unsupported("down_block_types, up_block_types and attention heads need \(n) entries each")

@@ -31,29 +31,33 @@ public final class UNet2DConditionModel: Module {
         timeEmbedding = try TimestepEmbedding(inChannels: ch[0], embedDim: temb, rng: &rng)
         var down: [UNetDownBlock] = []
         for i in 0..<n {
-            down.append(try UNetDownBlock(
-                inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], tembChannels: temb,
-                layers: c.layersPerBlock,
-                crossAttention: c.downHasAttention[i] ? (c.heads[i], c.crossAttentionDim) : nil,
-                downsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
+            down.append(
+                try UNetDownBlock(
+                    inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], tembChannels: temb,
+                    layers: c.layersPerBlock,
+                    crossAttention: c.downHasAttention[i] ? (c.heads[i], c.crossAttentionDim) : nil,
+                    downsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
         }
         downBlocks = down
-        midBlock = try UNetMidBlock2DCrossAttn(channels: ch[n - 1], tembChannels: temb, heads: c.heads[n - 1],
-                                               crossAttentionDim: c.crossAttentionDim, groups: groups, eps: eps,
-                                               rng: &rng)
+        midBlock = try UNetMidBlock2DCrossAttn(
+            channels: ch[n - 1], tembChannels: temb, heads: c.heads[n - 1],
+            crossAttentionDim: c.crossAttentionDim, groups: groups, eps: eps,
+            rng: &rng)
         let rev = Array(ch.reversed()), revHeads = Array(c.heads.reversed())
         var up: [UNetUpBlock] = []
         for i in 0..<n {
-            up.append(try UNetUpBlock(
-                inChannels: rev[min(i + 1, n - 1)], prevOutputChannels: i == 0 ? rev[0] : rev[i - 1],
-                outChannels: rev[i], tembChannels: temb, layers: c.layersPerBlock + 1,
-                crossAttention: c.upHasAttention[i] ? (revHeads[i], c.crossAttentionDim) : nil,
-                upsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
+            up.append(
+                try UNetUpBlock(
+                    inChannels: rev[min(i + 1, n - 1)], prevOutputChannels: i == 0 ? rev[0] : rev[i - 1],
+                    outChannels: rev[i], tembChannels: temb, layers: c.layersPerBlock + 1,
+                    crossAttention: c.upHasAttention[i] ? (revHeads[i], c.crossAttentionDim) : nil,
+                    upsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
         }
         upBlocks = up
         convNormOut = try GroupNorm(groups: groups, channels: ch[0], eps: eps)
         convOut = try Conv2d(inChannels: ch[0], outChannels: c.outChannels, kernelSize: 3, padding: 1, rng: &rng)
-        conditionInjection = c.spatialInjection
+        conditionInjection =
+            c.spatialInjection
             ? try ConditionInjection(channels: ch, conditionDim: c.crossAttentionDim, rng: &rng) : nil
     }
 
@@ -73,14 +77,16 @@ public final class UNet2DConditionModel: Module {
     public func callAsFunction(_ sample: Tensor, timesteps: [Float], conditions: Tensor) throws -> Tensor {
         let f = 1 << (config.blockOutChannels.count - 1)
         guard sample.rank == 4, sample.shape[1] == config.inChannels, sample.shape[2] % f == 0,
-              sample.shape[3] % f == 0, timesteps.count == sample.shape[0] else {
+            sample.shape[3] % f == 0, timesteps.count == sample.shape[0]
+        else {
             throw TensorError.shapeMismatch(
                 op: "UNet2DConditionModel",
                 detail: "sample \(shapeString(sample.shape)) with \(timesteps.count) timesteps; expected "
                     + "[B, \(config.inChannels), H, W], H and W multiples of \(f), one timestep per item")
         }
         guard conditions.rank == 3, conditions.shape[0] == sample.shape[0],
-              conditions.shape[2] == config.crossAttentionDim else {
+            conditions.shape[2] == config.crossAttentionDim
+        else {
             throw TensorError.shapeMismatch(
                 op: "UNet2DConditionModel",
                 detail: "conditions \(shapeString(conditions.shape)), expected [\(sample.shape[0]), S, "

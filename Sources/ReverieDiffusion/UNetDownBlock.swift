@@ -10,18 +10,23 @@ public final class UNetDownBlock: Module {
     public let attentions: [Transformer2DModel]
     public let downsamplers: [Downsample2D]
 
-    init(inChannels: Int, outChannels: Int, tembChannels: Int, layers: Int, crossAttention: (heads: Int, dim: Int)?,
-         downsample: Bool, groups: Int, eps: Float, rng: inout RNG) throws {
+    init(
+        inChannels: Int, outChannels: Int, tembChannels: Int, layers: Int, crossAttention: (heads: Int, dim: Int)?,
+        downsample: Bool, groups: Int, eps: Float, rng: inout RNG
+    ) throws {
         resnets = try (0..<layers).map { i in
-            try ResnetBlock2D(inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                              tembChannels: tembChannels, groups: groups, eps: eps, rng: &rng)
+            try ResnetBlock2D(
+                inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
+                tembChannels: tembChannels, groups: groups, eps: eps, rng: &rng)
         }
-        attentions = try crossAttention.map { ca in
-            try (0..<layers).map { _ in
-                try Transformer2DModel(channels: outChannels, heads: ca.heads, crossAttentionDim: ca.dim,
-                                       groups: groups, rng: &rng)
-            }
-        } ?? []
+        attentions =
+            try crossAttention.map { ca in
+                try (0..<layers).map { _ in
+                    try Transformer2DModel(
+                        channels: outChannels, heads: ca.heads, crossAttentionDim: ca.dim,
+                        groups: groups, rng: &rng)
+                }
+            } ?? []
         downsamplers = downsample ? [try Downsample2D(channels: outChannels, padding: 1, rng: &rng)] : []
     }
 
@@ -60,20 +65,25 @@ public final class UNetUpBlock: Module {
     /// - Parameters:
     ///   - inChannels: channels of the last skip this block consumes (the stage below's input).
     ///   - prevOutputChannels: channels arriving from the stage below.
-    init(inChannels: Int, prevOutputChannels: Int, outChannels: Int, tembChannels: Int, layers: Int,
-         crossAttention: (heads: Int, dim: Int)?, upsample: Bool, groups: Int, eps: Float, rng: inout RNG) throws {
+    init(
+        inChannels: Int, prevOutputChannels: Int, outChannels: Int, tembChannels: Int, layers: Int,
+        crossAttention: (heads: Int, dim: Int)?, upsample: Bool, groups: Int, eps: Float, rng: inout RNG
+    ) throws {
         resnets = try (0..<layers).map { i in
             let skip = i == layers - 1 ? inChannels : outChannels
             let input = i == 0 ? prevOutputChannels : outChannels
-            return try ResnetBlock2D(inChannels: input + skip, outChannels: outChannels, tembChannels: tembChannels,
-                                     groups: groups, eps: eps, rng: &rng)
+            return try ResnetBlock2D(
+                inChannels: input + skip, outChannels: outChannels, tembChannels: tembChannels,
+                groups: groups, eps: eps, rng: &rng)
         }
-        attentions = try crossAttention.map { ca in
-            try (0..<layers).map { _ in
-                try Transformer2DModel(channels: outChannels, heads: ca.heads, crossAttentionDim: ca.dim,
-                                       groups: groups, rng: &rng)
-            }
-        } ?? []
+        attentions =
+            try crossAttention.map { ca in
+                try (0..<layers).map { _ in
+                    try Transformer2DModel(
+                        channels: outChannels, heads: ca.heads, crossAttentionDim: ca.dim,
+                        groups: groups, rng: &rng)
+                }
+            } ?? []
         upsamplers = upsample ? [try Upsample2D(channels: outChannels, rng: &rng)] : []
     }
 
@@ -104,14 +114,20 @@ public final class UNetMidBlock2DCrossAttn: Module {
     public let resnets: [ResnetBlock2D]
     public let attentions: [Transformer2DModel]
 
-    init(channels: Int, tembChannels: Int, heads: Int, crossAttentionDim: Int, groups: Int, eps: Float,
-         rng: inout RNG) throws {
+    init(
+        channels: Int, tembChannels: Int, heads: Int, crossAttentionDim: Int, groups: Int, eps: Float,
+        rng: inout RNG
+    ) throws {
         resnets = try (0..<2).map { _ in
-            try ResnetBlock2D(inChannels: channels, outChannels: channels, tembChannels: tembChannels,
-                              groups: groups, eps: eps, rng: &rng)
+            try ResnetBlock2D(
+                inChannels: channels, outChannels: channels, tembChannels: tembChannels,
+                groups: groups, eps: eps, rng: &rng)
         }
-        attentions = [try Transformer2DModel(channels: channels, heads: heads, crossAttentionDim: crossAttentionDim,
-                                             groups: groups, rng: &rng)]
+        attentions = [
+            try Transformer2DModel(
+                channels: channels, heads: heads, crossAttentionDim: crossAttentionDim,
+                groups: groups, rng: &rng)
+        ]
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

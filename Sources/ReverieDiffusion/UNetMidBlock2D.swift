@@ -8,13 +8,17 @@ public final class UNetMidBlock2D: Module {
     public let resnets: [ResnetBlock2D]
     public let attentions: [SpatialSelfAttention]
 
-    public init(channels: Int, tembChannels: Int?, groups: Int, eps: Float, addAttention: Bool,
-                rng: inout RNG) throws {
+    public init(
+        channels: Int, tembChannels: Int?, groups: Int, eps: Float, addAttention: Bool,
+        rng: inout RNG
+    ) throws {
         resnets = try (0..<2).map { _ in
-            try ResnetBlock2D(inChannels: channels, outChannels: channels, tembChannels: tembChannels,
-                              groups: groups, eps: eps, rng: &rng)
+            try ResnetBlock2D(
+                inChannels: channels, outChannels: channels, tembChannels: tembChannels,
+                groups: groups, eps: eps, rng: &rng)
         }
-        attentions = addAttention
+        attentions =
+            addAttention
             ? [try SpatialSelfAttention(channels: channels, headDim: channels, groups: groups, eps: eps, rng: &rng)]
             : []
     }

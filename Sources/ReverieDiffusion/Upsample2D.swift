@@ -7,8 +7,9 @@ public final class Upsample2D: Module {
     public let conv: Conv2d
 
     public init(channels: Int, outChannels: Int? = nil, rng: inout RNG) throws {
-        conv = try Conv2d(inChannels: channels, outChannels: outChannels ?? channels, kernelSize: 3, padding: 1,
-                          rng: &rng)
+        conv = try Conv2d(
+            inChannels: channels, outChannels: outChannels ?? channels, kernelSize: 3, padding: 1,
+            rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) { v.child("conv", conv) }

@@ -10,8 +10,9 @@ public final class UpDecoderBlock2D: Module {
 
     init(inChannels: Int, outChannels: Int, layers: Int, upsample: Bool, groups: Int, rng: inout RNG) throws {
         resnets = try (0..<layers).map { i in
-            try ResnetBlock2D(inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                              tembChannels: nil, groups: groups, eps: 1e-6, rng: &rng)
+            try ResnetBlock2D(
+                inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
+                tembChannels: nil, groups: groups, eps: 1e-6, rng: &rng)
         }
         upsamplers = upsample ? [try Upsample2D(channels: outChannels, rng: &rng)] : []
     }
@@ -42,18 +43,21 @@ public final class VAEDecoder: Module {
     public init(config c: AutoencoderKLConfig, rng: inout RNG) throws {
         let rev = Array(c.blockOutChannels.reversed())
         convIn = try Conv2d(inChannels: c.latentChannels, outChannels: rev[0], kernelSize: 3, padding: 1, rng: &rng)
-        midBlock = try UNetMidBlock2D(channels: rev[0], tembChannels: nil, groups: c.normNumGroups, eps: 1e-6,
-                                      addAttention: c.midBlockAddAttention, rng: &rng)
+        midBlock = try UNetMidBlock2D(
+            channels: rev[0], tembChannels: nil, groups: c.normNumGroups, eps: 1e-6,
+            addAttention: c.midBlockAddAttention, rng: &rng)
         var blocks: [UpDecoderBlock2D] = []
         for i in rev.indices {
-            blocks.append(try UpDecoderBlock2D(
-                inChannels: i == 0 ? rev[0] : rev[i - 1], outChannels: rev[i], layers: c.layersPerBlock + 1,
-                upsample: i < rev.count - 1, groups: c.normNumGroups, rng: &rng))
+            blocks.append(
+                try UpDecoderBlock2D(
+                    inChannels: i == 0 ? rev[0] : rev[i - 1], outChannels: rev[i], layers: c.layersPerBlock + 1,
+                    upsample: i < rev.count - 1, groups: c.normNumGroups, rng: &rng))
         }
         upBlocks = blocks
         convNormOut = try GroupNorm(groups: c.normNumGroups, channels: rev[rev.count - 1], eps: 1e-6)
-        convOut = try Conv2d(inChannels: rev[rev.count - 1], outChannels: c.outChannels, kernelSize: 3, padding: 1,
-                             rng: &rng)
+        convOut = try Conv2d(
+            inChannels: rev[rev.count - 1], outChannels: c.outChannels, kernelSize: 3, padding: 1,
+            rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

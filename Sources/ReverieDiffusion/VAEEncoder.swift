@@ -10,8 +10,9 @@ public final class DownEncoderBlock2D: Module {
 
     init(inChannels: Int, outChannels: Int, layers: Int, downsample: Bool, groups: Int, rng: inout RNG) throws {
         resnets = try (0..<layers).map { i in
-            try ResnetBlock2D(inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                              tembChannels: nil, groups: groups, eps: 1e-6, rng: &rng)
+            try ResnetBlock2D(
+                inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
+                tembChannels: nil, groups: groups, eps: 1e-6, rng: &rng)
         }
         downsamplers = downsample ? [try Downsample2D(channels: outChannels, padding: 0, rng: &rng)] : []
     }
@@ -44,16 +45,19 @@ public final class VAEEncoder: Module {
         convIn = try Conv2d(inChannels: c.inChannels, outChannels: ch[0], kernelSize: 3, padding: 1, rng: &rng)
         var blocks: [DownEncoderBlock2D] = []
         for i in ch.indices {
-            blocks.append(try DownEncoderBlock2D(
-                inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], layers: c.layersPerBlock,
-                downsample: i < ch.count - 1, groups: c.normNumGroups, rng: &rng))
+            blocks.append(
+                try DownEncoderBlock2D(
+                    inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], layers: c.layersPerBlock,
+                    downsample: i < ch.count - 1, groups: c.normNumGroups, rng: &rng))
         }
         downBlocks = blocks
-        midBlock = try UNetMidBlock2D(channels: ch[ch.count - 1], tembChannels: nil, groups: c.normNumGroups,
-                                      eps: 1e-6, addAttention: c.midBlockAddAttention, rng: &rng)
+        midBlock = try UNetMidBlock2D(
+            channels: ch[ch.count - 1], tembChannels: nil, groups: c.normNumGroups,
+            eps: 1e-6, addAttention: c.midBlockAddAttention, rng: &rng)
         convNormOut = try GroupNorm(groups: c.normNumGroups, channels: ch[ch.count - 1], eps: 1e-6)
-        convOut = try Conv2d(inChannels: ch[ch.count - 1], outChannels: 2 * c.latentChannels, kernelSize: 3,
-                             padding: 1, rng: &rng)
+        convOut = try Conv2d(
+            inChannels: ch[ch.count - 1], outChannels: 2 * c.latentChannels, kernelSize: 3,
+            padding: 1, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

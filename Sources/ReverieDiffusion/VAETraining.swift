@@ -18,8 +18,10 @@ public struct VAELoss {
 
 /// Encodes `images`, samples the posterior with `rng` (reparameterised), decodes, and returns the
 /// reconstruction and KL terms. images [B, in, H, W] with values in the range the decoder should reproduce.
-public func vaeLoss(vae: AutoencoderKL, images: Tensor, klWeight: Float, reconstruction: ReconstructionLoss = .l2,
-                    rng: inout RNG) throws -> VAELoss {
+public func vaeLoss(
+    vae: AutoencoderKL, images: Tensor, klWeight: Float, reconstruction: ReconstructionLoss = .l2,
+    rng: inout RNG
+) throws -> VAELoss {
     let posterior = try vae.encode(images)
     let decoded = try vae.decode(posterior.sample(rng: &rng))  // [B, out, H, W]
     guard decoded.shape == images.shape else {
@@ -35,9 +37,12 @@ public func vaeLoss(vae: AutoencoderKL, images: Tensor, klWeight: Float, reconst
 /// One optimiser step of the VAE: zero gradients, `vaeLoss`, backward, `optimizer.step()`.
 /// Returns (total, reconstruction, kl) as numbers.
 @discardableResult
-public func vaeTrainingStep(vae: AutoencoderKL, optimizer: AdamW, images: Tensor, klWeight: Float,
-                            reconstruction: ReconstructionLoss = .l2, rng: inout RNG)
-    throws -> (total: Float, reconstruction: Float, kl: Float) {
+public func vaeTrainingStep(
+    vae: AutoencoderKL, optimizer: AdamW, images: Tensor, klWeight: Float,
+    reconstruction: ReconstructionLoss = .l2, rng: inout RNG
+)
+    throws -> (total: Float, reconstruction: Float, kl: Float)
+{
     optimizer.zeroGrad()
     let loss = try vaeLoss(vae: vae, images: images, klWeight: klWeight, reconstruction: reconstruction, rng: &rng)
     try loss.total.backward()

@@ -25,7 +25,7 @@ enum CheckpointKeys {
     /// Splits a full key (`state.rng`) into its section and the key within it.
     static func splitSection(of fullKey: String) -> (section: CheckpointSection, key: String)? {
         guard let dot = fullKey.firstIndex(of: "."),
-              let section = CheckpointSection(rawValue: String(fullKey[..<dot]))
+            let section = CheckpointSection(rawValue: String(fullKey[..<dot]))
         else { return nil }
         return (section, String(fullKey[fullKey.index(after: dot)...]))
     }

@@ -77,8 +77,9 @@ extension Checkpoint {
                         path: path, operation: "reading '\(key)': \(failure.operation)", detail: failure.detail)
                 }
                 datasets.append(
-                    .init(key: key, path: "/" + components.joined(separator: "/"), shape: description.shape,
-                          dtype: description.dtype))
+                    .init(
+                        key: key, path: "/" + components.joined(separator: "/"), shape: description.shape,
+                        dtype: description.dtype))
             }
             return CheckpointListing(file: path, attributes: try rootAttributes(of: file), datasets: datasets)
         }

@@ -10,7 +10,7 @@ extension Checkpoint {
             throw CheckpointError.notReverieCheckpoint(path: url.path, detail: "no model_config attribute")
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
-              let values = object as? [String: Any]
+            let values = object as? [String: Any]
         else {
             throw SafetensorsError.badConfig(path: url.path, key: "model_config", detail: "not a JSON object")
         }

@@ -43,7 +43,7 @@ extension Checkpoint {
         let fullKey = "\(section.rawValue).\(key)"
         return try CheckpointFile.withOpenCheckpoint(url) { file, path in
             guard CheckpointKeys.problem(with: key) == nil,
-                  case .dataset(let dataset)? = try file.child(at: CheckpointKeys.components(of: fullKey))
+                case .dataset(let dataset)? = try file.child(at: CheckpointKeys.components(of: fullKey))
             else { throw CheckpointError.missingTensor(path: path, key: fullKey) }
             let tensor = try readFloatTensor(dataset, fullKey: fullKey, path: path)
             if let expectedShape, expectedShape != tensor.shape {
@@ -123,7 +123,7 @@ extension Checkpoint {
         _ dataset: HDF5Dataset, _ description: DatasetDescription, fullKey: String, path: String
     ) throws -> [Int64] {
         guard let count = description.elementCount,
-              description.fitsInMemory(bytesPerElement: MemoryLayout<Int64>.size)
+            description.fitsInMemory(bytesPerElement: MemoryLayout<Int64>.size)
         else { throw CheckpointError.tensorTooLarge(path: path, key: fullKey, shape: description.shape) }
         return try reportingKey(fullKey, path: path) { try dataset.readIntegers(count: count) }
     }

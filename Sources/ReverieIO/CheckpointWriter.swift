@@ -27,7 +27,7 @@ extension Checkpoint {
         let directory = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
-              isDirectory.boolValue
+            isDirectory.boolValue
         else {
             throw CheckpointError.io(
                 path: path, operation: "write", detail: "directory \(directory.path) does not exist")

@@ -14,7 +14,8 @@ public struct HFConfigFile: @unchecked Sendable {
     /// Reads `url` (a `config.json` file, or a directory containing one).
     public init(url: URL) throws {
         var isDirectory: ObjCBool = false
-        let file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        let file =
+            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
             ? url.appendingPathComponent("config.json") : url
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw SafetensorsError.fileNotFound(path: file.path)
@@ -32,7 +33,8 @@ public struct HFConfigFile: @unchecked Sendable {
     /// A config made from already-decoded values (tests, nested sub-configs such as `vision_config`).
     public init(values: [String: Any], url: URL) {
         (self.url, self.values) = (url, values)
-        text = (try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]))
+        text =
+            (try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
@@ -55,7 +57,7 @@ public struct HFConfigFile: @unchecked Sendable {
         }
         // On Linux a JSON `true` is a Bool that also casts to NSNumber 1; reject it by its dynamic type.
         guard let value = values[key], type(of: value) != Bool.self, let n = value as? NSNumber,
-              let i = Int(exactly: n.doubleValue)
+            let i = Int(exactly: n.doubleValue)
         else {
             throw wrongType(key, "an integer")
         }

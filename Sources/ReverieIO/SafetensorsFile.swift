@@ -110,10 +110,10 @@ public struct SafetensorsFile: @unchecked Sendable {
             throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
         }
         guard let shapeValues = fields["shape"] as? [Any], let shape = integers(shapeValues),
-              shape.allSatisfy({ $0 >= 0 })
+            shape.allSatisfy({ $0 >= 0 })
         else { throw bad("'shape' must be an array of non-negative integers") }
         guard let offsetValues = fields["data_offsets"] as? [Any], let offsets = integers(offsetValues),
-              offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1]
+            offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1]
         else { throw bad("'data_offsets' must be [begin, end] with 0 ≤ begin ≤ end") }
         var count = 1
         for d in shape {
@@ -122,8 +122,9 @@ public struct SafetensorsFile: @unchecked Sendable {
             count = product
         }
         guard offsets[1] - offsets[0] == count * dtype.size else {
-            throw bad("\(dtypeName) \(shapeString(shape)) needs \(count * dtype.size) bytes, "
-                + "data_offsets span \(offsets[1] - offsets[0])")
+            throw bad(
+                "\(dtypeName) \(shapeString(shape)) needs \(count * dtype.size) bytes, "
+                    + "data_offsets span \(offsets[1] - offsets[0])")
         }
         return SafetensorsEntry(dtype: dtype, shape: shape, dataOffsets: offsets[0]..<offsets[1])
     }
@@ -151,8 +152,9 @@ public struct SafetensorsFile: @unchecked Sendable {
         let out = Tensor(zeros: entry.shape)
         let start = dataStart + entry.dataOffsets.lowerBound
         data.withUnsafeBytes { raw in
-            widenToFloat32(UnsafeRawBufferPointer(rebasing: raw[start..<(start + entry.dataOffsets.count)]),
-                           dtype: entry.dtype, into: out.mutableBuffer)
+            widenToFloat32(
+                UnsafeRawBufferPointer(rebasing: raw[start..<(start + entry.dataOffsets.count)]),
+                dtype: entry.dtype, into: out.mutableBuffer)
         }
         return out
     }

@@ -7,8 +7,10 @@ extension SafetensorsCheckpoint {
     /// Every tensor in the files must be one of them unless `ignoring` accepts its name (buffers a library saves,
     /// the other tower of a two-tower checkpoint, a tied copy); otherwise the error names the file, the tensor and
     /// `owner` (the reference class, e.g. `LlamaForCausalLM`).
-    public func stateDict(expected: [(key: String, shape: [Int])], owner: String, prefix: String = "",
-                          ignoring: (String) -> Bool = { _ in false }) throws -> [String: Tensor] {
+    public func stateDict(
+        expected: [(key: String, shape: [Int])], owner: String, prefix: String = "",
+        ignoring: (String) -> Bool = { _ in false }
+    ) throws -> [String: Tensor] {
         let known = Set(expected.map(\.key))
         for name in tensorNames where !ignoring(name) {
             guard name.hasPrefix(prefix), known.contains(String(name.dropFirst(prefix.count))) else {

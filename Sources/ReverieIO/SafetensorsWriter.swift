@@ -5,8 +5,10 @@ extension SafetensorsFile {
     /// Writes `tensors` as a safetensors file (names sorted, data in the same order, 8-byte aligned header as the
     /// reference implementation pads it), narrowing to `dtype` with round-to-nearest-even. The file is written
     /// beside `url` under a temporary name and renamed, so a failure leaves no partial file.
-    public static func write(_ tensors: [String: Tensor], to url: URL, dtype: SafetensorsDType = .f32,
-                             metadata: [String: String] = [:]) throws {
+    public static func write(
+        _ tensors: [String: Tensor], to url: URL, dtype: SafetensorsDType = .f32,
+        metadata: [String: String] = [:]
+    ) throws {
         let names = tensors.keys.sorted(by: naturalKeyOrder)
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }

@@ -5,18 +5,23 @@ extension LanguageModel {
     /// one position per step. Returns only the new tokens; stops early after any id in `stopTokens`.
     ///
     /// Greedy decoding (`.greedy`) matches transformers' `generate(do_sample=False)` token for token.
-    public func generate(prompt: [Int], maxNewTokens: Int, sampling: Sampling = .greedy, seed: UInt64 = 0,
-                         stopTokens: Set<Int> = []) throws -> [Int] {
+    public func generate(
+        prompt: [Int], maxNewTokens: Int, sampling: Sampling = .greedy, seed: UInt64 = 0,
+        stopTokens: Set<Int> = []
+    ) throws -> [Int] {
         guard !prompt.isEmpty else {
             throw TensorError.invalidArgument(op: "LanguageModel.generate", detail: "the prompt is empty")
         }
-        return try generate(inputEmbeddings: embed(ids: prompt, shape: [1, prompt.count]), maxNewTokens: maxNewTokens,
-                            sampling: sampling, seed: seed, stopTokens: stopTokens)
+        return try generate(
+            inputEmbeddings: embed(ids: prompt, shape: [1, prompt.count]), maxNewTokens: maxNewTokens,
+            sampling: sampling, seed: seed, stopTokens: stopTokens)
     }
 
     /// Continues a sequence given as embeddings [1, T, D] (for example text with visual tokens spliced in).
-    public func generate(inputEmbeddings: Tensor, maxNewTokens: Int, sampling: Sampling = .greedy,
-                         seed: UInt64 = 0, stopTokens: Set<Int> = []) throws -> [Int] {
+    public func generate(
+        inputEmbeddings: Tensor, maxNewTokens: Int, sampling: Sampling = .greedy,
+        seed: UInt64 = 0, stopTokens: Set<Int> = []
+    ) throws -> [Int] {
         guard inputEmbeddings.rank == 3, inputEmbeddings.shape[0] == 1, inputEmbeddings.shape[1] > 0 else {
             throw TensorError.shapeMismatch(
                 op: "LanguageModel.generate",

@@ -12,8 +12,9 @@ public final class LlamaModel: Module {
     public init(config: LlamaConfig, rng: inout RNG) throws {
         try config.validate()
         embedTokens = try Embedding(count: config.vocabSize, dim: config.hiddenSize, std: 0.02, rng: &rng)
-        let rope = try RotaryEmbedding(dim: config.headDim, theta: config.ropeTheta,
-                                       cachedPositions: config.maxPositionEmbeddings)
+        let rope = try RotaryEmbedding(
+            dim: config.headDim, theta: config.ropeTheta,
+            cachedPositions: config.maxPositionEmbeddings)
         var layers: [LlamaDecoderLayer] = []
         for _ in 0..<config.numHiddenLayers {
             layers.append(try LlamaDecoderLayer(config: config, rope: rope, rng: &rng))
@@ -50,7 +51,7 @@ public final class LanguageModelCache {
     public var length: Int { layers.first?.length ?? 0 }
 
     /// Forgets every cached position.
-    public func reset() { layers.forEach { $0.reset() } }
+    public func reset() { for layer in layers { layer.reset() } }
 }
 
 /// A Llama-architecture causal language model, equal to Hugging Face `LlamaForCausalLM` (RMSNorm, rotary
@@ -73,7 +74,8 @@ public final class LanguageModel: Module {
     public init(config: LlamaConfig, rng: inout RNG) throws {
         self.config = config
         model = try LlamaModel(config: config, rng: &rng)
-        lmHead = config.tieWordEmbeddings
+        lmHead =
+            config.tieWordEmbeddings
             ? nil : try Linear(inFeatures: config.hiddenSize, outFeatures: config.vocabSize, bias: false, rng: &rng)
     }
 
@@ -92,16 +94,19 @@ public final class LanguageModel: Module {
     }
 
     /// Forward on token ids laid out as `shape` = [B, T]. See `callAsFunction(inputEmbeddings:…)`.
-    public func callAsFunction(ids: [Int], shape: [Int], keyPaddingMask: Tensor? = nil, positions: [Int]? = nil,
-                               cache: LanguageModelCache? = nil, outputHiddenStates: Bool = false,
-                               lastPositionOnly: Bool = false) throws -> LanguageModelOutput {
+    public func callAsFunction(
+        ids: [Int], shape: [Int], keyPaddingMask: Tensor? = nil, positions: [Int]? = nil,
+        cache: LanguageModelCache? = nil, outputHiddenStates: Bool = false,
+        lastPositionOnly: Bool = false
+    ) throws -> LanguageModelOutput {
         guard shape.count == 2, shape[0] * shape[1] == ids.count else {
             throw TensorError.shapeMismatch(
                 op: "LanguageModel", detail: "\(ids.count) ids cannot be laid out as \(shapeString(shape)) = [B, T]")
         }
-        return try callAsFunction(inputEmbeddings: embed(ids: ids, shape: shape), keyPaddingMask: keyPaddingMask,
-                                  positions: positions, cache: cache, outputHiddenStates: outputHiddenStates,
-                                  lastPositionOnly: lastPositionOnly)
+        return try callAsFunction(
+            inputEmbeddings: embed(ids: ids, shape: shape), keyPaddingMask: keyPaddingMask,
+            positions: positions, cache: cache, outputHiddenStates: outputHiddenStates,
+            lastPositionOnly: lastPositionOnly)
     }
 
     /// Forward on input embeddings [B, T, D] → logits [B, T, vocab] and hidden states.
@@ -110,9 +115,11 @@ public final class LanguageModel: Module {
     /// - positions: rotary positions of the T inputs; default continues the cache (0..<T without one).
     /// - cache: appended to; attention covers the cached positions and these.
     /// - lastPositionOnly: compute logits for the last position only ([B, 1, vocab]), as decoding needs.
-    public func callAsFunction(inputEmbeddings x: Tensor, keyPaddingMask: Tensor? = nil, positions: [Int]? = nil,
-                               cache: LanguageModelCache? = nil, outputHiddenStates: Bool = false,
-                               lastPositionOnly: Bool = false) throws -> LanguageModelOutput {
+    public func callAsFunction(
+        inputEmbeddings x: Tensor, keyPaddingMask: Tensor? = nil, positions: [Int]? = nil,
+        cache: LanguageModelCache? = nil, outputHiddenStates: Bool = false,
+        lastPositionOnly: Bool = false
+    ) throws -> LanguageModelOutput {
         var states: [Tensor]? = outputHiddenStates ? [] : nil
         let last = try runLayers(x, keyPaddingMask: keyPaddingMask, positions: positions, cache: cache, states: &states)
         let t = last.shape[1]
@@ -122,16 +129,20 @@ public final class LanguageModel: Module {
 
     /// The layers and the final norm without the head: input embeddings [B, T, D] → final hidden states [B, T, D]
     /// (`lastHiddenState`). For a loss that needs logits at a few positions only: pick those rows, then `head`.
-    public func finalHiddenStates(inputEmbeddings x: Tensor, keyPaddingMask: Tensor? = nil,
-                                  positions: [Int]? = nil) throws -> Tensor {
+    public func finalHiddenStates(
+        inputEmbeddings x: Tensor, keyPaddingMask: Tensor? = nil,
+        positions: [Int]? = nil
+    ) throws -> Tensor {
         var states: [Tensor]?
         return try runLayers(x, keyPaddingMask: keyPaddingMask, positions: positions, cache: nil, states: &states)
     }
 
     /// Every layer, then the norm; appends the input and each layer's output to `states` when given (the last one
     /// normalised).
-    private func runLayers(_ x: Tensor, keyPaddingMask: Tensor?, positions: [Int]?, cache: LanguageModelCache?,
-                       states: inout [Tensor]?) throws -> Tensor {
+    private func runLayers(
+        _ x: Tensor, keyPaddingMask: Tensor?, positions: [Int]?, cache: LanguageModelCache?,
+        states: inout [Tensor]?
+    ) throws -> Tensor {
         guard x.rank == 3, x.shape[2] == config.hiddenSize else {
             throw TensorError.shapeMismatch(
                 op: "LanguageModel",

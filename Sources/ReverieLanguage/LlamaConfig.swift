@@ -27,17 +27,27 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var mlpBias: Bool
 
     enum CodingKeys: String, CodingKey {
-        case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-        case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim", rmsNormEps = "rms_norm_eps"
-        case ropeTheta = "rope_theta", tieWordEmbeddings = "tie_word_embeddings"
-        case maxPositionEmbeddings = "max_position_embeddings", attentionBias = "attention_bias", mlpBias = "mlp_bias"
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads"
+        case headDim = "head_dim"
+        case rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias"
     }
 
-    public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
-                numKeyValueHeads: Int? = nil, headDim: Int? = nil, rmsNormEps: Float = 1e-6,
-                ropeTheta: Float = 10_000, tieWordEmbeddings: Bool = false, maxPositionEmbeddings: Int = 2048,
-                attentionBias: Bool = false, mlpBias: Bool = false) {
+    public init(
+        vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
+        numKeyValueHeads: Int? = nil, headDim: Int? = nil, rmsNormEps: Float = 1e-6,
+        ropeTheta: Float = 10_000, tieWordEmbeddings: Bool = false, maxPositionEmbeddings: Int = 2048,
+        attentionBias: Bool = false, mlpBias: Bool = false
+    ) {
         (self.vocabSize, self.hiddenSize, self.intermediateSize) = (vocabSize, hiddenSize, intermediateSize)
         (self.numHiddenLayers, self.numAttentionHeads) = (numHiddenLayers, numAttentionHeads)
         self.numKeyValueHeads = numKeyValueHeads ?? numAttentionHeads
@@ -97,8 +107,9 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         ]
         for (key, value) in positive where value <= 0 { throw bad(key, "must be positive, is \(value)") }
         guard numAttentionHeads % numKeyValueHeads == 0 else {
-            throw bad("num_key_value_heads",
-                      "\(numKeyValueHeads) does not divide num_attention_heads \(numAttentionHeads)")
+            throw bad(
+                "num_key_value_heads",
+                "\(numKeyValueHeads) does not divide num_attention_heads \(numAttentionHeads)")
         }
         guard headDim % 2 == 0 else { throw bad("head_dim", "rotary embedding needs an even head_dim, is \(headDim)") }
         guard rmsNormEps > 0, ropeTheta > 0 else { throw bad("rms_norm_eps", "eps and rope_theta must be positive") }

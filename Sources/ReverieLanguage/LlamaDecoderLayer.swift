@@ -30,10 +30,15 @@ public final class LlamaDecoderLayer: Module {
 
     /// x [B, T, D] → [B, T, D]. `keyPaddingMask` [B, cached + T] (non-zero for real tokens), `positions` the T
     /// rotary positions (default: continuing the cache), `cache` this layer's keys/values of earlier steps.
-    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, positions: [Int]? = nil,
-                               cache: KeyValueCache? = nil) throws -> Tensor {
-        let h = try x + selfAttn(inputLayernorm(x), keyPaddingMask: keyPaddingMask, positions: positions,
-                                 cache: cache)  // [B, T, D]
+    public func callAsFunction(
+        _ x: Tensor, keyPaddingMask: Tensor? = nil, positions: [Int]? = nil,
+        cache: KeyValueCache? = nil
+    ) throws -> Tensor {
+        let h =
+            try x
+            + selfAttn(
+                inputLayernorm(x), keyPaddingMask: keyPaddingMask, positions: positions,
+                cache: cache)  // [B, T, D]
         return try h + mlp(postAttentionLayernorm(h))  // [B, T, D]
     }
 }

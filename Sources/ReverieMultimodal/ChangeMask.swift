@@ -15,7 +15,8 @@ public enum ChangeMask {
     ///
     /// - Throws: `MultimodalError.invalidExample` for images of different or unusable shapes.
     public static func labels(source: Tensor, target: Tensor, side: Int, tolerance: Float = tolerance) throws
-        -> [Float] {
+        -> [Float]
+    {
         let s = source.shape
         guard s == target.shape, s.count == 3, side > 0, s[1] % side == 0, s[2] % side == 0 else {
             throw MultimodalError.invalidExample(

@@ -70,9 +70,12 @@ public struct MultimodalConfig: Sendable, Equatable {
     /// with it in context (`MultimodalModel.describeEdit`).
     public var describeEdits = false
 
-    public init(imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,
-                numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128, visualPositions: VisualPositionKind = .none,
-                residualConditions: Bool = false, sourceQueries: Bool = false) {
+    public init(
+        imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,
+        numQueries: Int, head: OutputHeadKind = .mlp, headHidden: Int = 128,
+        visualPositions: VisualPositionKind = .none,
+        residualConditions: Bool = false, sourceQueries: Bool = false
+    ) {
         (self.imageTokenId, self.imageBeginTokenId, self.outputMode) = (imageTokenId, imageBeginTokenId, outputMode)
         (self.numQueries, self.head, self.headHidden) = (numQueries, head, headHidden)
         (self.visualPositions, self.residualConditions) = (visualPositions, residualConditions)

@@ -12,17 +12,20 @@ extension MultimodalModel {
     /// and noise come from `rng`.
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder.
-    public func diffusionLoss(predicted: Tensor, targetImages pixels: Tensor, timestepPower: Double = 1,
-                              rng: inout RNG) throws -> Tensor {
+    public func diffusionLoss(
+        predicted: Tensor, targetImages pixels: Tensor, timestepPower: Double = 1,
+        rng: inout RNG
+    ) throws -> Tensor {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(
                 key: "diffusion_weight", detail: "the denoising loss needs a decoder, the model has none")
         }
         let latents = try decoder.latents(images: pixels)  // [N, C, h, w]
-        return try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
-                                 latents: latents, conditions: predicted,
-                                 sourceLatents: decoder.sourceLatents ? Tensor(zeros: latents.shape) : nil,
-                                 spatialConditions: decoder.spatialConditions, timestepPower: timestepPower,
-                                 rng: &rng)
+        return try denoisingLoss(
+            unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
+            latents: latents, conditions: predicted,
+            sourceLatents: decoder.sourceLatents ? Tensor(zeros: latents.shape) : nil,
+            spatialConditions: decoder.spatialConditions, timestepPower: timestepPower,
+            rng: &rng)
     }
 }

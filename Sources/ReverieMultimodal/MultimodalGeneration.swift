@@ -17,21 +17,24 @@ extension MultimodalModel {
         guard pixels.rank == 4, pixels.shape[0] == 1 else {
             throw MultimodalError.invalidExample(detail: "image \(image.shape), expected [3, H, W]")
         }
-        return try continueText([config.imageTokenId] + prompt,
-                                images: [try pixels.reshape(Array(pixels.shape.dropFirst()))],
-                                maxTokens: maxTokens, stopToken: stopToken)
+        return try continueText(
+            [config.imageTokenId] + prompt,
+            images: [try pixels.reshape(Array(pixels.shape.dropFirst()))],
+            maxTokens: maxTokens, stopToken: stopToken)
     }
 
     /// Greedy text after `tokens` (its `<image>` tokens reading `images`, [3, H, W] each): up to `maxTokens` new
     /// ids, KV-cached, stopping after `stopToken` (included when emitted).
     func continueText(_ tokens: [Int], images: [Tensor], maxTokens: Int, stopToken: Int) throws -> [Int] {
-        let ex = MultimodalExample(tokens: tokens, lossMask: Array(repeating: 0, count: tokens.count),
-                                   inputImages: images)
+        let ex = MultimodalExample(
+            tokens: tokens, lossMask: Array(repeating: 0, count: tokens.count),
+            inputImages: images)
         try validate(ex, needTargets: false)
         return try withNoGrad {
             let (x, _, _) = try sequenceEmbeddings(ex)  // [1, L, D]
-            return try llm.generate(inputEmbeddings: x, maxNewTokens: maxTokens, sampling: .greedy,
-                                    stopTokens: [stopToken])
+            return try llm.generate(
+                inputEmbeddings: x, maxNewTokens: maxTokens, sampling: .greedy,
+                stopTokens: [stopToken])
         }
     }
 
@@ -65,14 +68,17 @@ extension MultimodalModel {
     /// model says the image it writes differs from the one it follows (`ChangeMask`). A model with described
     /// edits writes its description of an edit's result first (`describeEdit`), unless the caller already has it
     /// (`description`).
-    public func generateOutput(prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = [],
-                               description: [Int]? = nil) throws -> (conditions: Tensor, change: Tensor?) {
+    public func generateOutput(
+        prompt: [Int], images: [Tensor] = [], drawn: [Tensor] = [],
+        description: [Int]? = nil
+    ) throws -> (conditions: Tensor, change: Tensor?) {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         // An edit by a model that describes its results writes the description first and draws with it in context.
         let prompt = prompt + (try description ?? (drawn.isEmpty ? describeEdit(prompt: prompt, images: images) : []))
-        let ex = MultimodalExample(tokens: prompt + [config.imageBeginTokenId],
-                                   lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images,
-                                   targetImages: drawn)
+        let ex = MultimodalExample(
+            tokens: prompt + [config.imageBeginTokenId],
+            lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images,
+            targetImages: drawn)
         if let conditionInput {
             try validate(ex, needTargets: false)
             return (try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }, nil)
@@ -83,7 +89,9 @@ extension MultimodalModel {
                 throw MultimodalError.invalidExample(detail: "no output queries in the sequence")
             }
             let n = all.shape[0]  // the block after the final <img>
-            return (try all.slice(axis: 0, start: n - 1, end: n), try out.changeLogits?.slice(axis: 0, start: n - 1, end: n))
+            return (
+                try all.slice(axis: 0, start: n - 1, end: n), try out.changeLogits?.slice(axis: 0, start: n - 1, end: n)
+            )
         }
     }
 }
@@ -114,12 +122,15 @@ extension MultimodalModel {
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
-    public func generateImage(prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
-                              guidance: Float, sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
-                              keeping: SourceKeeping? = nil, description: [Int]? = nil) throws -> Tensor {
+    public func generateImage(
+        prompt: [Int], images: [Tensor] = [], imageSize: (h: Int, w: Int), steps: Int,
+        guidance: Float, sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
+        keeping: SourceKeeping? = nil, description: [Int]? = nil
+    ) throws -> Tensor {
         let (conditions, change) = try generateOutput(prompt: prompt, images: images, description: description)
-        return try draw(conditions: conditions, source: images.last, imageSize: imageSize, steps: steps,
-                        guidance: guidance, sampler: sampler, seed: seed, keeping: keeping, change: change)
+        return try draw(
+            conditions: conditions, source: images.last, imageSize: imageSize, steps: steps,
+            guidance: guidance, sampler: sampler, seed: seed, keeping: keeping, change: change)
     }
 
     /// The frozen decoder's image [1, 3, H, W] of `conditions` [1, K, Dc]: with a `source` image [3, H, W] (an
@@ -131,9 +142,11 @@ extension MultimodalModel {
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` when the model has no decoder; the decoder's errors for
     ///   sizes or steps it cannot take.
-    public func draw(conditions: Tensor, source: Tensor? = nil, imageSize: (h: Int, w: Int), steps: Int,
-                     guidance: Float, sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
-                     keeping: SourceKeeping? = nil, change: Tensor? = nil) throws -> Tensor {
+    public func draw(
+        conditions: Tensor, source: Tensor? = nil, imageSize: (h: Int, w: Int), steps: Int,
+        guidance: Float, sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64,
+        keeping: SourceKeeping? = nil, change: Tensor? = nil
+    ) throws -> Tensor {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
@@ -145,7 +158,8 @@ extension MultimodalModel {
                 try keptRegion(conditions: conditions, source: $0.unsqueeze(0), keeping: keeping, change: change)
             }
         }
-        return try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
-                                  sampler: sampler, seed: seed, sourceLatent: sourceLatent, keep: keep)
+        return try decoder.decode(
+            conditions: conditions, imageSize: imageSize, steps: steps, guidance: guidance,
+            sampler: sampler, seed: seed, sourceLatent: sourceLatent, keep: keep)
     }
 }

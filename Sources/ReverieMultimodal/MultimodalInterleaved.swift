@@ -15,10 +15,13 @@ extension MultimodalModel {
     /// Stops at `stopToken` (not included), after `maxTokens` tokens, or after `maxImages` images.
     ///
     /// - Throws: `MultimodalError` for an empty prompt or a model without a decoder.
-    public func generateInterleaved(prompt: [Int], stopToken: Int, maxTokens: Int = 128, maxImages: Int = 4,
-                                    imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
-                                    sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64) throws
-        -> [InterleavedPiece] {
+    public func generateInterleaved(
+        prompt: [Int], stopToken: Int, maxTokens: Int = 128, maxImages: Int = 4,
+        imageSize: (h: Int, w: Int), steps: Int, guidance: Float,
+        sampler: any SamplerConfig = DDIMSampler.Config(), seed: UInt64
+    ) throws
+        -> [InterleavedPiece]
+    {
         guard !prompt.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
@@ -29,8 +32,9 @@ extension MultimodalModel {
         var text: [Int] = []
         try withNoGrad {
             for _ in 0..<maxTokens {
-                let ex = MultimodalExample(tokens: tokens, lossMask: Array(repeating: 0, count: tokens.count),
-                                           targetImages: drawn)
+                let ex = MultimodalExample(
+                    tokens: tokens, lossMask: Array(repeating: 0, count: tokens.count),
+                    targetImages: drawn)
                 let hidden = try forward(batch: [ex], logits: false)[0].hidden  // [1, L, D]
                 let l = hidden.shape[1]
                 let last = try llm.head(hidden.slice(axis: 1, start: l - 1, end: l)).toArray()  // the next token's
@@ -43,8 +47,9 @@ extension MultimodalModel {
                 if !text.isEmpty { pieces.append(.tokens(text)) }
                 text = []
                 let conditions = try generateConditions(prompt: Array(tokens.dropLast()), drawn: drawn)  // [1, K, Dc]
-                let image = try decoder.decode(conditions: conditions, imageSize: imageSize, steps: steps,
-                                               guidance: guidance, sampler: sampler, seed: seed &+ UInt64(drawn.count))
+                let image = try decoder.decode(
+                    conditions: conditions, imageSize: imageSize, steps: steps,
+                    guidance: guidance, sampler: sampler, seed: seed &+ UInt64(drawn.count))
                 pieces.append(.image(image))
                 let unit = try ((image + 1) * 0.5).reshape(Array(image.shape.dropFirst()))
                 drawn.append(try Tensor(shape: unit.shape, data: unit.toArray().map { Swift.min(Swift.max($0, 0), 1) }))

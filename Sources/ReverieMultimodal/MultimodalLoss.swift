@@ -39,8 +39,10 @@ public struct MultimodalLossConfig: Sendable, Equatable {
     /// target change along the target's direction (needs `MultimodalConfig.residualConditions`; 0 = off).
     public var shortfallWeight: Float = 0
 
-    public init(ceWeight: Float = 1, regressionWeight: Float = 1, regression: RegressionLossKind = .mse,
-                smoothL1Beta: Float = 1, diffusionWeight: Float = 0, objectWeight: Float = 0) {
+    public init(
+        ceWeight: Float = 1, regressionWeight: Float = 1, regression: RegressionLossKind = .mse,
+        smoothL1Beta: Float = 1, diffusionWeight: Float = 0, objectWeight: Float = 0
+    ) {
         (self.diffusionWeight, self.objectWeight) = (diffusionWeight, objectWeight)
         (self.ceWeight, self.regressionWeight, self.regression) = (ceWeight, regressionWeight, regression)
         self.smoothL1Beta = smoothL1Beta
@@ -71,15 +73,19 @@ public struct MultimodalLosses {
 }
 
 /// Regression loss of `prediction` against `target`, both [..., Dc]. Differentiable in `prediction`.
-public func regressionLoss(_ prediction: Tensor, _ target: Tensor, kind: RegressionLossKind,
-                           smoothL1Beta: Float = 1) throws -> Tensor {
+public func regressionLoss(
+    _ prediction: Tensor, _ target: Tensor, kind: RegressionLossKind,
+    smoothL1Beta: Float = 1
+) throws -> Tensor {
     try regressionTerms(prediction, target, kind: kind, smoothL1Beta: smoothL1Beta).mean()
 }
 
 /// The regression loss before averaging: per element [..., Dc] for `mse` and `smooth_l1`, per token [...] for
 /// `cosine`. Differentiable in `prediction`.
-func regressionTerms(_ prediction: Tensor, _ target: Tensor, kind: RegressionLossKind,
-                     smoothL1Beta: Float) throws -> Tensor {
+func regressionTerms(
+    _ prediction: Tensor, _ target: Tensor, kind: RegressionLossKind,
+    smoothL1Beta: Float
+) throws -> Tensor {
     guard prediction.shape == target.shape else {
         throw MultimodalError.invalidExample(
             detail: "predicted conditions \(prediction.shape) vs targets \(target.shape)")
@@ -145,7 +151,10 @@ public func objectWeights(_ target: Tensor, alpha: Float, references: [Tensor?] 
         }
         for j in 0..<k {
             var s: Float = 0
-            for c in 0..<dc { let e = t[(i * k + j) * dc + c] - reference[j * dc + c]; s += e * e }
+            for c in 0..<dc {
+                let e = t[(i * k + j) * dc + c] - reference[j * dc + c]
+                s += e * e
+            }
             d[i * k + j] = s
         }
     }
@@ -155,8 +164,10 @@ public func objectWeights(_ target: Tensor, alpha: Float, references: [Tensor?] 
 
 /// `regressionLoss` with a weight per condition token: Σₖ wₖ · ℓₖ / Σₖ wₖ, ℓₖ the token's own loss (mean over Dc
 /// for mse and smooth_l1, 1 − cosine for cosine). weights [N, K, 1].
-public func weightedRegressionLoss(_ prediction: Tensor, _ target: Tensor, weights: Tensor, kind: RegressionLossKind,
-                                   smoothL1Beta: Float = 1) throws -> Tensor {
+public func weightedRegressionLoss(
+    _ prediction: Tensor, _ target: Tensor, weights: Tensor, kind: RegressionLossKind,
+    smoothL1Beta: Float = 1
+) throws -> Tensor {
     let terms = try regressionTerms(prediction, target, kind: kind, smoothL1Beta: smoothL1Beta)
     let perToken = kind == .cosine ? try terms.unsqueeze(-1) : try terms.mean(axis: -1, keepDims: true)  // [N, K, 1]
     return try (perToken * weights).sum() * (1 / weights.sum().item())
@@ -170,7 +181,8 @@ extension MultimodalModel {
     /// - Throws: `MultimodalError` for a bad example, or when `diffusionWeight > 0` (that needs
     ///   `losses(_:config:rng:)`).
     public func losses(_ examples: [MultimodalExample], config lc: MultimodalLossConfig = .init()) throws
-        -> MultimodalLosses {
+        -> MultimodalLosses
+    {
         guard lc.diffusionWeight == 0 else {
             throw MultimodalError.invalidConfiguration(
                 key: "diffusion_weight", detail: "the denoising loss draws noise: call losses(_:config:rng:)")
@@ -182,7 +194,8 @@ extension MultimodalModel {
     /// `losses(_:config:)` plus, when `diffusionWeight > 0`, the denoising loss of the frozen decoder on the
     /// target images conditioned on the predicted conditions, with timesteps and noise drawn from `rng`.
     public func losses(_ examples: [MultimodalExample], config lc: MultimodalLossConfig, rng: inout RNG) throws
-        -> MultimodalLosses {
+        -> MultimodalLosses
+    {
         guard !examples.isEmpty else { throw MultimodalError.invalidExample(detail: "empty batch") }
         var textRows: [Tensor] = []  // per example, the final hidden states [n, D] of its n text targets
         var textTargets: [Int] = []
@@ -214,7 +227,8 @@ extension MultimodalModel {
             }
         }
         // the head on the text targets alone: most positions are visual tokens and queries, which predict no token
-        let ce = textRows.isEmpty
+        let ce =
+            textRows.isEmpty
             ? Tensor(scalar: 0) : try crossEntropy(llm.head(concat(textRows, axis: 0)), targets: textTargets)
         var reg = Tensor(scalar: 0)
         var diffusion = Tensor(scalar: 0)
@@ -225,30 +239,38 @@ extension MultimodalModel {
             let pixels = try stack(targetImages, axis: 0)  // [N, 3, H, W]
             let target = try targetConditions(images: pixels)  // [N, K, Dc]
             compared = (predicted, target)
-            reg = lc.objectWeight > 0
-                ? try weightedRegressionLoss(predicted, target, weights: objectWeights(target, alpha: lc.objectWeight,
-                                                                                      references: references),
-                                             kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
+            reg =
+                lc.objectWeight > 0
+                ? try weightedRegressionLoss(
+                    predicted, target,
+                    weights: objectWeights(
+                        target, alpha: lc.objectWeight,
+                        references: references),
+                    kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
                 : try regressionLoss(predicted, target, kind: lc.regression, smoothL1Beta: lc.smoothL1Beta)
             if lc.shortfallWeight > 0 {
                 shortfall = try changeShortfall(predicted, target, references: references)
             }
             if lc.diffusionWeight > 0 {
-                let conditions = lc.diffusionExactShare > 0
+                let conditions =
+                    lc.diffusionExactShare > 0
                     ? try mixConditions(predicted, exact: target, share: lc.diffusionExactShare, rng: &rng) : predicted
-                diffusion = try diffusionLoss(predicted: conditions, targetImages: pixels,
-                                              timestepPower: lc.diffusionTimestepPower, rng: &rng)
+                diffusion = try diffusionLoss(
+                    predicted: conditions, targetImages: pixels,
+                    timestepPower: lc.diffusionTimestepPower, rng: &rng)
             }
         }
-        var total = try ce * lc.ceWeight + reg * lc.regressionWeight + diffusion * lc.diffusionWeight
+        var total =
+            try ce * lc.ceWeight + reg * lc.regressionWeight + diffusion * lc.diffusionWeight
             + shortfall * lc.shortfallWeight
         var change = Tensor(scalar: 0)
         if lc.changeWeight > 0 {
             change = try changeLoss(examples, outputs)
             total = try total + change * lc.changeWeight
         }
-        var losses = MultimodalLosses(total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
-                                      textTargets: textTargets.count, outputImages: targetImages.count)
+        var losses = MultimodalLosses(
+            total: total, crossEntropy: ce, regression: reg, diffusion: diffusion,
+            textTargets: textTargets.count, outputImages: targetImages.count)
         (losses.change, losses.shortfall) = (change, shortfall)
         (losses.predictedConditions, losses.targetConditions) = (compared?.predicted, compared?.target)
         return losses

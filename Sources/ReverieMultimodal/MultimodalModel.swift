@@ -46,8 +46,10 @@ public final class MultimodalModel: Module {
     /// - Throws: `MultimodalError.invalidConfiguration` when the projector's width differs from the LLM's, the
     ///   special token ids are outside the vocabulary, K is not a square whose side divides the patch grid, or the
     ///   decoder's condition width differs from the encoder's.
-    public init(config: MultimodalConfig, visionEncoder: VisionEncoder, projector: any Projector, llm: LanguageModel,
-                decoder: LatentDiffusionDecoder? = nil, rng: inout RNG) throws {
+    public init(
+        config: MultimodalConfig, visionEncoder: VisionEncoder, projector: any Projector, llm: LanguageModel,
+        decoder: LatentDiffusionDecoder? = nil, rng: inout RNG
+    ) throws {
         let d = llm.config.hiddenSize
         let dv = visionEncoder.config.hiddenSize
         func bad(_ key: String, _ detail: String) -> MultimodalError { .invalidConfiguration(key: key, detail: detail) }
@@ -62,8 +64,10 @@ public final class MultimodalModel: Module {
             throw bad("image_begin_token_id", "equals image_token_id \(config.imageTokenId)")
         }
         guard let side = config.querySide, visionEncoder.config.gridSize.isMultiple(of: side) else {
-            throw bad("num_queries", "\(config.numQueries) must be s² with s dividing the patch grid "
-                      + "\(visionEncoder.config.gridSize)")
+            throw bad(
+                "num_queries",
+                "\(config.numQueries) must be s² with s dividing the patch grid "
+                    + "\(visionEncoder.config.gridSize)")
         }
         if config.residualConditions, config.outputMode != .queries {
             throw bad("residual", "residual conditions need the queries output mode")
@@ -89,8 +93,9 @@ public final class MultimodalModel: Module {
         case .autoregressive:
             (outputQueries, conditionInput) = (nil, try Linear(inFeatures: dv, outFeatures: d, rng: &rng))
         }
-        outputHead = try OutputHead(kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
-                                    rng: &rng)
+        outputHead = try OutputHead(
+            kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
+            rng: &rng)
         if config.visualPositions != .none {
             let q = projector.outputTokens(patches: visionEncoder.config.gridSize * visionEncoder.config.gridSize)
             visualPositions = try VisualPositions(kind: config.visualPositions, count: q, dim: d, rng: &rng)
@@ -145,7 +150,8 @@ public final class MultimodalModel: Module {
     public func encoderFeatures(_ pixels: Tensor) throws -> Tensor {
         let c = visionEncoder.config
         guard pixels.rank == 4, pixels.shape[1] == c.numChannels, pixels.shape[2] == c.imageSize,
-              pixels.shape[3] == c.imageSize else {
+            pixels.shape[3] == c.imageSize
+        else {
             throw MultimodalError.invalidExample(
                 detail: "image \(pixels.shape), expected [B, \(c.numChannels), \(c.imageSize), \(c.imageSize)]")
         }
@@ -175,8 +181,11 @@ public final class MultimodalModel: Module {
     /// patch features of pixels [B, 3, H, W] in [0, 1], average-pooled on the patch grid to side × side tokens,
     /// row-major → [B, side², Dv]. No graph.
     public static func pooledConditions(encoder: VisionEncoder, images pixels: Tensor, side: Int) throws -> Tensor {
-        try withNoGrad { try pool(features: encoder(pixels * 2 - 1).lastHiddenState, grid: encoder.config.gridSize,
-                                  side: side) }
+        try withNoGrad {
+            try pool(
+                features: encoder(pixels * 2 - 1).lastHiddenState, grid: encoder.config.gridSize,
+                side: side)
+        }
     }
 
     /// Encoder patch features [B, g², Dv] average-pooled on the g × g grid to side × side tokens

@@ -21,8 +21,9 @@ public struct MultimodalExample: Sendable {
 
     /// The example ReverieData built.
     public init(_ example: SequenceExample) {
-        self.init(tokens: example.tokens, lossMask: example.lossMask, inputImages: example.inputImages,
-                  targetImages: example.targetImages)
+        self.init(
+            tokens: example.tokens, lossMask: example.lossMask, inputImages: example.inputImages,
+            targetImages: example.targetImages)
     }
 }
 
@@ -94,13 +95,16 @@ extension MultimodalModel {
         let needBases = config.residualConditions || config.sourceQueries
         let inputs = try encodeInputs(batch, conditions: needBases)
         let laid = try zip(batch, inputs).map { ex, input in
-            let bases: [Tensor?] = !needBases ? [] : try outputBaseImages(ex).map { image in
-                switch image {
-                case let .input(i): try input?.conditions?.slice(axis: 0, start: i, end: i + 1)
-                case let .target(j): try targetConditions(images: ex.targetImages[j].unsqueeze(0))
-                case nil: nil
+            let bases: [Tensor?] =
+                !needBases
+                ? []
+                : try outputBaseImages(ex).map { image in
+                    switch image {
+                    case let .input(i): try input?.conditions?.slice(axis: 0, start: i, end: i + 1)
+                    case let .target(j): try targetConditions(images: ex.targetImages[j].unsqueeze(0))
+                    case nil: nil
+                    }
                 }
-            }
             let (x, elements, starts) = try sequenceEmbeddings(ex, bases: bases, visual: input?.visual)
             return (x, elements, starts, bases)
         }
@@ -108,10 +112,15 @@ extension MultimodalModel {
         var rows = [(hidden: Tensor, logits: Tensor?)?](repeating: nil, count: laid.count)
         for group in Self.lengthGroups(laid.map { $0.0.shape[1] }) {
             let longest = group.map { laid[$0].0.shape[1] }.max() ?? 0
-            let x = group.count == 1 ? laid[group[0]].0 : try concat(group.map { i in
-                let x = laid[i].0
-                return x.shape[1] == longest ? x : try concat([x, Tensor(zeros: [1, longest - x.shape[1], d])], axis: 1)
-            }, axis: 0)  // [G, L, D]
+            let x =
+                group.count == 1
+                ? laid[group[0]].0
+                : try concat(
+                    group.map { i in
+                        let x = laid[i].0
+                        return x.shape[1] == longest
+                            ? x : try concat([x, Tensor(zeros: [1, longest - x.shape[1], d])], axis: 1)
+                    }, axis: 0)  // [G, L, D]
             let hidden = try llm.finalHiddenStates(inputEmbeddings: x)  // [G, L, D]
             let head = logits ? try llm.head(hidden) : nil
             for (j, i) in group.enumerated() {
@@ -164,7 +173,10 @@ extension MultimodalModel {
         for e in 1...n {
             for s in 0..<e {
                 let cost = best[s] + (e - s) * lengths[order[e - 1]] + overhead
-                if cost < best[e] { best[e] = cost; cut[e] = s }
+                if cost < best[e] {
+                    best[e] = cost
+                    cut[e] = s
+                }
             }
         }
         var groups: [[Int]] = []
@@ -189,7 +201,10 @@ extension MultimodalModel {
     }
 
     /// Where an output block's base image comes from: the example's input image i or its target image j.
-    enum BaseImage { case input(Int), target(Int) }
+    enum BaseImage {
+        case input(Int)
+        case target(Int)
+    }
 
     /// `outputBases` as indices into the example's input and target images.
     func outputBaseImages(_ ex: MultimodalExample) -> [BaseImage?] {
@@ -212,12 +227,14 @@ extension MultimodalModel {
     /// images' visual tokens [n, Q, D] and, with `conditions`, their pooled conditions [n, K, Dc] (the
     /// `targetConditions` of the same images, from the same encoder run).
     func encodeInputs(_ batch: [MultimodalExample], conditions: Bool) throws
-        -> [(visual: Tensor, conditions: Tensor?)?] {
+        -> [(visual: Tensor, conditions: Tensor?)?]
+    {
         let images = batch.flatMap(\.inputImages)
         guard !images.isEmpty else { return batch.map { _ in nil } }
         let features = try encoderFeatures(stack(images, axis: 0))  // [N, P, Dv]
         let visual = try visualTokens(features: features)  // [N, Q, D]
-        let pooled = conditions
+        let pooled =
+            conditions
             ? try Self.pool(features: features, grid: visionEncoder.config.gridSize, side: config.querySide ?? 1) : nil
         var start = 0
         return try batch.map { ex in
@@ -236,7 +253,8 @@ extension MultimodalModel {
     /// source-informed queries read (`sourceInput`).
     /// `visual`: the example's visual tokens when already computed (`encodeInputs`).
     func sequenceEmbeddings(_ ex: MultimodalExample, bases: [Tensor?] = [], visual given: Tensor? = nil) throws
-        -> (Tensor, [Element], [Int]) {
+        -> (Tensor, [Element], [Int])
+    {
         let k = config.numQueries
         // visual tokens of every input image at once: [N, Q, D]
         let visual = try given ?? (ex.inputImages.isEmpty ? nil : visualTokens(stack(ex.inputImages, axis: 0)))
@@ -280,8 +298,9 @@ extension MultimodalModel {
                     } else if let fed {
                         outputStarts.append(elements.count - 1)
                         if k > 1 {  // conditions 1..<K are inputs; the last one's hidden state predicts nothing
-                            pieces.append(try fed.slice(axis: 0, start: outputIndex, end: outputIndex + 1)
-                                .slice(axis: 1, start: 0, end: k - 1))  // [1, K − 1, D]
+                            pieces.append(
+                                try fed.slice(axis: 0, start: outputIndex, end: outputIndex + 1)
+                                    .slice(axis: 1, start: 0, end: k - 1))  // [1, K − 1, D]
                             elements += Array(repeating: .query, count: k - 1)
                         }
                         outputIndex += 1

@@ -58,8 +58,10 @@ extension MultimodalModel {
     ///
     /// - Throws: `MultimodalError.invalidConfiguration` without a decoder or for a K that is not a square grid
     ///   dividing the latent; `MultimodalError.invalidExample` for conditions of the wrong shape.
-    public func keptRegion(conditions: Tensor, source pixels: Tensor, keeping: SourceKeeping,
-                           change: Tensor? = nil) throws -> KeptRegion {
+    public func keptRegion(
+        conditions: Tensor, source pixels: Tensor, keeping: SourceKeeping,
+        change: Tensor? = nil
+    ) throws -> KeptRegion {
         guard let decoder else {
             throw MultimodalError.invalidConfiguration(key: "decoder", detail: "the model has no decoder")
         }
@@ -84,7 +86,10 @@ extension MultimodalModel {
             let ref = try targetConditions(images: pixels).toArray(), pred = conditions.toArray()  // the source's own
             let energy = ref.reduce(0) { $0 + $1 * $1 } / Float(ref.count)
             let moved = (0..<k).map { t in
-                (0..<dc).reduce(Float(0)) { s, j in let d = pred[t * dc + j] - ref[t * dc + j]; return s + d * d }
+                (0..<dc).reduce(Float(0)) { s, j in
+                    let d = pred[t * dc + j] - ref[t * dc + j]
+                    return s + d * d
+                }
                     / Float(dc)
             }
             mask = keeping.keepMask(change: moved, energy: energy)

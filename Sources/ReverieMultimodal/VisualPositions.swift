@@ -37,7 +37,8 @@ public final class VisualPositions: Module {
             let side = Int(Double(count).squareRoot().rounded())
             guard side * side == count else {
                 throw MultimodalError.invalidConfiguration(
-                    key: "visual_positions", detail: "grid positions need a square number of visual tokens, got \(count)")
+                    key: "visual_positions",
+                    detail: "grid positions need a square number of visual tokens, got \(count)")
             }
             table = nil
             rows = learned([side, dim])

@@ -54,9 +54,11 @@ public final class AdamW {
     ///   - weightDecay: decoupled weight decay of the decayed group.
     ///   - noDecay: parameters for which it returns true form the group without weight decay.
     /// - Throws: `ModuleError.invalidConfiguration` on out-of-range hyperparameters or a repeated key.
-    public init(parameters: [(String, Tensor)], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                eps: Double = 1e-8, weightDecay: Double = 1e-2,
-                noDecay: (String, Tensor) -> Bool = AdamW.excludesVectors) throws {
+    public init(
+        parameters: [(String, Tensor)], lr: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
+        eps: Double = 1e-8, weightDecay: Double = 1e-2,
+        noDecay: (String, Tensor) -> Bool = AdamW.excludesVectors
+    ) throws {
         func invalid(_ detail: String) -> ModuleError { .invalidConfiguration(module: "AdamW", detail: detail) }
         guard lr >= 0 else { throw invalid("lr \(lr) is negative") }
         guard (0..<1).contains(betas.0), (0..<1).contains(betas.1) else {
@@ -94,8 +96,9 @@ public final class AdamW {
             let p = slot.param
             // The engine always makes gradients of the parameter's shape; anything else is a caller's bug and
             // would read out of bounds below.
-            precondition(grad.count == p.count,
-                         "gradient \(shapeString(grad.shape)) for \(slot.key) \(shapeString(p.shape))")
+            precondition(
+                grad.count == p.count,
+                "gradient \(shapeString(grad.shape)) for \(slot.key) \(shapeString(p.shape))")
             let m = slot.expAvg ?? Tensor(zeros: p.shape), v = slot.expAvgSq ?? Tensor(zeros: p.shape)
             (slot.expAvg, slot.expAvgSq) = (m, v)
             slot.steps += 1
@@ -124,8 +127,10 @@ struct AdamWConstants {
 /// The fused elementwise update. Plain IEEE operations in PyTorch's order, no FMA contraction, so the SIMD body
 /// and the scalar tail agree bit for bit and chunking (thread count) never changes a result.
 enum AdamWKernel {
-    static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                       _ v: UnsafeMutablePointer<Float>, count: Int, _ c: AdamWConstants) {
+    static func update(
+        _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+        _ v: UnsafeMutablePointer<Float>, count: Int, _ c: AdamWConstants
+    ) {
         // torch.lerp: self + w·(end − self) for |w| < 0.5, else end − (end − self)·(1 − w).
         let smallWeight = c.lerpWeight.magnitude < 0.5
         let oneMinusW = 1 - c.lerpWeight

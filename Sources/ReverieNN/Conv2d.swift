@@ -15,18 +15,25 @@ public final class Conv2d: Module {
     /// [out], or nil.
     public let bias: Tensor?
 
-    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, rng: inout RNG) throws {
-        try requirePositive("Conv2d", ["inChannels": inChannels, "outChannels": outChannels,
-                                       "kernelSize": kernelSize, "stride": stride])
+    public init(
+        inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, rng: inout RNG
+    ) throws {
+        try requirePositive(
+            "Conv2d",
+            [
+                "inChannels": inChannels, "outChannels": outChannels,
+                "kernelSize": kernelSize, "stride": stride,
+            ])
         guard padding >= 0 else {
             throw ModuleError.invalidConfiguration(module: "Conv2d", detail: "padding \(padding) is negative")
         }
         (self.inChannels, self.outChannels, self.kernelSize) = (inChannels, outChannels, kernelSize)
         (self.stride, self.padding) = (stride, padding)
         let fanIn = inChannels * kernelSize * kernelSize
-        (weight, self.bias) = Init.weightAndBias([outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn,
-                                                 bias: bias, rng: &rng)
+        (weight, self.bias) = Init.weightAndBias(
+            [outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn,
+            bias: bias, rng: &rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {

@@ -7,8 +7,10 @@ public final class MLP: Module {
     public let activation: Activation
 
     /// `dim → hidden → outDim` (outDim defaults to dim).
-    public init(dim: Int, hidden: Int, outDim: Int? = nil, activation: Activation = .gelu, bias: Bool = true,
-                rng: inout RNG) throws {
+    public init(
+        dim: Int, hidden: Int, outDim: Int? = nil, activation: Activation = .gelu, bias: Bool = true,
+        rng: inout RNG
+    ) throws {
         fc1 = try Linear(inFeatures: dim, outFeatures: hidden, bias: bias, rng: &rng)
         fc2 = try Linear(inFeatures: hidden, outFeatures: outDim ?? dim, bias: bias, rng: &rng)
         self.activation = activation

@@ -88,8 +88,9 @@ public struct ModuleVisitor {
     private func check(_ name: String) {
         // Names are literals in model code, so a bad one is a programming error, not user input. Clashing names
         // are caught when the full keys are collected (`namedTensors()`).
-        precondition(!name.isEmpty && !name.hasPrefix(".") && !name.hasSuffix("."),
-                     "invalid module item name '\(name)'")
+        precondition(
+            !name.isEmpty && !name.hasPrefix(".") && !name.hasSuffix("."),
+            "invalid module item name '\(name)'")
     }
 }
 

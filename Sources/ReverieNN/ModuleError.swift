@@ -54,8 +54,9 @@ public struct StateDictReport: Equatable, Sendable, CustomStringConvertible {
             lines.append("  unexpected keys (\(unexpected.count)): " + unexpected.joined(separator: ", "))
         }
         for m in misShaped {
-            lines.append("  shape mismatch for \(m.key): module has \(shapeString(m.expected)), "
-                         + "state dict has \(shapeString(m.found))")
+            lines.append(
+                "  shape mismatch for \(m.key): module has \(shapeString(m.expected)), "
+                    + "state dict has \(shapeString(m.found))")
         }
         if lines.isEmpty { lines.append("  all \(loaded) keys matched") }
         return lines.joined(separator: "\n")

@@ -57,12 +57,18 @@ public final class MultiHeadAttention: Module {
     ///   - scale: the attention logits' scale (default 1/√headDim).
     ///   - names: the projections' parameter names (Llama, CLIP/SigLIP or diffusers layouts).
     ///   - rng: draws the initial weights.
-    public init(dim: Int, heads: Int, kvHeads: Int? = nil, headDim: Int? = nil, contextDim: Int? = nil,
-                bias: Bool = false, outputBias: Bool? = nil, causal: Bool = false, rope: RotaryEmbedding? = nil,
-                scale: Float? = nil, names: AttentionProjectionNames = .llama, rng: inout RNG) throws {
+    public init(
+        dim: Int, heads: Int, kvHeads: Int? = nil, headDim: Int? = nil, contextDim: Int? = nil,
+        bias: Bool = false, outputBias: Bool? = nil, causal: Bool = false, rope: RotaryEmbedding? = nil,
+        scale: Float? = nil, names: AttentionProjectionNames = .llama, rng: inout RNG
+    ) throws {
         let kvHeads = kvHeads ?? heads, contextDim = contextDim ?? dim
-        try requirePositive("MultiHeadAttention", ["dim": dim, "heads": heads, "kvHeads": kvHeads,
-                                                  "contextDim": contextDim])
+        try requirePositive(
+            "MultiHeadAttention",
+            [
+                "dim": dim, "heads": heads, "kvHeads": kvHeads,
+                "contextDim": contextDim,
+            ])
         func invalid(_ detail: String) -> ModuleError {
             .invalidConfiguration(module: "MultiHeadAttention", detail: detail)
         }
@@ -95,8 +101,10 @@ public final class MultiHeadAttention: Module {
     ///   default `start..<start + T` where `start` is the cache length (0 without a cache). Context keys use
     ///   0..<S.
     /// - cache: self-attention only; this step's keys and values are appended and attention covers all of them.
-    public func callAsFunction(_ x: Tensor, context: Tensor? = nil, keyPaddingMask: Tensor? = nil,
-                               positions: [Int]? = nil, cache: KeyValueCache? = nil) throws -> Tensor {
+    public func callAsFunction(
+        _ x: Tensor, context: Tensor? = nil, keyPaddingMask: Tensor? = nil,
+        positions: [Int]? = nil, cache: KeyValueCache? = nil
+    ) throws -> Tensor {
         let op = "MultiHeadAttention"
         guard x.rank == 3, x.shape[2] == dim else {
             throw TensorError.shapeMismatch(op: op, detail: "input \(shapeString(x.shape)), expected [B, T, \(dim)]")
@@ -123,8 +131,9 @@ public final class MultiHeadAttention: Module {
             k = try rope(k, positions: context == nil ? queryPositions : Array(0..<s))
         }
         if let cache { (k, v) = try cache.append(keys: k, values: v) }
-        let o = try scaledDotProductAttention(q, k, v, causal: causal, keyPaddingMask: keyPaddingMask,
-                                              scale: scale)  // [B, H, T, Dh]
+        let o = try scaledDotProductAttention(
+            q, k, v, causal: causal, keyPaddingMask: keyPaddingMask,
+            scale: scale)  // [B, H, T, Dh]
         return try oProj(o.permute([0, 2, 1, 3]).reshape([b, t, heads * headDim]))  // [B, T, dim]
     }
 

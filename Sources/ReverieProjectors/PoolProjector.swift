@@ -24,8 +24,9 @@ public final class PoolProjector: Module, Projector {
 
         public func validate(dimensions: ProjectorDimensions) throws {
             let side = Int(Double(dimensions.patches).squareRoot().rounded())
-            try require(side * side == dimensions.patches && side % grid == 0, "grid",
-                        "\(grid) must divide the side of a square grid of \(dimensions.patches) patches")
+            try require(
+                side * side == dimensions.patches && side % grid == 0, "grid",
+                "\(grid) must divide the side of a square grid of \(dimensions.patches) patches")
         }
     }
 

@@ -12,23 +12,26 @@ public enum ProjectorRegistry {
         let build: @Sendable (any ProjectorOptions, ProjectorDimensions, inout RNG) throws -> any Projector
     }
 
-    public static let shared = Registry<Kind>(family: "projector", [
-        LinearProjector.kind: kind(LinearProjector.self),
-        MLPProjector.kind: kind(MLPProjector.self),
-        QFormerProjector.kind: kind(QFormerProjector.self),
-        ResamplerProjector.kind: kind(ResamplerProjector.self),
-        PoolProjector.kind: kind(PoolProjector.self),
-    ])
+    public static let shared = Registry<Kind>(
+        family: "projector",
+        [
+            LinearProjector.kind: kind(LinearProjector.self),
+            MLPProjector.kind: kind(MLPProjector.self),
+            QFormerProjector.kind: kind(QFormerProjector.self),
+            ResamplerProjector.kind: kind(ResamplerProjector.self),
+            PoolProjector.kind: kind(PoolProjector.self),
+        ])
 
     /// The registry entry of a projector type.
     public static func kind<P: Projector>(_ type: P.Type) -> Kind {
-        Kind(decodeOptions: { try P.Options(from: $0) }, defaultOptions: { P.Options() },
-             build: { options, dimensions, rng in
-                 guard let options = options as? P.Options else {
-                     throw ConfigurationError(key: "type", "options of another kind given to '\(P.kind)'")
-                 }
-                 return try P(options: options, dimensions: dimensions, rng: &rng)
-             })
+        Kind(
+            decodeOptions: { try P.Options(from: $0) }, defaultOptions: { P.Options() },
+            build: { options, dimensions, rng in
+                guard let options = options as? P.Options else {
+                    throw ConfigurationError(key: "type", "options of another kind given to '\(P.kind)'")
+                }
+                return try P(options: options, dimensions: dimensions, rng: &rng)
+            })
     }
 
     /// Registers `type` under its `kind`.
@@ -40,8 +43,10 @@ public enum ProjectorRegistry {
     /// The projector `type` names, with `options` (its kind's defaults when nil), checked against `dimensions`.
     ///
     /// - Throws: `ConfigurationError` naming the key (`type` for an unknown kind, the option otherwise).
-    public static func make(type: String, options: (any ProjectorOptions)? = nil, dimensions: ProjectorDimensions,
-                            rng: inout RNG) throws -> any Projector {
+    public static func make(
+        type: String, options: (any ProjectorOptions)? = nil, dimensions: ProjectorDimensions,
+        rng: inout RNG
+    ) throws -> any Projector {
         let kind = try shared.entry(type)
         let options = options ?? kind.defaultOptions()
         try options.validate()

@@ -51,7 +51,8 @@ public final class QFormerLayer: Module {
 
     init(config: QFormerConfig, index: Int, rng: inout RNG) throws {
         attention = try QFormerAttention(config: config, sourceDim: config.hiddenSize, rng: &rng)
-        crossattention = index % config.crossAttentionFrequency == 0
+        crossattention =
+            index % config.crossAttentionFrequency == 0
             ? try QFormerAttention(config: config, sourceDim: config.encoderHiddenSize, rng: &rng) : nil
         intermediate = try Linear(inFeatures: config.hiddenSize, outFeatures: config.intermediateSize, rng: &rng)
         output = try Linear(inFeatures: config.intermediateSize, outFeatures: config.hiddenSize, rng: &rng)
@@ -97,10 +98,11 @@ public final class QFormer: Module {
     /// queries [B, Q, D], image features [B, P, Dv] → last hidden state [B, Q, D]
     public func callAsFunction(queries: Tensor, image: Tensor) throws -> Tensor {
         guard queries.rank == 3, queries.shape[2] == config.hiddenSize, image.rank == 3,
-              image.shape[0] == queries.shape[0], image.shape[2] == config.encoderHiddenSize
+            image.shape[0] == queries.shape[0], image.shape[2] == config.encoderHiddenSize
         else {
             throw TensorError.shapeMismatch(
-                op: "QFormer", detail: "queries \(shapeString(queries.shape)) [B, Q, \(config.hiddenSize)], image "
+                op: "QFormer",
+                detail: "queries \(shapeString(queries.shape)) [B, Q, \(config.hiddenSize)], image "
                     + "\(shapeString(image.shape)) [B, P, \(config.encoderHiddenSize)]")
         }
         var h = try layernorm(queries)

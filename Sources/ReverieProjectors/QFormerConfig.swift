@@ -16,9 +16,11 @@ public struct QFormerConfig: Sendable, Equatable {
     public var layerNormEps: Float
     public var hiddenAct: Activation
 
-    public init(hiddenSize: Int = 768, intermediateSize: Int = 3072, numHiddenLayers: Int = 12,
-                numAttentionHeads: Int = 12, crossAttentionFrequency: Int = 2, encoderHiddenSize: Int = 1408,
-                layerNormEps: Float = 1e-12, hiddenAct: Activation = .gelu) {
+    public init(
+        hiddenSize: Int = 768, intermediateSize: Int = 3072, numHiddenLayers: Int = 12,
+        numAttentionHeads: Int = 12, crossAttentionFrequency: Int = 2, encoderHiddenSize: Int = 1408,
+        layerNormEps: Float = 1e-12, hiddenAct: Activation = .gelu
+    ) {
         (self.hiddenSize, self.intermediateSize, self.numHiddenLayers) = (hiddenSize, intermediateSize, numHiddenLayers)
         (self.numAttentionHeads, self.crossAttentionFrequency) = (numAttentionHeads, crossAttentionFrequency)
         (self.encoderHiddenSize, self.layerNormEps, self.hiddenAct) = (encoderHiddenSize, layerNormEps, hiddenAct)

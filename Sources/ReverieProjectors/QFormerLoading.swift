@@ -18,8 +18,9 @@ extension QFormer {
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         var rng = RNG(seed: 0)
         let reference = try QFormer(config: config, rng: &rng)
-        var out = Checkpoint(model: try checkpoint.stateDict(
-            expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: "Blip2QFormerModel"))
+        var out = Checkpoint(
+            model: try checkpoint.stateDict(
+                expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: "Blip2QFormerModel"))
         out.modelConfig = file.text
         return out
     }
@@ -43,8 +44,9 @@ extension QFormer {
         let qformer = try QFormer(config: config, rng: &rng)
         var params: [String: Tensor] = [:]
         for (key, tensor, _) in qformer.namedTensors() { params[key] = tensor }
-        try ReverieIO.loadStateDict(Checkpoint.readModel(from: url, prefix: prefix), into: params, strict: true,
-                                    file: url.path)
+        try ReverieIO.loadStateDict(
+            Checkpoint.readModel(from: url, prefix: prefix), into: params, strict: true,
+            file: url.path)
         return qformer
     }
 }

@@ -25,12 +25,16 @@ public final class QFormerProjector: Module, Projector {
         public var width: Int?, ffn: Int?
 
         enum CodingKeys: String, CodingKey {
-            case queries, depth, heads, crossEvery = "cross_every", width, ffn
+            case queries, depth, heads
+            case crossEvery = "cross_every"
+            case width, ffn
         }
 
         public init() {}
-        public init(queries: Int = 32, depth: Int = 2, heads: Int = 4, crossEvery: Int = 2, width: Int? = nil,
-                    ffn: Int? = nil) {
+        public init(
+            queries: Int = 32, depth: Int = 2, heads: Int = 4, crossEvery: Int = 2, width: Int? = nil,
+            ffn: Int? = nil
+        ) {
             (self.queries, self.depth, self.heads, self.crossEvery) = (queries, depth, heads, crossEvery)
             (self.width, self.ffn) = (width, ffn)
         }

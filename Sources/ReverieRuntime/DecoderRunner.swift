@@ -28,8 +28,9 @@ public final class DecoderRunner {
         let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &rng)
         decoder = try PartBuilding.decoder(vae: vae, unet: unet, u, conditionDim: v.hidden)
         side = u.conditionSide
-        try require(v.grid % side == 0, "unet.condition_tokens",
-                    "√\(u.conditionTokens) = \(side) does not divide the vision patch grid \(v.grid)")
+        try require(
+            v.grid % side == 0, "unet.condition_tokens",
+            "√\(u.conditionTokens) = \(side) does not divide the vision patch grid \(v.grid)")
         model = PartsContainer([("vision_encoder", vision), ("decoder", decoder)])
         self.drawing = drawing
     }
@@ -40,8 +41,9 @@ public final class DecoderRunner {
         var rng = RNG(seed: 0)
         let runner = try DecoderRunner(parts: record.parts, drawing: drawing, rng: &rng)
         let stored = try Checkpoint.read(from: url, sections: [.model]).model
-        try loadStateDict(stored.filter { k, _ in [PartName.vision, .vae, .unet].contains { $0.owns(k) } },
-                          into: runner.model.stateDict(), strict: true, file: url.path)
+        try loadStateDict(
+            stored.filter { k, _ in [PartName.vision, .vae, .unet].contains { $0.owns(k) } },
+            into: runner.model.stateDict(), strict: true, file: url.path)
         runner.model.eval()
         return runner
     }
@@ -54,17 +56,20 @@ public final class DecoderRunner {
     /// Images → their conditions → the decoder's drawing of them (noise seeded `seed`).
     public func reconstruct(_ images: [PlanarImage], seed: UInt64) throws -> [PlanarImage] {
         let pixels = try ImageBatch.pixels(images)
-        let out = try decoder.decode(conditions: conditions(pixels), imageSize: (pixels.shape[2], pixels.shape[3]),
-                                     steps: drawing.steps, guidance: drawing.guidance,
-                                     sampler: drawing.sampler.config, seed: seed)
+        let out = try decoder.decode(
+            conditions: conditions(pixels), imageSize: (pixels.shape[2], pixels.shape[3]),
+            steps: drawing.steps, guidance: drawing.guidance,
+            sampler: drawing.sampler.config, seed: seed)
         return try ImageBatch.images(fromSigned: out)
     }
 
     /// Reconstruction scores on `count` ShapesWorld scenes of a world seeded `seed` (and, for a decoder that takes
     /// a source latent, `edit_oracle`: edits drawn from the targets' own conditions); writes a sheet when asked.
     public func evaluate(count: Int, seed: UInt64, sheet: URL? = nil) throws -> [(String, Double)] {
-        let scores = try ImageBatch.reconstructionScores(canvas: vision.config.imageSize, seed: seed, count: count,
-                                                         batch: 8, sheet: sheet) { images, start in
+        let scores = try ImageBatch.reconstructionScores(
+            canvas: vision.config.imageSize, seed: seed, count: count,
+            batch: 8, sheet: sheet
+        ) { images, start in
             try reconstruct(images, seed: seed &+ UInt64(start))
         }
         return decoder.sourceLatents ? scores + [("edit_oracle", try oracleEdits(count: count, seed: seed))] : scores
@@ -80,10 +85,11 @@ public final class DecoderRunner {
             let pairs = (start..<min(start + 8, count)).map { eval.edit(at: $0) }
             let targets = try ImageBatch.pixels(pairs.map { eval.render($0.target) })
             let sources = try decoder.latents(images: ImageBatch.pixels(pairs.map { eval.render($0.source) }))
-            let out = try decoder.decode(conditions: conditions(targets), imageSize: (targets.shape[2], targets.shape[3]),
-                                         steps: drawing.steps, guidance: drawing.guidance,
-                                         sampler: drawing.sampler.config, seed: seed &+ UInt64(start),
-                                         sourceLatent: sources)
+            let out = try decoder.decode(
+                conditions: conditions(targets), imageSize: (targets.shape[2], targets.shape[3]),
+                steps: drawing.steps, guidance: drawing.guidance,
+                sampler: drawing.sampler.config, seed: seed &+ UInt64(start),
+                sourceLatent: sources)
             for (image, pair) in zip(try ImageBatch.images(fromSigned: out), pairs) {
                 tally.record(evaluator.editIsCorrect(image, target: pair.target))
             }

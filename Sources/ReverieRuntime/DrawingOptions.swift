@@ -21,8 +21,13 @@ public struct DrawingOptions: Codable, Sendable, SelfChecking {
     public var keepGrow: Int?
 
     enum CodingKeys: String, CodingKey {
-        case sampler, steps = "sample_steps", guidance, seed = "noise_seed", keepThreshold = "keep_threshold",
-             keepGrow = "keep_grow"
+        case sampler
+        case steps = "sample_steps"
+        case guidance
+        case seed = "noise_seed"
+        case keepThreshold = "keep_threshold"
+        case
+            keepGrow = "keep_grow"
     }
 
     public init() {}
@@ -40,8 +45,9 @@ public struct DrawingOptions: Codable, Sendable, SelfChecking {
     public func validate() throws {
         try require(steps, in: 1...10_000, "sample_steps")
         try require(guidance >= 0 && guidance <= 100, "guidance", "must be in 0...100, got \(guidance)")
-        try require(keepThreshold >= 0 && keepThreshold <= 1000, "keep_threshold",
-                    "must be in 0...1000, got \(keepThreshold)")
+        try require(
+            keepThreshold >= 0 && keepThreshold <= 1000, "keep_threshold",
+            "must be in 0...1000, got \(keepThreshold)")
         if let keepGrow { try require(keepGrow, in: 0...1024, "keep_grow") }
         try sampler.config.validate()
     }

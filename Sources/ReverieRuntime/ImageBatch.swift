@@ -32,9 +32,12 @@ public enum ImageBatch {
 
     /// Reconstruction scores of `count` scenes of a world seeded `seed`, reconstructed `batch` at a time by
     /// `reconstruct(images, firstIndex)`; writes originals over reconstructions (8 of each) to `sheet`.
-    public static func reconstructionScores(canvas: Int, seed: UInt64, count: Int, batch: Int, sheet: URL?,
-                                            _ reconstruct: ([PlanarImage], Int) throws -> [PlanarImage]) throws
-        -> [(String, Double)] {
+    public static func reconstructionScores(
+        canvas: Int, seed: UInt64, count: Int, batch: Int, sheet: URL?,
+        _ reconstruct: ([PlanarImage], Int) throws -> [PlanarImage]
+    ) throws
+        -> [(String, Double)]
+    {
         let eval = ShapesWorld(seed: seed, canvas: canvas)
         let evaluator = Evaluator()
         var scores = AttributeScores()

@@ -15,7 +15,10 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
     public var tokenizerJSON: String?
 
     enum CodingKeys: String, CodingKey {
-        case hidden, intermediate, layers, heads, kvHeads = "kv_heads", maxPositions = "max_positions", vocab, tokenizer
+        case hidden, intermediate, layers, heads
+        case kvHeads = "kv_heads"
+        case maxPositions = "max_positions"
+        case vocab, tokenizer
     }
 
     public init() {}
@@ -40,7 +43,8 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
         try require(maxPositions, in: 1...(1 << 20), "max_positions")
         try require(vocab, in: 1...(1 << 22), "vocab")
         let bytes = ByteTextEncoder().vocabularySize
-        try require(tokenizer != "bytes" || vocab >= bytes, "vocab", "\(vocab) is below the byte tokenizer's \(bytes) ids")
+        try require(
+            tokenizer != "bytes" || vocab >= bytes, "vocab", "\(vocab) is below the byte tokenizer's \(bytes) ids")
     }
 
     /// The text encoder this model reads and writes with.
@@ -59,7 +63,9 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
     public mutating func loadTokenizerFile(relativeTo base: URL?, explicitVocab: Bool) throws {
         guard tokenizer != "bytes", tokenizer != "bpe" else { return }
         let path = tokenizer
-        let url = path.hasPrefix("/") || base == nil ? URL(fileURLWithPath: path)
+        let url =
+            path.hasPrefix("/") || base == nil
+            ? URL(fileURLWithPath: path)
             : base!.appendingPathComponent(path)
         let encoder: TokenizerTextEncoder
         let data: Data
@@ -71,7 +77,8 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
         }
         (tokenizer, tokenizerJSON) = ("bpe", String(decoding: data, as: UTF8.self))
         if !explicitVocab { vocab = encoder.vocabularySize }
-        try require(vocab >= encoder.vocabularySize, "vocab",
-                    "\(vocab) is below the tokenizer's \(encoder.vocabularySize) ids")
+        try require(
+            vocab >= encoder.vocabularySize, "vocab",
+            "\(vocab) is below the tokenizer's \(encoder.vocabularySize) ids")
     }
 }

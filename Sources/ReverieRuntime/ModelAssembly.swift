@@ -14,9 +14,11 @@ public enum ModelAssembly {
     /// The multimodal model over `parts` (fresh weights; the decoder frozen).
     public static func multimodal(_ parts: ModelParts, rng: inout RNG) throws -> MultimodalModel {
         guard let v = parts.vision, let a = parts.vae, let u = parts.unet, let l = parts.llm, let o = parts.output,
-              let pr = parts.projector else {
-            throw RuntimeError.missingPart(multimodalParts.first { !parts.has($0) } ?? .llm,
-                                           needed: "a multimodal model needs \(multimodalParts.map(\.rawValue))")
+            let pr = parts.projector
+        else {
+            throw RuntimeError.missingPart(
+                multimodalParts.first { !parts.has($0) } ?? .llm,
+                needed: "a multimodal model needs \(multimodalParts.map(\.rawValue))")
         }
         let vision = try PartBuilding.vision(v, rng: &rng)
         let projector = try PartBuilding.projector(pr, vision: v, llm: l, rng: &rng)
@@ -29,14 +31,16 @@ public enum ModelAssembly {
             throw MultimodalError.invalidConfiguration(
                 key: "llm.vocab", detail: "\(l.vocab) is below the tokenizer's \(text.vocabularySize) ids")
         }
-        var config = MultimodalConfig(imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
-                                      outputMode: o.mode, numQueries: u.conditionTokens, head: o.head,
-                                      headHidden: o.headHidden, visualPositions: pr.positions,
-                                      residualConditions: o.residual, sourceQueries: o.sourceQueries)
+        var config = MultimodalConfig(
+            imageTokenId: text.imageToken, imageBeginTokenId: text.imageBeginToken,
+            outputMode: o.mode, numQueries: u.conditionTokens, head: o.head,
+            headHidden: o.headHidden, visualPositions: pr.positions,
+            residualConditions: o.residual, sourceQueries: o.sourceQueries)
         config.changeHead = o.changeHead
         config.describeEdits = o.describeEdits
-        return try MultimodalModel(config: config, visionEncoder: vision, projector: projector, llm: llm,
-                                   decoder: decoder, rng: &rng)
+        return try MultimodalModel(
+            config: config, visionEncoder: vision, projector: projector, llm: llm,
+            decoder: decoder, rng: &rng)
     }
 
     /// A trained multimodal model from a checkpoint written by the mllm stage (or any checkpoint holding every
@@ -47,7 +51,8 @@ public enum ModelAssembly {
         let record = try ModelConfigRecord.read(url)
         for p in multimodalParts where !record.parts.has(p) {
             throw RuntimeError.badModel(
-                file: url.path, detail: "model_config has no '\(p.rawValue)' part: captioning, generating and editing "
+                file: url.path,
+                detail: "model_config has no '\(p.rawValue)' part: captioning, generating and editing "
                     + "need a checkpoint of the mllm stage (or the pipeline's final one)")
         }
         var rng = RNG(seed: 0)

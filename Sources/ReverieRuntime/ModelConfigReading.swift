@@ -20,8 +20,10 @@ extension ModelConfigRecord {
         } catch let e as ConfigurationError {
             throw RuntimeError.badModel(file: file, detail: "model_config: \(e)")
         } catch {
-            throw RuntimeError.badModel(file: file, detail: "model_config is not a Reverie model configuration "
-                                        + "(\(Self.describe(error)))")
+            throw RuntimeError.badModel(
+                file: file,
+                detail: "model_config is not a Reverie model configuration "
+                    + "(\(Self.describe(error)))")
         }
         do {
             try record.parts.validate()
@@ -36,7 +38,7 @@ extension ModelConfigRecord {
         case let DecodingError.keyNotFound(key, context):
             return "missing key \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
         case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-             let DecodingError.dataCorrupted(context):
+            let DecodingError.dataCorrupted(context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
         default:
@@ -54,7 +56,8 @@ extension ModelConfigRecord {
         if record.parts.llm?.tokenizer == "bpe" {
             guard let text = attrs["tokenizer"]?.stringValue else {
                 throw RuntimeError.badModel(
-                    file: url.path, detail: "tokenizer: missing: the model_config names a bpe tokenizer but none is stored")
+                    file: url.path,
+                    detail: "tokenizer: missing: the model_config names a bpe tokenizer but none is stored")
             }
             record.parts.llm?.tokenizerJSON = text
         }

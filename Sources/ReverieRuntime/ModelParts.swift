@@ -45,19 +45,24 @@ public struct ModelParts: Codable, Sendable, Equatable, SelfChecking {
 
     /// Each present part alone, then the sizes that must agree across parts. Keys are `<part>.<key>`.
     public func validate() throws {
-        let alone: [(String, SelfChecking?)] = [("vision", vision), ("text", text), ("vae", vae), ("unet", unet),
-                                                ("projector", projector), ("llm", llm), ("output", output)]
+        let alone: [(String, SelfChecking?)] = [
+            ("vision", vision), ("text", text), ("vae", vae), ("unet", unet),
+            ("projector", projector), ("llm", llm), ("output", output),
+        ]
         for case let (name, part?) in alone {
             do { try part.validate() } catch let e as ConfigurationError { throw e.nested(under: name) }
         }
         if let v = vision, let u = unet {
-            try require(v.grid % u.conditionSide == 0, "unet.condition_tokens",
-                        "√\(u.conditionTokens) = \(u.conditionSide) does not divide the vision patch grid \(v.grid)")
+            try require(
+                v.grid % u.conditionSide == 0, "unet.condition_tokens",
+                "√\(u.conditionTokens) = \(u.conditionSide) does not divide the vision patch grid \(v.grid)")
         }
         if let v = vision, let l = llm, let p = projector {
             do {
-                try p.options.validate(dimensions: ProjectorDimensions(inputDim: v.hidden, outputDim: l.hidden,
-                                                                       patches: v.grid * v.grid))
+                try p.options.validate(
+                    dimensions: ProjectorDimensions(
+                        inputDim: v.hidden, outputDim: l.hidden,
+                        patches: v.grid * v.grid))
             } catch let e as ConfigurationError { throw e.nested(under: "projector") }
         }
     }

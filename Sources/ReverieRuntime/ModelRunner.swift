@@ -50,8 +50,9 @@ public struct ModelRunner {
     public func generate(_ prompt: String) throws -> PlanarImage {
         let ids = text.encode(prompt)
         guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
-        let out = try model.generateImage(prompt: ids, imageSize: (imageSize, imageSize), steps: steps,
-                                          guidance: guidance, sampler: sampler, seed: seed)
+        let out = try model.generateImage(
+            prompt: ids, imageSize: (imageSize, imageSize), steps: steps,
+            guidance: guidance, sampler: sampler, seed: seed)
         return try ImageBatch.images(fromSigned: out)[0]
     }
 
@@ -62,17 +63,21 @@ public struct ModelRunner {
     /// `edit`, and what a model with described edits said the result would be (nil for a model without them): the
     /// text it wrote before drawing, written once.
     public func describedEdit(_ image: PlanarImage, _ instruction: String) throws
-        -> (image: PlanarImage, said: String?) {
+        -> (image: PlanarImage, said: String?)
+    {
         try check(image)
         let ids = text.encode(instruction)
         guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the instruction is empty") }
         let prompt = [text.imageToken] + ids, source = try image.tensor()
         let said = try model.describeEdit(prompt: prompt, images: [source])
-        let out = try model.generateImage(prompt: prompt, images: [source], imageSize: (imageSize, imageSize),
-                                          steps: steps, guidance: guidance, sampler: sampler, seed: seed,
-                                          keeping: keeping, description: said)
-        return (try ImageBatch.images(fromSigned: out)[0],
-                model.config.describeEdits ? text.decode(said).trimmingCharacters(in: .whitespaces) : nil)
+        let out = try model.generateImage(
+            prompt: prompt, images: [source], imageSize: (imageSize, imageSize),
+            steps: steps, guidance: guidance, sampler: sampler, seed: seed,
+            keeping: keeping, description: said)
+        return (
+            try ImageBatch.images(fromSigned: out)[0],
+            model.config.describeEdits ? text.decode(said).trimmingCharacters(in: .whitespaces) : nil
+        )
     }
 
     /// The decoder's ceiling for an edit: the `target` image's own encoder conditions drawn as `edit` draws the
@@ -82,9 +87,10 @@ public struct ModelRunner {
         try check(source)
         try check(target)
         let conditions = try model.targetConditions(images: try target.tensor().unsqueeze(0))
-        let out = try model.draw(conditions: conditions, source: try source.tensor(),
-                                 imageSize: (imageSize, imageSize), steps: steps, guidance: guidance,
-                                 sampler: sampler, seed: seed, keeping: keeping)
+        let out = try model.draw(
+            conditions: conditions, source: try source.tensor(),
+            imageSize: (imageSize, imageSize), steps: steps, guidance: guidance,
+            sampler: sampler, seed: seed, keeping: keeping)
         return try ImageBatch.images(fromSigned: out)[0]
     }
 
@@ -92,9 +98,10 @@ public struct ModelRunner {
     public func interleaved(_ prompt: String, maxImages: Int = 4) throws -> [(text: String?, image: PlanarImage?)] {
         let ids = text.encode(prompt)
         guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the prompt is empty") }
-        let pieces = try model.generateInterleaved(prompt: ids, stopToken: text.endToken, maxImages: maxImages,
-                                                   imageSize: (imageSize, imageSize), steps: steps,
-                                                   guidance: guidance, sampler: sampler, seed: seed)
+        let pieces = try model.generateInterleaved(
+            prompt: ids, stopToken: text.endToken, maxImages: maxImages,
+            imageSize: (imageSize, imageSize), steps: steps,
+            guidance: guidance, sampler: sampler, seed: seed)
         return try pieces.map { piece in
             switch piece {
             case let .tokens(t):
@@ -111,8 +118,9 @@ public struct ModelRunner {
         let decoder = try self.decoder()
         let pixels = try image.tensor().unsqueeze(0)
         let c = try model.targetConditions(images: pixels)
-        let out = try decoder.decode(conditions: c, imageSize: (imageSize, imageSize), steps: steps,
-                                     guidance: guidance, sampler: sampler, seed: seed)
+        let out = try decoder.decode(
+            conditions: c, imageSize: (imageSize, imageSize), steps: steps,
+            guidance: guidance, sampler: sampler, seed: seed)
         return try ImageBatch.images(fromSigned: out)[0]
     }
 

@@ -16,8 +16,13 @@ public struct OutputPart: Codable, Sendable, Equatable, SelfChecking {
     public var describeEdits = false
 
     enum CodingKeys: String, CodingKey {
-        case mode, head, headHidden = "head_hidden", residual, sourceQueries = "source_queries",
-             changeHead = "change_head", describeEdits = "describe_edits"
+        case mode, head
+        case headHidden = "head_hidden"
+        case residual
+        case sourceQueries = "source_queries"
+        case
+            changeHead = "change_head"
+        case describeEdits = "describe_edits"
     }
 
     public init() {}

@@ -9,22 +9,25 @@ import ReverieVision
 public enum PartBuilding {
     public static func vision(_ p: VisionPart, rng: inout RNG) throws -> VisionEncoder {
         try VisionEncoder(
-            config: VisionEncoderConfig(hiddenSize: p.hidden, intermediateSize: p.intermediate,
-                                        numHiddenLayers: p.layers, numAttentionHeads: p.heads, imageSize: p.imageSize,
-                                        patchSize: p.patch, useHead: false),
+            config: VisionEncoderConfig(
+                hiddenSize: p.hidden, intermediateSize: p.intermediate,
+                numHiddenLayers: p.layers, numAttentionHeads: p.heads, imageSize: p.imageSize,
+                patchSize: p.patch, useHead: false),
             rng: &rng)
     }
 
     public static func vae(_ p: VAEPart, rng: inout RNG) throws -> AutoencoderKL {
-        var c = AutoencoderKLConfig(blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
-                                    latentChannels: p.latentChannels, normNumGroups: p.normGroups,
-                                    scalingFactor: Float(p.scalingFactor))
+        var c = AutoencoderKLConfig(
+            blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
+            latentChannels: p.latentChannels, normNumGroups: p.normGroups,
+            scalingFactor: Float(p.scalingFactor))
         c.midBlockAddAttention = p.attention
         return try AutoencoderKL(config: c, rng: &rng)
     }
 
     public static func unet(_ p: UNetPart, latentChannels: Int, conditionDim: Int, rng: inout RNG) throws
-        -> UNet2DConditionModel {
+        -> UNet2DConditionModel
+    {
         let n = p.channels.count
         let attention = p.attention.isEmpty ? Array(repeating: true, count: n) : p.attention
         var c = UNet2DConditionConfig(
@@ -40,29 +43,35 @@ public enum PartBuilding {
     }
 
     public static func decoder(vae: AutoencoderKL, unet: UNet2DConditionModel, _ p: UNetPart, conditionDim: Int)
-        throws -> LatentDiffusionDecoder {
-        let schedule = try NoiseSchedule(trainTimesteps: p.trainTimesteps, betaSchedule: p.betaSchedule,
-                                         betaStart: 0.00085, betaEnd: 0.012)
+        throws -> LatentDiffusionDecoder
+    {
+        let schedule = try NoiseSchedule(
+            trainTimesteps: p.trainTimesteps, betaSchedule: p.betaSchedule,
+            betaStart: 0.00085, betaEnd: 0.012)
         let null = try NullCondition(kind: p.null, tokens: p.conditionTokens, dim: conditionDim)
-        return try LatentDiffusionDecoder(vae: vae, unet: unet, nullCondition: null, schedule: schedule,
-                                          prediction: p.prediction, spatialConditions: p.spatialConditioning,
-                                          sourceLatents: p.sourceLatent)
+        return try LatentDiffusionDecoder(
+            vae: vae, unet: unet, nullCondition: null, schedule: schedule,
+            prediction: p.prediction, spatialConditions: p.spatialConditioning,
+            sourceLatents: p.sourceLatent)
     }
 
     public static func projector(_ p: ProjectorPart, vision: VisionPart, llm: LLMPart, rng: inout RNG) throws
-        -> any Projector {
+        -> any Projector
+    {
         try ProjectorRegistry.make(
             type: p.type, options: p.options,
-            dimensions: ProjectorDimensions(inputDim: vision.hidden, outputDim: llm.hidden,
-                                            patches: vision.grid * vision.grid),
+            dimensions: ProjectorDimensions(
+                inputDim: vision.hidden, outputDim: llm.hidden,
+                patches: vision.grid * vision.grid),
             rng: &rng)
     }
 
     public static func llm(_ p: LLMPart, rng: inout RNG) throws -> LanguageModel {
         try LanguageModel(
-            config: LlamaConfig(vocabSize: p.vocab, hiddenSize: p.hidden, intermediateSize: p.intermediate,
-                                numHiddenLayers: p.layers, numAttentionHeads: p.heads, numKeyValueHeads: p.kvHeads,
-                                maxPositionEmbeddings: p.maxPositions),
+            config: LlamaConfig(
+                vocabSize: p.vocab, hiddenSize: p.hidden, intermediateSize: p.intermediate,
+                numHiddenLayers: p.layers, numAttentionHeads: p.heads, numKeyValueHeads: p.kvHeads,
+                maxPositionEmbeddings: p.maxPositions),
             rng: &rng)
     }
 }

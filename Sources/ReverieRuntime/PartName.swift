@@ -10,8 +10,11 @@ public enum PartName: String, CaseIterable, Codable, Sendable {
     public var prefixes: [String] {
         switch self {
         case .vision: return ["vision_encoder"]
-        case .text: return ["text_tower", "image_projection", "logit_scale", "logit_bias", "patch_head",
-                              "patch_color_head"]
+        case .text:
+            return [
+                "text_tower", "image_projection", "logit_scale", "logit_bias", "patch_head",
+                "patch_color_head",
+            ]
         case .vae: return ["decoder.vae"]
         case .unet: return ["decoder.unet", "decoder.null_condition"]
         case .projector: return ["projector", "visual_positions"]

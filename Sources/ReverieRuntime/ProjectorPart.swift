@@ -16,7 +16,8 @@ public struct ProjectorPart: Codable, Sendable, Equatable, SelfChecking {
     enum CodingKeys: String, CodingKey {
         case type, positions
         /// Checkpoints written before 2026-12-07 nested the options (numbers and strings apart).
-        case legacyOptions = "options", legacyStringOptions = "string_options"
+        case legacyOptions = "options"
+        case legacyStringOptions = "string_options"
     }
 
     public init() { options = MLPProjector.Options() }

@@ -5,7 +5,9 @@ public struct TextPart: Codable, Sendable, Equatable, SelfChecking {
     public var hidden = 64, intermediate = 128, layers = 2, heads = 4, maxPositions = 128, projection = 64
 
     enum CodingKeys: String, CodingKey {
-        case hidden, intermediate, layers, heads, maxPositions = "max_positions", projection
+        case hidden, intermediate, layers, heads
+        case maxPositions = "max_positions"
+        case projection
     }
 
     public init() {}

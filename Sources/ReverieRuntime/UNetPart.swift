@@ -21,10 +21,22 @@ public struct UNetPart: Codable, Sendable, Equatable, SelfChecking {
     public var spatialInjection = false
 
     enum CodingKeys: String, CodingKey {
-        case channels, layersPerBlock = "layers_per_block", heads, normGroups = "norm_groups",
-             conditionTokens = "condition_tokens", prediction, trainTimesteps = "train_timesteps",
-             betaSchedule = "beta_schedule", null, spatialConditioning = "spatial_conditioning", attention,
-             sourceLatent = "source_latent", spatialInjection = "spatial_injection"
+        case channels
+        case layersPerBlock = "layers_per_block"
+        case heads
+        case normGroups = "norm_groups"
+        case
+            conditionTokens = "condition_tokens"
+        case prediction
+        case trainTimesteps = "train_timesteps"
+        case
+            betaSchedule = "beta_schedule"
+        case null
+        case spatialConditioning = "spatial_conditioning"
+        case attention
+        case
+            sourceLatent = "source_latent"
+        case spatialInjection = "spatial_injection"
         /// The name checkpoints written before 2026-12-07 stored `spatial_conditioning` under.
         case legacySpatial = "spatial"
     }
@@ -74,8 +86,9 @@ public struct UNetPart: Codable, Sendable, Equatable, SelfChecking {
         try require(normGroups, in: 1...TransformerShape.maxWidth, "norm_groups")
         try require(trainTimesteps, in: 1...100_000, "train_timesteps")
         try require(conditionTokens, in: 1...(1 << 16), "condition_tokens")
-        try require(attention.isEmpty || attention.count == channels.count, "attention",
-                    "needs one entry per level of channels (\(channels.count))")
+        try require(
+            attention.isEmpty || attention.count == channels.count, "attention",
+            "needs one entry per level of channels (\(channels.count))")
         if let c = channels.first(where: { $0 % normGroups != 0 }) {
             throw ConfigurationError(key: "norm_groups", "\(normGroups) does not divide channel count \(c)")
         }

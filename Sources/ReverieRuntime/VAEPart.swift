@@ -8,8 +8,13 @@ public struct VAEPart: Codable, Sendable, Equatable, SelfChecking {
     public var attention = false
 
     enum CodingKeys: String, CodingKey {
-        case channels, layersPerBlock = "layers_per_block", latentChannels = "latent_channels",
-             normGroups = "norm_groups", scalingFactor = "scaling_factor", attention
+        case channels
+        case layersPerBlock = "layers_per_block"
+        case latentChannels = "latent_channels"
+        case
+            normGroups = "norm_groups"
+        case scalingFactor = "scaling_factor"
+        case attention
     }
 
     public init() {}

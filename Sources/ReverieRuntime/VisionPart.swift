@@ -5,7 +5,9 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking {
     public var hidden = 64, intermediate = 128, layers = 2, heads = 4, imageSize = 64, patch = 8
 
     enum CodingKeys: String, CodingKey {
-        case hidden, intermediate, layers, heads, imageSize = "image_size", patch
+        case hidden, intermediate, layers, heads
+        case imageSize = "image_size"
+        case patch
     }
 
     public init() {}

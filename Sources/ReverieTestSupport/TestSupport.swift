@@ -2,8 +2,10 @@ import ReverieCore
 import XCTest
 
 /// Asserts two arrays agree elementwise within `atol + rtol·|expected|`, reporting the worst element.
-public func assertClose(_ actual: [Float], _ expected: [Float], atol: Float = 1e-5, rtol: Float = 1e-5,
-                        _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose(
+    _ actual: [Float], _ expected: [Float], atol: Float = 1e-5, rtol: Float = 1e-5,
+    _ message: String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     guard actual.count == expected.count else {
         XCTFail("count \(actual.count) ≠ \(expected.count) \(message)", file: file, line: line)
         return
@@ -11,17 +13,23 @@ public func assertClose(_ actual: [Float], _ expected: [Float], atol: Float = 1e
     var worst = 0, worstExcess: Float = -1
     for i in actual.indices {
         let excess = Swift.abs(actual[i] - expected[i]) - (atol + rtol * Swift.abs(expected[i]))
-        if excess > worstExcess || actual[i].isNaN { worst = i; worstExcess = actual[i].isNaN ? .infinity : excess }
+        if excess > worstExcess || actual[i].isNaN {
+            worst = i
+            worstExcess = actual[i].isNaN ? .infinity : excess
+        }
     }
     if worstExcess > 0 {
-        XCTFail("element \(worst): \(actual[worst]) vs expected \(expected[worst]) (atol \(atol), rtol \(rtol)) \(message)",
-                file: file, line: line)
+        XCTFail(
+            "element \(worst): \(actual[worst]) vs expected \(expected[worst]) (atol \(atol), rtol \(rtol)) \(message)",
+            file: file, line: line)
     }
 }
 
 /// Asserts a tensor's shape and values.
-public func assertClose(_ actual: Tensor, _ expected: Tensor, atol: Float = 1e-5, rtol: Float = 1e-5,
-                        _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose(
+    _ actual: Tensor, _ expected: Tensor, atol: Float = 1e-5, rtol: Float = 1e-5,
+    _ message: String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.shape, expected.shape, "shape \(message)", file: file, line: line)
     assertClose(actual.toArray(), expected.toArray(), atol: atol, rtol: rtol, message, file: file, line: line)
 }
@@ -35,10 +43,15 @@ public func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
 ///
 /// The scalar probed is Σ f(x) ⊙ w for a fixed random `w`, so every output element contributes. Inputs must be
 /// leaves with `requiresGrad = true`. Differences are taken in Float32, so tolerances are loose by design.
-public func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, atol: Float = 2e-2, rtol: Float = 2e-2,
-                           seed: UInt64 = 7, file: StaticString = #filePath, line: UInt = #line,
-                           _ f: ([Tensor]) throws -> Tensor) throws {
-    for x in inputs { x.zeroGrad(); x.requiresGrad = true }
+public func checkGradients(
+    _ inputs: [Tensor], eps: Float = 1e-2, atol: Float = 2e-2, rtol: Float = 2e-2,
+    seed: UInt64 = 7, file: StaticString = #filePath, line: UInt = #line,
+    _ f: ([Tensor]) throws -> Tensor
+) throws {
+    for x in inputs {
+        x.zeroGrad()
+        x.requiresGrad = true
+    }
     let probe = try f(inputs)
     var rng = RNG(seed: seed)
     let w = Tensor.randn(probe.shape, rng: &rng)

@@ -6,7 +6,8 @@ import ReverieData
 public enum TinyRecipes {
     public static let vision = "vision: {hidden: 16, intermediate: 32, layers: 1, heads: 2, image_size: 64, patch: 16}"
     public static let vae = "vae: {channels: [8, 8], latent_channels: 4, norm_groups: 4}"
-    public static let unet = "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, "
+    public static let unet =
+        "unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, "
         + "train_timesteps: 100,\n         source_latent: true}"
 
     public static func text(_ stage: String, root: String, steps: Int = 3, extra: String = "") -> String {
@@ -30,11 +31,16 @@ public enum TinyRecipes {
                   output: {mode: queries, head: mlp, head_hidden: 32, residual: true, change_head: true}
                 """
         }
-        let loss = ["siglip": "loss: {patch_labels: 1}\n", "mllm": "loss: {object_weight: 2, change: 1}\n",
-                    "decoder": "loss: {object_weight: 2, condition_noise: 0.3}\n",
-                    "tune": "loss: {ce: 0, regression: 0, diffusion: 1, diffusion_exact: 0.5, timestep_power: 2}\n"][stage]
-        let freeze = ["decoder": "freeze: [vision, vae]\n", "mllm": "freeze: [vision, vae, unet]\n",
-                      "tune": "freeze: [vision, vae, projector, llm, output]\n"][stage] ?? ""
+        let loss = [
+            "siglip": "loss: {patch_labels: 1}\n", "mllm": "loss: {object_weight: 2, change: 1}\n",
+            "decoder": "loss: {object_weight: 2, condition_noise: 0.3}\n",
+            "tune": "loss: {ce: 0, regression: 0, diffusion: 1, diffusion_exact: 0.5, timestep_power: 2}\n",
+        ][stage]
+        let freeze =
+            [
+                "decoder": "freeze: [vision, vae]\n", "mllm": "freeze: [vision, vae, unet]\n",
+                "tune": "freeze: [vision, vae, projector, llm, output]\n",
+            ][stage] ?? ""
         let data = ["decoder": ", edit_pairs: 0.5", "tune": ", mixture: {text_to_image: 1, edit: 1}"][stage] ?? ""
         return """
             stage: \(stage == "tune" ? "mllm\nname: tune" : stage)
@@ -63,8 +69,9 @@ public enum TinyRecipes {
         let root = dir.appendingPathComponent("runs").path
         try writeTokenizer(root: root)
         for stage in ["siglip", "vae", "decoder", "mllm", "tune"] {
-            try text(stage, root: root, steps: steps).write(to: dir.appendingPathComponent("\(stage).yaml"),
-                                                            atomically: true, encoding: .utf8)
+            try text(stage, root: root, steps: steps).write(
+                to: dir.appendingPathComponent("\(stage).yaml"),
+                atomically: true, encoding: .utf8)
         }
         let pipeline = dir.appendingPathComponent("pipeline.yaml")
         try "root: \(root)\nstages: [siglip.yaml, vae.yaml, decoder.yaml, mllm.yaml, tune.yaml]\neval: {count: 2}\n"

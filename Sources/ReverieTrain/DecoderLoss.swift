@@ -13,8 +13,11 @@ extension DecoderStage {
         public var timestepPower = 1.0
 
         enum CodingKeys: String, CodingKey {
-            case conditionDropout = "condition_dropout", objectWeight = "object_weight",
-                 conditionNoise = "condition_noise", timestepPower = "timestep_power"
+            case conditionDropout = "condition_dropout"
+            case objectWeight = "object_weight"
+            case
+                conditionNoise = "condition_noise"
+            case timestepPower = "timestep_power"
         }
 
         public init() {}
@@ -31,7 +34,8 @@ extension DecoderStage {
             try requireWeight(conditionDropout, "condition_dropout", max: 1)
             try requireWeight(objectWeight, "object_weight")
             try requireWeight(conditionNoise, "condition_noise", max: 10)
-            try require((0.1...10).contains(timestepPower), "timestep_power", "must be in 0.1...10.0, got \(timestepPower)")
+            try require(
+                (0.1...10).contains(timestepPower), "timestep_power", "must be in 0.1...10.0, got \(timestepPower)")
         }
     }
 }

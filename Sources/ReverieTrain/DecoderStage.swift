@@ -1,10 +1,10 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieData
 import ReverieDiffusion
 import ReverieMultimodal
 import ReverieNN
+import ReverieRuntime
 import ReverieVision
 
 /// The decoder stage: a UNet on the (frozen) VAE's latents, conditioned on the (frozen) vision encoder's pooled
@@ -43,15 +43,17 @@ final class DecoderStage: StageDefinition {
         timestepPower = loss.timestepPower
         editPairs = data.editPairs
         if editPairs > 0, !decoder.sourceLatents {
-            throw RecipeError(file: recipe?.file ?? "model_config", line: nil, key: "data.edit_pairs",
-                              message: "edit pairs need a UNet that takes the source latent (unet.source_latent: true)")
+            throw RecipeError(
+                file: recipe?.file ?? "model_config", line: nil, key: "data.edit_pairs",
+                message: "edit pairs need a UNet that takes the source latent (unet.source_latent: true)")
         }
     }
 
     static func check(_ recipe: Recipe, loss: Loss) throws {
         if recipe.data.editPairs > 0, recipe.sources[.unet] == .build, recipe.parts.unet?.sourceLatent != true {
-            throw recipe.error("data.edit_pairs",
-                               "edit pairs need a UNet that takes the source latent (model.unet.source_latent: true)")
+            throw recipe.error(
+                "data.edit_pairs",
+                "edit pairs need a UNet that takes the source latent (model.unet.source_latent: true)")
         }
     }
 
@@ -62,8 +64,9 @@ final class DecoderStage: StageDefinition {
         // scenes (a zero source when the UNet takes one).
         let edits = Int((Double(indices.count) * editPairs).rounded())
         let pairs = indices.prefix(edits).map { world.edit(at: $0) }
-        let pixels = try ImageBatch.pixels(pairs.map { world.render($0.target) }
-                                            + indices.dropFirst(edits).map { world.render(world.scene(at: $0)) })
+        let pixels = try ImageBatch.pixels(
+            pairs.map { world.render($0.target) }
+                + indices.dropFirst(edits).map { world.render(world.scene(at: $0)) })
         let latents = try decoder.latents(images: pixels)
         var sources: Tensor?
         if decoder.sourceLatents {
@@ -76,12 +79,13 @@ final class DecoderStage: StageDefinition {
             sources = parts.count == 1 ? parts[0] : try concat(parts, axis: 0)
         }
         let c = try noised(conditions(pixels), rng: &rng)
-        let l = try denoisingLoss(unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
-                                  latents: latents, conditions: c, sourceLatents: sources,
-                                  conditionDropout: (decoder.nullCondition, dropout),
-                                  spatialConditions: decoder.spatialConditions,
-                                  pixelWeights: objectWeight > 0 ? latentObjectWeights(latents) : nil,
-                                  timestepPower: timestepPower, rng: &rng)
+        let l = try denoisingLoss(
+            unet: decoder.unet, objective: .ddpm(decoder.schedule, decoder.prediction),
+            latents: latents, conditions: c, sourceLatents: sources,
+            conditionDropout: (decoder.nullCondition, dropout),
+            spatialConditions: decoder.spatialConditions,
+            pixelWeights: objectWeight > 0 ? latentObjectWeights(latents) : nil,
+            timestepPower: timestepPower, rng: &rng)
         return StageLoss(total: l, terms: [("denoise", try l.item())])
     }
 

@@ -1,6 +1,6 @@
 import ReverieCore
-import ReverieRuntime
 import ReverieData
+import ReverieRuntime
 
 /// How loud shape and colour are in an encoder's patch features. Over every one-object scene (each background,
 /// colour, cell and size: 324 scenes), the mean square difference between the features of two scenes that differ
@@ -19,19 +19,25 @@ public enum FeatureLoudness {
             for (c, color) in colors.enumerated() {
                 for size in ObjectSize.allCases {
                     // Per cell: circle, square, triangle in `color`, then a circle in the next colour.
-                    let variants: [(ShapeKind, ObjectColor)] = [(.circle, color), (.square, color), (.triangle, color),
-                                                                (.circle, colors[(c + 1) % colors.count])]
+                    let variants: [(ShapeKind, ObjectColor)] = [
+                        (.circle, color), (.square, color), (.triangle, color),
+                        (.circle, colors[(c + 1) % colors.count]),
+                    ]
                     let scenes = try GridCell.all.flatMap { cell in
                         try variants.map {
-                            try Scene(background: background,
-                                      objects: [SceneObject(shape: $0.0, color: $0.1, size: size, cell: cell)])
+                            try Scene(
+                                background: background,
+                                objects: [SceneObject(shape: $0.0, color: $0.1, size: size, cell: cell)])
                         }
                     }
                     let f = try withNoGrad { try features(ImageBatch.pixels(scenes.map { rasterizer.render($0) })) }
                     let per = f.shape.elementCount / scenes.count, a = f.toArray()
                     func msd(_ i: Int, _ j: Int) -> Double {
                         var s = 0.0
-                        for k in 0..<per { let d = Double(a[i * per + k] - a[j * per + k]); s += d * d }
+                        for k in 0..<per {
+                            let d = Double(a[i * per + k] - a[j * per + k])
+                            s += d * d
+                        }
                         return s / Double(per)
                     }
                     for cell in 0..<GridCell.all.count {

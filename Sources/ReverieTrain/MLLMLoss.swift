@@ -24,9 +24,17 @@ extension MLLMStage {
         public var timestepPower = 1.0
 
         enum CodingKeys: String, CodingKey {
-            case ce, regression, diffusion, diffusionExact = "diffusion_exact", regressionKind = "regression_kind",
-                 smoothL1Beta = "smooth_l1_beta", objectWeight = "object_weight", change,
-                 changeShortfall = "change_shortfall", shapeProbe = "shape_probe", timestepPower = "timestep_power"
+            case ce, regression, diffusion
+            case diffusionExact = "diffusion_exact"
+            case regressionKind = "regression_kind"
+            case
+                smoothL1Beta = "smooth_l1_beta"
+            case objectWeight = "object_weight"
+            case change
+            case
+                changeShortfall = "change_shortfall"
+            case shapeProbe = "shape_probe"
+            case timestepPower = "timestep_power"
         }
 
         public init() {}
@@ -47,21 +55,26 @@ extension MLLMStage {
         }
 
         public func validate() throws {
-            for (key, w) in [("ce", ce), ("regression", regression), ("diffusion", diffusion),
-                             ("object_weight", objectWeight), ("change", change), ("change_shortfall", changeShortfall),
-                             ("shape_probe", shapeProbe)] {
+            for (key, w) in [
+                ("ce", ce), ("regression", regression), ("diffusion", diffusion),
+                ("object_weight", objectWeight), ("change", change), ("change_shortfall", changeShortfall),
+                ("shape_probe", shapeProbe),
+            ] {
                 try requireWeight(w, key)
             }
             try requireWeight(diffusionExact, "diffusion_exact", max: 1)
-            try require((1e-6...1e6).contains(smoothL1Beta), "smooth_l1_beta", "must be in 1e-06...1e6, got \(smoothL1Beta)")
-            try require((0.1...10).contains(timestepPower), "timestep_power", "must be in 0.1...10.0, got \(timestepPower)")
+            try require(
+                (1e-6...1e6).contains(smoothL1Beta), "smooth_l1_beta", "must be in 1e-06...1e6, got \(smoothL1Beta)")
+            try require(
+                (0.1...10).contains(timestepPower), "timestep_power", "must be in 0.1...10.0, got \(timestepPower)")
         }
 
         /// The loss configuration the multimodal model computes.
         var multimodal: MultimodalLossConfig {
-            var c = MultimodalLossConfig(ceWeight: Float(ce), regressionWeight: Float(regression),
-                                         regression: regressionKind, diffusionWeight: Float(diffusion),
-                                         objectWeight: Float(objectWeight))
+            var c = MultimodalLossConfig(
+                ceWeight: Float(ce), regressionWeight: Float(regression),
+                regression: regressionKind, diffusionWeight: Float(diffusion),
+                objectWeight: Float(objectWeight))
             (c.diffusionExactShare, c.diffusionTimestepPower) = (Float(diffusionExact), timestepPower)
             c.changeWeight = Float(change)
             c.smoothL1Beta = Float(smoothL1Beta)

@@ -1,10 +1,10 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieData
 import ReverieDiffusion
 import ReverieMultimodal
 import ReverieNN
+import ReverieRuntime
 
 /// The multimodal stage: encoder + projector + LLM + output head over the frozen decoder, trained on a ShapesWorld
 /// mixture of captions, text-to-image prompts, edits and interleaved sequences with the mixed loss
@@ -33,8 +33,9 @@ final class MLLMStage: StageDefinition {
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         self.parts = parts
         mm = try ModelAssembly.multimodal(parts, rng: &rng)
-        if let recipe, !recipe.freeze.contains(.unet) {  // the recipe's freeze list decides, as in every stage:
-            for prefix in PartName.unet.prefixes { _ = try? mm.unfreeze(prefix: prefix) }  // the denoising loss trains it
+        // The recipe's freeze list decides, as in every stage: an unfrozen UNet trains by the denoising loss.
+        if let recipe, !recipe.freeze.contains(.unet) {
+            for prefix in PartName.unet.prefixes { _ = try? mm.unfreeze(prefix: prefix) }
         }
         builder = ExampleBuilder(encoder: try parts.textEncoder(), images: SceneImageLoader())
         world = (recipe?.data ?? DataSpec()).world
@@ -46,13 +47,15 @@ final class MLLMStage: StageDefinition {
             throw recipe.error("loss.change", "the model's output part has no change head (output.change_head: true)")
         }
         if config.shortfallWeight > 0, !mm.config.residualConditions, let recipe {
-            throw recipe.error("loss.change_shortfall", "the model's output part is not residual (output.residual: true)")
+            throw recipe.error(
+                "loss.change_shortfall", "the model's output part is not residual (output.residual: true)")
         }
         lossConfig = config
         if l.shapeProbe > 0 {
             guard let v = parts.vision else { throw StageError.missingPart(.vision) }  // multimodal() checked
-            let probe = try ShapeProbe(conditionDim: v.hidden, canvas: world.rasterizer.canvas,
-                                       weight: Float(l.shapeProbe), rng: &rng)
+            let probe = try ShapeProbe(
+                conditionDim: v.hidden, canvas: world.rasterizer.canvas,
+                weight: Float(l.shapeProbe), rng: &rng)
             self.probe = probe
             model = ProbedMultimodal(mm, probe: probe.head)
         } else {
@@ -83,15 +86,17 @@ final class MLLMStage: StageDefinition {
         case "edit":
             let kind = Self.pick(editKinds, u: Double(g.uniform())).flatMap(EditKind.init(rawValue:))
             let s = kind.map { world.edit(at: i, kind: $0) } ?? world.edit(at: i)
-            return .edit(source: .scene(s.source), instruction: s.instruction, target: .scene(s.target),
-                         result: mm.config.describeEdits ? CaptionWriter.canonicalCaption(s.target) : nil)
+            return .edit(
+                source: .scene(s.source), instruction: s.instruction, target: .scene(s.target),
+                result: mm.config.describeEdits ? CaptionWriter.canonicalCaption(s.target) : nil)
         case "interleaved":
-            return .interleaved(world.interleaved(at: i).segments.map {
-                switch $0 {
-                case let .text(t): return .text(t)
-                case let .image(s): return .image(.scene(s))
-                }
-            })
+            return .interleaved(
+                world.interleaved(at: i).segments.map {
+                    switch $0 {
+                    case let .text(t): return .text(t)
+                    case let .image(s): return .image(.scene(s))
+                    }
+                })
         default:
             let s = world.caption(at: i)
             return .caption(image: .scene(s.scene), text: s.text)
@@ -121,8 +126,9 @@ final class MLLMStage: StageDefinition {
         if let probe {
             var own = Tensor(scalar: 0), read = Tensor(scalar: 0)
             if let predicted = l.predictedConditions, let target = l.targetConditions {
-                (own, read) = try probe.terms(predicted: predicted, target: target,
-                                              scenes: records.flatMap(ShapeProbe.targetScenes))
+                (own, read) = try probe.terms(
+                    predicted: predicted, target: target,
+                    scenes: records.flatMap(ShapeProbe.targetScenes))
                 total = try total + (own + read) * probe.weight
             }
             terms += [("probe", try own.item()), ("shape", try read.item())]
@@ -141,15 +147,18 @@ final class MLLMStage: StageDefinition {
         options.seed = seed
         let runner = ModelRunner(model: mm, text: builder.encoder, drawing: options)
         let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: world.rasterizer.canvas), count: count)
-        let report = try suite.run(caption: runner.caption, generate: runner.generate, edit: runner.edit,
-                                   reconstruct: runner.reconstruct)
+        let report = try suite.run(
+            caption: runner.caption, generate: runner.generate, edit: runner.edit,
+            reconstruct: runner.reconstruct)
         if let sheet {
             let eval = suite.world
             // One column per item, drawn concurrently (as the suite's items are): generated, source, edit, target.
             let columns = try ThreadPolicy.concurrentResults(min(count, 6)) { i -> [PlanarImage] in
                 let e = eval.edit(at: i)
-                return [try runner.generate(eval.textToImage(at: i).text), eval.render(e.source),
-                        try runner.edit(eval.render(e.source), e.instruction), eval.render(e.target)]
+                return [
+                    try runner.generate(eval.textToImage(at: i).text), eval.render(e.source),
+                    try runner.edit(eval.render(e.source), e.instruction), eval.render(e.target),
+                ]
             }
             try ImageBatch.writeSheet((0..<4).map { r in columns.map { $0[r] } }, to: sheet)
         }
@@ -160,8 +169,10 @@ final class MLLMStage: StageDefinition {
 extension ShapesSuiteReport {
     /// The headline figures, named as metrics.jsonl and `reverie eval --json` report them.
     public var scores: [(String, Double)] {
-        [("caption_exact", captionExactMatch.accuracy), ("text_to_image", textToImage.attributeAccuracy),
-         ("edit", edit.accuracy), ("edit_two_turn", twoTurnEdit.accuracy),
-         ("reconstruction", reconstruction.attributeAccuracy)]
+        [
+            ("caption_exact", captionExactMatch.accuracy), ("text_to_image", textToImage.attributeAccuracy),
+            ("edit", edit.accuracy), ("edit_two_turn", twoTurnEdit.accuracy),
+            ("reconstruction", reconstruction.attributeAccuracy),
+        ]
     }
 }

@@ -79,8 +79,9 @@ struct PatchTerm {
             return zip(wanted, blocks).map { PatchTerm(attribute: $0.0.0, head: .fixed($0.1), weight: Float($0.0.1)) }
         }
         return try wanted.map {
-            PatchTerm(attribute: $0.0, head: .learned(try Linear(inFeatures: hidden, outFeatures: $0.0.classes, rng: &rng)),
-                      weight: Float($0.1))
+            PatchTerm(
+                attribute: $0.0, head: .learned(try Linear(inFeatures: hidden, outFeatures: $0.0.classes, rng: &rng)),
+                weight: Float($0.1))
         }
     }
 }

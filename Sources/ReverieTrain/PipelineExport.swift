@@ -11,7 +11,8 @@ extension PipelineRecipe {
     public func exportModel(from final: URL, stages: [Recipe]) throws -> URL {
         var checkpoint = try Checkpoint.read(from: final, sections: [.model])
         let pipelineText = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-        checkpoint.recipe = (["# pipeline: \(file)\n" + pipelineText]
+        checkpoint.recipe =
+            (["# pipeline: \(file)\n" + pipelineText]
             + stages.map { "# stage: \($0.file)\n" + $0.resolvedYAML }).joined(separator: "---\n")
         try checkpoint.write(to: modelURL, dtype: .float16)
         return modelURL

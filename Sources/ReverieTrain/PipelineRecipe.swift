@@ -60,8 +60,9 @@ public struct PipelineRecipe: Sendable {
                 try s.finish()
                 return Stage(recipe: url(path), overrides: overrides)
             case .list:
-                throw RecipeError(file: node.file, line: item.line, key: "stages[\(i)]",
-                                  message: "must be a file name or {recipe: …, set: {…}}")
+                throw RecipeError(
+                    file: node.file, line: item.line, key: "stages[\(i)]",
+                    message: "must be a file name or {recipe: …, set: {…}}")
             }
         }
         if let e = try top.section("eval") {
@@ -94,8 +95,9 @@ public struct PipelineRecipe: Sendable {
         var taken = Set<String>()
         let recipes = try stages.map { st -> Recipe in
             guard FileManager.default.fileExists(atPath: st.recipe.path) else {
-                throw RecipeError(file: file, line: nil, key: "stages",
-                                  message: "stage recipe \(st.recipe.path) does not exist")
+                throw RecipeError(
+                    file: file, line: nil, key: "stages",
+                    message: "stage recipe \(st.recipe.path) does not exist")
             }
             let (node, _) = try RecipeNode.load(st.recipe)
             let own = extra.filter { Self.reaches($0, node) }
@@ -108,8 +110,9 @@ public struct PipelineRecipe: Sendable {
             }
         }
         if let unused = extra.first(where: { !taken.contains($0) }) {
-            throw RecipeError(file: "--set", line: nil, key: String(unused.prefix { $0 != "=" }),
-                              message: "no stage of \(file) builds this part")
+            throw RecipeError(
+                file: "--set", line: nil, key: String(unused.prefix { $0 != "=" }),
+                message: "no stage of \(file) builds this part")
         }
         return recipes
     }

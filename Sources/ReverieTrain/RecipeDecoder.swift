@@ -48,10 +48,12 @@ final class RecipeDecodingState {
             guard case let .map(pairs) = node.value else { continue }
             let read = used[path] ?? [], known = (asked[path] ?? []).union(read).sorted()
             for (key, child) in pairs where !read.contains(key) {
-                let hint = nearestKey(to: key, in: known).map { "; did you mean '\($0)'?" }
+                let hint =
+                    nearestKey(to: key, in: known).map { "; did you mean '\($0)'?" }
                     ?? "; known keys: \(known.joined(separator: ", "))"
-                throw RecipeError(file: child.file, line: child.line, key: path.isEmpty ? key : "\(path).\(key)",
-                                  message: "unknown key\(hint)")
+                throw RecipeError(
+                    file: child.file, line: child.line, key: path.isEmpty ? key : "\(path).\(key)",
+                    message: "unknown key\(hint)")
             }
         }
     }
@@ -184,9 +186,10 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func node(_ key: Key) throws -> RecipeNode {
         decoder.state.used[decoder.path, default: []].insert(key.stringValue)
         guard let n = pairs.first(where: { $0.key == key.stringValue })?.node else {
-            throw RecipeError(file: decoder.node.file, line: decoder.node.line,
-                              key: decoder.path.isEmpty ? key.stringValue : "\(decoder.path).\(key.stringValue)",
-                              message: "missing")
+            throw RecipeError(
+                file: decoder.node.file, line: decoder.node.line,
+                key: decoder.path.isEmpty ? key.stringValue : "\(decoder.path).\(key.stringValue)",
+                message: "missing")
         }
         return n
     }
@@ -198,7 +201,8 @@ struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
-        -> KeyedDecodingContainer<NestedKey> {
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try decoder.child(try node(key), key: key.stringValue).container(keyedBy: type)
     }
 
@@ -238,7 +242,8 @@ struct NodeUnkeyedContainer: UnkeyedDecodingContainer {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decodeValue(T.self) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
-        -> KeyedDecodingContainer<NestedKey> {
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try next().container(keyedBy: type)
     }
 

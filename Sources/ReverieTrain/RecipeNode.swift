@@ -58,8 +58,9 @@ public struct RecipeNode: Sendable, Equatable {
         let line = node.mark?.line
         switch node {
         case let .scalar(s):
-            return RecipeNode(value: .scalar(s.string, quoted: s.style != .plain && s.style != .any), file: file,
-                              line: line)
+            return RecipeNode(
+                value: .scalar(s.string, quoted: s.style != .plain && s.style != .any), file: file,
+                line: line)
         case let .sequence(seq):
             let items = try seq.enumerated().map { try convert($1, file: file, path: "\(path)[\($0)]") }
             return RecipeNode(value: .list(items), file: file, line: line)

@@ -1,7 +1,7 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieData
+import ReverieRuntime
 
 extension Recipe {
     /// Loads a stage recipe, applies `--set` overrides, and checks every key and value (not the model's shapes,
@@ -50,11 +50,13 @@ extension Recipe {
             data = try RecipeDecoder.decode(DataSpec.self, from: d, path: "data")
             let shared: Set = ["world_seed", "canvas"]
             if case let .map(pairs) = d.value,
-               let key = pairs.map(\.key).first(where: { !shared.contains($0) && !definition.dataKeys.contains($0) }) {
+                let key = pairs.map(\.key).first(where: { !shared.contains($0) && !definition.dataKeys.contains($0) })
+            {
                 let readers = StageRegistry.stages(withDataKey: key)
                 let hint = readers.isEmpty ? "" : "; only the \(readers.joined(separator: ", ")) stage reads it"
-                throw RecipeDecoder.locate(ConfigurationError(key: key, "the \(stage) stage does not read it\(hint)"),
-                                           in: d, path: "data")
+                throw RecipeDecoder.locate(
+                    ConfigurationError(key: key, "the \(stage) stage does not read it\(hint)"),
+                    in: d, path: "data")
             }
         }
         if let m = try top.section("model") { try readModel(m) } else { throw top.error("model", "missing") }
@@ -69,7 +71,9 @@ extension Recipe {
             loss = try top.raw("loss").map { try definition.decodeLoss($0, "loss") } ?? definition.defaultLoss()
         } catch var e as RecipeError where e.key.hasPrefix("loss.") && e.message.hasPrefix("unknown key") {
             let readers = StageRegistry.stages(withLossKey: String(e.key.dropFirst("loss.".count)))
-            if !readers.isEmpty { e.message = "not a loss of the \(stage) stage; only the \(readers.joined(separator: ", ")) stage has it" }
+            if !readers.isEmpty {
+                e.message = "not a loss of the \(stage) stage; only the \(readers.joined(separator: ", ")) stage has it"
+            }
             throw e
         }
         if let o = top.raw("optim") { optim = try RecipeDecoder.decode(OptimSpec.self, from: o, path: "optim") }
@@ -82,8 +86,9 @@ extension Recipe {
         if let e = top.raw("eval") {
             eval = try RecipeDecoder.decode(EvalSpec.self, from: e, path: "eval")
             guard eval.seed != data.worldSeed else {
-                throw Self.locate(e, "eval", "seed",
-                                  "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")
+                throw Self.locate(
+                    e, "eval", "seed",
+                    "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")
             }
         }
         if let c = top.raw("checkpoint") {

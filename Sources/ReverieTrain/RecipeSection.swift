@@ -111,8 +111,9 @@ public final class RecipeSection {
         }
         return try items.enumerated().map { i, item in
             guard case let .scalar(s, _) = item.value, let v = read(s) else {
-                throw RecipeError(file: item.file, line: item.line ?? n.line, key: "\(fullKey(key))[\(i)]",
-                                  message: "must be \(what)")
+                throw RecipeError(
+                    file: item.file, line: item.line ?? n.line, key: "\(fullKey(key))[\(i)]",
+                    message: "must be \(what)")
             }
             return v
         }
@@ -133,7 +134,8 @@ public final class RecipeSection {
     /// Rejects the first key no read asked for, naming the nearest known key.
     public func finish() throws {
         for (key, n) in pairs where !known.contains(key) {
-            let hint = nearestKey(to: key, in: known).map { "; did you mean '\($0)'?" }
+            let hint =
+                nearestKey(to: key, in: known).map { "; did you mean '\($0)'?" }
                 ?? "; known keys: \(known.joined(separator: ", "))"
             throw RecipeError(file: n.file, line: n.line, key: fullKey(key), message: "unknown key\(hint)")
         }

@@ -34,13 +34,17 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
         /// Decodes the weights of `names` (in that order); any other key is unknown.
         init(from decoder: Decoder, names: [String]) throws {
             let c = try decoder.container(keyedBy: Name.self)
-            pairs = try names.compactMap { n in try c.decodeIfPresent(Double.self, forKey: Name(stringValue: n)).map { (n, $0) } }
+            pairs = try names.compactMap { n in
+                try c.decodeIfPresent(Double.self, forKey: Name(stringValue: n)).map { (n, $0) }
+            }
             guard pairs.contains(where: { $0.1 > 0 }), !pairs.contains(where: { $0.1 < 0 }) else {
                 throw ConfigurationError(key: "", "weights must be ≥ 0 with at least one positive")
             }
         }
 
-        public init(from decoder: Decoder) throws { try self.init(from: decoder, names: EditKind.allCases.map(\.rawValue)) }
+        public init(from decoder: Decoder) throws {
+            try self.init(from: decoder, names: EditKind.allCases.map(\.rawValue))
+        }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: Name.self)
@@ -51,8 +55,11 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
     /// The record kinds a mixture weighs.
     public struct Mixture: Codable, Sendable, Equatable {
         public static let kinds = ["caption", "text_to_image", "edit", "interleaved"]
-        public static let `default` = Mixture(Weights([("caption", 1), ("text_to_image", 1), ("edit", 1),
-                                                       ("interleaved", 0.5)]))
+        public static let `default` = Mixture(
+            Weights([
+                ("caption", 1), ("text_to_image", 1), ("edit", 1),
+                ("interleaved", 0.5),
+            ]))
         public var weights: Weights
         init(_ weights: Weights) { self.weights = weights }
         public init(from decoder: Decoder) throws { weights = try Weights(from: decoder, names: Self.kinds) }
@@ -60,7 +67,10 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
     }
 
     enum CodingKeys: String, CodingKey {
-        case worldSeed = "world_seed", canvas, mixture, editKinds = "edit_kinds", editPairs = "edit_pairs"
+        case worldSeed = "world_seed"
+        case canvas, mixture
+        case editKinds = "edit_kinds"
+        case editPairs = "edit_pairs"
     }
 
     public init() {}
@@ -97,7 +107,10 @@ public struct OptimSpec: Codable, Sendable, Equatable, SelfChecking {
     public var clip = 1.0
 
     enum CodingKeys: String, CodingKey {
-        case lr, minLR = "min_lr", weightDecay = "weight_decay", beta1, beta2, warmup, schedule, clip
+        case lr
+        case minLR = "min_lr"
+        case weightDecay = "weight_decay"
+        case beta1, beta2, warmup, schedule, clip
     }
 
     public init() {}
@@ -115,8 +128,10 @@ public struct OptimSpec: Codable, Sendable, Equatable, SelfChecking {
     }
 
     public func validate() throws {
-        for (key, v, r) in [("lr", lr, 0.0...10), ("min_lr", minLR, 0...10), ("weight_decay", weightDecay, 0...10),
-                            ("beta1", beta1, 0...0.999999), ("beta2", beta2, 0...0.999999), ("clip", clip, 0...1e9)] {
+        for (key, v, r) in [
+            ("lr", lr, 0.0...10), ("min_lr", minLR, 0...10), ("weight_decay", weightDecay, 0...10),
+            ("beta1", beta1, 0...0.999999), ("beta2", beta2, 0...0.999999), ("clip", clip, 0...1e9),
+        ] {
             try require(r.contains(v), key, "must be in \(r.lowerBound)...\(r.upperBound), got \(v)")
         }
         try require(warmup, in: 0...Int(Int32.max), "warmup")
@@ -132,7 +147,10 @@ public struct LoopSpec: Codable, Sendable, Equatable, SelfChecking {
     /// Write `last.h5` every N steps (0: only at the end and on Ctrl-C); read from `checkpoint: {every: N}`.
     public var checkpointEvery = 0
 
-    enum CodingKeys: String, CodingKey { case steps, batch, accumulate, logEvery = "log_every" }
+    enum CodingKeys: String, CodingKey {
+        case steps, batch, accumulate
+        case logEvery = "log_every"
+    }
 
     public init() {}
 

@@ -34,13 +34,16 @@ public enum RecipeValidation {
 
     /// The parts that the sibling recipes of `recipe`'s missing `init: <run>` inputs (`<run>.yaml`) would produce,
     /// recursively (`visiting`: the recipe files on the way, so a file never predicts from itself).
-    static func predictSiblings(of recipe: Recipe, in dir: URL, into predicted: inout [String: ModelParts],
-                                visiting: inout Set<String>) throws {
+    static func predictSiblings(
+        of recipe: Recipe, in dir: URL, into predicted: inout [String: ModelParts],
+        visiting: inout Set<String>
+    ) throws {
         for case let .checkpoint(path, run?, _) in recipe.sources.values
         where !FileManager.default.fileExists(atPath: path) && predicted[run] == nil {
             let sibling = dir.appendingPathComponent("\(run).yaml")
             guard FileManager.default.fileExists(atPath: sibling.path),
-                  !visiting.contains(sibling.standardizedFileURL.path) else { continue }
+                !visiting.contains(sibling.standardizedFileURL.path)
+            else { continue }
             visiting.insert(sibling.standardizedFileURL.path)
             let earlier = try Recipe.load(sibling, overrides: ["root=\(recipe.root)"])
             try predictSiblings(of: earlier, in: dir, into: &predicted, visiting: &visiting)

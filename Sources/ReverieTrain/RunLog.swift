@@ -12,11 +12,13 @@ final class MetricsLog {
         if let step, fm.fileExists(atPath: url.path) {
             let kept = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").filter { line in
                 guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let s = obj["step"] as? Int else { return false }
+                    let s = obj["step"] as? Int
+                else { return false }
                 return s <= step
             }
-            try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: url, atomically: true,
-                                                                                 encoding: .utf8)
+            try (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(
+                to: url, atomically: true,
+                encoding: .utf8)
         } else {
             fm.createFile(atPath: url.path, contents: nil)
         }
@@ -54,7 +56,8 @@ struct ProgressLine {
         let width = 20, done = total > 0 ? width * step / total : width
         let bar = String(repeating: "█", count: done) + String(repeating: "·", count: width - done)
         let losses = terms.map { "\($0.0) \(String(format: "%.4f", $0.1))" }.joined(separator: " ")
-        let line = "\(label) \(bar) \(step)/\(total) \(losses) | \(String(format: "%.2f", rate)) it/s | ETA "
+        let line =
+            "\(label) \(bar) \(step)/\(total) \(losses) | \(String(format: "%.2f", rate)) it/s | ETA "
             + Self.duration(eta)
         FileHandle.standardError.write(Data((tty ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
@@ -65,7 +68,8 @@ struct ProgressLine {
 
     static func duration(_ s: Double) -> String {
         let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m"
+        return t >= 3600
+            ? "\(t / 3600)h\(String(format: "%02d", t / 60 % 60))m"
             : "\(t / 60)m\(String(format: "%02d", t % 60))s"
     }
 }

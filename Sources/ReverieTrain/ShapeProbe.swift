@@ -42,16 +42,18 @@ final class ShapeProbe {
         let (n, k) = (predicted.shape[0], predicted.shape[1])
         let grid = Int(Double(k).squareRoot().rounded())
         guard scenes.count == n, grid * grid == k else {
-            throw StageError.badData("shape probe: \(n) predicted images of \(k) condition tokens for "
-                                     + "\(scenes.count) scenes; the tokens must lie on a square grid")
+            throw StageError.badData(
+                "shape probe: \(n) predicted images of \(k) condition tokens for "
+                    + "\(scenes.count) scenes; the tokens must lie on a square grid")
         }
         // Images without a scene are ignored (-100) rather than guessed.
         let labels = scenes.flatMap { s in
             s.map { $0.patchShapeLabels(grid: grid, canvas: canvas) } ?? Array(repeating: -100, count: k)
         }
         let own = try crossEntropy(head(target.detached()), targets: labels)
-        let read = try crossEntropy(linear(predicted, weight: head.weight.detached(), bias: head.bias?.detached()),
-                                    targets: labels)
+        let read = try crossEntropy(
+            linear(predicted, weight: head.weight.detached(), bias: head.bias?.detached()),
+            targets: labels)
         return (own, read)
     }
 }

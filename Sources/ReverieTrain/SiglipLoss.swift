@@ -12,7 +12,9 @@ extension SiglipStage {
         public var patchHead = PatchHeadKind.learned
 
         enum CodingKeys: String, CodingKey {
-            case patchLabels = "patch_labels", patchColors = "patch_colors", patchHead = "patch_head"
+            case patchLabels = "patch_labels"
+            case patchColors = "patch_colors"
+            case patchHead = "patch_head"
         }
 
         public init() {}

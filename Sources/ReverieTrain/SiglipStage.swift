@@ -1,8 +1,8 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieData
 import ReverieNN
+import ReverieRuntime
 import ReverieVision
 
 /// The contrastive stage: the vision encoder and a small text tower learn a shared space from ShapesWorld
@@ -32,13 +32,15 @@ final class SiglipStage: StageDefinition {
         guard let v = parts.vision else { throw StageError.missingPart(.vision) }
         guard let t = parts.text else { throw StageError.missingPart(.text) }
         self.parts = parts
-        let vision = VisionEncoderConfig(hiddenSize: v.hidden, intermediateSize: v.intermediate,
-                                         numHiddenLayers: v.layers, numAttentionHeads: v.heads,
-                                         imageSize: v.imageSize, patchSize: v.patch, useHead: false)
-        let tower = TextTowerConfig(vocabSize: text.vocabularySize, hiddenSize: t.hidden,
-                                    intermediateSize: t.intermediate, numHiddenLayers: t.layers,
-                                    numAttentionHeads: t.heads, maxPositions: t.maxPositions,
-                                    projectionDim: t.projection)
+        let vision = VisionEncoderConfig(
+            hiddenSize: v.hidden, intermediateSize: v.intermediate,
+            numHiddenLayers: v.layers, numAttentionHeads: v.heads,
+            imageSize: v.imageSize, patchSize: v.patch, useHead: false)
+        let tower = TextTowerConfig(
+            vocabSize: text.vocabularySize, hiddenSize: t.hidden,
+            intermediateSize: t.intermediate, numHiddenLayers: t.layers,
+            numAttentionHeads: t.heads, maxPositions: t.maxPositions,
+            projectionDim: t.projection)
         siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &rng)
         patchTerms = try PatchTerm.terms(recipe?.loss(Loss.self) ?? Loss(), hidden: v.hidden, rng: &rng)
         grid = v.grid
@@ -52,12 +54,14 @@ final class SiglipStage: StageDefinition {
         let samples = indices.map { world.caption(at: $0) }
         let pixels = try ImageBatch.pixels(samples.map { world.render($0.scene) })
         let features = try siglip.features(pixels)  // [B, P, Dv]
-        let l = try siglip.loss(image: siglip.imageEmbeddings(features: features),
-                                tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
+        let l = try siglip.loss(
+            image: siglip.imageEmbeddings(features: features),
+            tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
         var total = l, terms = [("sigmoid", try l.item())]
         for term in patchTerms {
-            let ce = try crossEntropy(term.head.logits(features),
-                                      targets: samples.flatMap { labels(term.attribute, $0.scene) })
+            let ce = try crossEntropy(
+                term.head.logits(features),
+                targets: samples.flatMap { labels(term.attribute, $0.scene) })
             total = try total + ce * term.weight
             terms.append((term.lossName, try ce.item()))
         }
@@ -73,8 +77,10 @@ final class SiglipStage: StageDefinition {
         let samples = (0..<count).map { eval.caption(at: $0) }
         let (features, img, txt) = try withNoGrad {
             let f = try siglip.features(ImageBatch.pixels(samples.map { eval.render($0.scene) }))
-            return (f, try siglip.imageEmbeddings(features: f),
-                    try siglip.textEmbeddings(tokens: samples.map { tokens($0.text) }, padToken: text.padToken))
+            return (
+                f, try siglip.imageEmbeddings(features: f),
+                try siglip.textEmbeddings(tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
+            )
         }
         let d = img.shape[1]
         let (a, b) = (img.toArray(), txt.toArray())
@@ -90,10 +96,15 @@ final class SiglipStage: StageDefinition {
             if sims.indices.max(by: { sims[$0] < sims[$1] }) == i { correct += 1 }
         }
         let loudness = try FeatureLoudness.measure(canvas: world.rasterizer.canvas) { try siglip.features($0) }
-        return try [("retrieval_top1", Double(correct) / Double(max(count, 1)))] + loudness + patchTerms.map { term in
-            (term.scoreName, try patchAccuracy(term, features: features,
-                                               labels: samples.flatMap { labels(term.attribute, $0.scene) }))
-        }
+        return try [("retrieval_top1", Double(correct) / Double(max(count, 1)))] + loudness
+            + patchTerms.map { term in
+                (
+                    term.scoreName,
+                    try patchAccuracy(
+                        term, features: features,
+                        labels: samples.flatMap { labels(term.attribute, $0.scene) })
+                )
+            }
     }
 
     /// The share of patches under an object whose label the term's head names right.

@@ -1,8 +1,8 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieIO
 import ReverieNN
+import ReverieRuntime
 
 /// Turns a checked recipe into a runnable stage: resolves `init` parts from their checkpoints, builds every part
 /// (seeded), loads the initialised parts' weights, and freezes what the recipe freezes. Impossible shapes surface
@@ -15,7 +15,8 @@ public enum StageBuilder {
     ///   - predicted: for validation without checkpoints, the parts an earlier stage will produce (by run name);
     ///     used when that stage's output file does not exist yet.
     public static func resolveParts(_ recipe: Recipe, predicted: [String: ModelParts] = [:]) throws
-        -> ModelParts {
+        -> ModelParts
+    {
         var parts = recipe.parts
         for (part, source) in recipe.sources.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             guard case let .checkpoint(path, run, line) = source else { continue }
@@ -25,19 +26,22 @@ public enum StageBuilder {
             } else {
                 guard FileManager.default.fileExists(atPath: path) else {
                     let hint = run.map { "; run the \($0) stage first" } ?? ""
-                    throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
-                                      message: "checkpoint \(path) does not exist\(hint)")
+                    throw RecipeError(
+                        file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                        message: "checkpoint \(path) does not exist\(hint)")
                 }
                 do {
                     stored = try ModelConfigRecord.read(URL(fileURLWithPath: path)).parts
                 } catch {
-                    throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
-                                      message: "\(error)")
+                    throw RecipeError(
+                        file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                        message: "\(error)")
                 }
             }
             guard stored.has(part) else {
-                throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
-                                  message: "checkpoint \(path) holds no '\(part.rawValue)' part")
+                throw RecipeError(
+                    file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                    message: "checkpoint \(path) holds no '\(part.rawValue)' part")
             }
             parts.take(part, from: stored)
         }
@@ -68,8 +72,9 @@ public enum StageBuilder {
             do {
                 try loadPart(part, from: path, into: stage.model)
             } catch {
-                throw RecipeError(file: recipe.file, line: line, key: "model.\(part.rawValue).init",
-                                  message: "\(error)")
+                throw RecipeError(
+                    file: recipe.file, line: line, key: "model.\(part.rawValue).init",
+                    message: "\(error)")
             }
         }
         freeze(recipe, stage)
@@ -92,7 +97,8 @@ public enum StageBuilder {
 
     /// The stage object for `kind` over `parts` (fresh weights).
     public static func make(_ kind: StageKind, parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws
-        -> any TrainingStage {
+        -> any TrainingStage
+    {
         try StageRegistry.entry(kind).make(parts, recipe, &rng)
     }
 

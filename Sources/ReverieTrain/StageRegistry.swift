@@ -37,7 +37,7 @@ public struct StageKind: RawRepresentable, Hashable, Codable, Sendable, CustomSt
     public var description: String { rawValue }
 
     public static let siglip = StageKind("siglip"), vae = StageKind("vae"), decoder = StageKind("decoder"),
-                      mllm = StageKind("mllm")
+        mllm = StageKind("mllm")
 }
 
 /// The stage kinds by name.
@@ -51,19 +51,22 @@ public enum StageRegistry {
         let make: @Sendable (ModelParts, Recipe?, inout RNG) throws -> any TrainingStage
     }
 
-    public static let shared = Registry<Entry>(family: "stage", [
-        SiglipStage.kind.rawValue: entry(SiglipStage.self),
-        VAEStage.kind.rawValue: entry(VAEStage.self),
-        DecoderStage.kind.rawValue: entry(DecoderStage.self),
-        MLLMStage.kind.rawValue: entry(MLLMStage.self),
-    ])
+    public static let shared = Registry<Entry>(
+        family: "stage",
+        [
+            SiglipStage.kind.rawValue: entry(SiglipStage.self),
+            VAEStage.kind.rawValue: entry(VAEStage.self),
+            DecoderStage.kind.rawValue: entry(DecoderStage.self),
+            MLLMStage.kind.rawValue: entry(MLLMStage.self),
+        ])
 
     public static func entry<S: StageDefinition>(_ type: S.Type) -> Entry {
-        Entry(requiredParts: S.requiredParts, dataKeys: S.dataKeys,
-              decodeLoss: { node, path in try RecipeDecoder.decode(S.Loss.self, from: node, path: path) },
-              defaultLoss: { S.Loss() },
-              check: { recipe in try S.check(recipe, loss: recipe.loss(S.Loss.self)) },
-              make: { parts, recipe, rng in try S(parts: parts, recipe: recipe, rng: &rng) })
+        Entry(
+            requiredParts: S.requiredParts, dataKeys: S.dataKeys,
+            decodeLoss: { node, path in try RecipeDecoder.decode(S.Loss.self, from: node, path: path) },
+            defaultLoss: { S.Loss() },
+            check: { recipe in try S.check(recipe, loss: recipe.loss(S.Loss.self)) },
+            make: { parts, recipe, rng in try S(parts: parts, recipe: recipe, rng: &rng) })
     }
 
     public static func register<S: StageDefinition>(_ type: S.Type) { shared.register(S.kind.rawValue, entry(type)) }
@@ -75,8 +78,10 @@ public enum StageRegistry {
     /// The stages whose `loss:` has `key` (for the hint of an unknown loss key).
     public static func stages(withLossKey key: String) -> [String] {
         kinds.filter { kind in
-            guard let entry = try? shared.entry(kind), let data = try? JSONEncoder().encode(AnyLoss(entry.defaultLoss())),
-                  let keys = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+            guard let entry = try? shared.entry(kind),
+                let data = try? JSONEncoder().encode(AnyLoss(entry.defaultLoss())),
+                let keys = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return false }
             return keys[key] != nil
         }
     }

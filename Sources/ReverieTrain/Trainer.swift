@@ -1,8 +1,8 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieIO
 import ReverieNN
+import ReverieRuntime
 
 /// Why a run stopped early.
 public enum TrainError: Error, CustomStringConvertible, Equatable {
@@ -17,7 +17,8 @@ public enum TrainError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .nonFinite(step, what, last):
             return "step \(step): \(what) is not finite; stopped. "
-                + (last.map { "The last good checkpoint is \($0) (resume with --resume)." } ?? "No checkpoint was written.")
+                + (last.map { "The last good checkpoint is \($0) (resume with --resume)." }
+                    ?? "No checkpoint was written.")
         case let .runExists(dir):
             return "\(dir) already holds a run (last.h5); pass --resume to continue it, or set another output "
                 + "(--set output=… or --set root=…)"
@@ -65,7 +66,8 @@ public final class Trainer {
         params = named.map(\.1)
         let o = recipe.optim
         optimizer = try AdamW(parameters: named, lr: o.lr, betas: (o.beta1, o.beta2), weightDecay: o.weightDecay)
-        schedule = o.schedule == .cosine
+        schedule =
+            o.schedule == .cosine
             ? .cosine(peak: o.lr, warmupSteps: o.warmup, totalSteps: recipe.loop.steps, minLR: o.minLR)
             : .constant(lr: o.lr, warmupSteps: o.warmup)
         rng = RNG(seed: recipe.seed &+ 0x5EED)
@@ -83,12 +85,14 @@ public final class Trainer {
             throw TrainError.runExists(runDir.path)
         }
         try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
-        try recipe.resolvedYAML.write(to: runDir.appendingPathComponent("recipe.yaml"), atomically: true,
-                                      encoding: .utf8)
+        try recipe.resolvedYAML.write(
+            to: runDir.appendingPathComponent("recipe.yaml"), atomically: true,
+            encoding: .utf8)
         let metrics = try MetricsLog(url: runDir.appendingPathComponent("metrics.jsonl"), resumeAt: resume ? step : nil)
         let loop = recipe.loop
-        let progress = ProgressLine(label: recipe.stage.rawValue, total: loop.steps, every: loop.logEvery,
-                                    startStep: step)
+        let progress = ProgressLine(
+            label: recipe.stage.rawValue, total: loop.steps, every: loop.logEvery,
+            startStep: step)
         Interrupt.install()
         defer { Interrupt.uninstall() }
         let started = Date()
@@ -100,15 +104,18 @@ public final class Trainer {
             if Interrupt.requested != 0 || stopAfter.map({ step >= $0 }) == true {
                 try save(to: lastURL)
                 if !quiet { progress.end() }
-                return TrainOutcome(step: step, interrupted: true, checkpoint: lastURL, losses: losses,
-                                    evaluation: [])
+                return TrainOutcome(
+                    step: step, interrupted: true, checkpoint: lastURL, losses: losses,
+                    evaluation: [])
             }
             let (loss, terms) = try trainStep(lastSaved: lastSaved)
             losses.append(loss)
             if !quiet { progress.update(step: step, terms: [("loss", loss)] + terms) }
             if step % loop.logEvery == 0 || step == loop.steps {
-                var line: [String: Any] = ["step": step, "loss": Double(loss), "lr": optimizer.lr,
-                                           "elapsed": Date().timeIntervalSince(started)]
+                var line: [String: Any] = [
+                    "step": step, "loss": Double(loss), "lr": optimizer.lr,
+                    "elapsed": Date().timeIntervalSince(started),
+                ]
                 for (k, v) in terms { line[k] = Double(v) }
                 metrics.write(line)
             }
@@ -158,8 +165,9 @@ public final class Trainer {
         position += n * loop.batch
         let norm = recipe.optim.clip > 0 ? clipGradNorm(params, maxNorm: Float(recipe.optim.clip)) : gradNorm(params)
         guard norm.isFinite else {
-            throw TrainError.nonFinite(step: step + 1, what: "the gradient norm (\(norm))",
-                                       lastCheckpoint: lastSaved?.path)
+            throw TrainError.nonFinite(
+                step: step + 1, what: "the gradient norm (\(norm))",
+                lastCheckpoint: lastSaved?.path)
         }
         optimizer.lr = schedule.lr(step: step)
         optimizer.step()
@@ -190,8 +198,10 @@ public final class Trainer {
         var c = Checkpoint(model: (trainingState ? stage.model : stage.exportedModel).stateDict())
         if trainingState {
             c.optimizer = optimizer.exportState()
-            c.integers = ["state.rng": rng.stateWords.map { Int64(bitPattern: $0) },
-                          "state.data.position": [Int64(position)]]
+            c.integers = [
+                "state.rng": rng.stateWords.map { Int64(bitPattern: $0) },
+                "state.data.position": [Int64(position)],
+            ]
         }
         c.step = Int64(step)
         c.recipe = recipe.resolvedYAML
@@ -206,9 +216,11 @@ public final class Trainer {
         try loadStateDict(c.model, into: stage.model.stateDict(), strict: true, file: lastURL.path)
         try optimizer.importState(c.optimizer)
         guard let words = c.integers["state.rng"], let pos = c.integers["state.data.position"]?.first,
-              let s = c.step else {
-            throw RecipeError(file: lastURL.path, line: nil, key: "state",
-                              message: "not a training checkpoint (no RNG state, data position or step)")
+            let s = c.step
+        else {
+            throw RecipeError(
+                file: lastURL.path, line: nil, key: "state",
+                message: "not a training checkpoint (no RNG state, data position or step)")
         }
         rng = try RNG(stateWords: words.map { UInt64(bitPattern: $0) })
         position = Int(pos)

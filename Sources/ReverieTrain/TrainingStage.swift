@@ -1,7 +1,7 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieNN
+import ReverieRuntime
 
 /// One micro-batch's loss: the differentiable total and its named terms as numbers (for metrics).
 public struct StageLoss {

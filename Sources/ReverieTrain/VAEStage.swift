@@ -1,9 +1,9 @@
 import Foundation
 import ReverieCore
-import ReverieRuntime
 import ReverieData
 import ReverieDiffusion
 import ReverieNN
+import ReverieRuntime
 
 /// The autoencoder stage: AutoencoderKL on ShapesWorld renders, reconstruction + KL loss. At the end it measures
 /// the latents' standard deviation and records `scaling_factor = 1/σ`, so the decoder stage's latents have unit
@@ -31,7 +31,8 @@ final class VAEStage: StageDefinition {
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         let x = try ShapesBatch.scenes(world, indices) * 2 - 1
         let l = try vaeLoss(vae: vae, images: x, klWeight: klWeight, reconstruction: reconstruction, rng: &rng)
-        return StageLoss(total: l.total, terms: [("reconstruction", try l.reconstruction.item()), ("kl", try l.kl.item())])
+        return StageLoss(
+            total: l.total, terms: [("reconstruction", try l.reconstruction.item()), ("kl", try l.kl.item())])
     }
 
     /// Encode (posterior mean) → decode, for the evaluator.
@@ -43,8 +44,10 @@ final class VAEStage: StageDefinition {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        try ImageBatch.reconstructionScores(canvas: world.rasterizer.canvas, seed: seed, count: count, batch: 16,
-                                             sheet: sheet) { images, _ in try reconstruct(images) }
+        try ImageBatch.reconstructionScores(
+            canvas: world.rasterizer.canvas, seed: seed, count: count, batch: 16,
+            sheet: sheet
+        ) { images, _ in try reconstruct(images) }
     }
 
     /// Records 1/σ of the latents of 64 training scenes as the VAE's scaling factor.

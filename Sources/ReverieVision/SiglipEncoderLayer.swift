@@ -11,8 +11,9 @@ public final class SiglipVisionEmbeddings: Module {
 
     public init(config: VisionEncoderConfig, rng: inout RNG) throws {
         self.config = config
-        patchEmbedding = try Conv2d(inChannels: config.numChannels, outChannels: config.hiddenSize,
-                                    kernelSize: config.patchSize, stride: config.patchSize, rng: &rng)
+        patchEmbedding = try Conv2d(
+            inChannels: config.numChannels, outChannels: config.hiddenSize,
+            kernelSize: config.patchSize, stride: config.patchSize, rng: &rng)
         positionEmbedding = try Embedding(count: config.numPatches, dim: config.hiddenSize, std: 0.02, rng: &rng)
     }
 
@@ -25,10 +26,11 @@ public final class SiglipVisionEmbeddings: Module {
     public func callAsFunction(_ pixels: Tensor) throws -> Tensor {
         let c = config
         guard pixels.rank == 4, pixels.shape[1] == c.numChannels, pixels.shape[2] == c.imageSize,
-              pixels.shape[3] == c.imageSize
+            pixels.shape[3] == c.imageSize
         else {
             throw TensorError.shapeMismatch(
-                op: "VisionEncoder", detail: "pixels \(shapeString(pixels.shape)), expected "
+                op: "VisionEncoder",
+                detail: "pixels \(shapeString(pixels.shape)), expected "
                     + "[B, \(c.numChannels), \(c.imageSize), \(c.imageSize)]")
         }
         let b = pixels.shape[0]
@@ -47,17 +49,21 @@ public final class SiglipEncoderLayer: Module {
     public let mlp: MLP
 
     public convenience init(config: VisionEncoderConfig, rng: inout RNG) throws {
-        try self.init(hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
-                      numAttentionHeads: config.numAttentionHeads, layerNormEps: config.layerNormEps,
-                      hiddenAct: config.hiddenAct, rng: &rng)
+        try self.init(
+            hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
+            numAttentionHeads: config.numAttentionHeads, layerNormEps: config.layerNormEps,
+            hiddenAct: config.hiddenAct, rng: &rng)
     }
 
     /// The sizes spelled out, so the text tower (`TextTower`) builds the same block from its own configuration.
-    public init(hiddenSize: Int, intermediateSize: Int, numAttentionHeads: Int, layerNormEps: Float,
-                hiddenAct: Activation, rng: inout RNG) throws {
+    public init(
+        hiddenSize: Int, intermediateSize: Int, numAttentionHeads: Int, layerNormEps: Float,
+        hiddenAct: Activation, rng: inout RNG
+    ) throws {
         layerNorm1 = try LayerNorm(dim: hiddenSize, eps: layerNormEps)
-        selfAttn = try MultiHeadAttention(dim: hiddenSize, heads: numAttentionHeads, bias: true,
-                                          names: .clip, rng: &rng)
+        selfAttn = try MultiHeadAttention(
+            dim: hiddenSize, heads: numAttentionHeads, bias: true,
+            names: .clip, rng: &rng)
         layerNorm2 = try LayerNorm(dim: hiddenSize, eps: layerNormEps)
         mlp = try MLP(dim: hiddenSize, hidden: intermediateSize, activation: hiddenAct, rng: &rng)
     }

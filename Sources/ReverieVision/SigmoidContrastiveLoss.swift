@@ -11,8 +11,10 @@ import ReverieCore
 /// - image: [B, D]; text: [B, D] (row i of each is pair i).
 /// - logitScale, logitBias: one element each (shape [] or [1]); SigLIP initialises them to log 10 and −10.
 /// - Returns: the scalar loss, shape [].
-public func sigmoidContrastiveLoss(image: Tensor, text: Tensor, logitScale: Tensor,
-                                   logitBias: Tensor) throws -> Tensor {
+public func sigmoidContrastiveLoss(
+    image: Tensor, text: Tensor, logitScale: Tensor,
+    logitBias: Tensor
+) throws -> Tensor {
     let op = "sigmoidContrastiveLoss"
     guard image.rank == 2, image.shape == text.shape, image.shape[0] > 0, image.shape[1] > 0 else {
         throw TensorError.shapeMismatch(
@@ -23,7 +25,8 @@ public func sigmoidContrastiveLoss(image: Tensor, text: Tensor, logitScale: Tens
         throw TensorError.shapeMismatch(op: op, detail: "\(name) \(shapeString(t.shape)), expected [] or [1]")
     }
     let b = image.shape[0]
-    let logits = try matmul(l2Normalized(image), l2Normalized(text), transposeB: true) * logitScale.exp()
+    let logits =
+        try matmul(l2Normalized(image), l2Normalized(text), transposeB: true) * logitScale.exp()
         + logitBias  // [B, B]
     var labels = [Float](repeating: -1, count: b * b)
     for i in 0..<b { labels[i * b + i] = 1 }

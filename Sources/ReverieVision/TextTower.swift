@@ -24,10 +24,11 @@ public final class TextTower: Module {
         positionEmbedding = try Embedding(count: config.maxPositions, dim: config.hiddenSize, std: 0.02, rng: &rng)
         var layers: [SiglipEncoderLayer] = []
         for _ in 0..<config.numHiddenLayers {
-            layers.append(try SiglipEncoderLayer(
-                hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
-                numAttentionHeads: config.numAttentionHeads, layerNormEps: config.layerNormEps,
-                hiddenAct: config.hiddenAct, rng: &rng))
+            layers.append(
+                try SiglipEncoderLayer(
+                    hiddenSize: config.hiddenSize, intermediateSize: config.intermediateSize,
+                    numAttentionHeads: config.numAttentionHeads, layerNormEps: config.layerNormEps,
+                    hiddenAct: config.hiddenAct, rng: &rng))
         }
         self.layers = layers
         finalLayerNorm = try LayerNorm(dim: config.hiddenSize, eps: config.layerNormEps)

@@ -16,9 +16,11 @@ public struct TextTowerConfig: Sendable, Equatable {
     /// The MLP activation (`hidden_act`, SigLIP: `gelu_pytorch_tanh`).
     public var hiddenAct: Activation
 
-    public init(vocabSize: Int = 32000, hiddenSize: Int = 768, intermediateSize: Int = 3072,
-                numHiddenLayers: Int = 12, numAttentionHeads: Int = 12, maxPositions: Int = 64,
-                projectionDim: Int? = nil, layerNormEps: Float = 1e-6, hiddenAct: Activation = .geluTanh) {
+    public init(
+        vocabSize: Int = 32000, hiddenSize: Int = 768, intermediateSize: Int = 3072,
+        numHiddenLayers: Int = 12, numAttentionHeads: Int = 12, maxPositions: Int = 64,
+        projectionDim: Int? = nil, layerNormEps: Float = 1e-6, hiddenAct: Activation = .geluTanh
+    ) {
         (self.vocabSize, self.hiddenSize, self.intermediateSize) = (vocabSize, hiddenSize, intermediateSize)
         (self.numHiddenLayers, self.numAttentionHeads, self.maxPositions) =
             (numHiddenLayers, numAttentionHeads, maxPositions)

@@ -17,9 +17,11 @@ public struct VisionEncoderConfig: Sendable, Equatable {
     /// Whether the multihead-attention pooling head (`head.*`) exists.
     public var useHead: Bool
 
-    public init(hiddenSize: Int = 768, intermediateSize: Int = 3072, numHiddenLayers: Int = 12,
-                numAttentionHeads: Int = 12, numChannels: Int = 3, imageSize: Int = 224, patchSize: Int = 16,
-                layerNormEps: Float = 1e-6, hiddenAct: Activation = .geluTanh, useHead: Bool = true) {
+    public init(
+        hiddenSize: Int = 768, intermediateSize: Int = 3072, numHiddenLayers: Int = 12,
+        numAttentionHeads: Int = 12, numChannels: Int = 3, imageSize: Int = 224, patchSize: Int = 16,
+        layerNormEps: Float = 1e-6, hiddenAct: Activation = .geluTanh, useHead: Bool = true
+    ) {
         (self.hiddenSize, self.intermediateSize, self.numHiddenLayers) = (hiddenSize, intermediateSize, numHiddenLayers)
         (self.numAttentionHeads, self.numChannels, self.imageSize) = (numAttentionHeads, numChannels, imageSize)
         (self.patchSize, self.layerNormEps) = (patchSize, layerNormEps)

@@ -33,9 +33,10 @@ extension VisionEncoder {
         let reference = try VisionEncoder(config: config, rng: &rng)
         let prefix = checkpoint.contains("vision_model.embeddings.patch_embedding.weight") ? "vision_model." : ""
         // With the prefix, everything outside vision_model. is SiglipModel's text tower and logit scale.
-        var out = Checkpoint(model: try checkpoint.stateDict(
-            expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: "SiglipVisionModel",
-            prefix: prefix, ignoring: { !prefix.isEmpty && !$0.hasPrefix(prefix) }))
+        var out = Checkpoint(
+            model: try checkpoint.stateDict(
+                expected: reference.namedTensors().map { ($0.key, $0.tensor.shape) }, owner: "SiglipVisionModel",
+                prefix: prefix, ignoring: { !prefix.isEmpty && !$0.hasPrefix(prefix) }))
         out.modelConfig = file.text
         return out
     }
@@ -51,8 +52,9 @@ extension VisionEncoder {
         let encoder = try VisionEncoder(config: config, rng: &rng)
         var params: [String: Tensor] = [:]
         for (key, tensor, _) in encoder.namedTensors() { params[key] = tensor }
-        try ReverieIO.loadStateDict(Checkpoint.readModel(from: url, prefix: prefix), into: params, strict: true,
-                                    file: url.path)
+        try ReverieIO.loadStateDict(
+            Checkpoint.readModel(from: url, prefix: prefix), into: params, strict: true,
+            file: url.path)
         return encoder
     }
 }

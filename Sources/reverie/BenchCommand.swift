@@ -10,9 +10,10 @@ struct BenchCommand: ParsableCommand {
 
     static let suites = ["core", "data", "llm", "decoder", "stages"]
 
-    @Argument(help: ArgumentHelp(
-        "Suite to run: core (kernels), data (image loading with/without prefetch), llm (Llama step), "
-            + "decoder (UNet step, generation), stages (a training step of every stage of --recipe)."))
+    @Argument(
+        help: ArgumentHelp(
+            "Suite to run: core (kernels), data (image loading with/without prefetch), llm (Llama step), "
+                + "decoder (UNet step, generation), stages (a training step of every stage of --recipe)."))
     var suite: String = "core"
 
     @Option(help: "The pipeline recipe of the stages suite.")
@@ -38,8 +39,10 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         ThreadPolicy.configure()
         if suite == "data" {
-            return try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: 0,
-                                                 results: DataBench.run()))
+            return try print(
+                report: BenchReport(
+                    suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: 0,
+                    results: DataBench.run()))
         }
         let ceiling = SGEMMCeiling(n: scale == "tiny" ? 256 : 2048)
         let own = ceiling.measureSelf(repeats: repeats)
@@ -56,12 +59,16 @@ struct BenchCommand: ParsableCommand {
             results.append(try CoreBench.mlpBlock(repeats: repeats, ceiling: ceiling))
             results.append(try CoreBench.attention(repeats: repeats, ceiling: ceiling))
             for (cin, cout, size) in [(64, 32, 32), (64, 64, 16), (128, 128, 8)] {
-                results.append(try CoreBench.conv3x3(inChannels: cin, outChannels: cout, size: size, repeats: repeats,
-                                                     ceiling: ceiling))
+                results.append(
+                    try CoreBench.conv3x3(
+                        inChannels: cin, outChannels: cout, size: size, repeats: repeats,
+                        ceiling: ceiling))
             }
         }
-        try print(report: BenchReport(suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
-                                      results: results))
+        try print(
+            report: BenchReport(
+                suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
+                results: results))
     }
 
     func print(report: BenchReport) throws {
@@ -71,16 +78,22 @@ struct BenchCommand: ParsableCommand {
             Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        Swift.print("threads \(report.threads)" + (report.ceilingGFLOPS > 0
-            ? String(format: "; sgemm ceiling %.1f GFLOP/s", report.ceilingGFLOPS) : ""))
+        Swift.print(
+            "threads \(report.threads)"
+                + (report.ceilingGFLOPS > 0
+                    ? String(format: "; sgemm ceiling %.1f GFLOP/s", report.ceilingGFLOPS) : ""))
         for r in report.results {
             let name = r.name.padding(toLength: 48, withPad: " ", startingAt: 0)
             if let minutes = r.detail["stage_minutes"] {
-                let cost = r.detail["ceiling_gflop_per_step"].map {
-                    String(format: " %8.2f ms/step %7.1f steps/s  %6.0f steps = %5.1f min  %6.2f ceiling-GFLOP/step",
-                           r.seconds * 1e3, 1 / r.seconds, r.detail["stage_steps"] ?? 0, minutes, $0)
-                } ?? String(format: " %5.1f min of training steps (%.1f ceiling-TFLOP)", minutes,
-                            (r.detail["ceiling_gflop"] ?? 0) / 1e3)
+                let cost =
+                    r.detail["ceiling_gflop_per_step"].map {
+                        String(
+                            format: " %8.2f ms/step %7.1f steps/s  %6.0f steps = %5.1f min  %6.2f ceiling-GFLOP/step",
+                            r.seconds * 1e3, 1 / r.seconds, r.detail["stage_steps"] ?? 0, minutes, $0)
+                    }
+                    ?? String(
+                        format: " %5.1f min of training steps (%.1f ceiling-TFLOP)", minutes,
+                        (r.detail["ceiling_gflop"] ?? 0) / 1e3)
                 Swift.print(name + cost)
                 continue
             }
@@ -89,7 +102,8 @@ struct BenchCommand: ParsableCommand {
                 continue
             }
             let frac = r.fractionOfCeiling.map { String(format: "  %.2f of ceiling", $0) } ?? ""
-            let rate = (r.detail["tokens_per_second"].map { String(format: "  %.0f tokens/s", $0) } ?? "")
+            let rate =
+                (r.detail["tokens_per_second"].map { String(format: "  %.0f tokens/s", $0) } ?? "")
                 + (r.detail["samples_per_second"].map { String(format: "  %.1f samples/s", $0) } ?? "")
                 + (r.detail["images_per_second"].map { String(format: "  %.2f images/s", $0) } ?? "")
             Swift.print(name + String(format: " %9.2f ms %8.1f GFLOP/s", r.seconds * 1e3, r.gflops) + frac + rate)

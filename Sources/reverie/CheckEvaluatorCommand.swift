@@ -66,8 +66,9 @@ struct CheckEvaluatorCommand: ParsableCommand {
             degraded = degraded + evaluator.score(degradation.apply(to: image, rng: &rng), expected: scene)
         }
         let passes = [pass("clean", clean, bar: 0.99), pass("degraded", degraded, bar: 0.95)]
-        let report = Report(count: count, seed: seed, blur: blur, noise: noise,
-                            seconds: Date().timeIntervalSince(start), passes: passes)
+        let report = Report(
+            count: count, seed: seed, blur: blur, noise: noise,
+            seconds: Date().timeIntervalSince(start), passes: passes)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -85,10 +86,11 @@ struct CheckEvaluatorCommand: ParsableCommand {
 
     func pass(_ name: String, _ s: AttributeScores, bar: Double) -> Pass {
         let tallies = s.byName
-        return Pass(name: name, bar: bar,
-                    accuracy: Dictionary(uniqueKeysWithValues: tallies.map { ($0.0, $0.1.accuracy) }),
-                    correct: Dictionary(uniqueKeysWithValues: tallies.map { ($0.0, $0.1.correct) }),
-                    total: Dictionary(uniqueKeysWithValues: tallies.map { ($0.0, $0.1.total) }),
-                    passed: tallies.allSatisfy { $0.1.accuracy >= bar })
+        return Pass(
+            name: name, bar: bar,
+            accuracy: Dictionary(uniqueKeysWithValues: tallies.map { ($0.0, $0.1.accuracy) }),
+            correct: Dictionary(uniqueKeysWithValues: tallies.map { ($0.0, $0.1.correct) }),
+            total: Dictionary(uniqueKeysWithValues: tallies.map { ($0.0, $0.1.total) }),
+            passed: tallies.allSatisfy { $0.1.accuracy >= bar })
     }
 }

@@ -51,7 +51,8 @@ struct ConvertCommand: ParsableCommand {
         let url = URL(fileURLWithPath: directory)
         let config = try HFConfigFile(url: url)
         guard let architecture = config.architecture ?? config.diffusersClassName else {
-            throw config.invalid("architectures", "missing (and no diffusers _class_name): cannot tell which model this is")
+            throw config.invalid(
+                "architectures", "missing (and no diffusers _class_name): cannot tell which model this is")
         }
         guard let convert = Self.converters[architecture] else {
             let supported = Self.converters.keys.sorted().joined(separator: ", ")
@@ -68,8 +69,9 @@ struct ConvertCommand: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("converted \(architecture) from \(directory): \(checkpoint.model.count) tensors, "
-                + "\(parameters) parameters → \(output) (\(dtype))")
+            print(
+                "converted \(architecture) from \(directory): \(checkpoint.model.count) tensors, "
+                    + "\(parameters) parameters → \(output) (\(dtype))")
         }
     }
 }

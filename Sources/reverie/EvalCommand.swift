@@ -13,26 +13,32 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Items per capability.") var count = 100
     @Option(help: "The evaluation world's seed (never one trained on).") var worldSeed = ShapesWorld.evaluationSeed
     @Flag(help: "Print the report as JSON.") var json = false
-    @Flag(help: "Also list every single edit that missed its target: the instruction, the source, wanted and read scenes.")
+    @Flag(
+        help: "Also list every single edit that missed its target: the instruction, the source, wanted and read scenes."
+    )
     var failures = false
-    @Option(help: """
-        Comma-separated capabilities to score: caption,generate,edit,reconstruct, and edit_oracle (not by default: \
-        each edit's target drawn from its own encoder conditions, the decoder's ceiling for edits).
-        """)
+    @Option(
+        help: """
+            Comma-separated capabilities to score: caption,generate,edit,reconstruct, and edit_oracle (not by default: \
+            each edit's target drawn from its own encoder conditions, the decoder's ceiling for edits).
+            """)
     var capabilities = "caption,generate,edit,reconstruct"
 
     static let allCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct", "edit_oracle"]
     /// What a run scores unless asked otherwise (the pipeline's final evaluation too): not the oracle.
     static let defaultCapabilities: Set<String> = ["caption", "generate", "edit", "reconstruct"]
     /// Score name → the capability that produces it.
-    static let capabilityOf = ["caption_exact": "caption", "text_to_image": "generate", "edit": "edit", "edit_two_turn": "edit",
-                               "reconstruction": "reconstruct"]
+    static let capabilityOf = [
+        "caption_exact": "caption", "text_to_image": "generate", "edit": "edit", "edit_two_turn": "edit",
+        "reconstruction": "reconstruct",
+    ]
 
     func validate() throws {
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         if let bad = asked.subtracting(Self.allCapabilities).sorted().first {
-            throw ValidationError("unknown capability '\(bad)' in --capabilities; available: caption, generate, edit, "
-                                  + "reconstruct, edit_oracle")
+            throw ValidationError(
+                "unknown capability '\(bad)' in --capabilities; available: caption, generate, edit, "
+                    + "reconstruct, edit_oracle")
         }
         guard suite == "shapes" else { throw ValidationError("unknown suite '\(suite)'; available: shapes") }
         guard count > 0 else { throw ValidationError("--count must be positive") }
@@ -40,14 +46,17 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        try Self.report(checkpoint: model.url, count: count, seed: worldSeed, drawing: drawing.options(keeping: keeping),
-                        json: json, capabilities: asked, failures: failures)
+        try Self.report(
+            checkpoint: model.url, count: count, seed: worldSeed, drawing: drawing.options(keeping: keeping),
+            json: json, capabilities: asked, failures: failures)
     }
 
     /// Scores the checkpoint on `count` items of the world seeded `seed` and prints the report. A checkpoint
     /// without an LLM (a decoder stage's) is scored on reconstruction, the one capability it has.
-    static func report(checkpoint: URL, count: Int, seed: UInt64, drawing: DrawingOptions, json: Bool,
-                       capabilities: Set<String> = defaultCapabilities, failures: Bool = false) throws {
+    static func report(
+        checkpoint: URL, count: Int, seed: UInt64, drawing: DrawingOptions, json: Bool,
+        capabilities: Set<String> = defaultCapabilities, failures: Bool = false
+    ) throws {
         let record = try ModelConfigRecord.read(checkpoint)
         guard ModelAssembly.isMultimodal(record) else {
             let scores = try DecoderRunner.load(checkpoint, drawing: drawing).evaluate(count: count, seed: seed)
@@ -65,15 +74,18 @@ struct EvalCommand: ParsableCommand {
         let canvas = model.visionEncoder.config.imageSize
         let started = Date()
         let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
-            .run(caption: capabilities.contains("caption") ? runner.caption : nil,
-                 generate: capabilities.contains("generate") ? runner.generate : nil,
-                 edit: capabilities.contains("edit") ? runner.edit : nil,
-                 reconstruct: capabilities.contains("reconstruct") ? runner.reconstruct : nil,
-                 editOracle: capabilities.contains("edit_oracle") ? runner.editOracle : nil)
+            .run(
+                caption: capabilities.contains("caption") ? runner.caption : nil,
+                generate: capabilities.contains("generate") ? runner.generate : nil,
+                edit: capabilities.contains("edit") ? runner.edit : nil,
+                reconstruct: capabilities.contains("reconstruct") ? runner.reconstruct : nil,
+                editOracle: capabilities.contains("edit_oracle") ? runner.editOracle : nil)
         let seconds = Date().timeIntervalSince(started)
         if json {
-            var fields: [String: Any] = ["checkpoint": checkpoint.path, "count": count, "world_seed": seed,
-                                         "seconds": seconds]
+            var fields: [String: Any] = [
+                "checkpoint": checkpoint.path, "count": count, "world_seed": seed,
+                "seconds": seconds,
+            ]
             for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) { fields[k] = v }
             fields["edit_by_kind"] = report.editByKind.mapValues { $0.accuracy }
             if capabilities.contains("edit_oracle") {
@@ -82,8 +94,10 @@ struct EvalCommand: ParsableCommand {
             }
             if failures, capabilities.contains("edit") {
                 fields["edit_failures"] = report.editFailures.map { f in
-                    var entry: [String: Any] = ["item": f.item, "kind": f.kind, "instruction": f.instruction,
-                                                "source": f.source, "wanted": f.wanted, "got": f.got]
+                    var entry: [String: Any] = [
+                        "item": f.item, "kind": f.kind, "instruction": f.instruction,
+                        "source": f.source, "wanted": f.wanted, "got": f.got,
+                    ]
                     entry["oracle_missed"] = f.oracleMissed
                     return entry
                 }
@@ -98,29 +112,36 @@ struct EvalCommand: ParsableCommand {
         } else {
             print("ShapesWorld (\(count) items, world seed \(seed), \(String(format: "%.0f", seconds)) s):")
             for (k, v) in report.scores where capabilities.contains(capabilityOf[k] ?? k) {
-                print("  \(k.padding(toLength: 16, withPad: " ", startingAt: 0)) " + String(format: "%5.1f %%", v * 100))
+                print(
+                    "  \(k.padding(toLength: 16, withPad: " ", startingAt: 0)) " + String(format: "%5.1f %%", v * 100))
             }
             for (key, scores) in attributeBreakdowns(report, capabilities) {
-                print("  \(key): " + scores.byName.map { "\($0.0) " + String(format: "%.1f", 100 * $0.1.accuracy) }
-                    .joined(separator: ", "))
+                print(
+                    "  \(key): "
+                        + scores.byName.map { "\($0.0) " + String(format: "%.1f", 100 * $0.1.accuracy) }
+                        .joined(separator: ", "))
                 print("    shape by kind: " + Self.percentages(scores.shapeByKind))
             }
             if capabilities.contains("edit") {
                 print("  edit_by_kind: " + Self.percentages(report.editByKind))
             }
             if capabilities.contains("edit_oracle") {
-                print("  edit_oracle      " + String(format: "%5.1f %%", report.editOracle.accuracy * 100)
-                      + " (the targets' own conditions drawn: the decoder's ceiling for edits)")
+                print(
+                    "  edit_oracle      " + String(format: "%5.1f %%", report.editOracle.accuracy * 100)
+                        + " (the targets' own conditions drawn: the decoder's ceiling for edits)")
                 print("  edit_oracle_by_kind: " + Self.percentages(report.editOracleByKind))
             }
             if failures, capabilities.contains("edit") {
                 let decoderToo = report.editFailures.filter { $0.oracleMissed == true }.count
-                print("edits that missed (\(report.editFailures.count)"
-                      + (capabilities.contains("edit_oracle") ? ", \(decoderToo) missed from the target's own conditions too" : "")
-                      + "):")
+                print(
+                    "edits that missed (\(report.editFailures.count)"
+                        + (capabilities.contains("edit_oracle")
+                            ? ", \(decoderToo) missed from the target's own conditions too" : "")
+                        + "):")
                 for f in report.editFailures {
-                    print("  #\(f.item) \(f.kind)\(f.oracleMissed == true ? " (decoder)" : ""): \(f.instruction)\n"
-                          + "    source \(f.source)\n    wanted \(f.wanted)\n    got    \(f.got)")
+                    print(
+                        "  #\(f.item) \(f.kind)\(f.oracleMissed == true ? " (decoder)" : ""): \(f.instruction)\n"
+                            + "    source \(f.source)\n    wanted \(f.wanted)\n    got    \(f.got)")
                 }
             }
         }
@@ -134,8 +155,10 @@ struct EvalCommand: ParsableCommand {
 
     /// Per-attribute scores (shape, colour, size, position, background, count, exact) of the captions and images
     /// of the capabilities that were run, keyed `<score>_by_attribute`.
-    static func attributeBreakdowns(_ report: ShapesSuiteReport,
-                                    _ capabilities: Set<String>) -> [(String, AttributeScores)] {
+    static func attributeBreakdowns(
+        _ report: ShapesSuiteReport,
+        _ capabilities: Set<String>
+    ) -> [(String, AttributeScores)] {
         var out: [(String, AttributeScores)] = []
         if capabilities.contains("caption") { out.append(("caption_by_attribute", report.caption)) }
         if capabilities.contains("generate") { out.append(("text_to_image_by_attribute", report.textToImage)) }

@@ -29,7 +29,8 @@ struct DrawingArguments: ParsableArguments {
 
     func validate() throws {
         guard SamplerRegistry.kinds.contains(sampler) else {
-            throw ValidationError("unknown --sampler '\(sampler)'; available: \(SamplerRegistry.kinds.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --sampler '\(sampler)'; available: \(SamplerRegistry.kinds.joined(separator: ", "))")
         }
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
         guard guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
@@ -47,15 +48,18 @@ struct DrawingArguments: ParsableArguments {
 
 /// How an edit keeps its source.
 struct KeepingArguments: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "Edits keep the source wherever the model's conditions change by at most this fraction of their energy, "
-            + "or, with a change head, wherever it says unchanged (blended sampling; 0 redraws everything).",
-        valueName: "fraction"))
+    @Option(
+        help: ArgumentHelp(
+            "Edits keep the source wherever the model's conditions change by at most this fraction of their energy, "
+                + "or, with a change head, wherever it says unchanged (blended sampling; 0 redraws everything).",
+            valueName: "fraction"))
     var keepThreshold = DrawingOptions().keepThreshold
 
-    @Option(help: ArgumentHelp("Tokens each way an edit's changed region grows before the rest is kept "
-                                   + "(default: 0 with a change head, 1 without).",
-                               valueName: "tokens"))
+    @Option(
+        help: ArgumentHelp(
+            "Tokens each way an edit's changed region grows before the rest is kept "
+                + "(default: 0 with a change head, 1 without).",
+            valueName: "tokens"))
     var keepGrow: Int?
 
     func validate() throws {

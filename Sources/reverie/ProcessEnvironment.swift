@@ -7,9 +7,9 @@ enum ProcessEnvironment {
     /// unset, set it to 4 (workers sleep almost at once) and re-execute this binary so OpenBLAS sees it.
     static func settleOpenBLAS() {
         #if os(Linux)
-        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
-        setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
-        _ = execv("/proc/self/exe", CommandLine.unsafeArgv)
+            guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+            setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
+            _ = execv("/proc/self/exe", CommandLine.unsafeArgv)
         // execv only returns on failure; carry on with OpenBLAS's default behaviour.
         #endif
     }

@@ -8,7 +8,8 @@ struct ReconstructCommand: ParsableCommand {
     @OptionGroup var drawing: DrawingArguments
     @Option(help: "Input image (PNG or JPEG).") var image: String
     @Option(help: "Output PNG.") var out: String
-    @Flag(help: "Through the autoencoder alone (VAE encode → decode), without the encoder's conditions and the denoiser.")
+    @Flag(
+        help: "Through the autoencoder alone (VAE encode → decode), without the encoder's conditions and the denoiser.")
     var autoencoder = false
 
     func run() throws {

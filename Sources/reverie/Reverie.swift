@@ -1,15 +1,17 @@
 import ArgumentParser
-import ReverieRuntime
 import Foundation
+import ReverieRuntime
 
 struct Reverie: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reverie",
         abstract: "Multimodal language models that read and write images, on the CPU.",
         version: reverieVersion,
-        subcommands: [TrainCommand.self, GenerateCommand.self, CaptionCommand.self, EditCommand.self,
-                      ReconstructCommand.self, EvalCommand.self, RecipesCommand.self, InspectCommand.self,
-                      ConvertCommand.self, DataCommand.self, BenchCommand.self])
+        subcommands: [
+            TrainCommand.self, GenerateCommand.self, CaptionCommand.self, EditCommand.self,
+            ReconstructCommand.self, EvalCommand.self, RecipesCommand.self, InspectCommand.self,
+            ConvertCommand.self, DataCommand.self, BenchCommand.self,
+        ])
 }
 
 @main

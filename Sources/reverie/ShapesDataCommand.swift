@@ -27,8 +27,9 @@ struct ShapesDataCommand: ParsableCommand {
         try kinds.split(separator: ",").map { name in
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard let kind = ShapesExport.Kind(rawValue: trimmed) else {
-                throw ValidationError("unknown kind '\(trimmed)' in --kinds; available: "
-                    + ShapesExport.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+                throw ValidationError(
+                    "unknown kind '\(trimmed)' in --kinds; available: "
+                        + ShapesExport.Kind.allCases.map(\.rawValue).joined(separator: ", "))
             }
             return kind
         }
@@ -43,8 +44,10 @@ struct ShapesDataCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: out, isDirectory: true)
         let kinds = try parsedKinds()
         let total = count * kinds.count
-        let manifests = try ShapesExport.write(world: ShapesWorld(seed: seed), to: directory, count: count,
-                                               kinds: kinds) { done in
+        let manifests = try ShapesExport.write(
+            world: ShapesWorld(seed: seed), to: directory, count: count,
+            kinds: kinds
+        ) { done in
             if !json, done % Swift.max(1, total / 20) == 0 || done == total {
                 FileHandle.standardError.write(Data("\r\(done)/\(total) records".utf8))
             }
@@ -52,8 +55,9 @@ struct ShapesDataCommand: ParsableCommand {
         if !json { FileHandle.standardError.write(Data("\n".utf8)) }
         if json {
             let paths = Dictionary(uniqueKeysWithValues: zip(kinds.map(\.rawValue), manifests.map(\.path)))
-            let data = try JSONSerialization.data(withJSONObject: ["manifests": paths, "count": count, "seed": seed],
-                                                  options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(
+                withJSONObject: ["manifests": paths, "count": count, "seed": seed],
+                options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             for m in manifests { print(m.path) }

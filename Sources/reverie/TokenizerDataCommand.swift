@@ -36,8 +36,10 @@ struct TokenizerDataCommand: ParsableCommand {
         let texts = world.texts(count: 200)
         let tokens = texts.reduce(0) { $0 + tokenizer.encode($1).count }
         let bytes = texts.reduce(0) { $0 + $1.utf8.count }
-        print("\(out): \(tokenizer.vocabularySize) tokens; ShapesWorld texts average "
-            + String(format: "%.1f tokens (%.1f bytes)", Double(tokens) / Double(texts.count),
-                     Double(bytes) / Double(texts.count)))
+        print(
+            "\(out): \(tokenizer.vocabularySize) tokens; ShapesWorld texts average "
+                + String(
+                    format: "%.1f tokens (%.1f bytes)", Double(tokens) / Double(texts.count),
+                    Double(bytes) / Double(texts.count)))
     }
 }

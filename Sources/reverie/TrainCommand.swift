@@ -60,8 +60,9 @@ struct TrainCommand: ParsableCommand {
         let model = try pipeline.exportModel(from: last, stages: stages)
         print("model (float16, recipe embedded): \(model.path)")
         if pipeline.evalCount > 0 {
-            try EvalCommand.report(checkpoint: pipeline.modelURL, count: pipeline.evalCount, seed: pipeline.evalSeed,
-                                   drawing: final.eval.drawing, json: false)
+            try EvalCommand.report(
+                checkpoint: pipeline.modelURL, count: pipeline.evalCount, seed: pipeline.evalSeed,
+                drawing: final.eval.drawing, json: false)
         }
     }
 
@@ -74,15 +75,17 @@ struct TrainCommand: ParsableCommand {
     func runStage(_ recipe: Recipe, resume: Bool) throws -> TrainOutcome {
         let trainer = try Trainer(recipe: recipe)
         trainer.quiet = quiet
-        let resuming = resume && FileManager.default.fileExists(atPath: trainer.runDir.appendingPathComponent("last.h5").path)
+        let resuming =
+            resume && FileManager.default.fileExists(atPath: trainer.runDir.appendingPathComponent("last.h5").path)
         let outcome = try trainer.run(resume: resuming)
         if outcome.interrupted {
             print("stopped at step \(outcome.step); resume with: \(resumeCommand)")
         } else {
             let scores = outcome.evaluation.map { "\($0.0) \(String(format: "%.3f", $0.1))" }
                 .joined(separator: ", ")
-            print("\(recipe.stage.rawValue): \(outcome.step) steps → \(outcome.checkpoint.path)"
-                  + (scores.isEmpty ? "" : " (\(scores))"))
+            print(
+                "\(recipe.stage.rawValue): \(outcome.step) steps → \(outcome.checkpoint.path)"
+                    + (scores.isEmpty ? "" : " (\(scores))"))
         }
         return outcome
     }

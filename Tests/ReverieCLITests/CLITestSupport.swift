@@ -89,7 +89,7 @@ struct ListedDataset: Equatable, CustomStringConvertible {
     init?(line: String) {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         guard line.hasPrefix("  "), fields.count >= 3,
-              let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]"), open < close
+            let open = line.firstIndex(of: "["), let close = line.firstIndex(of: "]"), open < close
         else { return nil }
         let inner = line[line.index(after: open)..<close]
         let dimensions = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -18,7 +18,9 @@ final class CommandLineTests: XCTestCase {
                 result.stdout.components(separatedBy: "SUBCOMMANDS:").dropFirst().first, "\(result)")
             for name in ["bench", "inspect"] {
                 XCTAssertTrue(
-                    subcommands.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name) },
+                    subcommands.split(separator: "\n").contains {
+                        $0.trimmingCharacters(in: .whitespaces).hasPrefix(name)
+                    },
                     "\(name) listed: \(result)")
             }
         }

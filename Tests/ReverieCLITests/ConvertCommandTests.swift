@@ -52,20 +52,25 @@ final class ConvertCommandTests: XCTestCase {
         XCTAssertEqual(Set(checkpoint.model.keys), Set(source.tensorNames))
         let key = "model.layers.1.self_attn.k_proj.weight"
         XCTAssertEqual(checkpoint.model[key]?.toArray(), try source.tensor(key).toArray())
-        XCTAssertEqual(checkpoint.modelConfig,
-                       try String(contentsOf: fixture("gqa_untied").appendingPathComponent("config.json")))
+        XCTAssertEqual(
+            checkpoint.modelConfig,
+            try String(contentsOf: fixture("gqa_untied").appendingPathComponent("config.json")))
     }
 
     func testFloat16OutputAndErrors() throws {
         let scratch = try ScratchDirectory()
-        let half = try ReverieBinary.run(["convert", fixture("mha_tied").path, "-o", scratch.file("h.h5").path,
-                                          "--dtype", "float16"])
+        let half = try ReverieBinary.run([
+            "convert", fixture("mha_tied").path, "-o", scratch.file("h.h5").path,
+            "--dtype", "float16",
+        ])
         XCTAssertTrue(half.succeeded, "\(half)")
         let listing = try ReverieBinary.run(["inspect", scratch.file("h.h5").path])
         XCTAssertTrue(listing.stdout.contains("float16"), "\(listing)")
 
-        let badDType = try ReverieBinary.run(["convert", fixture("mha_tied").path, "-o", scratch.file("x.h5").path,
-                                              "--dtype", "int8"])
+        let badDType = try ReverieBinary.run([
+            "convert", fixture("mha_tied").path, "-o", scratch.file("x.h5").path,
+            "--dtype", "int8",
+        ])
         XCTAssertFalse(badDType.succeeded, "\(badDType)")
         XCTAssertTrue(badDType.stderr.contains("int8"), "\(badDType)")
 
@@ -82,15 +87,17 @@ final class ConvertCommandTests: XCTestCase {
         try data.prefix(data.count - 1000).write(to: weights)
         let truncated = try ReverieBinary.run(["convert", broken.path, "-o", scratch.file("z.h5").path])
         XCTAssertFalse(truncated.succeeded, "\(truncated)")
-        XCTAssertTrue(truncated.stderr.contains("model.safetensors") && truncated.stderr.contains("truncated"),
-                      "\(truncated)")
+        XCTAssertTrue(
+            truncated.stderr.contains("model.safetensors") && truncated.stderr.contains("truncated"),
+            "\(truncated)")
     }
 }
 
 /// `reverie bench llm` end to end on a toy model (`--scale tiny`); the real configuration is `make bench`'s job.
 final class LLMBenchCommandTests: XCTestCase {
     func testTinyLLMSuiteReportsTrainingAndDecoding() throws {
-        let result = try ReverieBinary.run(["bench", "llm", "--scale", "tiny", "--repeats", "1", "--json"], timeout: 60)
+        let result = try ReverieBinary.run(
+            ["bench", "llm", "--scale", "tiny", "--repeats", "1", "--json"], timeout: 60)
         XCTAssertTrue(result.succeeded, "\(result)")
         let report = try XCTUnwrap(
             JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")

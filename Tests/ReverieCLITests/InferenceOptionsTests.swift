@@ -17,11 +17,14 @@ final class InferenceOptionsTests: XCTestCase {
     }
 
     func testSamplerIsChosenByNameAndUnknownOnesAreRefused() throws {
-        let refused = try ReverieBinary.run(["generate", "--sampler", "dpm", "--prompt", "a red circle",
-                                             "--out", "/tmp/never.png"])
+        let refused = try ReverieBinary.run([
+            "generate", "--sampler", "dpm", "--prompt", "a red circle",
+            "--out", "/tmp/never.png",
+        ])
         XCTAssertFalse(refused.succeeded)
-        XCTAssertTrue(refused.stderr.contains("unknown --sampler 'dpm'") && refused.stderr.contains("euler"),
-                      refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.contains("unknown --sampler 'dpm'") && refused.stderr.contains("euler"),
+            refused.stderr)
         let help = try ReverieBinary.run(["generate", "--help"])
         XCTAssertTrue(help.stdout.contains("ddim, euler, flow"), help.stdout)
     }

@@ -40,8 +40,9 @@ final class InspectCommandTests: XCTestCase {
         guard let header = lines.firstIndex(of: "  recipe (\(recipeLines.count) lines):") else {
             return XCTFail("no recipe block header: \(result)")
         }
-        XCTAssertEqual(Array(lines[(header + 1)...].prefix(recipeLines.count)), recipeLines.map { "    \($0)" },
-                       "\(result)")
+        XCTAssertEqual(
+            Array(lines[(header + 1)...].prefix(recipeLines.count)), recipeLines.map { "    \($0)" },
+            "\(result)")
 
         // Every dataset, in natural key order, with its shape and stored type.
         var expected = SampleCheckpoint.tensorShapes.map {
@@ -70,7 +71,8 @@ final class InspectCommandTests: XCTestCase {
                 .map { ($0.key, $0) })
         for (key, shape) in SampleCheckpoint.tensorShapes {
             XCTAssertEqual(
-                listed[key], ListedDataset(key: key, shape: shape, dtype: SampleCheckpoint.dtype(of: key, modelStorage: .float16)),
+                listed[key],
+                ListedDataset(key: key, shape: shape, dtype: SampleCheckpoint.dtype(of: key, modelStorage: .float16)),
                 "\(result)")
         }
     }
@@ -109,14 +111,17 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertTrue(absolute.succeeded, "\(absolute)")
         XCTAssertTrue(absolute.stdout.hasPrefix("checkpoint \(url.path)\n"), "\(absolute)")
 
-        let relative = try ReverieBinary.run(["inspect", "étape 1/ckpt (final).h5", "--json"],
-                                             currentDirectory: scratch.file("my runs"))
+        let relative = try ReverieBinary.run(
+            ["inspect", "étape 1/ckpt (final).h5", "--json"],
+            currentDirectory: scratch.file("my runs"))
         XCTAssertTrue(relative.succeeded, "\(relative)")
         let object = try JSONSerialization.jsonObject(with: Data(relative.stdout.utf8)) as? [String: Any]
-        XCTAssertEqual((object?["file"] as? String).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                       url.standardizedFileURL.path, "\(relative)")
+        XCTAssertEqual(
+            (object?["file"] as? String).map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+            url.standardizedFileURL.path, "\(relative)")
 
-        let missing = try ReverieBinary.run(["inspect", "étape 1/nothing here.h5"], currentDirectory: scratch.file("my runs"))
+        let missing = try ReverieBinary.run(
+            ["inspect", "étape 1/nothing here.h5"], currentDirectory: scratch.file("my runs"))
         XCTAssertNotEqual(missing.status, 0, "\(missing)")
         XCTAssertTrue(missing.stderr.contains("étape 1/nothing here.h5"), "\(missing)")
     }
@@ -167,9 +172,12 @@ final class InspectCommandTests: XCTestCase {
     /// failing the encoder.
     func testJSONFloatAttributesIncludingNonFinite() throws {
         let url = scratch.file("floats.h5")
-        try Checkpoint(model: ["w": try rampTensor([2])], attributes: [
-            "lr": .double(3e-4), "best_loss": .double(.nan), "grad_norm": .double(.infinity),
-        ]).write(to: url)
+        try Checkpoint(
+            model: ["w": try rampTensor([2])],
+            attributes: [
+                "lr": .double(3e-4), "best_loss": .double(.nan), "grad_norm": .double(.infinity),
+            ]
+        ).write(to: url)
 
         let json = try ReverieBinary.run(["inspect", url.path, "--json"])
         XCTAssertTrue(json.succeeded, "\(json)")
@@ -199,8 +207,9 @@ final class InspectCommandTests: XCTestCase {
             XCTAssertNotEqual(result.status, 0, "\(result)", file: file, line: line)
             XCTAssertEqual(result.stdout, "", "errors go to stderr: \(result)", file: file, line: line)
             XCTAssertTrue(result.stderr.contains(url.path), "stderr names the file: \(result)", file: file, line: line)
-            XCTAssertTrue(result.stderr.contains(fragment), "stderr says '\(fragment)': \(result)",
-                          file: file, line: line)
+            XCTAssertTrue(
+                result.stderr.contains(fragment), "stderr says '\(fragment)': \(result)",
+                file: file, line: line)
             // One error message, not an HDF5 error stack or a Swift backtrace.
             XCTAssertFalse(result.stderr.contains("HDF5-DIAG"), "\(result)", file: file, line: line)
             XCTAssertLessThanOrEqual(result.stderr.split(separator: "\n").count, 2, "\(result)", file: file, line: line)

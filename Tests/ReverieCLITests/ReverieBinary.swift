@@ -15,7 +15,8 @@ struct CommandResult: CustomStringConvertible {
     /// Everything about the run, for failure messages.
     var description: String {
         let ending = wasSignalled ? "killed by signal \(status)" : "exit status \(status)"
-        return "reverie \(arguments.joined(separator: " ")) → \(ending)\n--- stdout ---\n\(stdout)--- stderr ---\n\(stderr)"
+        return
+            "reverie \(arguments.joined(separator: " ")) → \(ending)\n--- stdout ---\n\(stdout)--- stderr ---\n\(stderr)"
     }
 }
 
@@ -61,9 +62,9 @@ enum ReverieBinary {
         urls.append(Bundle.main.bundleURL)
         urls.append(Bundle.main.bundleURL.deletingLastPathComponent())
         #if os(Linux)
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            urls.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
-        }
+            if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+                urls.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
+            }
         #endif
         if let argv0 = CommandLine.arguments.first, argv0.contains("/") {
             urls.append(URL(fileURLWithPath: argv0).deletingLastPathComponent())
@@ -80,8 +81,9 @@ enum ReverieBinary {
         let fileManager = FileManager.default
         if let path = ProcessInfo.processInfo.environment[overrideVariable], !path.isEmpty {
             guard fileManager.isExecutableFile(atPath: path) else {
-                return .failure(LocateError(
-                    description: "\(overrideVariable)=\(path), but that is not an executable file"))
+                return .failure(
+                    LocateError(
+                        description: "\(overrideVariable)=\(path), but that is not an executable file"))
             }
             return .success(URL(fileURLWithPath: path))
         }
@@ -90,16 +92,19 @@ enum ReverieBinary {
             let candidate = directory.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             if fileManager.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-               fileManager.isExecutableFile(atPath: candidate.path) {
+                fileManager.isExecutableFile(atPath: candidate.path)
+            {
                 return .success(candidate)
             }
         }
-        return .failure(LocateError(description: """
-            cannot find the built `\(name)` executable. Looked in:
-            \(directories.map { "  \($0.path)" }.joined(separator: "\n"))
-            Build it first (`swift build --build-tests`, or let `swift test` build it), or set \(overrideVariable) \
-            to its path.
-            """))
+        return .failure(
+            LocateError(
+                description: """
+                    cannot find the built `\(name)` executable. Looked in:
+                    \(directories.map { "  \($0.path)" }.joined(separator: "\n"))
+                    Build it first (`swift build --build-tests`, or let `swift test` build it), or set \(overrideVariable) \
+                    to its path.
+                    """))
     }
 
     /// Runs the binary with `arguments` (in `currentDirectory`, if given) and returns its status and output, killing

@@ -31,18 +31,28 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: drawn))
         // The sampler reaches the decoder: Euler draws another image than DDIM from the same seed.
         let euler = dir.file("euler.png").path
-        let viaEuler = try ReverieBinary.run(["generate"] + common + ["--sampler", "euler", "--prompt", "a red circle",
-                                                                      "--out", euler])
+        let viaEuler = try ReverieBinary.run(
+            ["generate"] + common + [
+                "--sampler", "euler", "--prompt", "a red circle",
+                "--out", euler,
+            ])
         XCTAssertTrue(viaEuler.succeeded, "\(viaEuler)")
-        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: euler)), try Data(contentsOf: URL(fileURLWithPath: drawn)))
-        let inter = try ReverieBinary.run(["generate"] + common + ["--prompt", "a red circle", "--interleaved",
-                                                                   "--out", dir.file("story.png").path])
+        XCTAssertNotEqual(
+            try Data(contentsOf: URL(fileURLWithPath: euler)), try Data(contentsOf: URL(fileURLWithPath: drawn)))
+        let inter = try ReverieBinary.run(
+            ["generate"] + common + [
+                "--prompt", "a red circle", "--interleaved",
+                "--out", dir.file("story.png").path,
+            ])
         XCTAssertTrue(inter.succeeded && inter.stdout.hasPrefix("a red circle"), "\(inter)")
         let cap = try ReverieBinary.run(["caption", "--checkpoint", model, "--image", drawn])
         XCTAssertTrue(cap.succeeded, "\(cap)")
         let edited = dir.file("edited.png").path
-        let edit = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
-                                                              "--instruction", "move it left", "--out", edited])
+        let edit = try ReverieBinary.run(
+            ["edit"] + common + [
+                "--image", drawn, "--instruction", "make it blue",
+                "--instruction", "move it left", "--out", edited,
+            ])
         XCTAssertTrue(edit.succeeded, "\(edit)")
         for f in [edited, dir.file("edited-1.png").path, dir.file("edited-2.png").path] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: f), f)
@@ -57,14 +67,21 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertTrue((0...1).contains(v), "\(key) = \(v) in \(eval.stdout)")
         }
 
-        let captionOnly = try ReverieBinary.run(["eval"] + common + ["--count", "2", "--json", "--capabilities",
-                                                                     "caption"])
-        XCTAssertTrue(captionOnly.succeeded && captionOnly.stdout.contains("caption_exact")
-                      && !captionOnly.stdout.contains("text_to_image"), "\(captionOnly)")
+        let captionOnly = try ReverieBinary.run(
+            ["eval"] + common + [
+                "--count", "2", "--json", "--capabilities",
+                "caption",
+            ])
+        XCTAssertTrue(
+            captionOnly.succeeded && captionOnly.stdout.contains("caption_exact")
+                && !captionOnly.stdout.contains("text_to_image"), "\(captionOnly)")
         XCTAssertFalse(try ReverieBinary.run(["eval"] + common + ["--capabilities", "draw"]).succeeded)
         // --failures lists every missed edit: as many as the score says, each with what was wanted.
-        let listed = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--json", "--capabilities", "edit",
-                                                                "--failures"])
+        let listed = try ReverieBinary.run(
+            ["eval"] + common + [
+                "--count", "3", "--json", "--capabilities", "edit",
+                "--failures",
+            ])
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])
         let missed = try XCTUnwrap(report["edit_failures"] as? [[String: Any]], listed.stdout)
         XCTAssertEqual(missed.count, Int((3 * (1 - (try XCTUnwrap(report["edit"] as? Double)))).rounded()))
@@ -73,28 +90,45 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("edits that missed (\(missed.count))"), text.stdout)
         // edit_oracle (asked for by name only) draws each target's own conditions: the decoder's ceiling.
         XCTAssertNil(report["edit_oracle"])
-        let oracle = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--json", "--capabilities",
-                                                                "edit_oracle"])
-        let oracleReport = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(oracle.stdout.utf8))
-            as? [String: Any], "\(oracle)")
+        let oracle = try ReverieBinary.run(
+            ["eval"] + common + [
+                "--count", "3", "--json", "--capabilities",
+                "edit_oracle",
+            ])
+        let oracleReport = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(oracle.stdout.utf8))
+                as? [String: Any], "\(oracle)")
         let ceiling = try XCTUnwrap(oracleReport["edit_oracle"] as? Double, oracle.stdout)
         XCTAssertTrue([0, 1, 2, 3].map { Double($0) / 3 }.contains { abs($0 - ceiling) < 1e-9 }, "\(ceiling)")
         XCTAssertNil(oracleReport["edit"], oracle.stdout)
-        let both = try ReverieBinary.run(["eval"] + common + ["--count", "3", "--capabilities", "edit,edit_oracle",
-                                                              "--failures"])
+        let both = try ReverieBinary.run(
+            ["eval"] + common + [
+                "--count", "3", "--capabilities", "edit,edit_oracle",
+                "--failures",
+            ])
         XCTAssertTrue(both.stdout.contains("missed from the target's own conditions too"), both.stdout)
         // Edits keep the source by default; --keep-threshold 0 redraws everything, a negative one is refused.
-        let redrawn = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
-                                                                 "--keep-threshold", "0", "--out", edited])
+        let redrawn = try ReverieBinary.run(
+            ["edit"] + common + [
+                "--image", drawn, "--instruction", "make it blue",
+                "--keep-threshold", "0", "--out", edited,
+            ])
         XCTAssertTrue(redrawn.succeeded, "\(redrawn)")
-        let refused = try ReverieBinary.run(["edit"] + common + ["--image", drawn, "--instruction", "make it blue",
-                                                                 "--keep-threshold", "-1", "--out", edited])
+        let refused = try ReverieBinary.run(
+            ["edit"] + common + [
+                "--image", drawn, "--instruction", "make it blue",
+                "--keep-threshold", "-1", "--out", edited,
+            ])
         XCTAssertFalse(refused.succeeded)
         XCTAssertTrue(refused.stderr.contains("--keep-threshold"), refused.stderr)
 
         // A decoder-stage checkpoint evaluates what it can: reconstruction.
-        let decoderEval = try ReverieBinary.run(["eval", "--checkpoint", dir.url.appendingPathComponent(
-            "runs/decoder/final.h5").path, "--steps", "2", "--count", "2", "--json"])
+        let decoderEval = try ReverieBinary.run([
+            "eval", "--checkpoint",
+            dir.url.appendingPathComponent(
+                "runs/decoder/final.h5"
+            ).path, "--steps", "2", "--count", "2", "--json",
+        ])
         XCTAssertTrue(decoderEval.succeeded, "\(decoderEval)")
         XCTAssertTrue(decoderEval.stdout.contains("\"reconstruction\""), decoderEval.stdout)
 
@@ -120,8 +154,10 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertFalse(run.succeeded)
         XCTAssertTrue(run.stderr.contains("decoder.yaml") && run.stderr.contains("condition_tokens"), "\(run)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("runs/siglip").path))
-        let validate = try ReverieBinary.run(["recipes", "validate", pipeline.path, "--set",
-                                              "model.unet.condition_tokens=9"])
+        let validate = try ReverieBinary.run([
+            "recipes", "validate", pipeline.path, "--set",
+            "model.unet.condition_tokens=9",
+        ])
         XCTAssertFalse(validate.succeeded)
         XCTAssertTrue(validate.stdout.contains("condition_tokens"), "\(validate)")
     }
@@ -133,8 +169,9 @@ final class TrainCommandTests: XCTestCase {
             .write(to: bad, atomically: true, encoding: .utf8)
         let result = try ReverieBinary.run(["recipes", "validate", bad.path])
         XCTAssertFalse(result.succeeded)
-        XCTAssertTrue(result.stdout.contains("\(bad.path):7: optim.lrate: unknown key; did you mean 'lr'?"),
-                      "\(result)")
+        XCTAssertTrue(
+            result.stdout.contains("\(bad.path):7: optim.lrate: unknown key; did you mean 'lr'?"),
+            "\(result)")
         let train = try ReverieBinary.run(["train", bad.path])
         XCTAssertFalse(train.succeeded)
         XCTAssertTrue(train.stderr.contains("optim.lrate"), "\(train)")

@@ -17,9 +17,11 @@ final class ConcurrentResultsTests: XCTestCase {
     /// The lowest failing item's error is the one rethrown.
     func testLowestItemsErrorIsRethrown() {
         struct Failure: Error, Equatable { let item: Int }
-        XCTAssertThrowsError(try ThreadPolicy.concurrentResults(50) { i -> Int in
-            if i == 13 || i == 31 || i == 47 { throw Failure(item: i) }
-            return i
-        }) { XCTAssertEqual($0 as? Failure, Failure(item: 13)) }
+        XCTAssertThrowsError(
+            try ThreadPolicy.concurrentResults(50) { i -> Int in
+                if i == 13 || i == 31 || i == 47 { throw Failure(item: i) }
+                return i
+            }
+        ) { XCTAssertEqual($0 as? Failure, Failure(item: 13)) }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import ReverieCore
 import ReverieTestSupport
 import XCTest
+
+@testable import ReverieCore
 
 /// conv2d, groupNorm, upsampleNearest, avgPool2d and adaptiveAvgPool2d: hand-computed values, direct-loop references,
 /// gradient checks for every input, and shape errors.
@@ -9,8 +10,10 @@ final class ConvTests: XCTestCase {
     // MARK: - References
 
     /// Direct-loop convolution (no im2col, no BLAS): the reference for random configurations.
-    static func referenceConv2d(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride: (Int, Int),
-                                padding: (Int, Int)) -> [Float] {
+    static func referenceConv2d(
+        _ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride: (Int, Int),
+        padding: (Int, Int)
+    ) -> [Float] {
         let (b, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (cout, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
         let oh = (h + 2 * padding.0 - kh) / stride.0 + 1, ow = (wd + 2 * padding.1 - kw) / stride.1 + 1
@@ -92,8 +95,9 @@ final class ConvTests: XCTestCase {
             let x = randomInput([c.batch, c.cin, c.h, c.w], seed: UInt64(10 + n))
             let w = randomInput([c.cout, c.cin, c.kh, c.kw], seed: UInt64(20 + n))
             let b = c.bias ? randomInput([c.cout], seed: UInt64(30 + n)) : nil
-            let y = try conv2d(x, weight: w, bias: b, stride: (c.stride.0, c.stride.1),
-                               padding: (c.padding.0, c.padding.1))
+            let y = try conv2d(
+                x, weight: w, bias: b, stride: (c.stride.0, c.stride.1),
+                padding: (c.padding.0, c.padding.1))
             let expected = Self.referenceConv2d(x, w, b, stride: c.stride, padding: c.padding)
             assertClose(y.toArray(), expected, atol: 1e-5, rtol: 1e-5, "case \(n)")
         }
@@ -106,8 +110,9 @@ final class ConvTests: XCTestCase {
             let b = randomInput([c.cout], seed: UInt64(60 + n))
             let inputs = c.bias ? [x, w, b] : [x, w]
             try checkGradients(inputs) { t in
-                try conv2d(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
-                           padding: (c.padding.0, c.padding.1))
+                try conv2d(
+                    t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
+                    padding: (c.padding.0, c.padding.1))
             }
         }
     }
@@ -143,8 +148,9 @@ final class ConvTests: XCTestCase {
             let b = randomInput([c.cout], seed: UInt64(30 + n))
             visit(try Conv2dGeometry(input: x.shape, weight: w.shape, bias: nil, stride: c.stride, padding: c.padding))
             let f = { (t: [Tensor]) in
-                try conv2d(t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
-                           padding: (c.padding.0, c.padding.1))
+                try conv2d(
+                    t[0], weight: t[1], bias: c.bias ? t[2] : nil, stride: (c.stride.0, c.stride.1),
+                    padding: (c.padding.0, c.padding.1))
             }
             let expected = Self.referenceConv2d(x, w, c.bias ? b : nil, stride: c.stride, padding: c.padding)
             assertClose(try f([x, w, b]).toArray(), expected, atol: 1e-5, rtol: 1e-5, "case \(n)")
@@ -162,8 +168,9 @@ final class ConvTests: XCTestCase {
             try y.backward(seed: randomInput(y.shape, seed: 93))
             return [y.toArray(), x.grad!.toArray(), w.grad!.toArray(), b.grad!.toArray()]
         }
-        let geo = try Conv2dGeometry(input: [3, 8, 32, 32], weight: [6, 8, 3, 3], bias: nil, stride: (1, 1),
-                                     padding: (1, 1))
+        let geo = try Conv2dGeometry(
+            input: [3, 8, 32, 32], weight: [6, 8, 3, 3], bias: nil, stride: (1, 1),
+            padding: (1, 1))
         XCTAssertNotNil(ShiftedConvGeometry(geo))
         let shifted = try run()
         let saved = ShiftedConvGeometry.minOutPlane
@@ -182,8 +189,9 @@ final class ConvTests: XCTestCase {
             try conv2d(x, weight: t[0], bias: t[1], padding: 1)
         }
         XCTAssertNil(x.grad)
-        XCTAssertFalse(withNoGrad { try! conv2d(x, weight: Tensor(zeros: [1, 2, 1, 1], requiresGrad: true), bias: nil) }
-            .requiresGrad)
+        XCTAssertFalse(
+            withNoGrad { try! conv2d(x, weight: Tensor(zeros: [1, 2, 1, 1], requiresGrad: true), bias: nil) }
+                .requiresGrad)
     }
 
     func testConv2dLargeBatchMatchesItemByItem() throws {
@@ -205,10 +213,12 @@ final class ConvTests: XCTestCase {
             b.zeroGrad()
             let yi = try conv2d(xi, weight: w, bias: b, padding: 1)
             try yi.backward(seed: try seed.detached().slice(axis: 0, start: i, end: i + 1).copy())
-            assertClose(yi.toArray(), try y.detached().slice(axis: 0, start: i, end: i + 1).toArray(), atol: 1e-5,
-                        "output item \(i)")
-            assertClose(xi.grad!.toArray(), try dx.slice(axis: 0, start: i, end: i + 1).toArray(), atol: 1e-5,
-                        "dx item \(i)")
+            assertClose(
+                yi.toArray(), try y.detached().slice(axis: 0, start: i, end: i + 1).toArray(), atol: 1e-5,
+                "output item \(i)")
+            assertClose(
+                xi.grad!.toArray(), try dx.slice(axis: 0, start: i, end: i + 1).toArray(), atol: 1e-5,
+                "dx item \(i)")
             for (j, v) in w.grad!.toArray().enumerated() { dwSum[j] += v }
             for (j, v) in b.grad!.toArray().enumerated() { dbSum[j] += v }
         }
@@ -245,34 +255,43 @@ final class ConvTests: XCTestCase {
         let w = try Tensor(shape: [4], data: [1, 2, 1, 0.5])
         let b = try Tensor(shape: [4], data: [0, 1, 0, -1])
         let r5: Float = 1 / Float(1.25).squareRoot(), r3: Float = 1 / Float(3).squareRoot()
-        let expected: [Float] = [-1.5 * r5, -0.5 * r5, 0.5 * 2 * r5 + 1, 1.5 * 2 * r5 + 1,
-                                 -r3, -r3, -0.5 * r3 - 1, 1.5 * r3 - 1]
+        let expected: [Float] = [
+            -1.5 * r5, -0.5 * r5, 0.5 * 2 * r5 + 1, 1.5 * 2 * r5 + 1,
+            -r3, -r3, -0.5 * r3 - 1, 1.5 * r3 - 1,
+        ]
         assertClose(try groupNorm(x, groups: 2, weight: w, bias: b, eps: 0).toArray(), expected, atol: 1e-6)
         // The same, expanded: −1.3416408, −0.4472136, 1.8944272, 3.6832816, −0.5773503, …, −0.1339746.
-        assertClose(try groupNorm(x, groups: 2, weight: w, bias: b, eps: 0).toArray(),
-                    [-1.3416408, -0.4472136, 1.8944272, 3.6832816, -0.5773503, -0.5773503, -1.2886751, -0.1339746],
-                    atol: 1e-6)
+        assertClose(
+            try groupNorm(x, groups: 2, weight: w, bias: b, eps: 0).toArray(),
+            [-1.3416408, -0.4472136, 1.8944272, 3.6832816, -0.5773503, -0.5773503, -1.2886751, -0.1339746],
+            atol: 1e-6)
         // Default eps 1e-5 enters as √(var + eps); without affine parameters the result is x̂ itself.
         let r5e: Float = 1 / Float(1.25 + 1e-5).squareRoot(), r3e: Float = 1 / Float(3 + 1e-5).squareRoot()
-        assertClose(try groupNorm(x, groups: 2, weight: nil, bias: nil).toArray(),
-                    [-1.5 * r5e, -0.5 * r5e, 0.5 * r5e, 1.5 * r5e, -r3e, -r3e, -r3e, 3 * r3e], atol: 1e-6)
+        assertClose(
+            try groupNorm(x, groups: 2, weight: nil, bias: nil).toArray(),
+            [-1.5 * r5e, -0.5 * r5e, 0.5 * r5e, 1.5 * r5e, -r3e, -r3e, -r3e, 3 * r3e], atol: 1e-6)
         // One group over everything: mean 6.75; groups == channels normalises each channel alone.
         let whole = try groupNorm(x, groups: 1, weight: nil, bias: nil, eps: 0).toArray()
         XCTAssertEqual(whole.reduce(0, +), 0, accuracy: 1e-5)
         XCTAssertEqual(whole.map { $0 * $0 }.reduce(0, +) / 8, 1, accuracy: 1e-5)
         // Channel 2 is constant: eps keeps it finite (0).
-        assertClose(try groupNorm(x, groups: 4, weight: nil, bias: nil).toArray(),
-                    [-1, 1, -1, 1, 0, 0, -1, 1], atol: 1e-4)
+        assertClose(
+            try groupNorm(x, groups: 4, weight: nil, bias: nil).toArray(),
+            [-1, 1, -1, 1, 0, 0, -1, 1], atol: 1e-4)
     }
 
     func testGroupNormGradients() throws {
-        try checkGradients([randomInput([2, 4, 3, 3], seed: 90), randomInput([4], seed: 91),
-                            randomInput([4], seed: 92)]) { t in
+        try checkGradients([
+            randomInput([2, 4, 3, 3], seed: 90), randomInput([4], seed: 91),
+            randomInput([4], seed: 92),
+        ]) { t in
             try groupNorm(t[0], groups: 2, weight: t[1], bias: t[2])
         }
         // Rank 3 ([B, C, L]), three groups, shifted and scaled input.
-        try checkGradients([randomInput([1, 6, 5], seed: 93, scale: 2) + 3, randomInput([6], seed: 94)]
-                            .map { $0.detached().copy() }) { t in
+        try checkGradients(
+            [randomInput([1, 6, 5], seed: 93, scale: 2) + 3, randomInput([6], seed: 94)]
+                .map { $0.detached().copy() }
+        ) { t in
             try groupNorm(t[0], groups: 3, weight: t[1], bias: nil)
         }
         // No affine parameters; one group; a bias alone.
@@ -364,17 +383,20 @@ final class ConvTests: XCTestCase {
         // x[i, j] = 5i + j on 5×5 into 3×3: bins are rows/cols 0..<2, 1..<4, 3..<5 (floor(i·5/3) ..< ceil((i+1)·5/3)),
         // with centres 0.5, 2, 3.5, so each output is 5·rowCentre + colCentre.
         let x = try Tensor(shape: [1, 1, 5, 5], data: (0..<25).map(Float.init))
-        assertClose(try adaptiveAvgPool2d(x, outputSize: 3).toArray(),
-                    [3, 4.5, 6, 10.5, 12, 13.5, 18, 19.5, 21], atol: 1e-5)
+        assertClose(
+            try adaptiveAvgPool2d(x, outputSize: 3).toArray(),
+            [3, 4.5, 6, 10.5, 12, 13.5, 18, 19.5, 21], atol: 1e-5)
         // Divisible sizes reduce to plain average pooling; output 1 is the global mean.
         let y = randomInput([2, 3, 6, 8], seed: 120)
         assertClose(try adaptiveAvgPool2d(y, outputSize: (3, 4)), try avgPool2d(y, kernel: 2), atol: 1e-6)
-        assertClose(try adaptiveAvgPool2d(y, outputSize: 1).toArray(),
-                    try y.mean(axes: [2, 3]).toArray(), atol: 1e-6)
+        assertClose(
+            try adaptiveAvgPool2d(y, outputSize: 1).toArray(),
+            try y.mean(axes: [2, 3]).toArray(), atol: 1e-6)
         // Output larger than input: bins of one pixel, some repeated.
         let small = try Tensor(shape: [1, 1, 2, 2], data: [1, 2, 3, 4])
-        assertClose(try adaptiveAvgPool2d(small, outputSize: 3).toArray(), [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4],
-                    atol: 1e-6)
+        assertClose(
+            try adaptiveAvgPool2d(small, outputSize: 3).toArray(), [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4],
+            atol: 1e-6)
         for size in [(3, 3), (2, 4), (6, 4)] {
             try checkGradients([randomInput([2, 2, 5, 7], seed: 121)]) {
                 try adaptiveAvgPool2d($0[0], outputSize: (size.0, size.1))
@@ -384,8 +406,10 @@ final class ConvTests: XCTestCase {
 
     func testPoolingShapeErrors() {
         let x3 = Tensor(zeros: [3, 4, 4]), x = Tensor(zeros: [1, 2, 3, 5])
-        for body in [{ try upsampleNearest(x3, scale: 2) }, { try avgPool2d(x3, kernel: 2) },
-                     { try adaptiveAvgPool2d(x3, outputSize: 2) }] {
+        for body in [
+            { try upsampleNearest(x3, scale: 2) }, { try avgPool2d(x3, kernel: 2) },
+            { try adaptiveAvgPool2d(x3, outputSize: 2) },
+        ] {
             XCTAssertThrowsError(try body()) { XCTAssertTrue("\($0)".contains("[3, 4, 4]"), "\($0)") }
         }
         XCTAssertThrowsError(try avgPool2d(x, kernel: 4)) { XCTAssertTrue("\($0)".contains("[1, 2, 3, 5]"), "\($0)") }
@@ -412,62 +436,81 @@ final class ConvTests: XCTestCase {
         let b = try Tensor(shape: [3], data: Self.ramp(3, 1, 3, 2), requiresGrad: true)
         let y = try conv2d(x, weight: w, bias: b, stride: 2, padding: 1)
         XCTAssertEqual(y.shape, [2, 3, 3, 2])
-        assertClose(y.toArray(), [
-            0.15625, 1.90625, -1.53125, -0.8125, -0.8125, -0.40625, 1.875, 0.21875, 0.65625, -3.125, 1.6875,
-            -1.96875, 1.15625, 0.5625, 0.40625, -2.1875, 2.15625, -1.5, -2, -0.25, -1.1875, 0.65625, 0.65625,
-            -2.59375, -2.59375, 0.28125, -1.59375, 2.34375, 0.84375, 0.09375, -1.15625, 2.84375, 0.03125, 0.78125,
-            1.4375, 0.75
-        ])
+        assertClose(
+            y.toArray(),
+            [
+                0.15625, 1.90625, -1.53125, -0.8125, -0.8125, -0.40625, 1.875, 0.21875, 0.65625, -3.125, 1.6875,
+                -1.96875, 1.15625, 0.5625, 0.40625, -2.1875, 2.15625, -1.5, -2, -0.25, -1.1875, 0.65625, 0.65625,
+                -2.59375, -2.59375, 0.28125, -1.59375, 2.34375, 0.84375, 0.09375, -1.15625, 2.84375, 0.03125, 0.78125,
+                1.4375, 0.75,
+            ])
         try y.backward(seed: try Tensor(shape: y.shape, data: Self.ramp(y.count, 3, 7, 2)))
-        assertClose(x.grad!.toArray(), [
-            -0.0625, -0.75, -0.0625, -0.6875, -0.1875, 2, -0.625, 1.8125, 0.375, -0.3125, -0.0625, 0.5625, -0.1875,
-            -0.625, 0.25, -1.0625, -0.0625, 1.4375, -0.0625, -0.375, 0.875, 0.25, -0.8125, 0.1875, 1.5625, -0.3125,
-            1, -0.625, -2.0625, 0.4375, 1.5, -0.3125, 1.3125, -0.375, -1, 0.125, -0.1875, -0.6875, 1.1875, 0.0625,
-            -0.0625, 1.4375, -0.0625, -0.375, 0.25, 2, 0.25, -1.3125, -0.0625, 1.4375, -0.0625, -1.3125, 0.25,
-            -0.625, -0.1875, 0.1875, -0.0625, -0.3125, 0.375, 0.375, -0.1875, -0.6875, 1.1875, 0.0625, -1.125,
-            -0.4375, -0.8125, 0.875, -0.5, -0.5, 0.875, 0.4375, -0.9375, -0.0625, 1.5625, 0.3125, -0.8125, 0.5625,
-            -2.0625, 0.375
-        ])
-        assertClose(w.grad!.toArray(), [
-            1.25, -1.125, -5.375, 0, -0.5, 2.25, -1.375, -1.125, 1.75, 1, -0.875, 1.75, -5, 2.25, 2.25, 0.875, 4.125,
-            -5.375, -1.375, 5, -0.5, 0, 0.375, -3.25, 1.25, 1.5, -0.375, 0.5, -1.875, -0.5, 2.25, 0.75, -0.125, -4,
-            -3, 2, -1.375, -1.125, 1.75, 1.75, -1.375, -1.75, -1.375, -2.875, 3.625, 0.875, 4.125, -5.375, -0.125,
-            -3.375, 4.5, 0.75, 4.75, -1.125
-        ])
+        assertClose(
+            x.grad!.toArray(),
+            [
+                -0.0625, -0.75, -0.0625, -0.6875, -0.1875, 2, -0.625, 1.8125, 0.375, -0.3125, -0.0625, 0.5625, -0.1875,
+                -0.625, 0.25, -1.0625, -0.0625, 1.4375, -0.0625, -0.375, 0.875, 0.25, -0.8125, 0.1875, 1.5625, -0.3125,
+                1, -0.625, -2.0625, 0.4375, 1.5, -0.3125, 1.3125, -0.375, -1, 0.125, -0.1875, -0.6875, 1.1875, 0.0625,
+                -0.0625, 1.4375, -0.0625, -0.375, 0.25, 2, 0.25, -1.3125, -0.0625, 1.4375, -0.0625, -1.3125, 0.25,
+                -0.625, -0.1875, 0.1875, -0.0625, -0.3125, 0.375, 0.375, -0.1875, -0.6875, 1.1875, 0.0625, -1.125,
+                -0.4375, -0.8125, 0.875, -0.5, -0.5, 0.875, 0.4375, -0.9375, -0.0625, 1.5625, 0.3125, -0.8125, 0.5625,
+                -2.0625, 0.375,
+            ])
+        assertClose(
+            w.grad!.toArray(),
+            [
+                1.25, -1.125, -5.375, 0, -0.5, 2.25, -1.375, -1.125, 1.75, 1, -0.875, 1.75, -5, 2.25, 2.25, 0.875,
+                4.125,
+                -5.375, -1.375, 5, -0.5, 0, 0.375, -3.25, 1.25, 1.5, -0.375, 0.5, -1.875, -0.5, 2.25, 0.75, -0.125, -4,
+                -3, 2, -1.375, -1.125, 1.75, 1.75, -1.375, -1.75, -1.375, -2.875, 3.625, 0.875, 4.125, -5.375, -0.125,
+                -3.375, 4.5, 0.75, 4.75, -1.125,
+            ])
         assertClose(b.grad!.toArray(), [0, -0.5, -1])
 
         let gx = try Tensor(shape: [2, 4, 3], data: Self.ramp(24, 5, 9, 2), requiresGrad: true)
         let gw = try Tensor(shape: [4], data: Self.ramp(4, 3, 7, 4), requiresGrad: true)
         let gb = try Tensor(shape: [4], data: Self.ramp(4, 2, 5, 8), requiresGrad: true)
         let gy = try groupNorm(gx, groups: 2, weight: gw, bias: gb)
-        assertClose(gy.toArray(), [
-            0.7481128, -0.6777626, 0.4629377, 0, 0, 0, 0.1074125, 1.533288, 0.3925875, 0.2077043, -0.2675875,
-            0.1126459, -0.5971811, 0.7915431, -0.9443621, 0, 0, 0, -0.7481128, 0.6777626, -0.4629377, -0.3626459,
-            0.01758754, -0.4577043
-        ])
+        assertClose(
+            gy.toArray(),
+            [
+                0.7481128, -0.6777626, 0.4629377, 0, 0, 0, 0.1074125, 1.533288, 0.3925875, 0.2077043, -0.2675875,
+                0.1126459, -0.5971811, 0.7915431, -0.9443621, 0, 0, 0, -0.7481128, 0.6777626, -0.4629377, -0.3626459,
+                0.01758754, -0.4577043,
+            ])
         try gy.backward(seed: try Tensor(shape: gy.shape, data: Self.ramp(gy.count, 3, 7, 2)))
-        assertClose(gx.grad!.toArray(), [
-            0.7833729, 0.03092243, -0.9070626, 0.05153738, -0.03092243, 0.07215233, 0.4149738, -0.4394078, 0.1870625,
-            -0.3271676, 0.3393846, -0.1748455, 0.3265167, -0.1694609, 0.5373064, 0.04132873, -0.6406282, -0.09506266,
-            0.1981356, -0.4787284, 0.005727735, 0.4695641, -0.1866801, -0.008018839
-        ])
+        assertClose(
+            gx.grad!.toArray(),
+            [
+                0.7833729, 0.03092243, -0.9070626, 0.05153738, -0.03092243, 0.07215233, 0.4149738, -0.4394078,
+                0.1870625,
+                -0.3271676, 0.3393846, -0.1748455, 0.3265167, -0.1694609, 0.5373064, 0.04132873, -0.6406282,
+                -0.09506266,
+                0.1981356, -0.4787284, 0.005727735, 0.4695641, -0.1866801, -0.008018839,
+            ])
         assertClose(gw.grad!.toArray(), [-1.975644, -0.06191882, -5.038094, -2.661634])
         assertClose(gb.grad!.toArray(), [-2, 0.5, -0.5, 2])
 
         let p = try Tensor(shape: [1, 2, 5, 7], data: Self.ramp(70, 7, 11, 4))
-        assertClose(try adaptiveAvgPool2d(p, outputSize: (3, 4)).toArray(), [
-            -0.4375, 0.125, -0.04166667, 0.0625, -0.1666667, -0.1388889, 0, -0.125, -0.125, -0.25, 0.04166667,
-            -0.3125, 0.3125, -0.04166667, 0.25, 0.125, 0.125, 0, 0.1388889, 0.1666667, -0.0625, 0.04166667, -0.125,
-            0.4375
-        ])
-        assertClose(try avgPool2d(p, kernel: 3, stride: 2).toArray(), [
-            -0.08333334, 0.05555556, -0.1111111, -0.02777778, 0.1111111, -0.05555556, 0.05555556, -0.1111111,
-            0.02777778, 0.1111111, -0.05555556, 0.08333334
-        ])
+        assertClose(
+            try adaptiveAvgPool2d(p, outputSize: (3, 4)).toArray(),
+            [
+                -0.4375, 0.125, -0.04166667, 0.0625, -0.1666667, -0.1388889, 0, -0.125, -0.125, -0.25, 0.04166667,
+                -0.3125, 0.3125, -0.04166667, 0.25, 0.125, 0.125, 0, 0.1388889, 0.1666667, -0.0625, 0.04166667, -0.125,
+                0.4375,
+            ])
+        assertClose(
+            try avgPool2d(p, kernel: 3, stride: 2).toArray(),
+            [
+                -0.08333334, 0.05555556, -0.1111111, -0.02777778, 0.1111111, -0.05555556, 0.05555556, -0.1111111,
+                0.02777778, 0.1111111, -0.05555556, 0.08333334,
+            ])
         // Channel 0, output rows 0 and 1 (both copies of input row 0).
-        assertClose(Array(try upsampleNearest(p, scale: 2).toArray()[0..<28]), [
-            -1.25, -1.25, 0.5, 0.5, -0.5, -0.5, 1.25, 1.25, 0.25, 0.25, -0.75, -0.75, 1, 1, -1.25, -1.25, 0.5, 0.5,
-            -0.5, -0.5, 1.25, 1.25, 0.25, 0.25, -0.75, -0.75, 1, 1
-        ], atol: 0)
+        assertClose(
+            Array(try upsampleNearest(p, scale: 2).toArray()[0..<28]),
+            [
+                -1.25, -1.25, 0.5, 0.5, -0.5, -0.5, 1.25, 1.25, 0.25, 0.25, -0.75, -0.75, 1, 1, -1.25, -1.25, 0.5, 0.5,
+                -0.5, -0.5, 1.25, 1.25, 0.25, 0.25, -0.75, -0.75, 1, 1,
+            ], atol: 0)
     }
 }

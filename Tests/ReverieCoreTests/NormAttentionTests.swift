@@ -57,8 +57,10 @@ final class NormAttentionTests: XCTestCase {
                 XCTAssertEqual(fused.shape, [2, h, 3, 6])
                 assertClose(fused, ref, atol: 1e-5, "h \(h) hkv \(hkv) causal \(causal)")
                 // Gradients of the fused op for q, k and v (including GQA accumulation into shared heads).
-                try checkGradients([randomInput([1, h, 3, 4], seed: 4), randomInput([1, hkv, 5, 4], seed: 5),
-                                    randomInput([1, hkv, 5, 3], seed: 6)]) {
+                try checkGradients([
+                    randomInput([1, h, 3, 4], seed: 4), randomInput([1, hkv, 5, 4], seed: 5),
+                    randomInput([1, hkv, 5, 3], seed: 6),
+                ]) {
                     try scaledDotProductAttention($0[0], $0[1], $0[2], causal: causal)
                 }
             }
@@ -70,17 +72,22 @@ final class NormAttentionTests: XCTestCase {
         let v = randomInput([2, 2, 5, 4], seed: 11)
         let padding = try Tensor(shape: [2, 5], data: [1, 1, 1, 0, 1, 1, 1, 1, 1, 0])
         var additive = [Float](repeating: 0, count: 2 * 3 * 5)
-        for bi in 0..<2 { for i in 0..<3 { for j in 0..<5 where padding[bi, j] == 0 { additive[(bi * 3 + i) * 5 + j] = -.infinity } } }
+        for bi in 0..<2 {
+            for i in 0..<3 { for j in 0..<5 where padding[bi, j] == 0 { additive[(bi * 3 + i) * 5 + j] = -.infinity } }
+        }
         let viaPadding = try scaledDotProductAttention(q, k, v, keyPaddingMask: padding)
-        let viaAdditive = try scaledDotProductAttention(q, k, v, additiveMask: try Tensor(shape: [2, 1, 3, 5], data: additive))
+        let viaAdditive = try scaledDotProductAttention(
+            q, k, v, additiveMask: try Tensor(shape: [2, 1, 3, 5], data: additive))
         assertClose(viaAdditive, viaPadding, atol: 0)
         // A finite bias shifts the scores: compare with the composition softmax(QKᵀ/√d + bias)·V.
         let bias = randomInput([1, 2, 3, 5], seed: 12)
         let fused = try scaledDotProductAttention(q, k, v, additiveMask: bias)
         let ref = try matmul(try (matmul(q, k, transposeB: true) * 0.5 + bias).softmax(axis: -1), v)
         assertClose(fused, ref, atol: 1e-5)
-        try checkGradients([randomInput([1, 2, 3, 4], seed: 13), randomInput([1, 2, 5, 4], seed: 14),
-                            randomInput([1, 2, 5, 4], seed: 15)]) {
+        try checkGradients([
+            randomInput([1, 2, 3, 4], seed: 13), randomInput([1, 2, 5, 4], seed: 14),
+            randomInput([1, 2, 5, 4], seed: 15),
+        ]) {
             try scaledDotProductAttention($0[0], $0[1], $0[2], additiveMask: bias)
         }
         XCTAssertThrowsError(try scaledDotProductAttention(q, k, v, additiveMask: Tensor(zeros: [2, 3, 3, 5])))
@@ -94,7 +101,8 @@ final class NormAttentionTests: XCTestCase {
         for head in 0..<2 {
             for t in 0..<5 { for j in 0..<4 { XCTAssertEqual(y1[0, head, t, j], y2[0, head, t, j]) } }
         }
-        XCTAssertThrowsError(try scaledDotProductAttention(x, Tensor(zeros: [1, 3, 6, 4]), Tensor(zeros: [1, 3, 6, 4])))
+        XCTAssertThrowsError(
+            try scaledDotProductAttention(x, Tensor(zeros: [1, 3, 6, 4]), Tensor(zeros: [1, 3, 6, 4])))
     }
 
     func testRotaryEmbeddingRotatesPairsAndInverts() throws {
@@ -104,10 +112,14 @@ final class NormAttentionTests: XCTestCase {
         // Position 0 is the identity; position 3 rotates pair (j, j + 2) by 3·100^(-j/2).
         assertClose(Array(y.toArray()[0..<4]), [1, 2, 3, 4], atol: 1e-6)
         let a0: Float = 3, a1: Float = 3 / 10
-        let expected: [Float] = [1 * cos(a0) - 3 * sin(a0), 2 * cos(a1) - 4 * sin(a1),
-                                 3 * cos(a0) + 1 * sin(a0), 4 * cos(a1) + 2 * sin(a1)]
+        let expected: [Float] = [
+            1 * cos(a0) - 3 * sin(a0), 2 * cos(a1) - 4 * sin(a1),
+            3 * cos(a0) + 1 * sin(a0), 4 * cos(a1) + 2 * sin(a1),
+        ]
         assertClose(Array(y.toArray()[4..<8]), expected, atol: 1e-5)
-        try checkGradients([randomInput([2, 2, 3, 6], seed: 8)]) { try RotaryEmbedding(dim: 6)($0[0], positions: [4, 5, 6]) }
+        try checkGradients([randomInput([2, 2, 3, 6], seed: 8)]) {
+            try RotaryEmbedding(dim: 6)($0[0], positions: [4, 5, 6])
+        }
         // Rotation preserves norms.
         let n0 = try x.square().sum().item(), n1 = try y.square().sum().item()
         XCTAssertEqual(n0, n1, accuracy: 1e-4)

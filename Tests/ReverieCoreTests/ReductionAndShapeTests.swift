@@ -34,7 +34,12 @@ final class ReductionAndShapeTests: XCTestCase {
         let z = e.reduce(0, +)
         assertClose(Array(s[0..<3]), e.map { $0 / z }, atol: 1e-6)
         let ls = try x.logSoftmax(axis: 0).toArray()
-        assertClose([ls[0], ls[3]], [1 - Foundation.log(Foundation.exp(1) + Foundation.exp(4)), 4 - Foundation.log(Foundation.exp(1) + Foundation.exp(4))], atol: 1e-6)
+        assertClose(
+            [ls[0], ls[3]],
+            [
+                1 - Foundation.log(Foundation.exp(1) + Foundation.exp(4)),
+                4 - Foundation.log(Foundation.exp(1) + Foundation.exp(4)),
+            ], atol: 1e-6)
         let t = randomInput([2, 3, 5], seed: 12)
         for axis in [0, 1, 2] {
             try checkGradients([t]) { try $0[0].softmax(axis: axis) }
@@ -97,7 +102,9 @@ final class ReductionAndShapeTests: XCTestCase {
         let a = try Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
         assertClose(try `where`(mask, a, Tensor(scalar: -1)).toArray(), [1, -1, 3, 4, -1, 6], atol: 0)
         assertClose(try a.maskedFill(mask, 0).toArray(), [0, 2, 0, 0, 5, 0], atol: 0)
-        try checkGradients([randomInput([2, 3], seed: 17), randomInput([3], seed: 18)]) { try `where`(mask, $0[0], $0[1]) }
+        try checkGradients([randomInput([2, 3], seed: 17), randomInput([3], seed: 18)]) {
+            try `where`(mask, $0[0], $0[1])
+        }
     }
 
     func testLossesAndDropout() throws {
@@ -109,11 +116,14 @@ final class ReductionAndShapeTests: XCTestCase {
         XCTAssertEqual(try crossEntropy(logits, targets: [-100, -100, -100]).item(), 0)
         XCTAssertThrowsError(try crossEntropy(logits, targets: [4, 0, 0]))
 
-        XCTAssertEqual(try mseLoss(try Tensor(shape: [2], data: [1, 3]), try Tensor(shape: [2], data: [0, 0])).item(), 5)
+        XCTAssertEqual(
+            try mseLoss(try Tensor(shape: [2], data: [1, 3]), try Tensor(shape: [2], data: [0, 0])).item(), 5)
         try checkGradients([randomInput([2, 3], seed: 20), randomInput([2, 3], seed: 21)]) { try mseLoss($0[0], $0[1]) }
         let u = try Tensor(shape: [2, 2], data: [1, 0, 3, 4]), v = try Tensor(shape: [2, 2], data: [1, 1, 3, 4])
         assertClose(try cosineSimilarity(u, v).toArray(), [Float(1 / 2.0.squareRoot()), 1], atol: 1e-6)
-        try checkGradients([randomInput([3, 4], seed: 22), randomInput([3, 4], seed: 23)]) { try cosineSimilarity($0[0], $0[1]) }
+        try checkGradients([randomInput([3, 4], seed: 22), randomInput([3, 4], seed: 23)]) {
+            try cosineSimilarity($0[0], $0[1])
+        }
 
         var rng = RNG(seed: 1)
         let ones = Tensor(repeating: 1, shape: [10_000])
@@ -123,6 +133,8 @@ final class ReductionAndShapeTests: XCTestCase {
         XCTAssertTrue(kept.allSatisfy { abs($0 - 4.0 / 3) < 1e-6 })
         XCTAssertTrue(try ones.dropout(0.5, training: false, rng: &rng) === ones)
         var r1 = RNG(seed: 9), r2 = RNG(seed: 9)
-        XCTAssertEqual(try ones.dropout(0.5, training: true, rng: &r1).toArray(), try ones.dropout(0.5, training: true, rng: &r2).toArray())
+        XCTAssertEqual(
+            try ones.dropout(0.5, training: true, rng: &r1).toArray(),
+            try ones.dropout(0.5, training: true, rng: &r2).toArray())
     }
 }

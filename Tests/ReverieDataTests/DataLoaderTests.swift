@@ -1,17 +1,21 @@
 import Foundation
 import ReverieCore
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 final class DataLoaderTests: XCTestCase {
     let world = ShapesWorld(seed: 3)
     var builder: ExampleBuilder { ExampleBuilder(encoder: ByteTextEncoder(), images: SceneImageLoader()) }
 
     func shapesLoader(batch: Int = 4, seed: UInt64 = 7) throws -> DataLoader {
-        try DataLoader(sources: [ShapesWorldSource(world: world, kind: .caption, count: 10),
-                                 ShapesWorldSource(world: world, kind: .edit, count: 6),
-                                 ShapesWorldSource(world: world, kind: .interleaved, count: 5)],
-                       weights: [1, 2, 1], builder: builder, batchSize: batch, seed: seed)
+        try DataLoader(
+            sources: [
+                ShapesWorldSource(world: world, kind: .caption, count: 10),
+                ShapesWorldSource(world: world, kind: .edit, count: 6),
+                ShapesWorldSource(world: world, kind: .interleaved, count: 5),
+            ],
+            weights: [1, 2, 1], builder: builder, batchSize: batch, seed: seed)
     }
 
     func testMixtureFollowsTheWeightsAndReadsEachEpochAsAPermutation() throws {
@@ -43,8 +47,10 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertThrowsError(try MixtureSampler(counts: [1], weights: [0], seed: 0))
         XCTAssertThrowsError(try MixtureSampler(counts: [1], weights: [-1], seed: 0))
         XCTAssertThrowsError(try MixtureSampler(counts: [0, 3], weights: [1, 1], seed: 0))
-        XCTAssertThrowsError(try DataLoader(sources: [ShapesWorldSource(world: world, kind: .caption, count: 3)],
-                                            weights: [1], builder: builder, batchSize: 0, seed: 0))
+        XCTAssertThrowsError(
+            try DataLoader(
+                sources: [ShapesWorldSource(world: world, kind: .caption, count: 3)],
+                weights: [1], builder: builder, batchSize: 0, seed: 0))
         XCTAssertThrowsError(try LoaderPosition(integers: [1, 2], sources: 2))
         XCTAssertThrowsError(try LoaderPosition(integers: [1, -2], sources: 1))
     }
@@ -85,8 +91,9 @@ final class DataLoaderTests: XCTestCase {
             let n = ex.tokens.count
             XCTAssertEqual(Array(batch.tokens[b].prefix(n)), ex.tokens)
             XCTAssertTrue(batch.tokens[b].dropFirst(n).allSatisfy { $0 == ByteTextEncoder().padToken })
-            XCTAssertEqual(Array(valid[(b * batch.length)..<((b + 1) * batch.length)]),
-                           Array(repeating: 1, count: n) + Array(repeating: 0, count: batch.length - n))
+            XCTAssertEqual(
+                Array(valid[(b * batch.length)..<((b + 1) * batch.length)]),
+                Array(repeating: 1, count: n) + Array(repeating: 0, count: batch.length - n))
             XCTAssertEqual(Array(loss[(b * batch.length)..<(b * batch.length + n)]), ex.lossMask)
             XCTAssertTrue(loss[(b * batch.length + n)..<((b + 1) * batch.length)].allSatisfy { $0 == 0 })
             sawPadding = sawPadding || n < batch.length
@@ -102,8 +109,10 @@ final class DataLoaderTests: XCTestCase {
     func testSequenceLayouts() throws {
         let e = ByteTextEncoder()
         let edit = world.edit(at: 0)
-        let ex = try builder.build(.edit(source: .scene(edit.source), instruction: edit.instruction,
-                                         target: .scene(edit.target)))
+        let ex = try builder.build(
+            .edit(
+                source: .scene(edit.source), instruction: edit.instruction,
+                target: .scene(edit.target)))
         XCTAssertEqual(ex.tokens, [e.imageToken] + e.encode(edit.instruction) + [e.imageBeginToken])
         XCTAssertEqual(ex.lossMask, Array(repeating: 0, count: ex.tokens.count - 1) + [1])
         XCTAssertEqual(ex.inputImages.map(\.shape), [[3, 64, 64]])
@@ -115,8 +124,10 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertEqual(t2i.tokens, [104, 105, e.imageBeginToken])
         XCTAssertEqual(t2i.lossMask, [0, 0, 1])
         // A described edit: the result's text (after a space) and `<img>` are targets, the instruction is not.
-        let described = try builder.build(.edit(source: .scene(edit.source), instruction: "go",
-                                                target: .scene(edit.target), result: "hi"))
+        let described = try builder.build(
+            .edit(
+                source: .scene(edit.source), instruction: "go",
+                target: .scene(edit.target), result: "hi"))
         XCTAssertEqual(described.tokens, [e.imageToken, 103, 111, 32, 104, 105, e.imageBeginToken])
         XCTAssertEqual(described.lossMask, [0, 0, 0, 1, 1, 1, 1])
         XCTAssertEqual(described.targetImages.count, 1)
@@ -144,15 +155,17 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertThrowsError(try strict.next()) { error in
             XCTAssertTrue("\(error)".contains(folder.appendingPathComponent("x.png").standardizedFileURL.path))
         }
-        var lenient = try DataLoader(sources: [files, shapes], weights: [1, 1], builder: builder, batchSize: 6,
-                                     seed: 0, skipBad: true)
+        var lenient = try DataLoader(
+            sources: [files, shapes], weights: [1, 1], builder: builder, batchSize: 6,
+            seed: 0, skipBad: true)
         let batch = try lenient.next()
         XCTAssertEqual(batch.size, 6)
         XCTAssertTrue(batch.origins.allSatisfy { $0.source == 1 })
         XCTAssertGreaterThan(lenient.skippedRecords.count, 0)
         XCTAssertTrue(lenient.skippedRecords.allSatisfy { $0.source == url.path })
-        var hopeless = try DataLoader(sources: [files], weights: [1], builder: builder, batchSize: 1, seed: 0,
-                                      skipBad: true)
+        var hopeless = try DataLoader(
+            sources: [files], weights: [1], builder: builder, batchSize: 1, seed: 0,
+            skipBad: true)
         XCTAssertThrowsError(try hopeless.next())
     }
 }

@@ -28,8 +28,10 @@ final class EvaluatorAccuracyTests: XCTestCase {
         let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
         print("clean renders (\(Self.count), \(seconds) s):\n\(s.report)")
         for (name, t) in s.byName {
-            XCTAssertEqual(t.total, name == "shape" || name == "color" || name == "size" || name == "position"
-                           ? s.shape.total : Self.count, name)
+            XCTAssertEqual(
+                t.total,
+                name == "shape" || name == "color" || name == "size" || name == "position"
+                    ? s.shape.total : Self.count, name)
             XCTAssertGreaterThanOrEqual(t.accuracy, 0.99, "clean \(name): \(t.correct)/\(t.total)")
         }
     }
@@ -37,8 +39,9 @@ final class EvaluatorAccuracyTests: XCTestCase {
     func testBlurredNoisyRendersReadBackAtLeast95Percent() {
         let start = Date()
         let s = measure(.standard)
-        print("blur 0.7 + noise 0.03 (\(Self.count), \(String(format: "%.1f", Date().timeIntervalSince(start))) s):\n"
-              + s.report)
+        print(
+            "blur 0.7 + noise 0.03 (\(Self.count), \(String(format: "%.1f", Date().timeIntervalSince(start))) s):\n"
+                + s.report)
         for (name, t) in s.byName {
             XCTAssertGreaterThanOrEqual(t.accuracy, 0.95, "degraded \(name): \(t.correct)/\(t.total)")
         }
@@ -91,7 +94,8 @@ final class EvaluatorAccuracyTests: XCTestCase {
         }
         var unused = RNG(seed: 1)
         let scene = world.scene(at: 0)
-        XCTAssertEqual(world.rasterizer.render(scene, jitter: RenderJitter(shift: 0, scale: 0, color: 0), rng: &unused),
-                       world.render(scene))
+        XCTAssertEqual(
+            world.rasterizer.render(scene, jitter: RenderJitter(shift: 0, scale: 0, color: 0), rng: &unused),
+            world.render(scene))
     }
 }

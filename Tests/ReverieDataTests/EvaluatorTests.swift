@@ -1,6 +1,7 @@
 import ReverieCore
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 /// The evaluator must be able to say no: wrong images score low, and each attribute is checked on its own.
 final class EvaluatorTests: XCTestCase {
@@ -31,8 +32,9 @@ final class EvaluatorTests: XCTestCase {
     /// Captions are scored attribute by attribute too: one wrong word costs one attribute, nonsense costs all.
     func testCaptionScoresEachAttribute() throws {
         let truth = try scene("a large red circle in the top left and a small blue triangle at the bottom, black")
-        let right = evaluator.captionScore("a small blue triangle at the bottom and a big red circle in the top left, "
-                                           + "black", truth: truth)
+        let right = evaluator.captionScore(
+            "a small blue triangle at the bottom and a big red circle in the top left, "
+                + "black", truth: truth)
         XCTAssertEqual(right.exact, Tally(correct: 1, total: 1))
         XCTAssertEqual(right.attributeAccuracy, 1)
         let wrongShape = evaluator.captionScore(
@@ -52,8 +54,12 @@ final class EvaluatorTests: XCTestCase {
         let truth = try scene("a large red circle in the top left and a small blue triangle at the bottom, black")
         let drawn = try scene("a large red circle in the top left and a small blue square at the bottom, black")
         let s = evaluator.score(Rasterizer().render(drawn), expected: truth)
-        XCTAssertEqual(s.shapeByKind, ["large circle": Tally(correct: 1, total: 1),
-                                       "small triangle": Tally(correct: 0, total: 1)])
+        XCTAssertEqual(
+            s.shapeByKind,
+            [
+                "large circle": Tally(correct: 1, total: 1),
+                "small triangle": Tally(correct: 0, total: 1),
+            ])
         let twice = s + evaluator.score(Rasterizer().render(truth), expected: truth)
         XCTAssertEqual(twice.shapeByKind["small triangle"], Tally(correct: 1, total: 2))
         XCTAssertEqual(twice.shapeByKind["large circle"], Tally(correct: 2, total: 2))
@@ -63,12 +69,14 @@ final class EvaluatorTests: XCTestCase {
 
     func testMissingAndExtraObjectsCount() throws {
         let truth = try scene("a large red circle in the top left and a small blue triangle at the bottom, gray")
-        let missing = evaluator.score(Rasterizer().render(try scene("a large red circle in the top left, gray")),
-                                      expected: truth)
+        let missing = evaluator.score(
+            Rasterizer().render(try scene("a large red circle in the top left, gray")),
+            expected: truth)
         XCTAssertEqual(missing.shape, Tally(correct: 1, total: 2))
         XCTAssertEqual(missing.count, Tally(correct: 0, total: 1))
-        let extra = try scene("a large red circle in the top left, a small blue triangle at the bottom and "
-                              + "a small yellow square in the center, gray")
+        let extra = try scene(
+            "a large red circle in the top left, a small blue triangle at the bottom and "
+                + "a small yellow square in the center, gray")
         let s = evaluator.score(Rasterizer().render(extra), expected: truth)
         XCTAssertEqual(s.shape, Tally(correct: 2, total: 2))
         XCTAssertEqual(s.count, Tally(correct: 0, total: 1))

@@ -1,17 +1,20 @@
 import Foundation
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 final class ManifestTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-manifest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("images"),
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("images"),
+            withIntermediateDirectories: true)
         for name in ["a.png", "b.png"] {
-            _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("images/\(name)").path,
-                                           contents: Data([0]))
+            _ = FileManager.default.createFile(
+                atPath: folder.appendingPathComponent("images/\(name)").path,
+                contents: Data([0]))
         }
     }
 
@@ -34,12 +37,14 @@ final class ManifestTests: XCTestCase {
         let m = try Manifest(contentsOf: url)
         let a = ImageRef.file(folder.appendingPathComponent("images/a.png").standardizedFileURL)
         let b = ImageRef.file(folder.appendingPathComponent("images/b.png").standardizedFileURL)
-        XCTAssertEqual(m.records, [
-            .caption(image: a, text: "a small red circle"),
-            .textToImage(text: "draw it", image: b),
-            .edit(source: a, instruction: "make it blue", target: b),
-            .interleaved([.text("draw"), .image(a), .text("then")]),
-        ])
+        XCTAssertEqual(
+            m.records,
+            [
+                .caption(image: a, text: "a small red circle"),
+                .textToImage(text: "draw it", image: b),
+                .edit(source: a, instruction: "make it blue", target: b),
+                .interleaved([.text("draw"), .image(a), .text("then")]),
+            ])
         XCTAssertEqual(m.lines, [1, 3, 4, 5])
         XCTAssertEqual(m.records.map(\.kind), ["caption", "text_to_image", "edit", "interleaved"])
         XCTAssertTrue(m.skipped.isEmpty)
@@ -52,11 +57,15 @@ final class ManifestTests: XCTestCase {
             ("[1, 2]", "not a JSON object"),
             (#"{"kind": "caption", "image": "images/a.png"}"#, "missing field \"text\""),
             (#"{"kind": "caption", "image": 3, "text": "x"}"#, "field \"image\" is not a string"),
-            (#"{"kind": "poem", "text": "x"}"#,
-             "unknown kind \"poem\" (expected caption, text_to_image, edit, interleaved)"),
+            (
+                #"{"kind": "poem", "text": "x"}"#,
+                "unknown kind \"poem\" (expected caption, text_to_image, edit, interleaved)"
+            ),
             (#"{"kind": "interleaved", "segments": [{"video": "x"}]}"#, "segment 0 has neither \"text\" nor \"image\""),
-            (#"{"kind": "interleaved", "segments": []}"#,
-             "\"segments\" must be a non-empty array of {\"text\"} or {\"image\"} objects"),
+            (
+                #"{"kind": "interleaved", "segments": []}"#,
+                "\"segments\" must be a non-empty array of {\"text\"} or {\"image\"} objects"
+            ),
         ]
         for (line, reason) in bad {
             let url = try write([good, line])
@@ -68,8 +77,11 @@ final class ManifestTests: XCTestCase {
         let missing = folder.appendingPathComponent("images/missing.png").path
         let url = try write([good, #"{"kind": "caption", "image": "images/missing.png", "text": "x"}"#, "{", good])
         XCTAssertThrowsError(try Manifest(contentsOf: url)) { error in
-            XCTAssertEqual(error as? DatasetError, .badLine(file: url.path, line: 2,
-                                                            reason: "\"image\": image file \(missing) does not exist"))
+            XCTAssertEqual(
+                error as? DatasetError,
+                .badLine(
+                    file: url.path, line: 2,
+                    reason: "\"image\": image file \(missing) does not exist"))
         }
         let m = try Manifest(contentsOf: url, skipBad: true)
         XCTAssertEqual(m.records.count, 2)
@@ -87,8 +99,9 @@ final class ManifestTests: XCTestCase {
     func testMissingOrBinaryManifestIsAnError() throws {
         let nowhere = folder.appendingPathComponent("nope.jsonl")
         XCTAssertThrowsError(try Manifest(contentsOf: nowhere)) { error in
-            XCTAssertEqual(error as? DatasetError,
-                           .unreadableManifest(file: nowhere.path, reason: "cannot read the file"))
+            XCTAssertEqual(
+                error as? DatasetError,
+                .unreadableManifest(file: nowhere.path, reason: "cannot read the file"))
         }
         let binary = folder.appendingPathComponent("bin.jsonl")
         _ = FileManager.default.createFile(atPath: binary.path, contents: Data([0xFF, 0xFE, 0x00, 0xC3]))
@@ -111,7 +124,10 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(try Manifest(contentsOf: url).records, records)
         let first = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").first.map(String.init)
         XCTAssertEqual(first?.hasPrefix(#"{"kind": "caption", "image": "images/a.png", "text": "#), true, first ?? "")
-        XCTAssertThrowsError(try ManifestWriter.line(for: .caption(image: .scene(ShapesWorld(seed: 1).scene(at: 0)),
-                                                                   text: "x"), relativeTo: folder))
+        XCTAssertThrowsError(
+            try ManifestWriter.line(
+                for: .caption(
+                    image: .scene(ShapesWorld(seed: 1).scene(at: 0)),
+                    text: "x"), relativeTo: folder))
     }
 }

@@ -1,17 +1,22 @@
 import Foundation
 import ReverieCore
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 final class PrefetchingLoaderTests: XCTestCase {
     let world = ShapesWorld(seed: 12)
 
     func loader(_ sources: [any DataSource]? = nil) throws -> DataLoader {
-        let sources = sources ?? [ShapesWorldSource(world: world, kind: .caption, count: 9),
-                                  ShapesWorldSource(world: world, kind: .edit, count: 7)]
-        return try DataLoader(sources: sources, weights: sources.map { _ in 1 },
-                              builder: ExampleBuilder(encoder: ByteTextEncoder(), images: SceneImageLoader()),
-                              batchSize: 3, seed: 4)
+        let sources =
+            sources ?? [
+                ShapesWorldSource(world: world, kind: .caption, count: 9),
+                ShapesWorldSource(world: world, kind: .edit, count: 7),
+            ]
+        return try DataLoader(
+            sources: sources, weights: sources.map { _ in 1 },
+            builder: ExampleBuilder(encoder: ByteTextEncoder(), images: SceneImageLoader()),
+            batchSize: 3, seed: 4)
     }
 
     func testSameBatchesAndConsumedPositionAsTheUnderlyingLoader() throws {
@@ -21,8 +26,9 @@ final class PrefetchingLoaderTests: XCTestCase {
             let a = try plain.next(), b = try prefetching.next()
             XCTAssertEqual(a.tokens, b.tokens)
             XCTAssertEqual(a.origins.map(\.index), b.origins.map(\.index))
-            XCTAssertEqual(a.targetImages.map { $0.map { $0.toArray() } },
-                           b.targetImages.map { $0.map { $0.toArray() } })
+            XCTAssertEqual(
+                a.targetImages.map { $0.map { $0.toArray() } },
+                b.targetImages.map { $0.map { $0.toArray() } })
             // The position is that of what was handed out, however far the thread has read ahead.
             XCTAssertEqual(prefetching.position, plain.position)
         }
@@ -74,9 +80,10 @@ final class PrefetchingLoaderTests: XCTestCase {
 
     func testPrefetchingOverlapsLoadingWithTheTrainingStep() throws {
         func make() throws -> DataLoader {
-            try DataLoader(sources: [ShapesWorldSource(world: world, kind: .caption, count: 20)], weights: [1],
-                           builder: ExampleBuilder(encoder: ByteTextEncoder(), images: SlowLoader()),
-                           batchSize: 1, seed: 0)
+            try DataLoader(
+                sources: [ShapesWorldSource(world: world, kind: .caption, count: 20)], weights: [1],
+                builder: ExampleBuilder(encoder: ByteTextEncoder(), images: SlowLoader()),
+                batchSize: 1, seed: 0)
         }
         let steps = 10, step = 0.02
         var plain = try make()

@@ -9,7 +9,8 @@ final class ShapesExportTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let world = ShapesWorld(seed: 7)
         let manifests = try ShapesExport.write(world: world, to: dir, count: 3, kinds: ShapesExport.Kind.allCases)
-        XCTAssertEqual(manifests.map(\.lastPathComponent), ["caption.jsonl", "t2i.jsonl", "edit.jsonl", "interleaved.jsonl"])
+        XCTAssertEqual(
+            manifests.map(\.lastPathComponent), ["caption.jsonl", "t2i.jsonl", "edit.jsonl", "interleaved.jsonl"])
         let evaluator = Evaluator()
         func read(_ ref: ImageRef) throws -> PlanarImage {
             guard case .file(let url) = ref else { throw XCTSkip("expected a file reference") }
@@ -36,7 +37,8 @@ final class ShapesExportTests: XCTestCase {
         // Same seed and count: the same bytes.
         let again = dir.appendingPathComponent("again")
         _ = try ShapesExport.write(world: world, to: again, count: 3, kinds: [.t2i])
-        XCTAssertEqual(try Data(contentsOf: again.appendingPathComponent("images/t2i/000002.png")),
-                       try Data(contentsOf: dir.appendingPathComponent("images/t2i/000002.png")))
+        XCTAssertEqual(
+            try Data(contentsOf: again.appendingPathComponent("images/t2i/000002.png")),
+            try Data(contentsOf: dir.appendingPathComponent("images/t2i/000002.png")))
     }
 }

@@ -1,6 +1,7 @@
 import ReverieCore
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 /// The suite with oracle models (which must score 100 %) and flawed ones (which must not).
 final class ShapesSuiteTests: XCTestCase {
@@ -35,9 +36,10 @@ final class ShapesSuiteTests: XCTestCase {
 
     func testFlawedModelsScoreLow() throws {
         let blank = PlanarImage(size: 64, filledWith: BackgroundColor.white.rgb)
-        let report = try suite.run(caption: { _ in "a small red circle in the center on a white background" },
-                                   generate: { _ in blank }, edit: { image, _ in image },
-                                   editOracle: { source, _ in source })
+        let report = try suite.run(
+            caption: { _ in "a small red circle in the center on a white background" },
+            generate: { _ in blank }, edit: { image, _ in image },
+            editOracle: { source, _ in source })
         XCTAssertLessThan(report.captionExactMatch.accuracy, 0.1)
         XCTAssertEqual(report.textToImage.shape.correct, 0)
         XCTAssertEqual(report.textToImage.count.correct, 0)
@@ -46,10 +48,12 @@ final class ShapesSuiteTests: XCTestCase {
         // Each miss is listed with what was wanted and what the evaluator read (here: the source, unchanged).
         XCTAssertEqual(report.editFailures.map(\.item), Array(0..<60))
         let first = suite.world.edit(at: 0)
-        XCTAssertEqual(report.editFailures[0],
-                       EditFailure(item: 0, kind: first.kind.rawValue, instruction: first.instruction,
-                                   source: first.source.summary, wanted: first.target.summary,
-                                   got: first.source.summary, oracleMissed: true))
+        XCTAssertEqual(
+            report.editFailures[0],
+            EditFailure(
+                item: 0, kind: first.kind.rawValue, instruction: first.instruction,
+                source: first.source.summary, wanted: first.target.summary,
+                got: first.source.summary, oracleMissed: true))
         XCTAssertEqual(report.twoTurnEdit, Tally(correct: 0, total: 60))
         // The oracle edit is scored on the image it is handed back, not on the target it was given; each listed
         // miss says whether the oracle missed it too.
@@ -80,10 +84,12 @@ final class ShapesSuiteTests: XCTestCase {
     func testAnItemsErrorIsRethrown() throws {
         struct Boom: Error, Equatable { let item: String }
         let failing = [suite.world.textToImage(at: 17).text, suite.world.textToImage(at: 41).text]
-        XCTAssertThrowsError(try suite.run(generate: { prompt in
-            if failing.contains(prompt) { throw Boom(item: prompt) }
-            return PlanarImage(size: 64, filledWith: BackgroundColor.white.rgb)
-        })) { error in
+        XCTAssertThrowsError(
+            try suite.run(generate: { prompt in
+                if failing.contains(prompt) { throw Boom(item: prompt) }
+                return PlanarImage(size: 64, filledWith: BackgroundColor.white.rgb)
+            })
+        ) { error in
             XCTAssertEqual(error as? Boom, Boom(item: failing[0]))
         }
     }

@@ -1,6 +1,7 @@
 import ReverieCore
-@testable import ReverieData
 import XCTest
+
+@testable import ReverieData
 
 final class ShapesWorldTests: XCTestCase {
     func testSamplesAreDeterministicPerSeedAndIndex() {
@@ -53,9 +54,11 @@ final class ShapesWorldTests: XCTestCase {
         // A small square at the top left (box 6.2…15.2 px) and a large triangle in the centre (box 23.5…40.5 px)
         // on 8-pixel patches: the square covers patch (1, 1) mostly and (0, 1), (1, 0) by 13 px² (≥ 8, labelled),
         // (0, 0) by 3 px² (background); the triangle covers rows and columns 3-4 fully and patch 2/5 by slivers.
-        let square = SceneObject(shape: .square, color: .red, size: .small, cell: try XCTUnwrap(GridCell(row: 0, column: 0)))
-        let triangle = SceneObject(shape: .triangle, color: .blue, size: .large,
-                                   cell: try XCTUnwrap(GridCell(row: 1, column: 1)))
+        let square = SceneObject(
+            shape: .square, color: .red, size: .small, cell: try XCTUnwrap(GridCell(row: 0, column: 0)))
+        let triangle = SceneObject(
+            shape: .triangle, color: .blue, size: .large,
+            cell: try XCTUnwrap(GridCell(row: 1, column: 1)))
         let labels = try Scene(background: .white, objects: [square, triangle]).patchShapeLabels(grid: 8, canvas: 64)
         var expected = [Int](repeating: 0, count: 64)
         for t in [1, 8, 9] { expected[t] = 2 }
@@ -66,8 +69,9 @@ final class ShapesWorldTests: XCTestCase {
         let colors = try Scene(background: .white, objects: [square, triangle]).patchLabels(.color, grid: 8, canvas: 64)
         XCTAssertEqual(colors, expected.map { [0, 0, 1, 3][$0] })
         XCTAssertEqual(PatchAttribute.color.classes, 7)
-        XCTAssertEqual(try Scene(background: .white, objects: []).patchShapeLabels(grid: 4, canvas: 64),
-                       [Int](repeating: 0, count: 16))
+        XCTAssertEqual(
+            try Scene(background: .white, objects: []).patchShapeLabels(grid: 4, canvas: 64),
+            [Int](repeating: 0, count: 16))
     }
 
     /// An edit chain's second edit starts from the first one's target, and chains are reproducible.
@@ -103,8 +107,13 @@ final class ShapesWorldTests: XCTestCase {
 
     func testRenderIsAntiAliasedAndSized() throws {
         let cell = try XCTUnwrap(GridCell(row: 1, column: 1))
-        let small = try Scene(background: .black, objects: [SceneObject(shape: .square, color: .yellow, size: .small,
-                                                                       cell: cell)])
+        let small = try Scene(
+            background: .black,
+            objects: [
+                SceneObject(
+                    shape: .square, color: .yellow, size: .small,
+                    cell: cell)
+            ])
         let image = Rasterizer().render(small)
         XCTAssertEqual(image.size, 64)
         XCTAssertTrue(image.pixels.allSatisfy { $0 >= 0 && $0 <= 1 })
@@ -210,7 +219,7 @@ final class ShapesWorldTests: XCTestCase {
             let segments = world.interleaved(at: i).segments
             XCTAssertEqual(segments.count, 4)
             guard case .text(let draw) = segments[0], case .image(let first) = segments[1],
-                  case .text(let change) = segments[2], case .image(let second) = segments[3]
+                case .text(let change) = segments[2], case .image(let second) = segments[3]
             else { return XCTFail("unexpected layout \(segments)") }
             XCTAssertEqual(try CaptionParser.parse(draw), first)
             let instruction = change.split(separator: " ", maxSplits: 1).last.map(String.init) ?? ""

@@ -84,7 +84,9 @@ final class TokenizerErrorTests: XCTestCase {
         let replacements: [UInt8] = Array("0123456789\"{}[],: -ab".utf8) + [0xFF, 0x00]
         for _ in 0..<40 {
             var damaged = original
-            for _ in 0..<(1 + next() % 4) { damaged[next() % damaged.count] = replacements[next() % replacements.count] }
+            for _ in 0..<(1 + next() % 4) {
+                damaged[next() % damaged.count] = replacements[next() % replacements.count]
+            }
             try Data(damaged).write(to: url)
             do {
                 let tokenizer = try Tokenizer(contentsOf: url)

@@ -11,10 +11,15 @@ enum TokenizerFixture {
     static let tokenizerURL = directory.appendingPathComponent("tokenizer.json")
 
     struct Reference: Decodable {
-        let vocab_size: Int
+        let vocabSize: Int
         let texts: [String]
         let ids: [[Int]]
         let decoded: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case vocabSize = "vocab_size"
+            case texts, ids, decoded
+        }
     }
 
     static func reference() throws -> Reference {
@@ -33,7 +38,7 @@ final class TokenizerTests: XCTestCase {
     func testEncodeMatchesHuggingFaceAndRoundTrips() throws {
         let tokenizer = try Tokenizer(contentsOf: TokenizerFixture.tokenizerURL)
         let reference = try TokenizerFixture.reference()
-        XCTAssertEqual(tokenizer.vocabularySize, reference.vocab_size)
+        XCTAssertEqual(tokenizer.vocabularySize, reference.vocabSize)
         var matched = 0
         for (i, text) in reference.texts.enumerated() {
             let ids = tokenizer.encode(text)

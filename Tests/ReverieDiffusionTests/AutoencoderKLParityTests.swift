@@ -23,10 +23,12 @@ final class AutoencoderKLParityTests: XCTestCase {
         let posterior = try withNoGrad { try vae.encode(fx.reference("input")) }
         let decoded = try withNoGrad { try vae.decode(fx.reference("latent")) }
         var report: [String] = []
-        for (label, actual, expected) in [("mean", posterior.mean, try fx.reference("mean")),
-                                          ("logvar", posterior.logvar, try fx.reference("logvar")),
-                                          ("kl", try posterior.kl(), try fx.reference("kl")),
-                                          ("decoded", decoded, try fx.reference("decoded"))] {
+        for (label, actual, expected) in [
+            ("mean", posterior.mean, try fx.reference("mean")),
+            ("logvar", posterior.logvar, try fx.reference("logvar")),
+            ("kl", try posterior.kl(), try fx.reference("kl")),
+            ("decoded", decoded, try fx.reference("decoded")),
+        ] {
             XCTAssertEqual(actual.shape, expected.shape, "\(name) \(label)")
             let atol: Float = label == "kl" ? 1e-4 * max(1, abs(expected.toArray().max() ?? 1)) : 1e-4
             assertClose(actual, expected, atol: atol, rtol: 0)
@@ -42,8 +44,9 @@ final class AutoencoderKLParityTests: XCTestCase {
         let x = try fx.reference("input")
         let z = try withNoGrad { try vae.encodeLatents(x) }
         assertClose(z, try fx.reference("mean") * vae.config.scalingFactor, atol: 1e-5)
-        assertClose(try withNoGrad { try vae.decodeLatents(z) }, try withNoGrad { try vae.decode(vae.encode(x).mean) },
-                    atol: 1e-5)
+        assertClose(
+            try withNoGrad { try vae.decodeLatents(z) }, try withNoGrad { try vae.decode(vae.encode(x).mean) },
+            atol: 1e-5)
         var rng = RNG(seed: 1)
         XCTAssertEqual(try vae.encodeLatents(x, rng: &rng).shape, z.shape)
     }

@@ -1,9 +1,10 @@
 import Foundation
 import ReverieCore
-@testable import ReverieDiffusion
 import ReverieNN
 import ReverieTestSupport
 import XCTest
+
+@testable import ReverieDiffusion
 
 /// The conditions added at every level of the UNet (`spatial_injection`).
 final class ConditionInjectionTests: XCTestCase {
@@ -21,12 +22,16 @@ final class ConditionInjectionTests: XCTestCase {
         let plain = try unet(injection: false), injected = try unet(injection: true)
         // Zero-initialised: the same weights give the same output, and every key beside the injection's is shared.
         let extra = Set(injected.namedParameters().map(\.0)).subtracting(plain.namedParameters().map(\.0))
-        XCTAssertEqual(extra, ["condition_injection.down.0.weight", "condition_injection.down.0.bias",
-                               "condition_injection.down.1.weight", "condition_injection.down.1.bias",
-                               "condition_injection.mid.weight", "condition_injection.mid.bias",
-                               "condition_injection.up.0.weight", "condition_injection.up.0.bias",
-                               "condition_injection.up.1.weight", "condition_injection.up.1.bias",
-                               "condition_injection.out.weight", "condition_injection.out.bias"])
+        XCTAssertEqual(
+            extra,
+            [
+                "condition_injection.down.0.weight", "condition_injection.down.0.bias",
+                "condition_injection.down.1.weight", "condition_injection.down.1.bias",
+                "condition_injection.mid.weight", "condition_injection.mid.bias",
+                "condition_injection.up.0.weight", "condition_injection.up.0.bias",
+                "condition_injection.up.1.weight", "condition_injection.up.1.bias",
+                "condition_injection.out.weight", "condition_injection.out.bias",
+            ])
         let sample = randomInput([2, 2, 4, 4], seed: 1), conditions = randomInput([2, 4, 6], seed: 2)
         let a = try plain(sample, timesteps: [10, 500], conditions: conditions)
         let b = try injected(sample, timesteps: [10, 500], conditions: conditions)
@@ -43,8 +48,9 @@ final class ConditionInjectionTests: XCTestCase {
         XCTAssertNotEqual(y.toArray(), a.toArray())
         try y.square().sum().backward()
         XCTAssertGreaterThan(try XCTUnwrap(c.grad).toArray().map(abs).max() ?? 0, 0)
-        XCTAssertGreaterThan(try XCTUnwrap(inject.up[1].weight.grad).toArray().map(abs).max() ?? 0, 0,
-                             "a zero injection still learns")
+        XCTAssertGreaterThan(
+            try XCTUnwrap(inject.up[1].weight.grad).toArray().map(abs).max() ?? 0, 0,
+            "a zero injection still learns")
     }
 
     func testCoarserLevelsPoolTheTokenGrid() throws {
@@ -55,8 +61,11 @@ final class ConditionInjectionTests: XCTestCase {
         XCTAssertThrowsError(try ConditionInjection.map(c, height: 3, width: 3))
         // A 4 × 4 latent under a 2-level UNet with 16 tokens: the 2 × 2 level pools.
         let u = try unet(injection: true)
-        XCTAssertEqual(try u(randomInput([1, 2, 4, 4], seed: 3), timesteps: [1],
-                             conditions: randomInput([1, 16, 6], seed: 4)).shape, [1, 2, 4, 4])
+        XCTAssertEqual(
+            try u(
+                randomInput([1, 2, 4, 4], seed: 3), timesteps: [1],
+                conditions: randomInput([1, 16, 6], seed: 4)
+            ).shape, [1, 2, 4, 4])
     }
 
     func testConfigWritesTheOptionOnlyWhenOn() throws {

@@ -32,21 +32,26 @@ final class DiffusersImportTests: XCTestCase {
         let unet = try UNet2DConditionModel(config: config, rng: &rng)
         try unet.loadStateDict(converted.model, strict: true)
         let out = try withNoGrad {
-            try unet(fx.reference("sample"), timesteps: fx.reference("timesteps").toArray(),
-                     conditions: fx.reference("conditions"))
+            try unet(
+                fx.reference("sample"), timesteps: fx.reference("timesteps").toArray(),
+                conditions: fx.reference("conditions"))
         }
         assertClose(out, try fx.reference("output"), atol: 1e-4, rtol: 0)
     }
 
     func testBadDirectoriesAreNamed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-diffusers-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "reverie-diffusers-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let vae = Fixture.url("diffusers/vae_a")
         // No weights file.
-        try FileManager.default.copyItem(at: vae.appendingPathComponent("config.json"),
-                                         to: dir.appendingPathComponent("config.json"))
-        XCTAssertThrowsError(try DiffusersImport.convert(directory: dir)) { XCTAssertTrue("\($0)".contains(dir.path), "\($0)") }
+        try FileManager.default.copyItem(
+            at: vae.appendingPathComponent("config.json"),
+            to: dir.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try DiffusersImport.convert(directory: dir)) {
+            XCTAssertTrue("\($0)".contains(dir.path), "\($0)")
+        }
         // Weights of another model: the UNet's tensors under the VAE's config.
         try FileManager.default.copyItem(
             at: Fixture.url("diffusers/unet_a").appendingPathComponent("diffusion_pytorch_model.safetensors"),

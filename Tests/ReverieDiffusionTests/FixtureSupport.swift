@@ -18,8 +18,9 @@ extension Checkpoint {
     /// A reference tensor stored under /state, or a failure naming the fixture key.
     func reference(_ key: String) throws -> Tensor {
         guard let t = state[key] else {
-            throw NSError(domain: "Fixture", code: 1,
-                          userInfo: [NSLocalizedDescriptionKey: "fixture has no state.\(key)"])
+            throw NSError(
+                domain: "Fixture", code: 1,
+                userInfo: [NSLocalizedDescriptionKey: "fixture has no state.\(key)"])
         }
         return t
     }

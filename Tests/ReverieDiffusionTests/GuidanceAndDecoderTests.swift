@@ -6,14 +6,17 @@ import XCTest
 
 final class GuidanceAndDecoderTests: XCTestCase {
     func tinyDecoder(null: NullConditionKind, sourceChannels: Int = 0, seed: UInt64 = 7) throws
-        -> LatentDiffusionDecoder {
+        -> LatentDiffusionDecoder
+    {
         var rng = RNG(seed: seed)
-        let vae = try AutoencoderKL(config: AutoencoderKLConfig(
-            blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
+        let vae = try AutoencoderKL(
+            config: AutoencoderKLConfig(
+                blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
         let unet = try TrainingStepTests.tinyUNet(inChannels: 2 + sourceChannels, rng: &rng)
-        return try LatentDiffusionDecoder(vae: vae, unet: unet,
-                                          nullCondition: NullCondition(kind: null, tokens: 3, dim: 6),
-                                          schedule: NoiseSchedule())
+        return try LatentDiffusionDecoder(
+            vae: vae, unet: unet,
+            nullCondition: NullCondition(kind: null, tokens: 3, dim: 6),
+            schedule: NoiseSchedule())
     }
 
     func testGuidanceFormula() throws {
@@ -43,11 +46,16 @@ final class GuidanceAndDecoderTests: XCTestCase {
     func testDecodeIsDeterministicAndGuidanceOneIsConditional() throws {
         let decoder = try tinyDecoder(null: .learned)
         let conds = randomInput([2, 3, 6], seed: 4)
-        for sampler: any SamplerConfig in [DDIMSampler.Config(), DDIMSampler.Config(eta: 0.5), EulerDiscreteSampler.Config(), FlowEulerSampler.Config(shift: 1)] {
-            let a = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 3, guidance: 2.5, sampler: sampler,
-                                       seed: 9)
-            let b = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 3, guidance: 2.5, sampler: sampler,
-                                       seed: 9)
+        for sampler: any SamplerConfig in [
+            DDIMSampler.Config(), DDIMSampler.Config(eta: 0.5), EulerDiscreteSampler.Config(),
+            FlowEulerSampler.Config(shift: 1),
+        ] {
+            let a = try decoder.decode(
+                conditions: conds, imageSize: (8, 8), steps: 3, guidance: 2.5, sampler: sampler,
+                seed: 9)
+            let b = try decoder.decode(
+                conditions: conds, imageSize: (8, 8), steps: 3, guidance: 2.5, sampler: sampler,
+                seed: 9)
             XCTAssertEqual(a.shape, [2, 3, 8, 8])
             XCTAssertEqual(a.toArray(), b.toArray(), "\(sampler) is not deterministic for a seed")
             XCTAssertTrue(a.toArray().allSatisfy(\.isFinite))
@@ -63,10 +71,12 @@ final class GuidanceAndDecoderTests: XCTestCase {
         let decoder = try tinyDecoder(null: .zeros, sourceChannels: 2)
         let conds = randomInput([1, 3, 6], seed: 4)
         let s1 = randomInput([1, 2, 4, 4], seed: 5), s2 = randomInput([1, 2, 4, 4], seed: 6)
-        let a = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3,
-                                   sourceLatent: s1)
-        let b = try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3,
-                                   sourceLatent: s2)
+        let a = try decoder.decode(
+            conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3,
+            sourceLatent: s1)
+        let b = try decoder.decode(
+            conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3,
+            sourceLatent: s2)
         XCTAssertGreaterThan(maxAbsDiff(a.toArray(), b.toArray()), 0)
         XCTAssertThrowsError(try decoder.decode(conditions: conds, imageSize: (8, 8), steps: 2, guidance: 2, seed: 3))
     }

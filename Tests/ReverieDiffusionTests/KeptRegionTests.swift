@@ -49,22 +49,29 @@ final class KeptRegionTests: XCTestCase {
     /// half, the left half of the latent and the right half of a drawing.
     func testKeptRegionsComeOutAsTheKeptLatent() throws {
         var rng = RNG(seed: 7)
-        let vae = try AutoencoderKL(config: AutoencoderKLConfig(
-            blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
-        let decoder = try LatentDiffusionDecoder(vae: vae, unet: TrainingStepTests.tinyUNet(inChannels: 2, rng: &rng),
-                                                 nullCondition: NullCondition(kind: .zeros, tokens: 3, dim: 6),
-                                                 schedule: NoiseSchedule())
+        let vae = try AutoencoderKL(
+            config: AutoencoderKLConfig(
+                blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
+        let decoder = try LatentDiffusionDecoder(
+            vae: vae, unet: TrainingStepTests.tinyUNet(inChannels: 2, rng: &rng),
+            nullCondition: NullCondition(kind: .zeros, tokens: 3, dim: 6),
+            schedule: NoiseSchedule())
         let conds = randomInput([1, 3, 6], seed: 4), latent = randomInput([1, 2, 4, 4], seed: 5)
         func draw(_ mask: [Float]?, sampler: any SamplerConfig = DDIMSampler.Config()) throws -> [Float] {
             let keep = try mask.map { try KeptRegion(latent: latent, mask: Tensor(shape: [1, 1, 4, 4], data: $0)) }
             return try withNoGrad {
-                try decoder.denoise(conditions: conds, latentSize: (4, 4), steps: 3, guidance: 2, sampler: sampler,
-                                    seed: 3, keep: keep).toArray()
+                try decoder.denoise(
+                    conditions: conds, latentSize: (4, 4), steps: 3, guidance: 2, sampler: sampler,
+                    seed: 3, keep: keep
+                ).toArray()
             }
         }
         let plain = try draw(nil)
         XCTAssertEqual(try draw(Array(repeating: 0, count: 16)), plain)
-        for sampler: any SamplerConfig in [DDIMSampler.Config(), DDIMSampler.Config(eta: 1), EulerDiscreteSampler.Config(), FlowEulerSampler.Config(shift: 1)] {
+        for sampler: any SamplerConfig in [
+            DDIMSampler.Config(), DDIMSampler.Config(eta: 1), EulerDiscreteSampler.Config(),
+            FlowEulerSampler.Config(shift: 1),
+        ] {
             assertClose(try draw(Array(repeating: 1, count: 16), sampler: sampler), latent.toArray(), atol: 1e-5)
         }
         let left = (0..<16).map { Float($0 % 4 < 2 ? 1 : 0) }
@@ -81,7 +88,9 @@ final class KeptRegionTests: XCTestCase {
         }
         XCTAssertThrowsError(try KeptRegion(latent: latent, mask: Tensor(zeros: [1, 2, 4, 4])))
         let wrongSize = try KeptRegion(latent: randomInput([1, 2, 8, 8], seed: 1), mask: Tensor(zeros: [1, 1, 8, 8]))
-        XCTAssertThrowsError(try decoder.denoise(conditions: conds, latentSize: (4, 4), steps: 2, guidance: 1, seed: 3,
-                                                 keep: wrongSize))
+        XCTAssertThrowsError(
+            try decoder.denoise(
+                conditions: conds, latentSize: (4, 4), steps: 2, guidance: 1, seed: 3,
+                keep: wrongSize))
     }
 }

@@ -1,8 +1,9 @@
 import ReverieCore
-@testable import ReverieDiffusion
 import ReverieNN
 import ReverieTestSupport
 import XCTest
+
+@testable import ReverieDiffusion
 
 /// Values and finite-difference gradients of the ops this target defines, and of composite blocks end to end.
 final class OpGradientTests: XCTestCase {
@@ -36,10 +37,14 @@ final class OpGradientTests: XCTestCase {
     func testCompositeBlockGradients() throws {
         var rng = RNG(seed: 8)
         let xf = try Transformer2DModel(channels: 4, heads: 2, crossAttentionDim: 3, groups: 2, rng: &rng)
-        try checkGradients([randomInput([1, 4, 2, 2], seed: 4), randomInput([1, 2, 3], seed: 5)],
-                           atol: 3e-2, rtol: 3e-2) { try xf($0[0], context: $0[1]) }
+        try checkGradients(
+            [randomInput([1, 4, 2, 2], seed: 4), randomInput([1, 2, 3], seed: 5)],
+            atol: 3e-2, rtol: 3e-2
+        ) { try xf($0[0], context: $0[1]) }
         let res = try ResnetBlock2D(inChannels: 4, outChannels: 6, tembChannels: 5, groups: 2, eps: 1e-5, rng: &rng)
-        try checkGradients([randomInput([1, 4, 3, 3], seed: 6), randomInput([1, 5], seed: 7)],
-                           atol: 3e-2, rtol: 3e-2) { try res($0[0], temb: $0[1]) }
+        try checkGradients(
+            [randomInput([1, 4, 3, 3], seed: 6), randomInput([1, 5], seed: 7)],
+            atol: 3e-2, rtol: 3e-2
+        ) { try res($0[0], temb: $0[1]) }
     }
 }

@@ -1,8 +1,9 @@
 import ReverieCore
-@testable import ReverieDiffusion
 import ReverieIO
 import ReverieTestSupport
 import XCTest
+
+@testable import ReverieDiffusion
 
 /// DDIM and Euler trajectories against diffusers (tools/fixtures/schedulers.py), step for step.
 ///
@@ -14,8 +15,10 @@ final class SamplerParityTests: XCTestCase {
     /// diffusers' analytic dummy denoiser: x · t / (t + 1).
     func dummy(_ x: Tensor, _ t: Float) -> Tensor { (x * t).divided(by: t + 1) }
 
-    func run(_ name: String, _ sampler: some Sampler, _ fx: Checkpoint,
-             file: StaticString = #filePath, line: UInt = #line) throws {
+    func run(
+        _ name: String, _ sampler: some Sampler, _ fx: Checkpoint,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let ref = try fx.reference("\(name).timesteps").toArray()
         XCTAssertEqual(ref, try (0..<sampler.stepCount).map { try sampler.modelTimestep($0) }, file: file, line: line)
         var x = try fx.reference("\(name).noise") * sampler.initNoiseSigma
@@ -40,21 +43,29 @@ final class SamplerParityTests: XCTestCase {
             ("ddim_cos_sample", try NoiseSchedule(betaSchedule: .squaredcosCapV2)),
         ]
         for (name, schedule) in cases {
-            assertClose(schedule.alphasCumprod, try fx.reference("\(name).alphas_cumprod").toArray(),
-                        atol: 1e-6, rtol: 0)
+            assertClose(
+                schedule.alphasCumprod, try fx.reference("\(name).alphas_cumprod").toArray(),
+                atol: 1e-6, rtol: 0)
         }
     }
 
     func testDDIMTrajectories() throws {
         let fx = try Fixture.read("schedulers.h5")
-        try run("ddim_scaled_eps", DDIMSampler(
-            schedule: NoiseSchedule(betaSchedule: .scaledLinear, betaStart: 0.00085, betaEnd: 0.012), steps: 10), fx)
-        try run("ddim_linear_v_eta", DDIMSampler(
-            schedule: NoiseSchedule(betaSchedule: .linear), steps: 8, prediction: .vPrediction, eta: 0.5,
-            spacing: .trailing, clipSample: 1, setAlphaToOne: false), fx)
-        try run("ddim_cos_sample", DDIMSampler(
-            schedule: NoiseSchedule(betaSchedule: .squaredcosCapV2), steps: 6, prediction: .sample,
-            spacing: .linspace), fx)
+        try run(
+            "ddim_scaled_eps",
+            DDIMSampler(
+                schedule: NoiseSchedule(betaSchedule: .scaledLinear, betaStart: 0.00085, betaEnd: 0.012), steps: 10), fx
+        )
+        try run(
+            "ddim_linear_v_eta",
+            DDIMSampler(
+                schedule: NoiseSchedule(betaSchedule: .linear), steps: 8, prediction: .vPrediction, eta: 0.5,
+                spacing: .trailing, clipSample: 1, setAlphaToOne: false), fx)
+        try run(
+            "ddim_cos_sample",
+            DDIMSampler(
+                schedule: NoiseSchedule(betaSchedule: .squaredcosCapV2), steps: 6, prediction: .sample,
+                spacing: .linspace), fx)
     }
 
     func testFlowEulerTrajectories() throws {
@@ -65,10 +76,15 @@ final class SamplerParityTests: XCTestCase {
 
     func testEulerTrajectories() throws {
         let fx = try Fixture.read("schedulers.h5")
-        try run("euler_scaled_eps", EulerDiscreteSampler(
-            schedule: NoiseSchedule(betaSchedule: .scaledLinear, betaStart: 0.00085, betaEnd: 0.012), steps: 10), fx)
-        try run("euler_linear_v_leading", EulerDiscreteSampler(
-            schedule: NoiseSchedule(betaSchedule: .linear), steps: 8, prediction: .vPrediction, spacing: .leading,
-            stepsOffset: 1), fx)
+        try run(
+            "euler_scaled_eps",
+            EulerDiscreteSampler(
+                schedule: NoiseSchedule(betaSchedule: .scaledLinear, betaStart: 0.00085, betaEnd: 0.012), steps: 10), fx
+        )
+        try run(
+            "euler_linear_v_leading",
+            EulerDiscreteSampler(
+                schedule: NoiseSchedule(betaSchedule: .linear), steps: 8, prediction: .vPrediction, spacing: .leading,
+                stepsOffset: 1), fx)
     }
 }

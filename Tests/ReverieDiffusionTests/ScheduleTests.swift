@@ -1,7 +1,8 @@
 import ReverieCore
-@testable import ReverieDiffusion
 import ReverieTestSupport
 import XCTest
+
+@testable import ReverieDiffusion
 
 final class ScheduleTests: XCTestCase {
     func testAddNoiseAndTargetsAreConsistent() throws {
@@ -14,10 +15,12 @@ final class ScheduleTests: XCTestCase {
         for (b, t) in ts.enumerated() {
             let a = schedule.alphasCumprod[t]
             let xtb = try xt.slice(axis: 0, start: b, end: b + 1), vb = try v.slice(axis: 0, start: b, end: b + 1)
-            assertClose(try a.squareRoot() * xtb - (1 - a).squareRoot() * vb,
-                        try x0.slice(axis: 0, start: b, end: b + 1), atol: 1e-5)
-            assertClose(try (1 - a).squareRoot() * xtb + a.squareRoot() * vb,
-                        try noise.slice(axis: 0, start: b, end: b + 1), atol: 1e-5)
+            assertClose(
+                try a.squareRoot() * xtb - (1 - a).squareRoot() * vb,
+                try x0.slice(axis: 0, start: b, end: b + 1), atol: 1e-5)
+            assertClose(
+                try (1 - a).squareRoot() * xtb + a.squareRoot() * vb,
+                try noise.slice(axis: 0, start: b, end: b + 1), atol: 1e-5)
         }
         XCTAssertTrue(try schedule.target(.epsilon, x0: x0, noise: noise, timesteps: ts) === noise)
         XCTAssertTrue(try schedule.target(.sample, x0: x0, noise: noise, timesteps: ts) === x0)
@@ -46,7 +49,7 @@ final class ScheduleTests: XCTestCase {
             XCTAssertEqual(x0[i], min(snr[i], 5), accuracy: 1e-6)
         }
         XCTAssertEqual(eps[0], 5 / snr[0], accuracy: 1e-6)  // high SNR at t = 0 is clipped
-        XCTAssertEqual(eps[2], 1, accuracy: 1e-6)           // low SNR keeps weight 1
+        XCTAssertEqual(eps[2], 1, accuracy: 1e-6)  // low SNR keeps weight 1
         XCTAssertThrowsError(try s.minSNRWeights(timesteps: ts, gamma: 0, prediction: .epsilon))
     }
 
@@ -54,8 +57,9 @@ final class ScheduleTests: XCTestCase {
     func testFlowEulerRecoversDataWithExactVelocity() throws {
         let x0 = randomInput([2, 3, 4], seed: 5), noise = randomInput([2, 3, 4], seed: 6)
         let xMid = try RectifiedFlow.interpolate(x0, noise: noise, sigmas: [0.25, 0.75])
-        assertClose(try xMid.slice(axis: 0, start: 0, end: 1),
-                    try 0.75 * x0.slice(axis: 0, start: 0, end: 1) + 0.25 * noise.slice(axis: 0, start: 0, end: 1))
+        assertClose(
+            try xMid.slice(axis: 0, start: 0, end: 1),
+            try 0.75 * x0.slice(axis: 0, start: 0, end: 1) + 0.25 * noise.slice(axis: 0, start: 0, end: 1))
         let v = try RectifiedFlow.target(x0, noise: noise)
         for shift: Float in [1, 3] {
             let sampler = try FlowEulerSampler(steps: 7, shift: shift)

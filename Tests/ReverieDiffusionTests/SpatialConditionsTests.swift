@@ -26,27 +26,31 @@ final class SpatialConditionsTests: XCTestCase {
 
     func testDecoderWithSpatialConditionsGuidesAndDiffersByCondition() throws {
         var rng = RNG(seed: 5)
-        let vae = try AutoencoderKL(config: AutoencoderKLConfig(
-            blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
+        let vae = try AutoencoderKL(
+            config: AutoencoderKLConfig(
+                blockOutChannels: [8, 16], layersPerBlock: 1, latentChannels: 2, normNumGroups: 4), rng: &rng)
         let unet = try TrainingStepTests.tinyUNet(inChannels: 2 + 6, rng: &rng)
-        let decoder = try LatentDiffusionDecoder(vae: vae, unet: unet,
-                                                 nullCondition: NullCondition(kind: .learned, tokens: 4, dim: 6),
-                                                 schedule: NoiseSchedule(), prediction: .sample,
-                                                 spatialConditions: true)
+        let decoder = try LatentDiffusionDecoder(
+            vae: vae, unet: unet,
+            nullCondition: NullCondition(kind: .learned, tokens: 4, dim: 6),
+            schedule: NoiseSchedule(), prediction: .sample,
+            spatialConditions: true)
         let a = randomInput([1, 4, 6], seed: 1), b = randomInput([1, 4, 6], seed: 2)
         let x = try decoder.denoise(conditions: a, latentSize: (4, 4), steps: 3, guidance: 2, seed: 1)
         let y = try decoder.denoise(conditions: b, latentSize: (4, 4), steps: 3, guidance: 2, seed: 1)
         XCTAssertEqual(x.shape, [1, 2, 4, 4])
         XCTAssertNotEqual(x.toArray(), y.toArray())
         // The unguided path takes the same channels.
-        XCTAssertEqual(try decoder.denoise(conditions: a, latentSize: (4, 4), steps: 2, guidance: 1, seed: 1).shape,
-                       [1, 2, 4, 4])
+        XCTAssertEqual(
+            try decoder.denoise(conditions: a, latentSize: (4, 4), steps: 2, guidance: 1, seed: 1).shape,
+            [1, 2, 4, 4])
         // Training: gradients reach the conditions through the spatial channels of a frozen UNet.
         _ = try unet.freeze()
         let conditions = randomInput([2, 4, 6], seed: 3)
-        let loss = try denoisingLoss(unet: unet, objective: .ddpm(decoder.schedule, .sample),
-                                     latents: randomInput([2, 2, 4, 4], seed: 4), conditions: conditions,
-                                     spatialConditions: true, rng: &rng)
+        let loss = try denoisingLoss(
+            unet: unet, objective: .ddpm(decoder.schedule, .sample),
+            latents: randomInput([2, 2, 4, 4], seed: 4), conditions: conditions,
+            spatialConditions: true, rng: &rng)
         try loss.backward()
         XCTAssertGreaterThan(try XCTUnwrap(conditions.grad).toArray().map(abs).max() ?? 0, 0)
     }

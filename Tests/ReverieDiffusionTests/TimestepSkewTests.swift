@@ -1,6 +1,7 @@
 import ReverieCore
-@testable import ReverieDiffusion
 import XCTest
+
+@testable import ReverieDiffusion
 
 final class TimestepSkewTests: XCTestCase {
     /// Power 1 keeps the uniform draw (one generator step per timestep, so old runs reproduce); power p has mean

@@ -20,8 +20,9 @@ final class UNetParityTests: XCTestCase {
     func check(_ name: String) throws {
         let (unet, fx) = try Self.load(name)
         let out = try withNoGrad {
-            try unet(fx.reference("sample"), timesteps: fx.reference("timesteps").toArray(),
-                     conditions: fx.reference("conditions"))
+            try unet(
+                fx.reference("sample"), timesteps: fx.reference("timesteps").toArray(),
+                conditions: fx.reference("conditions"))
         }
         let expected = try fx.reference("output")
         XCTAssertEqual(out.shape, expected.shape)
@@ -39,7 +40,8 @@ final class UNetParityTests: XCTestCase {
         XCTAssertThrowsError(try unet(x, timesteps: [1, 2], conditions: Tensor(zeros: [2, 3, 7]))) {
             XCTAssertTrue("\($0)".contains("conditions"), "\($0)")
         }
-        let bad = "{\"block_out_channels\": [16], \"down_block_types\": [\"AttnDownBlock2D\"], "
+        let bad =
+            "{\"block_out_channels\": [16], \"down_block_types\": [\"AttnDownBlock2D\"], "
             + "\"up_block_types\": [\"UpBlock2D\"], \"norm_num_groups\": 8}"
         XCTAssertThrowsError(try UNet2DConditionConfig.decode(json: bad, source: "unet.json")) {
             XCTAssertTrue("\($0)".contains("unet.json") && "\($0)".contains("AttnDownBlock2D"), "\($0)")

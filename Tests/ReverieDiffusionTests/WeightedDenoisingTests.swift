@@ -11,10 +11,12 @@ final class WeightedDenoisingTests: XCTestCase {
         var rng = RNG(seed: 11)
         let unet = try TrainingStepTests.tinyUNet(rng: &rng)
         var draw = RNG(seed: 12)
-        return try denoisingLoss(unet: unet, objective: .ddpm(NoiseSchedule(), .sample),
-                                 latents: randomInput([1, 2, 2, 2], seed: 4), conditions: randomInput([1, 3, 6], seed: 5),
-                                 pixelWeights: try weights.map { try Tensor(shape: shape, data: $0) },
-                                 rng: &draw).item()
+        return try denoisingLoss(
+            unet: unet, objective: .ddpm(NoiseSchedule(), .sample),
+            latents: randomInput([1, 2, 2, 2], seed: 4), conditions: randomInput([1, 3, 6], seed: 5),
+            pixelWeights: try weights.map { try Tensor(shape: shape, data: $0) },
+            rng: &draw
+        ).item()
     }
 
     func testWeightsAreANormalisedMeanOverPixels() throws {

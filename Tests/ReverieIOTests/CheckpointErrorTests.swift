@@ -1,8 +1,9 @@
 import CHDF5
 import Foundation
 import ReverieCore
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 /// Bad files must produce a `CheckpointError` whose message names the file, never a crash or HDF5 stderr output.
 final class CheckpointErrorTests: XCTestCase {
@@ -24,8 +25,9 @@ final class CheckpointErrorTests: XCTestCase {
         for (name, read) in reads {
             let error = checkpointError(read, file: file, line: line)
             XCTAssertEqual(error, expected, name, file: file, line: line)
-            XCTAssertTrue(error?.description.contains(url.path) ?? false, "\(name): message names the file",
-                          file: file, line: line)
+            XCTAssertTrue(
+                error?.description.contains(url.path) ?? false, "\(name): message names the file",
+                file: file, line: line)
         }
     }
 
@@ -100,12 +102,16 @@ final class CheckpointErrorTests: XCTestCase {
             "\(url.path) is an HDF5 file but not a Reverie checkpoint: the root attribute 'format' is missing")
 
         try writeRawHDF5(url) { try $0.writeAttribute("format", .string("keras")) }
-        assertAllReadsFail(url, with: .notReverieCheckpoint(
-            path: url.path, detail: "the root attribute 'format' is 'keras', expected 'reverie'"))
+        assertAllReadsFail(
+            url,
+            with: .notReverieCheckpoint(
+                path: url.path, detail: "the root attribute 'format' is 'keras', expected 'reverie'"))
 
         try writeRawHDF5(url) { try $0.writeAttribute("format", .string("reverie")) }
-        assertAllReadsFail(url, with: .notReverieCheckpoint(
-            path: url.path, detail: "the root attribute 'format_version' is missing"))
+        assertAllReadsFail(
+            url,
+            with: .notReverieCheckpoint(
+                path: url.path, detail: "the root attribute 'format_version' is missing"))
     }
 
     func testNewerFormatVersion() throws {

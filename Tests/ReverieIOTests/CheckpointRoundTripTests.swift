@@ -1,8 +1,9 @@
 import CHDF5
 import Foundation
 import ReverieCore
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 final class CheckpointRoundTripTests: XCTestCase {
     func testFloat32RoundTripIsExact() throws {
@@ -131,15 +132,17 @@ final class CheckpointRoundTripTests: XCTestCase {
         try checkpoint.write(to: url)
 
         let listing = try Checkpoint.inspect(url)
-        XCTAssertEqual(listing.datasets.map(\.path), [
-            "/model/llm/layers/2/mlp/up/bias",
-            "/model/llm/layers/3/attn/q_proj/weight",
-            "/model/llm/layers/10/attn/q_proj/weight",
-            "/optimizer/llm/layers/3/attn/q_proj/weight/exp_avg",
-            "/optimizer/step",
-            "/state/ema/decay",
-            "/state/rng",
-        ])
+        XCTAssertEqual(
+            listing.datasets.map(\.path),
+            [
+                "/model/llm/layers/2/mlp/up/bias",
+                "/model/llm/layers/3/attn/q_proj/weight",
+                "/model/llm/layers/10/attn/q_proj/weight",
+                "/optimizer/llm/layers/3/attn/q_proj/weight/exp_avg",
+                "/optimizer/step",
+                "/state/ema/decay",
+                "/state/rng",
+            ])
         XCTAssertEqual(listing.datasets.map(\.key).first, "model.llm.layers.2.mlp.up.bias")
         XCTAssertEqual(listing.datasets.first { $0.key == "optimizer.step" }?.dtype, "int64")
         XCTAssertEqual(listing.datasets.first { $0.key == "state.ema.decay" }?.shape, [])
@@ -166,8 +169,10 @@ final class CheckpointRoundTripTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let url = directory.file("sections.h5")
         let checkpoint = Checkpoint(
-            model: ["decoder.conv.weight": try patternTensor([3]), "decoderx.w": try patternTensor([1]),
-                    "llm.w": try patternTensor([2])],
+            model: [
+                "decoder.conv.weight": try patternTensor([3]), "decoderx.w": try patternTensor([1]),
+                "llm.w": try patternTensor([2]),
+            ],
             optimizer: ["llm.w.exp_avg": try patternTensor([2])],
             integers: ["optimizer.step": [3]])
         try checkpoint.write(to: url)

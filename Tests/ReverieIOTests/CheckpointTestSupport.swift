@@ -1,8 +1,9 @@
 import CHDF5
 import Foundation
 import ReverieCore
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 /// A fresh directory under the system temporary directory, removed when the test case tears down.
 final class TemporaryDirectory {

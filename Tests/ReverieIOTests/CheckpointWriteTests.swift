@@ -1,7 +1,8 @@
 import Foundation
 import ReverieCore
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 final class CheckpointWriteTests: XCTestCase {
     private struct InjectedFailure: Error {}
@@ -17,18 +18,24 @@ final class CheckpointWriteTests: XCTestCase {
         let invalid = Checkpoint(model: ["w": try patternTensor([3]), "llm..weight": try patternTensor([2])])
         let error = checkpointError { try invalid.write(to: url) }
         XCTAssertEqual(
-            error, .invalidKey(path: url.path, key: "model.llm..weight",
-                               reason: "empty path component (leading, trailing or doubled '.')"))
+            error,
+            .invalidKey(
+                path: url.path, key: "model.llm..weight",
+                reason: "empty path component (leading, trailing or doubled '.')"))
         XCTAssertEqual(try Data(contentsOf: url), originalBytes)
         XCTAssertEqual(try directory.contents(), ["run.h5"])
 
         // A failure after the temporary file holds every dataset: the temporary file goes, the original stays.
         var sawTemporaryFile = false
         let replacement = Checkpoint(model: ["w": try patternTensor([3], seed: 9)], attributes: ["step": .int(2)])
-        XCTAssertThrowsError(try replacement.write(to: url, dtype: .float32, beforeCommit: {
-            sawTemporaryFile = try directory.contents().contains("run.h5.tmp-\(getpid())")
-            throw InjectedFailure()
-        })) { XCTAssertTrue($0 is InjectedFailure, "\($0)") }
+        XCTAssertThrowsError(
+            try replacement.write(
+                to: url, dtype: .float32,
+                beforeCommit: {
+                    sawTemporaryFile = try directory.contents().contains("run.h5.tmp-\(getpid())")
+                    throw InjectedFailure()
+                })
+        ) { XCTAssertTrue($0 is InjectedFailure, "\($0)") }
         XCTAssertTrue(sawTemporaryFile)
         XCTAssertEqual(try Data(contentsOf: url), originalBytes)
         XCTAssertEqual(try directory.contents(), ["run.h5"])
@@ -56,7 +63,10 @@ final class CheckpointWriteTests: XCTestCase {
         ]
         for (checkpoint, key, reason) in cases {
             guard case let .invalidKey(path, badKey, message)? = checkpointError({ try checkpoint.write(to: url) })
-            else { XCTFail("expected invalidKey for \(key)"); continue }
+            else {
+                XCTFail("expected invalidKey for \(key)")
+                continue
+            }
             XCTAssertEqual(path, url.path)
             XCTAssertEqual(badKey, key)
             XCTAssertTrue(message.contains(reason), "\(message) should mention \(reason)")

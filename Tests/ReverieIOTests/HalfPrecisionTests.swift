@@ -1,5 +1,6 @@
-@testable import ReverieIO
 import XCTest
+
+@testable import ReverieIO
 
 /// The Swift narrowing used for float16 / bfloat16 storage must round exactly like IEEE 754 (ties to even).
 final class HalfPrecisionTests: XCTestCase {
@@ -7,7 +8,7 @@ final class HalfPrecisionTests: XCTestCase {
         var edgeCases: [Float] = [
             0, -0.0, 1, -1, 0.1, 65504, 65519.996, 65520, 1e6, -1e6,
             0x1p-14, 0x1.ffcp-15, 0x1p-24, 0x1p-25, 0x1.000002p-25, 0x1.8p-24, 0x1p-26, 1e-30,
-            1 + 0x1p-11, 1 + 0x1.02p-11, 1 + 0x1p-10 + 0x1p-11, // ties to even, both directions
+            1 + 0x1p-11, 1 + 0x1.02p-11, 1 + 0x1p-10 + 0x1p-11,  // ties to even, both directions
             .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
         ]
         edgeCases += edgeCases.map { -$0 }

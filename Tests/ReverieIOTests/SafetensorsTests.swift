@@ -11,8 +11,9 @@ private func safetensorsBytes(_ tensors: [(String, String, [Int], [UInt8])], hea
     var payload: [UInt8] = []
     for (name, dtype, shape, bytes) in tensors {
         let shapeText = shape.map(String.init).joined(separator: ",")
-        entries.append("\"\(name)\":{\"dtype\":\"\(dtype)\",\"shape\":[\(shapeText)],"
-            + "\"data_offsets\":[\(payload.count),\(payload.count + bytes.count)]}")
+        entries.append(
+            "\"\(name)\":{\"dtype\":\"\(dtype)\",\"shape\":[\(shapeText)],"
+                + "\"data_offsets\":[\(payload.count),\(payload.count + bytes.count)]}")
         payload += bytes
     }
     let header = headerOverride ?? "{\"__metadata__\":{\"format\":\"pt\"}," + entries.joined(separator: ",") + "}"
@@ -48,8 +49,10 @@ final class SafetensorsTests: XCTestCase {
         return url
     }
 
-    private func assertError(_ body: @autoclosure () throws -> Any, contains parts: [String],
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertError(
+        _ body: @autoclosure () throws -> Any, contains parts: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try body(), file: file, line: line) { error in
             let message = String(describing: error)
             for part in parts {
@@ -61,11 +64,12 @@ final class SafetensorsTests: XCTestCase {
     func testReadsF32F16BF16WidenedToFloat32() throws {
         // F16: 1.0 = 0x3C00, -2.5 = 0xC100, smallest subnormal 2^-24 = 0x0001, 65504 = 0x7BFF.
         // BF16: 1.0 = 0x3F80, -0.15625 = 0xBE20, 3.0 = 0x4040.
-        let url = try write(safetensorsBytes([
-            ("a", "F32", [2, 3], f32Bytes([1, 2, 3, 4, 5, -6.5])),
-            ("b", "F16", [4], u16Bytes([0x3C00, 0xC100, 0x0001, 0x7BFF])),
-            ("c.weight", "BF16", [3, 1], u16Bytes([0x3F80, 0xBE20, 0x4040])),
-        ]), "m.safetensors")
+        let url = try write(
+            safetensorsBytes([
+                ("a", "F32", [2, 3], f32Bytes([1, 2, 3, 4, 5, -6.5])),
+                ("b", "F16", [4], u16Bytes([0x3C00, 0xC100, 0x0001, 0x7BFF])),
+                ("c.weight", "BF16", [3, 1], u16Bytes([0x3F80, 0xBE20, 0x4040])),
+            ]), "m.safetensors")
         let file = try SafetensorsFile(url: url)
         XCTAssertEqual(file.metadata, ["format": "pt"])
         XCTAssertEqual(file.tensorNames, ["a", "b", "c.weight"])
@@ -100,8 +104,12 @@ final class SafetensorsTests: XCTestCase {
         let badJSON = try write(safetensorsBytes([], headerOverride: "{not json"), "json.safetensors")
         assertError(try SafetensorsFile(url: badJSON), contains: ["json.safetensors", "header"])
 
-        let spanMismatch = try write(safetensorsBytes([], headerOverride:
-            "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}") + Data(count: 8), "span.safetensors")
+        let spanMismatch = try write(
+            safetensorsBytes(
+                [],
+                headerOverride:
+                    "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}") + Data(count: 8),
+            "span.safetensors")
         assertError(try SafetensorsFile(url: spanMismatch), contains: ["span.safetensors", "'w'", "12 bytes"])
 
         let ints = try write(safetensorsBytes([("ids", "I64", [1], [UInt8](repeating: 0, count: 8))]), "i.safetensors")
@@ -115,16 +123,19 @@ final class SafetensorsTests: XCTestCase {
         let hugeHeader = try write(huge, "huge.safetensors")
         assertError(try SafetensorsFile(url: hugeHeader), contains: ["huge.safetensors", "header length"])
 
-        assertError(try SafetensorsFile(url: dir.appendingPathComponent("absent.safetensors")),
-                    contains: ["absent.safetensors", "not found"])
+        assertError(
+            try SafetensorsFile(url: dir.appendingPathComponent("absent.safetensors")),
+            contains: ["absent.safetensors", "not found"])
     }
 
     func testShardedCheckpointThroughIndex() throws {
-        _ = try write(safetensorsBytes([("layers.0.w", "F32", [2], f32Bytes([1, 2]))]),
-                      "model-00001-of-00002.safetensors")
-        _ = try write(safetensorsBytes(
-            [("layers.1.w", "BF16", [1], u16Bytes([0x4040])), ("norm", "F32", [1], f32Bytes([7]))]),
-                      "model-00002-of-00002.safetensors")
+        _ = try write(
+            safetensorsBytes([("layers.0.w", "F32", [2], f32Bytes([1, 2]))]),
+            "model-00001-of-00002.safetensors")
+        _ = try write(
+            safetensorsBytes(
+                [("layers.1.w", "BF16", [1], u16Bytes([0x4040])), ("norm", "F32", [1], f32Bytes([7]))]),
+            "model-00002-of-00002.safetensors")
         let index = """
             {"metadata": {"total_size": 16}, "weight_map": {
               "layers.0.w": "model-00001-of-00002.safetensors",
@@ -139,13 +150,15 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(checkpoint.shape(of: "layers.0.w"), [2])
         let all = try checkpoint.tensors()
         XCTAssertEqual(all["norm"]?.toArray(), [7])
-        assertError(try checkpoint.tensor("lm_head.weight"),
-                    contains: ["model.safetensors.index.json", "'lm_head.weight'"])
+        assertError(
+            try checkpoint.tensor("lm_head.weight"),
+            contains: ["model.safetensors.index.json", "'lm_head.weight'"])
 
         // An index entry whose shard lacks the tensor, and a shard that does not exist.
         let lying = index.replacingOccurrences(of: "\"norm\": \"model-00002", with: "\"norm\": \"model-00001")
         _ = try write(Data(lying.utf8), "model.safetensors.index.json")
-        assertError(try SafetensorsCheckpoint(directory: dir), contains: ["model-00001-of-00002.safetensors", "'norm'"])
+        assertError(
+            try SafetensorsCheckpoint(directory: dir), contains: ["model-00001-of-00002.safetensors", "'norm'"])
         let missingShard = index.replacingOccurrences(of: "00002-of", with: "00009-of")
         _ = try write(Data(missingShard.utf8), "model.safetensors.index.json")
         assertError(try SafetensorsCheckpoint(directory: dir), contains: ["index.json", "00009", "does not exist"])
@@ -156,7 +169,8 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testConfigFileAccessorsNameFileAndKey() throws {
-        let text = #"{"hidden_size": 64, "rms_norm_eps": 1e-6, "tie_word_embeddings": true,"#
+        let text =
+            #"{"hidden_size": 64, "rms_norm_eps": 1e-6, "tie_word_embeddings": true,"#
             + #" "architectures": ["LlamaForCausalLM"], "name": "x", "bad": "64", "nested": {"a": 1}}"#
         let url = try write(Data(text.utf8), "config.json")
         let config = try HFConfigFile(url: dir)
@@ -183,8 +197,9 @@ final class SafetensorsWriterTests: XCTestCase {
         let b = try Tensor(shape: [4], data: [0.5, 0.25, -8, 1.0 / 3])
         for dtype in SafetensorsDType.allCases {
             let url = dir.appendingPathComponent("\(dtype.rawValue).safetensors")
-            try SafetensorsFile.write(["layers.10.a": a, "layers.2.b": b], to: url, dtype: dtype,
-                                      metadata: ["format": "pt"])
+            try SafetensorsFile.write(
+                ["layers.10.a": a, "layers.2.b": b], to: url, dtype: dtype,
+                metadata: ["format": "pt"])
             let file = try SafetensorsFile(url: url)
             XCTAssertEqual(file.metadata, ["format": "pt"])
             XCTAssertEqual(file.entries["layers.10.a"]?.dtype, dtype)

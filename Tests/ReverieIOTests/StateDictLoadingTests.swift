@@ -38,16 +38,20 @@ final class StateDictLoadingTests: XCTestCase {
         ]
         XCTAssertThrowsError(try loadStateDict(stored, into: params, strict: true, file: file)) { error in
             guard let error = error as? CheckpointError,
-                  case let .stateDictMismatch(path, missing, unexpected, mismatched) = error
+                case let .stateDictMismatch(path, missing, unexpected, mismatched) = error
             else { return XCTFail("unexpected error \(error)") }
             XCTAssertEqual(path, file)
             XCTAssertEqual(missing, ["layers.2.weight", "layers.10.weight"])
             XCTAssertEqual(unexpected, ["extra.scale"])
-            XCTAssertEqual(mismatched, [
-                ShapeMismatch(key: "head.bias", expected: [4], found: [5]),
-                ShapeMismatch(key: "layers.0.weight", expected: [4, 3], found: [3, 4]),
-            ])
-            XCTAssertEqual(error.description, """
+            XCTAssertEqual(
+                mismatched,
+                [
+                    ShapeMismatch(key: "head.bias", expected: [4], found: [5]),
+                    ShapeMismatch(key: "layers.0.weight", expected: [4, 3], found: [3, 4]),
+                ])
+            XCTAssertEqual(
+                error.description,
+                """
                 \(file) does not match the model (strict load):
                   missing from the checkpoint (2): layers.2.weight, layers.10.weight
                   unexpected in the checkpoint (1): extra.scale
@@ -67,9 +71,11 @@ final class StateDictLoadingTests: XCTestCase {
         let stored = ["a": try patternTensor([2]), "b": try patternTensor([4]), "c": try patternTensor([1])]
         let params = ["a": matching, "b": misShaped, "d": absent]
         let report = try loadStateDict(stored, into: params, strict: false, file: file)
-        XCTAssertEqual(report, LoadReport(
-            loaded: ["a"], missing: ["d"], unexpected: ["c"],
-            mismatched: [ShapeMismatch(key: "b", expected: [3], found: [4])]))
+        XCTAssertEqual(
+            report,
+            LoadReport(
+                loaded: ["a"], missing: ["d"], unexpected: ["c"],
+                mismatched: [ShapeMismatch(key: "b", expected: [3], found: [4])]))
         XCTAssertFalse(report.isComplete)
         XCTAssertEqual(matching.toArray(), stored["a"]?.toArray())
         XCTAssertEqual(misShaped.toArray(), [0, 0, 0])
@@ -84,8 +90,10 @@ final class StateDictLoadingTests: XCTestCase {
 
         let params = ["enc.w": Tensor(zeros: [3, 2]), "enc.b": Tensor(zeros: [2]), "head.w": Tensor(zeros: [2])]
         XCTAssertThrowsError(try Checkpoint.loadModel(from: url, into: params)) { error in
-            XCTAssertEqual(error as? CheckpointError, .stateDictMismatch(
-                path: url.path, missing: ["head.w"], unexpected: [], mismatched: []))
+            XCTAssertEqual(
+                error as? CheckpointError,
+                .stateDictMismatch(
+                    path: url.path, missing: ["head.w"], unexpected: [], mismatched: []))
         }
         let report = try Checkpoint.loadModel(from: url, into: params, strict: false)
         XCTAssertEqual(report.loaded, ["enc.b", "enc.w"])

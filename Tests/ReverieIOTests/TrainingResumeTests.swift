@@ -41,8 +41,9 @@ final class TrainingResumeTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("step3.h5")
-        var checkpoint = Checkpoint(model: first.model.stateDict(), optimizer: first.optimizer.exportState(),
-                                    integers: ["state.rng": first.rng.stateWords.map { Int64(bitPattern: $0) }])
+        var checkpoint = Checkpoint(
+            model: first.model.stateDict(), optimizer: first.optimizer.exportState(),
+            integers: ["state.rng": first.rng.stateWords.map { Int64(bitPattern: $0) }])
         checkpoint.step = 3
         try checkpoint.write(to: file)
 

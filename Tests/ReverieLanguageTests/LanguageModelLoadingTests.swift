@@ -45,10 +45,12 @@ final class LanguageModelLoadingTests: XCTestCase {
     }
 
     func testBadConfigNamesKey() throws {
-        assertLoadError(try fixture("gqa_untied") { $0["num_key_value_heads"] = 3 },
-                        ["config.json", "'num_key_value_heads'"])
-        assertLoadError(try fixture("gqa_untied") { $0["rope_parameters"] = ["rope_type": "yarn", "factor": 4.0] },
-                        ["config.json", "yarn"])
+        assertLoadError(
+            try fixture("gqa_untied") { $0["num_key_value_heads"] = 3 },
+            ["config.json", "'num_key_value_heads'"])
+        assertLoadError(
+            try fixture("gqa_untied") { $0["rope_parameters"] = ["rope_type": "yarn", "factor": 4.0] },
+            ["config.json", "yarn"])
         assertLoadError(try fixture("gqa_untied") { $0["hidden_size"] = "64" }, ["config.json", "'hidden_size'"])
         assertLoadError(try fixture("gqa_untied") { $0["model_type"] = "qwen2" }, ["config.json", "'model_type'"])
     }
@@ -69,9 +71,10 @@ final class LanguageModelLoadingTests: XCTestCase {
     func testTrainsThroughTheModel() throws {
         // Gradients reach every parameter, including the tied embedding through the head.
         var rng = RNG(seed: 1)
-        let model = try LanguageModel(config: LlamaConfig(
-            vocabSize: 16, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 1, numAttentionHeads: 2,
-            numKeyValueHeads: 1, tieWordEmbeddings: true), rng: &rng)
+        let model = try LanguageModel(
+            config: LlamaConfig(
+                vocabSize: 16, hiddenSize: 16, intermediateSize: 24, numHiddenLayers: 1, numAttentionHeads: 2,
+                numKeyValueHeads: 1, tieWordEmbeddings: true), rng: &rng)
         let logits = try model(ids: [1, 2, 3, 4], shape: [1, 4]).logits
         try logits.sum().backward()
         for (key, p) in model.namedParameters() { XCTAssertNotNil(p.grad, key) }

@@ -34,8 +34,9 @@ final class LlamaConversionTests: XCTestCase {
             print("llama parity via convert \(name): max |Δlogits| = \(error)")
             XCTAssertLessThanOrEqual(error, 1e-4, name)
             let prompt = try reference.tensor("prompt").toArray().map { Int($0) }
-            XCTAssertEqual(try model.generate(prompt: prompt, maxNewTokens: 32),
-                           try reference.tensor("generated").toArray().map { Int($0) }, name)
+            XCTAssertEqual(
+                try model.generate(prompt: prompt, maxNewTokens: 32),
+                try reference.tensor("generated").toArray().map { Int($0) }, name)
         }
     }
 

@@ -38,9 +38,10 @@ final class LlamaParityTests: XCTestCase {
         XCTAssertEqual(mha.rmsNormEps, 1e-5)
         XCTAssertTrue(mha.tieWordEmbeddings)
         // model_config round trip
-        let again = try LlamaConfig(huggingFace: HFConfigFile(
-            values: JSONSerialization.jsonObject(with: Data(mha.jsonText().utf8)) as? [String: Any] ?? [:],
-            url: URL(fileURLWithPath: "model_config")))
+        let again = try LlamaConfig(
+            huggingFace: HFConfigFile(
+                values: JSONSerialization.jsonObject(with: Data(mha.jsonText().utf8)) as? [String: Any] ?? [:],
+                url: URL(fileURLWithPath: "model_config")))
         XCTAssertEqual(again, mha)
     }
 

@@ -58,8 +58,9 @@ final class SamplingTests: XCTestCase {
         let b = try model.generate(prompt: [1, 2, 3], maxNewTokens: 12, sampling: sampling, seed: 5)
         XCTAssertEqual(a, b)
         XCTAssertEqual(a.count, 12)
-        let stopped = try model.generate(prompt: [1, 2, 3], maxNewTokens: 12, sampling: sampling, seed: 5,
-                                         stopTokens: [a[3]])
+        let stopped = try model.generate(
+            prompt: [1, 2, 3], maxNewTokens: 12, sampling: sampling, seed: 5,
+            stopTokens: [a[3]])
         XCTAssertEqual(stopped, Array(a[0...a.firstIndex(of: a[3])!]))
     }
 }

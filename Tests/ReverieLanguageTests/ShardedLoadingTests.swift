@@ -13,8 +13,9 @@ final class ShardedLoadingTests: XCTestCase {
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-shards-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: llamaFixture("gqa_untied").appendingPathComponent("config.json"),
-                                         to: dir.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(
+            at: llamaFixture("gqa_untied").appendingPathComponent("config.json"),
+            to: dir.appendingPathComponent("config.json"))
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }

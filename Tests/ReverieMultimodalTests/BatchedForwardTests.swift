@@ -2,16 +2,22 @@ import ReverieCore
 import ReverieNN
 import ReverieTestSupport
 import XCTest
+
 @testable import ReverieMultimodal
 
 /// The padded batch forward, learned visual positions, residual output and object-weighted regression.
 final class BatchedForwardTests: XCTestCase {
     func examples() -> [MultimodalExample] {
-        [MultimodalExample(tokens: [TinyVocab.image, 5, 6, 7, 8, 9, TinyVocab.eos], lossMask: [0, 1, 1, 1, 1, 1, 1],
-                           inputImages: [tinyImage(seed: 1)]),
-         MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1], targetImages: [tinyImage(seed: 2)]),
-         MultimodalExample(tokens: [TinyVocab.image, 7, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                           inputImages: [tinyImage(seed: 3)], targetImages: [tinyImage(seed: 4)])]
+        [
+            MultimodalExample(
+                tokens: [TinyVocab.image, 5, 6, 7, 8, 9, TinyVocab.eos], lossMask: [0, 1, 1, 1, 1, 1, 1],
+                inputImages: [tinyImage(seed: 1)]),
+            MultimodalExample(
+                tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1], targetImages: [tinyImage(seed: 2)]),
+            MultimodalExample(
+                tokens: [TinyVocab.image, 7, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+                inputImages: [tinyImage(seed: 3)], targetImages: [tinyImage(seed: 4)]),
+        ]
     }
 
     func testPaddedBatchEqualsOneForwardPerExample() throws {
@@ -41,8 +47,9 @@ final class BatchedForwardTests: XCTestCase {
             }
         }
         XCTAssertEqual(targets.count, 8)
-        XCTAssertEqual(try l.crossEntropy.item(), try crossEntropy(concat(rows, axis: 0), targets: targets).item(),
-                       accuracy: 1e-5)
+        XCTAssertEqual(
+            try l.crossEntropy.item(), try crossEntropy(concat(rows, axis: 0), targets: targets).item(),
+            accuracy: 1e-5)
         XCTAssertNil(try model.forward(batch: exs, logits: false)[0].logits)
         try l.total.backward()
         XCTAssertGreaterThan(try XCTUnwrap(model.visualPositions?.table?.grad).toArray().map(abs).max() ?? 0, 0)
@@ -52,8 +59,9 @@ final class BatchedForwardTests: XCTestCase {
         // Equal or close lengths stay one padded pass; the two long sequences get their own.
         XCTAssertEqual(MultimodalModel.lengthGroups([80, 80, 80]), [[0, 1, 2]])
         XCTAssertEqual(MultimodalModel.lengthGroups([22, 7, 22]), [[1, 0, 2]])
-        XCTAssertEqual(MultimodalModel.lengthGroups([85, 300, 82, 84, 86, 83, 81, 290, 85, 84]),
-                       [[6, 2, 5, 3, 9, 0, 8, 4], [7, 1]])
+        XCTAssertEqual(
+            MultimodalModel.lengthGroups([85, 300, 82, 84, 86, 83, 81, 290, 85, 84]),
+            [[6, 2, 5, 3, 9, 0, 8, 4], [7, 1]])
         XCTAssertEqual(MultimodalModel.lengthGroups([5]), [[0]])
         XCTAssertEqual(MultimodalModel.lengthGroups([]), [])
         // Without a per-pass overhead every distinct length is its own group.
@@ -109,21 +117,25 @@ final class BatchedForwardTests: XCTestCase {
         _ = try plain.loadStateDict(model.stateDict(), strict: true)
         let source = tinyImage(seed: 3), first = tinyImage(seed: 4)
         // edit: the block follows the input image; interleaved: the second block follows the first output image
-        let ex = MultimodalExample(tokens: [TinyVocab.image, 7, TinyVocab.imageBegin, 8, TinyVocab.imageBegin],
-                                   lossMask: [0, 0, 1, 1, 1], inputImages: [source], targetImages: [first, source])
+        let ex = MultimodalExample(
+            tokens: [TinyVocab.image, 7, TinyVocab.imageBegin, 8, TinyVocab.imageBegin],
+            lossMask: [0, 0, 1, 1, 1], inputImages: [source], targetImages: [first, source])
         let r = try XCTUnwrap(model.forward(ex).conditions)
         let p = try XCTUnwrap(plain.forward(ex).conditions)
         let bases = try model.targetConditions(images: concat([source.unsqueeze(0), first.unsqueeze(0)], axis: 0))
         assertClose(r, try p + bases, atol: 1e-5)
         // text to image: nothing precedes the block, nothing is added
         let t2i = MultimodalExample(tokens: [5, TinyVocab.imageBegin], lossMask: [0, 1], targetImages: [first])
-        assertClose(try XCTUnwrap(model.forward(t2i).conditions), try XCTUnwrap(plain.forward(t2i).conditions),
-                    atol: 1e-6)
+        assertClose(
+            try XCTUnwrap(model.forward(t2i).conditions), try XCTUnwrap(plain.forward(t2i).conditions),
+            atol: 1e-6)
         var rng = RNG(seed: 1)
-        XCTAssertThrowsError(try MultimodalModel(
-            config: MultimodalConfig(imageTokenId: 2, imageBeginTokenId: 3, outputMode: .autoregressive, numQueries: 4,
-                                     residualConditions: true),
-            visionEncoder: model.visionEncoder, projector: model.projector, llm: model.llm, rng: &rng))
+        XCTAssertThrowsError(
+            try MultimodalModel(
+                config: MultimodalConfig(
+                    imageTokenId: 2, imageBeginTokenId: 3, outputMode: .autoregressive, numQueries: 4,
+                    residualConditions: true),
+                visionEncoder: model.visionEncoder, projector: model.projector, llm: model.llm, rng: &rng))
     }
 
     /// With residual output, an edit's regression is weighted against its source's conditions; a text-to-image
@@ -138,9 +150,14 @@ final class BatchedForwardTests: XCTestCase {
         let target = try model.targetConditions(images: stack([tinyImage(seed: 2), tinyImage(seed: 4)], axis: 0))
         let source = try model.targetConditions(images: tinyImage(seed: 3).unsqueeze(0)).reshape([4, 32])
         let w = try objectWeights(target, alpha: 3, references: [nil, source])
-        XCTAssertEqual(got, try weightedRegressionLoss(predicted, target, weights: w, kind: .mse).item(), accuracy: 1e-5)
-        XCTAssertNotEqual(got, try weightedRegressionLoss(predicted, target, weights: objectWeights(target, alpha: 3),
-                                                          kind: .mse).item(), accuracy: 1e-6)
+        XCTAssertEqual(
+            got, try weightedRegressionLoss(predicted, target, weights: w, kind: .mse).item(), accuracy: 1e-5)
+        XCTAssertNotEqual(
+            got,
+            try weightedRegressionLoss(
+                predicted, target, weights: objectWeights(target, alpha: 3),
+                kind: .mse
+            ).item(), accuracy: 1e-6)
         XCTAssertNil(outs[0].bases.first ?? nil)
         XCTAssertNotNil(outs[1].bases.first ?? nil)
     }
@@ -159,7 +176,8 @@ final class BatchedForwardTests: XCTestCase {
         let r = try Tensor(shape: [4, 2], data: [1, 0, 0, 0, 3, 4, 0, 0])
         XCTAssertEqual(try objectWeights(t, alpha: 2, references: [r]).toArray(), [9, 1, 1, 1])
         let ones = try Tensor(shape: [1, 4, 1], data: [1, 1, 1, 1])
-        XCTAssertEqual(try weightedRegressionLoss(p, t, weights: ones, kind: .mse).item(),
-                       try regressionLoss(p, t, kind: .mse).item(), accuracy: 1e-6)
+        XCTAssertEqual(
+            try weightedRegressionLoss(p, t, weights: ones, kind: .mse).item(),
+            try regressionLoss(p, t, kind: .mse).item(), accuracy: 1e-6)
     }
 }

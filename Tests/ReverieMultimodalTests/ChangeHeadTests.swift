@@ -22,8 +22,9 @@ final class ChangeHeadTests: XCTestCase {
     func testLabelsMarkThePatchesThatChange() throws {
         XCTAssertEqual(try ChangeMask.labels(source: source, target: source, side: 2), [0, 0, 0, 0])
         XCTAssertEqual(try ChangeMask.labels(source: source, target: touched(0.5), side: 2), [0, 0, 1, 0])
-        XCTAssertEqual(try ChangeMask.labels(source: source, target: touched(0.5), side: 4),
-                       (0..<16).map { $0 == 8 ? 1 : 0 })  // row 2 (pixels 32–47), column 0
+        XCTAssertEqual(
+            try ChangeMask.labels(source: source, target: touched(0.5), side: 4),
+            (0..<16).map { $0 == 8 ? 1 : 0 })  // row 2 (pixels 32–47), column 0
         XCTAssertEqual(try ChangeMask.labels(source: source, target: touched(0.05), side: 2), [0, 0, 0, 0])
         XCTAssertThrowsError(try ChangeMask.labels(source: source, target: Tensor(zeros: [3, 32, 32]), side: 2))
         XCTAssertThrowsError(try ChangeMask.labels(source: source, target: source, side: 3))
@@ -34,8 +35,9 @@ final class ChangeHeadTests: XCTestCase {
         let y = try Tensor(shape: [3], data: [1, 0, 1])
         let loss = try binaryCrossEntropy(logits: x, targets: y)
         // −log σ(0) = ln 2, −log(1 − σ(2)) = ln(1 + e²), −log σ(−30) = 30 + ln(1 + e⁻³⁰)
-        XCTAssertEqual(try loss.item(), Float((Foundation.log(2.0) + Foundation.log(1 + Foundation.exp(2.0)) + 30) / 3),
-                       accuracy: 1e-5)
+        XCTAssertEqual(
+            try loss.item(), Float((Foundation.log(2.0) + Foundation.log(1 + Foundation.exp(2.0)) + 30) / 3),
+            accuracy: 1e-5)
         try loss.backward()
         let g = try XCTUnwrap(x.grad).toArray()  // (σ(x) − y) / 3
         XCTAssertEqual(g[0], -0.5 / 3, accuracy: 1e-6)
@@ -48,10 +50,12 @@ final class ChangeHeadTests: XCTestCase {
     func testTheHeadLearnsWhereAnEditChangesItsSource() throws {
         let model = try makeTinyModel(residual: true, changeHead: true)
         let head = try XCTUnwrap(model.changeHead)
-        let edit = MultimodalExample(tokens: [TinyVocab.image, 7, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                                     inputImages: [source], targetImages: [touched(0.5)])
-        let textToImage = MultimodalExample(tokens: [5, TinyVocab.imageBegin], lossMask: [0, 1],
-                                            targetImages: [source])
+        let edit = MultimodalExample(
+            tokens: [TinyVocab.image, 7, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+            inputImages: [source], targetImages: [touched(0.5)])
+        let textToImage = MultimodalExample(
+            tokens: [5, TinyVocab.imageBegin], lossMask: [0, 1],
+            targetImages: [source])
         var config = MultimodalLossConfig(ceWeight: 0, regressionWeight: 0)
         config.changeWeight = 1
         XCTAssertEqual(try model.losses([textToImage], config: config).change.item(), 0)
@@ -81,8 +85,9 @@ final class ChangeHeadTests: XCTestCase {
         XCTAssertEqual(automatic.keepMask(changed: changed).filter { $0 == 0 }.count, 1)
         XCTAssertEqual(automatic.keepMask(change: changed.map { $0 ? 1 : 0 }, energy: 1).filter { $0 == 0 }.count, 9)
         XCTAssertEqual(SourceKeeping(threshold: 0.1, grow: 1).keepMask(changed: changed).filter { $0 == 0 }.count, 9)
-        XCTAssertEqual(SourceKeeping(threshold: 0.1, grow: 0).keepMask(change: changed.map { $0 ? 1 : 0 }, energy: 1)
-            .filter { $0 == 0 }.count, 1)
+        XCTAssertEqual(
+            SourceKeeping(threshold: 0.1, grow: 0).keepMask(change: changed.map { $0 ? 1 : 0 }, energy: 1)
+                .filter { $0 == 0 }.count, 1)
     }
 
     /// With logits, the keep mask follows the head, not the conditions.
@@ -92,18 +97,27 @@ final class ChangeHeadTests: XCTestCase {
         let pixels = try source.unsqueeze(0)
         let own = try model.targetConditions(images: pixels)
         let keeping = SourceKeeping(threshold: 0.2, grow: 0)
-        let region = try model.keptRegion(conditions: own, source: pixels, keeping: keeping,
-                                          change: Tensor(shape: [1, 4], data: [-1, 3, -2, -5]))
+        let region = try model.keptRegion(
+            conditions: own, source: pixels, keeping: keeping,
+            change: Tensor(shape: [1, 4], data: [-1, 3, -2, -5]))
         let mask = region.mask.toArray()  // 2 × 2 tokens over a 32 × 32 latent: token 1 is the top-right quarter
         XCTAssertEqual(mask.filter { $0 == 0 }.count, 256)
         XCTAssertEqual(mask[15], 1)
         XCTAssertEqual(mask[16], 0)
         XCTAssertEqual(mask[0], 1)
-        XCTAssertThrowsError(try model.keptRegion(conditions: own, source: pixels, keeping: keeping,
-                                                  change: Tensor(zeros: [1, 3])))
-        XCTAssertThrowsError(try MultimodalModel(
-            config: { var c = model.config; c.outputMode = .autoregressive; return c }(),
-            visionEncoder: model.visionEncoder, projector: model.projector, llm: model.llm, rng: &rng)) { error in
+        XCTAssertThrowsError(
+            try model.keptRegion(
+                conditions: own, source: pixels, keeping: keeping,
+                change: Tensor(zeros: [1, 3])))
+        XCTAssertThrowsError(
+            try MultimodalModel(
+                config: {
+                    var c = model.config
+                    c.outputMode = .autoregressive
+                    return c
+                }(),
+                visionEncoder: model.visionEncoder, projector: model.projector, llm: model.llm, rng: &rng)
+        ) { error in
             XCTAssertTrue(String(describing: error).contains("change_head"), "\(error)")
         }
     }

@@ -1,6 +1,7 @@
 import ReverieCore
-@testable import ReverieMultimodal
 import XCTest
+
+@testable import ReverieMultimodal
 
 /// `changeShortfall`: how far an edit's predicted change falls short of its target's along the target's direction.
 final class ChangeShortfallTests: XCTestCase {
@@ -44,17 +45,23 @@ final class ChangeShortfallTests: XCTestCase {
     /// (no source to fall short from) refuses the weight.
     func testLossesAddTheWeightedShortfall() throws {
         let model = try makeTinyModel(residual: true)
-        let exs = [MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                                     targetImages: [tinyImage(seed: 2)]),
-                   MultimodalExample(tokens: [TinyVocab.image, 7, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                                     inputImages: [tinyImage(seed: 3)], targetImages: [tinyImage(seed: 4)])]
+        let exs = [
+            MultimodalExample(
+                tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+                targetImages: [tinyImage(seed: 2)]),
+            MultimodalExample(
+                tokens: [TinyVocab.image, 7, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+                inputImages: [tinyImage(seed: 3)], targetImages: [tinyImage(seed: 4)]),
+        ]
         var config = MultimodalLossConfig(ceWeight: 1)
         let plain = try model.losses(exs, config: config)
         config.shortfallWeight = 2
         let weighted = try model.losses(exs, config: config)
         let source = try model.targetConditions(images: tinyImage(seed: 3).unsqueeze(0)).reshape([4, 32])
-        let expected = try changeShortfall(XCTUnwrap(weighted.predictedConditions),
-                                           XCTUnwrap(weighted.targetConditions), references: [nil, source]).item()
+        let expected = try changeShortfall(
+            XCTUnwrap(weighted.predictedConditions),
+            XCTUnwrap(weighted.targetConditions), references: [nil, source]
+        ).item()
         XCTAssertGreaterThan(expected, 0)
         XCTAssertEqual(try weighted.shortfall.item(), expected, accuracy: 1e-6)
         XCTAssertEqual(try weighted.total.item(), try plain.total.item() + 2 * expected, accuracy: 1e-4)

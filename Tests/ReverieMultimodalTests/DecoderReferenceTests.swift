@@ -2,6 +2,7 @@ import ReverieCore
 import ReverieDiffusion
 import ReverieNN
 import XCTest
+
 @testable import ReverieMultimodal
 
 final class DecoderReferenceTests: XCTestCase {
@@ -16,9 +17,11 @@ final class DecoderReferenceTests: XCTestCase {
         XCTAssertTrue(image.toArray().allSatisfy(\.isFinite))
 
         // a decoder conditioned on another width cannot take the encoder's features
-        XCTAssertThrowsError(try MultimodalModel(config: base.config, visionEncoder: base.visionEncoder,
-                                                 projector: base.projector, llm: base.llm,
-                                                 decoder: tinyDecoder(conditionDim: 6), rng: &rng))
+        XCTAssertThrowsError(
+            try MultimodalModel(
+                config: base.config, visionEncoder: base.visionEncoder,
+                projector: base.projector, llm: base.llm,
+                decoder: tinyDecoder(conditionDim: 6), rng: &rng))
         XCTAssertThrowsError(try base.generateImage(prompt: [5], imageSize: (8, 8), steps: 2, guidance: 2, seed: 1))
     }
 }
@@ -30,8 +33,9 @@ extension DecoderReferenceTests {
         let base = try makeTinyModel()
         var rng = RNG(seed: 4)
         let model = try withTinyDecoder(base, rng: &rng)
-        let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                                   targetImages: [tinyImage(seed: 8)])
+        let ex = MultimodalExample(
+            tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+            targetImages: [tinyImage(seed: 8)])
         let config = MultimodalLossConfig(ceWeight: 0, regressionWeight: 0, diffusionWeight: 1)
         XCTAssertThrowsError(try model.losses([ex], config: config))
         XCTAssertThrowsError(try base.losses([ex], config: config, rng: &rng))
@@ -63,22 +67,26 @@ extension DecoderReferenceTests {
         let decoder = try XCTUnwrap(model.decoder)
         let source = tinyImage(seed: 3)
         let prompt = [TinyVocab.image, 5, 6]
-        let edited = try model.generateImage(prompt: prompt, images: [source], imageSize: (64, 64), steps: 2,
-                                             guidance: 1, seed: 1)
+        let edited = try model.generateImage(
+            prompt: prompt, images: [source], imageSize: (64, 64), steps: 2,
+            guidance: 1, seed: 1)
         // The same conditions drawn with the source's latent by hand, and with zeros in its place.
         let conditions = try model.generateConditions(prompt: prompt, images: [source])
         let latent = try decoder.latents(images: source.unsqueeze(0))
         XCTAssertEqual(latent.shape, [1, 2, 32, 32])
-        let byHand = try decoder.decode(conditions: conditions, imageSize: (64, 64), steps: 2, guidance: 1, seed: 1,
-                                        sourceLatent: latent)
+        let byHand = try decoder.decode(
+            conditions: conditions, imageSize: (64, 64), steps: 2, guidance: 1, seed: 1,
+            sourceLatent: latent)
         let zeros = try decoder.decode(conditions: conditions, imageSize: (64, 64), steps: 2, guidance: 1, seed: 1)
         XCTAssertEqual(edited.toArray(), byHand.toArray())
         XCTAssertNotEqual(edited.toArray(), zeros.toArray())
-        XCTAssertEqual(try model.generateImage(prompt: [5, 6], imageSize: (64, 64), steps: 2, guidance: 2, seed: 1).shape,
-                       [1, 3, 64, 64])
+        XCTAssertEqual(
+            try model.generateImage(prompt: [5, 6], imageSize: (64, 64), steps: 2, guidance: 2, seed: 1).shape,
+            [1, 3, 64, 64])
         // The denoising loss through it (zeros as the source).
-        let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                                   targetImages: [tinyImage(seed: 8)])
+        let ex = MultimodalExample(
+            tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+            targetImages: [tinyImage(seed: 8)])
         let losses = try model.losses([ex], config: MultimodalLossConfig(diffusionWeight: 1), rng: &rng)
         XCTAssertTrue(try losses.diffusion.item().isFinite)
         XCTAssertGreaterThan(try losses.diffusion.item(), 0)
@@ -95,8 +103,9 @@ extension DecoderReferenceTests {
         let model = try withTinyDecoder(base, rng: &rng)
         let decoder = try XCTUnwrap(model.decoder)
         _ = try decoder.unfreeze(prefix: "unet")
-        let ex = MultimodalExample(tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                                   targetImages: [tinyImage(seed: 8)])
+        let ex = MultimodalExample(
+            tokens: [5, 6, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+            targetImages: [tinyImage(seed: 8)])
         var config = MultimodalLossConfig(ceWeight: 0, regressionWeight: 0, diffusionWeight: 1)
         config.diffusionExactShare = 1
         config.diffusionTimestepPower = 2
@@ -107,8 +116,9 @@ extension DecoderReferenceTests {
         XCTAssertGreaterThan(try XCTUnwrap(decoder.unet.parameters().first?.grad).toArray().map(abs).max() ?? 0, 0)
         _ = b.uniform()  // the per-image draw of the mix
         let pixels = try stack(ex.targetImages, axis: 0)
-        let exact = try model.diffusionLoss(predicted: model.targetConditions(images: pixels), targetImages: pixels,
-                                            timestepPower: 2, rng: &b)
+        let exact = try model.diffusionLoss(
+            predicted: model.targetConditions(images: pixels), targetImages: pixels,
+            timestepPower: 2, rng: &b)
         XCTAssertEqual(try losses.diffusion.item(), try exact.item(), accuracy: 1e-6)
         // Share 0: the prediction conditions it and the head gets a gradient.
         config.diffusionExactShare = 0
@@ -125,8 +135,11 @@ extension DecoderReferenceTests {
         rng = RNG(seed: 3)
         let m = try mixConditions(p, exact: e, share: 0.5, rng: &rng).toArray()
         for i in 0..<4 {
-            XCTAssertEqual(Array(m[2 * i..<2 * i + 2]), picks[i] ? [Float(-(i + 1)), Float(-(i + 1))]
-                           : [Float(i + 1), Float(i + 1)])
+            XCTAssertEqual(
+                Array(m[2 * i..<2 * i + 2]),
+                picks[i]
+                    ? [Float(-(i + 1)), Float(-(i + 1))]
+                    : [Float(i + 1), Float(i + 1)])
         }
         XCTAssertTrue(picks.contains(true) && picks.contains(false), "seed 3 should pick both kinds")
     }

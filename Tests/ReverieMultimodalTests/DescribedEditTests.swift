@@ -2,6 +2,7 @@ import ReverieCore
 import ReverieNN
 import ReverieTestSupport
 import XCTest
+
 @testable import ReverieMultimodal
 
 /// Edits that describe their result before drawing it (`MultimodalConfig.describeEdits`).
@@ -12,9 +13,10 @@ final class DescribedEditTests: XCTestCase {
     func testAnEditWritesItsDescriptionThenDraws() throws {
         let model = try makeTinyModel(residual: true, describeEdits: true)
         let source = tinyImage(seed: 3)
-        let edit = MultimodalExample(tokens: [TinyVocab.image, 7, 11, 12, 13, TinyVocab.imageBegin],
-                                     lossMask: [0, 0, 1, 1, 1, 1], inputImages: [source],
-                                     targetImages: [tinyImage(seed: 4)])
+        let edit = MultimodalExample(
+            tokens: [TinyVocab.image, 7, 11, 12, 13, TinyVocab.imageBegin],
+            lossMask: [0, 0, 1, 1, 1, 1], inputImages: [source],
+            targetImages: [tinyImage(seed: 4)])
         let optimizer = try AdamW(parameters: model.trainableParameters(), lr: 1e-2, weightDecay: 0)
         for _ in 0..<40 {
             model.zeroGrad()

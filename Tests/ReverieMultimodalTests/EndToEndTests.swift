@@ -4,6 +4,7 @@ import ReverieData
 import ReverieNN
 import ReverieTestSupport
 import XCTest
+
 @testable import ReverieMultimodal
 
 /// A character-level tokenizer over a fixed alphabet, after the four special ids of `TinyVocab`.
@@ -32,14 +33,16 @@ final class EndToEndTests: XCTestCase {
         var examples: [MultimodalExample] = []
         for (c, p) in zip(captions, prompts) {
             let text = tokenizer.encode(c.text)
-            examples.append(MultimodalExample(
-                tokens: [TinyVocab.image] + text + [TinyVocab.eos],
-                lossMask: [0] + Array(repeating: 1, count: text.count + 1),
-                inputImages: [world.render(c.scene).tensor()]))
+            examples.append(
+                MultimodalExample(
+                    tokens: [TinyVocab.image] + text + [TinyVocab.eos],
+                    lossMask: [0] + Array(repeating: 1, count: text.count + 1),
+                    inputImages: [world.render(c.scene).tensor()]))
             let prompt = tokenizer.encode(p.text)
-            examples.append(MultimodalExample(
-                tokens: prompt + [TinyVocab.imageBegin], lossMask: Array(repeating: 0, count: prompt.count) + [1],
-                targetImages: [world.render(p.scene).tensor()]))
+            examples.append(
+                MultimodalExample(
+                    tokens: prompt + [TinyVocab.imageBegin], lossMask: Array(repeating: 0, count: prompt.count) + [1],
+                    targetImages: [world.render(p.scene).tensor()]))
         }
         return (tokenizer, examples)
     }

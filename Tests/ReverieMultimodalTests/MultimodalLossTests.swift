@@ -2,6 +2,7 @@ import ReverieCore
 import ReverieNN
 import ReverieTestSupport
 import XCTest
+
 @testable import ReverieMultimodal
 
 final class MultimodalLossTests: XCTestCase {
@@ -22,8 +23,9 @@ final class MultimodalLossTests: XCTestCase {
 
     func testCrossEntropyCoversMaskedTextPositionsOnly() throws {
         let model = try makeTinyModel()
-        let ex = MultimodalExample(tokens: [TinyVocab.image, 5, 6, 7], lossMask: [0, 0, 1, 0],
-                                   inputImages: [tinyImage(seed: 2)])
+        let ex = MultimodalExample(
+            tokens: [TinyVocab.image, 5, 6, 7], lossMask: [0, 0, 1, 0],
+            inputImages: [tinyImage(seed: 2)])
         let losses = try model.losses([ex], config: MultimodalLossConfig(regressionWeight: 0))
         XCTAssertEqual(losses.textTargets, 1)
         XCTAssertEqual(losses.outputImages, 0)
@@ -38,10 +40,12 @@ final class MultimodalLossTests: XCTestCase {
     func testWeightedSumAndFrozenEncoderGetsNoUpdate() throws {
         let model = try makeTinyModel()
         XCTAssertGreaterThan(try model.freeze(prefix: "vision_encoder"), 0)
-        let caption = MultimodalExample(tokens: [TinyVocab.image, 5, 6, TinyVocab.eos], lossMask: [0, 1, 1, 1],
-                                        inputImages: [tinyImage(seed: 4)])
-        let t2i = MultimodalExample(tokens: [7, 8, TinyVocab.imageBegin], lossMask: [0, 0, 1],
-                                    targetImages: [tinyImage(seed: 5)])
+        let caption = MultimodalExample(
+            tokens: [TinyVocab.image, 5, 6, TinyVocab.eos], lossMask: [0, 1, 1, 1],
+            inputImages: [tinyImage(seed: 4)])
+        let t2i = MultimodalExample(
+            tokens: [7, 8, TinyVocab.imageBegin], lossMask: [0, 0, 1],
+            targetImages: [tinyImage(seed: 5)])
         let config = MultimodalLossConfig(ceWeight: 0.5, regressionWeight: 2, regression: .smoothL1)
         let losses = try model.losses([caption, t2i], config: config)
         XCTAssertEqual(losses.textTargets, 4)

@@ -3,6 +3,7 @@ import ReverieNN
 import ReverieProjectors
 import ReverieTestSupport
 import XCTest
+
 @testable import ReverieMultimodal
 
 final class MultimodalModelTests: XCTestCase {
@@ -27,9 +28,12 @@ final class MultimodalModelTests: XCTestCase {
         let llm = model.llm
         let visual = try model.visualTokens(image.reshape([1, 3, 64, 64]))
         let queries = try XCTUnwrap(model.outputQueries).reshape([1, 4, 48])
-        let x = try concat([llm.embed(ids: [5], shape: [1, 1]), visual,
-                            llm.embed(ids: [6, 7, TinyVocab.imageBegin], shape: [1, 3]), queries,
-                            llm.embed(ids: [8], shape: [1, 1])], axis: 1)
+        let x = try concat(
+            [
+                llm.embed(ids: [5], shape: [1, 1]), visual,
+                llm.embed(ids: [6, 7, TinyVocab.imageBegin], shape: [1, 3]), queries,
+                llm.embed(ids: [8], shape: [1, 1]),
+            ], axis: 1)
         let ref = try llm(inputEmbeddings: x)
         assertClose(try XCTUnwrap(out.logits), ref.logits, atol: 1e-5)
         let head = try model.outputHead(ref.lastHiddenState.slice(axis: 1, start: 20, end: 24))
@@ -59,12 +63,15 @@ final class MultimodalModelTests: XCTestCase {
         // mask length
         XCTAssertThrowsError(try model.forward(MultimodalExample(tokens: [5, 6], lossMask: [1])))
         // <img> without a target image, when computing losses
-        XCTAssertThrowsError(try model.losses([MultimodalExample(tokens: [5, TinyVocab.imageBegin], lossMask: [0, 1])]))
+        XCTAssertThrowsError(
+            try model.losses([MultimodalExample(tokens: [5, TinyVocab.imageBegin], lossMask: [0, 1])]))
         // K not a square
         var rng = RNG(seed: 1)
         let cfg = MultimodalConfig(imageTokenId: 2, imageBeginTokenId: 3, numQueries: 3)
-        XCTAssertThrowsError(try MultimodalModel(config: cfg, visionEncoder: model.visionEncoder,
-                                                 projector: model.projector, llm: model.llm, rng: &rng))
+        XCTAssertThrowsError(
+            try MultimodalModel(
+                config: cfg, visionEncoder: model.visionEncoder,
+                projector: model.projector, llm: model.llm, rng: &rng))
     }
 }
 
@@ -74,8 +81,9 @@ final class MultimodalProjectorKindTests: XCTestCase {
         for kind in ProjectorRegistry.kinds {
             let model = try makeTinyModel(projector: kind, head: .linear)
             let q = model.projector.outputTokens(patches: 16)
-            let ex = MultimodalExample(tokens: [TinyVocab.image, 5, TinyVocab.imageBegin], lossMask: [0, 1, 1],
-                                       inputImages: [tinyImage(seed: 1)], targetImages: [tinyImage(seed: 2)])
+            let ex = MultimodalExample(
+                tokens: [TinyVocab.image, 5, TinyVocab.imageBegin], lossMask: [0, 1, 1],
+                inputImages: [tinyImage(seed: 1)], targetImages: [tinyImage(seed: 2)])
             let out = try model.forward(ex)
             XCTAssertEqual(try XCTUnwrap(out.logits).shape, [1, q + 2 + 4, 40], kind)
             XCTAssertEqual(model.expandedLength(tokens: ex.tokens), q + 2 + 4, kind)

@@ -12,8 +12,9 @@ final class SourceQueriesTests: XCTestCase {
 
     /// An edit block (follows the input image) and a second block that follows the first output image.
     private var edit: MultimodalExample {
-        MultimodalExample(tokens: [TinyVocab.image, 7, TinyVocab.imageBegin, 8, TinyVocab.imageBegin],
-                          lossMask: [0, 0, 1, 1, 1], inputImages: [source], targetImages: [first, source])
+        MultimodalExample(
+            tokens: [TinyVocab.image, 7, TinyVocab.imageBegin, 8, TinyVocab.imageBegin],
+            lossMask: [0, 0, 1, 1, 1], inputImages: [source], targetImages: [first, source])
     }
 
     private var textToImage: MultimodalExample {
@@ -27,12 +28,14 @@ final class SourceQueriesTests: XCTestCase {
         _ = try plain.loadStateDict(model.stateDict(), strict: false)
         let input = try XCTUnwrap(model.sourceInput)
         XCTAssertEqual(input.parameters().flatMap { $0.toArray() }.filter { $0 != 0 }.count, 0)
-        assertClose(try XCTUnwrap(model.forward(edit).conditions), try XCTUnwrap(plain.forward(edit).conditions),
-                    atol: 1e-6)
+        assertClose(
+            try XCTUnwrap(model.forward(edit).conditions), try XCTUnwrap(plain.forward(edit).conditions),
+            atol: 1e-6)
 
         var rng = RNG(seed: 11)
         for t in input.parameters() { Init.normal(t, std: 0.5, rng: &rng) }
-        let changed = try XCTUnwrap(model.forward(edit).conditions), before = try XCTUnwrap(plain.forward(edit).conditions)
+        let changed = try XCTUnwrap(model.forward(edit).conditions),
+            before = try XCTUnwrap(plain.forward(edit).conditions)
         for block in 0..<2 {  // both blocks follow an image, so both read it
             let a = try changed.slice(axis: 0, start: block, end: block + 1)
             let b = try before.slice(axis: 0, start: block, end: block + 1)
@@ -40,15 +43,17 @@ final class SourceQueriesTests: XCTestCase {
         }
         // The queries of a block are exactly the learned ones plus the Linear of the image's conditions.
         let bases = try model.targetConditions(images: concat([source.unsqueeze(0), first.unsqueeze(0)], axis: 0))
-        let (x, _, starts) = try model.sequenceEmbeddings(edit, bases: [try bases.slice(axis: 0, start: 0, end: 1), nil])
+        let (x, _, starts) = try model.sequenceEmbeddings(
+            edit, bases: [try bases.slice(axis: 0, start: 0, end: 1), nil])
         let queries = try x.slice(axis: 1, start: starts[0], end: starts[0] + 4)
         let expected = try XCTUnwrap(model.queryEmbeddings()) + input(bases.slice(axis: 0, start: 0, end: 1))
         assertClose(queries, expected, atol: 1e-6)
         let unread = try x.slice(axis: 1, start: starts[1], end: starts[1] + 4)
         assertClose(unread, try XCTUnwrap(model.queryEmbeddings()), atol: 0)
         // Text to image follows no image: unchanged.
-        assertClose(try XCTUnwrap(model.forward(textToImage).conditions),
-                    try XCTUnwrap(plain.forward(textToImage).conditions), atol: 1e-6)
+        assertClose(
+            try XCTUnwrap(model.forward(textToImage).conditions),
+            try XCTUnwrap(plain.forward(textToImage).conditions), atol: 1e-6)
     }
 
     func testTheSourceInputLearnsFromEditsOnly() throws {
@@ -65,10 +70,13 @@ final class SourceQueriesTests: XCTestCase {
     func testNeedsTheQueriesMode() throws {
         let base = try makeTinyModel()
         var rng = RNG(seed: 1)
-        XCTAssertThrowsError(try MultimodalModel(
-            config: MultimodalConfig(imageTokenId: 2, imageBeginTokenId: 3, outputMode: .autoregressive, numQueries: 4,
-                                     sourceQueries: true),
-            visionEncoder: base.visionEncoder, projector: base.projector, llm: base.llm, rng: &rng)) { error in
+        XCTAssertThrowsError(
+            try MultimodalModel(
+                config: MultimodalConfig(
+                    imageTokenId: 2, imageBeginTokenId: 3, outputMode: .autoregressive, numQueries: 4,
+                    sourceQueries: true),
+                visionEncoder: base.visionEncoder, projector: base.projector, llm: base.llm, rng: &rng)
+        ) { error in
             XCTAssertTrue(String(describing: error).contains("source_queries"), "\(error)")
         }
     }

@@ -28,7 +28,8 @@ final class AdamWTests: XCTestCase {
         let p = try Tensor(shape: [1, 2], data: [0.5, -1.5], requiresGrad: true)
         let opt = try AdamW(parameters: [("w", p)], lr: 0.1, betas: (0.9, 0.999), eps: 1e-8, weightDecay: 0.1)
         XCTAssertEqual(opt.decayedKeys, ["w"])
-        var ref = ReferenceAdamW(p: [0.5, -1.5], m: [0, 0], v: [0, 0], lr: 0.1, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.1)
+        var ref = ReferenceAdamW(
+            p: [0.5, -1.5], m: [0, 0], v: [0, 0], lr: 0.1, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.1)
         let weights = try Tensor(shape: [1, 2], data: c.map(Float.init))
         for step in 1...3 {
             opt.zeroGrad()
@@ -70,7 +71,10 @@ final class AdamWTests: XCTestCase {
         final class Pair: Module {
             let a: Linear, b: Linear
             init(_ a: Linear, _ b: Linear) { (self.a, self.b) = (a, b) }
-            override func visit(_ v: inout ModuleVisitor) { v.child("a", a); v.child("b", b) }
+            override func visit(_ v: inout ModuleVisitor) {
+                v.child("a", a)
+                v.child("b", b)
+            }
         }
         let model = Pair(first, second)
         try model.freeze(prefix: "b")
@@ -98,11 +102,14 @@ final class AdamWTests: XCTestCase {
         let mlp = try MLP(dim: 3, hidden: 70, outDim: 2, activation: .silu, rng: &rng)  // fc1.weight: 210 elements
         let opt = try AdamW(parameters: mlp.namedParameters(), lr: 0.01, weightDecay: 0.05)
         let x = randomInput([8, 3], seed: 2), y = randomInput([8, 2], seed: 3)
-        return (mlp, opt, {
-            opt.zeroGrad()
-            try mseLoss(mlp(x), y).backward()
-            opt.step()
-        })
+        return (
+            mlp, opt,
+            {
+                opt.zeroGrad()
+                try mseLoss(mlp(x), y).backward()
+                opt.step()
+            }
+        )
     }
 
     func testResumeFromExportedStateIsBitExact() throws {
@@ -113,9 +120,13 @@ final class AdamWTests: XCTestCase {
         for _ in 0..<2 { try firstStep() }
         let savedModel = first.stateDict().mapValues { $0.copy() }
         let savedState = firstOpt.exportState()
-        XCTAssertEqual(Set(savedState.keys), Set(["step"] + first.namedParameters().flatMap {
-            [$0.0 + ".exp_avg", $0.0 + ".exp_avg_sq", $0.0 + ".step"]
-        }))
+        XCTAssertEqual(
+            Set(savedState.keys),
+            Set(
+                ["step"]
+                    + first.namedParameters().flatMap {
+                        [$0.0 + ".exp_avg", $0.0 + ".exp_avg_sq", $0.0 + ".step"]
+                    }))
         for _ in 0..<3 { try firstStep() }  // keeps training; the export must not alias live state
 
         let (resumed, resumedOpt, resumedStep) = try makeRun(seed: 99)

@@ -6,8 +6,10 @@ import XCTest
 
 final class AttentionTests: XCTestCase {
     /// softmax(Q Kᵀ · scale + mask) V out of matmul, softmax and shape ops, with every projection written out.
-    func reference(_ m: MultiHeadAttention, _ x: Tensor, context: Tensor? = nil,
-                   causal: Bool = false) throws -> Tensor {
+    func reference(
+        _ m: MultiHeadAttention, _ x: Tensor, context: Tensor? = nil,
+        causal: Bool = false
+    ) throws -> Tensor {
         precondition(m.kvHeads == m.heads)
         let src = context ?? x
         let (b, t, s, h, dh) = (x.shape[0], x.shape[1], src.shape[1], m.heads, m.headDim)
@@ -101,8 +103,9 @@ final class AttentionTests: XCTestCase {
 
     func testGradientsThroughAttention() throws {
         var rng = RNG(seed: 25)
-        let selfAttn = try MultiHeadAttention(dim: 4, heads: 2, kvHeads: 1, bias: true, causal: true,
-                                              rope: RotaryEmbedding(dim: 2), rng: &rng)
+        let selfAttn = try MultiHeadAttention(
+            dim: 4, heads: 2, kvHeads: 1, bias: true, causal: true,
+            rope: RotaryEmbedding(dim: 2), rng: &rng)
         try checkGradients([randomInput([1, 3, 4], seed: 7)], eps: 1e-2, atol: 1e-2) { try selfAttn($0[0]) }
         let cross = try MultiHeadAttention(dim: 4, heads: 2, contextDim: 3, rng: &rng)
         try checkGradients([randomInput([2, 2, 4], seed: 8), randomInput([2, 3, 3], seed: 9)], atol: 1e-2) {
@@ -115,8 +118,9 @@ final class AttentionTests: XCTestCase {
 
     func testKeyValueCacheMatchesFullSequence() throws {
         var rng = RNG(seed: 26)
-        let m = try MultiHeadAttention(dim: 8, heads: 4, kvHeads: 2, causal: true, rope: RotaryEmbedding(dim: 2),
-                                       rng: &rng)
+        let m = try MultiHeadAttention(
+            dim: 8, heads: 4, kvHeads: 2, causal: true, rope: RotaryEmbedding(dim: 2),
+            rng: &rng)
         let x = randomInput([2, 6, 8], seed: 11)
         let full = try withNoGrad { try m(x) }
         let cache = KeyValueCache()

@@ -19,11 +19,15 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(y.shape, [2, 3, 5])
         // y[b, t, o] = Σᵢ x[b, t, i] W[o, i] + bias[o], in Double.
         var expected: [Float] = []
-        for b in 0..<2 { for t in 0..<3 { for o in 0..<5 {
-            var s = Double(layer.bias![o])
-            for i in 0..<16 { s += Double(x[b, t, i]) * Double(layer.weight[o, i]) }
-            expected.append(Float(s))
-        } } }
+        for b in 0..<2 {
+            for t in 0..<3 {
+                for o in 0..<5 {
+                    var s = Double(layer.bias![o])
+                    for i in 0..<16 { s += Double(x[b, t, i]) * Double(layer.weight[o, i]) }
+                    expected.append(Float(s))
+                }
+            }
+        }
         assertClose(y.toArray(), expected, atol: 1e-5)
         // A single vector works too.
         let v = try layer(try x.reshape([6, 16]).slice(axis: 0, start: 4, end: 5).reshape([16]))

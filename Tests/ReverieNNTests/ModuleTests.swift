@@ -73,8 +73,9 @@ final class ModuleTests: XCTestCase {
         let clip = try MultiHeadAttention(dim: 4, heads: 1, bias: true, names: .clip, rng: &rng)
         XCTAssertEqual(clip.namedParameters().map(\.0).suffix(2), ["out_proj.weight", "out_proj.bias"])
         let unet = try MultiHeadAttention(dim: 4, heads: 1, outputBias: true, names: .diffusers, rng: &rng)
-        XCTAssertEqual(unet.namedParameters().map(\.0),
-                       ["to_q.weight", "to_k.weight", "to_v.weight", "to_out.0.weight", "to_out.0.bias"])
+        XCTAssertEqual(
+            unet.namedParameters().map(\.0),
+            ["to_q.weight", "to_k.weight", "to_v.weight", "to_out.0.weight", "to_out.0.bias"])
     }
 
     func testTiedWeightsAreOneParameterButTwoStateKeys() throws {
@@ -122,8 +123,10 @@ final class ModuleTests: XCTestCase {
             XCTAssertEqual(report.unexpected, ["layers.0.attn.out_proj.weight"])
             XCTAssertEqual(report.misShaped, [.init(key: "layers.1.mlp.fc1.weight", expected: [8, 4], found: [4, 8])])
             let text = "\(error)"
-            for key in ["layers.0.attn.q_proj.weight", "norm.bias", "layers.0.attn.out_proj.weight",
-                        "layers.1.mlp.fc1.weight", "[8, 4]", "[4, 8]"] {
+            for key in [
+                "layers.0.attn.q_proj.weight", "norm.bias", "layers.0.attn.out_proj.weight",
+                "layers.1.mlp.fc1.weight", "[8, 4]", "[4, 8]",
+            ] {
                 XCTAssertTrue(text.contains(key), "message lacks \(key): \(text)")
             }
         }

@@ -69,17 +69,23 @@ final class ProjectorTrainingTests: XCTestCase {
             XCTAssertEqual((error as? ConfigurationError)?.key, "type")
             XCTAssertTrue(String(describing: error).contains("qformer"), "\(error)")
         }
-        XCTAssertThrowsError(try ProjectorRegistry.make(
-            type: "mlp", options: MLPProjector.Options(depth: 0), dimensions: dims, rng: &rng)) { error in
+        XCTAssertThrowsError(
+            try ProjectorRegistry.make(
+                type: "mlp", options: MLPProjector.Options(depth: 0), dimensions: dims, rng: &rng)
+        ) { error in
             XCTAssertEqual((error as? ConfigurationError)?.key, "depth")
         }
-        XCTAssertThrowsError(try ProjectorRegistry.make(
-            type: "pool", options: PoolProjector.Options(grid: 2),
-            dimensions: ProjectorDimensions(inputDim: 4, outputDim: 4, patches: 15), rng: &rng)) { error in
+        XCTAssertThrowsError(
+            try ProjectorRegistry.make(
+                type: "pool", options: PoolProjector.Options(grid: 2),
+                dimensions: ProjectorDimensions(inputDim: 4, outputDim: 4, patches: 15), rng: &rng)
+        ) { error in
             XCTAssertEqual((error as? ConfigurationError)?.key, "grid")
         }
-        XCTAssertThrowsError(try ProjectorRegistry.make(
-            type: "resampler", options: ResamplerProjector.Options(heads: 3), dimensions: dims, rng: &rng)) { error in
+        XCTAssertThrowsError(
+            try ProjectorRegistry.make(
+                type: "resampler", options: ResamplerProjector.Options(heads: 3), dimensions: dims, rng: &rng)
+        ) { error in
             XCTAssertEqual((error as? ConfigurationError)?.key, "heads")
         }
     }
@@ -93,9 +99,10 @@ final class ProjectorTrainingTests: XCTestCase {
         var rng = RNG(seed: 1)
         var options = ScaleProjector.Options()
         options.factor = 3
-        let projector = try ProjectorRegistry.make(type: "scale", options: options,
-                                                   dimensions: ProjectorDimensions(inputDim: 2, outputDim: 2, patches: 1),
-                                                   rng: &rng)
+        let projector = try ProjectorRegistry.make(
+            type: "scale", options: options,
+            dimensions: ProjectorDimensions(inputDim: 2, outputDim: 2, patches: 1),
+            rng: &rng)
         XCTAssertEqual(try projector(Tensor(shape: [1, 1, 2], data: [1, 2])).toArray(), [3, 6])
     }
 }

@@ -31,8 +31,9 @@ final class QFormerParityTests: XCTestCase {
 
             // The same through the projector (query_tokens + qformer + language_projection), keys as Blip2Model.
             var rng = RNG(seed: 1)
-            let projector = try QFormerProjector(config: qformer.config, queries: tokens.shape[1], outputDim: 8,
-                                                 rng: &rng)
+            let projector = try QFormerProjector(
+                config: qformer.config, queries: tokens.shape[1], outputDim: 8,
+                rng: &rng)
             var state = try QFormer.convertHuggingFace(directory: dir).model.reduce(into: [String: Tensor]()) {
                 $0["qformer." + $1.key] = $1.value
             }
@@ -70,8 +71,9 @@ final class QFormerParityTests: XCTestCase {
         try JSONSerialization.data(withJSONObject: config).write(to: configURL)
         XCTAssertThrowsError(try QFormer.load(huggingFaceDirectory: dir)) { error in
             let message = String(describing: error)
-            XCTAssertTrue(message.contains("model.safetensors")
-                && message.contains("encoder.layer.0.crossattention.attention.key.weight"), message)
+            XCTAssertTrue(
+                message.contains("model.safetensors")
+                    && message.contains("encoder.layer.0.crossattention.attention.key.weight"), message)
         }
         config["encoder_hidden_size"] = 40
         config["use_qformer_text_input"] = true

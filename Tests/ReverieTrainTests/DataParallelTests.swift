@@ -1,10 +1,11 @@
 import Foundation
 import ReverieCore
 import ReverieData
-@testable import ReverieTrain
 import ReverieRuntime
 import ReverieTestSupport
 import XCTest
+
+@testable import ReverieTrain
 
 /// Accumulated micro-batches run concurrently (one per core) and must give what running them one after another
 /// gives: the same losses, the same gradients, the same generator states.
@@ -43,7 +44,7 @@ final class DataParallelTests: XCTestCase {
         let shares = trainer.stage.partition(5..<11, parts: 3)
         XCTAssertEqual(shares.flatMap { $0 }.sorted(), Array(5..<11))
         for k in 0..<3 {
-            params.forEach { $0.zeroGrad() }
+            for p in params { p.zeroGrad() }
             let l = try trainer.stage.loss(indices: shares[k], rng: &sequentialRNGs[k])
             try (l.total * (1 / 3)).backward()
             XCTAssertEqual(micro[k].value, try l.total.item(), accuracy: 1e-5 * max(1, abs(micro[k].value)))

@@ -1,6 +1,6 @@
 import Foundation
-import ReverieTrain
 import ReverieRuntime
+import ReverieTrain
 import XCTest
 
 /// Bad recipes fail before training with file:line, the key, and (for typos) the nearest valid key.
@@ -55,20 +55,24 @@ final class RecipeErrorTests: XCTestCase {
     }
 
     func testUnknownPartAndTopLevelKey() {
-        XCTAssertEqual(error(vae.replacingOccurrences(of: "  vae:", with: "  vea:"))?.message
-            .contains("did you mean 'vae'"), true)
+        XCTAssertEqual(
+            error(vae.replacingOccurrences(of: "  vae:", with: "  vea:"))?.message
+                .contains("did you mean 'vae'"), true)
         XCTAssertEqual(error(vae + "\ntrian: {steps: 3}\n")?.key, "trian")
     }
 
     func testWrongTypesAndRanges() {
         XCTAssertEqual(error(vae.replacingOccurrences(of: "steps: 10", with: "steps: ten"))?.key, "train.steps")
-        XCTAssertEqual(error(vae.replacingOccurrences(of: "steps: 10", with: "steps: \"10\""))?.message,
-                       "must be an integer")
+        XCTAssertEqual(
+            error(vae.replacingOccurrences(of: "steps: 10", with: "steps: \"10\""))?.message,
+            "must be an integer")
         XCTAssertEqual(error(vae.replacingOccurrences(of: "lr: 1e-3", with: "lr: -1"))?.key, "optim.lr")
-        XCTAssertEqual(error(vae.replacingOccurrences(of: "[16, 32]", with: "[16, x]"))?.key,
-                       "model.vae.channels[1]")
-        XCTAssertEqual(error(vae.replacingOccurrences(of: "stage: vae", with: "stage: vea"))?.message
-            .contains("did you mean 'vae'"), true)
+        XCTAssertEqual(
+            error(vae.replacingOccurrences(of: "[16, 32]", with: "[16, x]"))?.key,
+            "model.vae.channels[1]")
+        XCTAssertEqual(
+            error(vae.replacingOccurrences(of: "stage: vae", with: "stage: vea"))?.message
+                .contains("did you mean 'vae'"), true)
         XCTAssertEqual(error(vae + "\neval: {every: 5, keep_threshold: -0.1}\n")?.key, "eval.keep_threshold")
         XCTAssertEqual(try parse(vae + "\neval: {every: 5, keep_threshold: 0.25}\n").eval.drawing.keepThreshold, 0.25)
     }
@@ -80,8 +84,10 @@ final class RecipeErrorTests: XCTestCase {
     }
 
     func testMissingInitFileIsAnError() {
-        let e = error(vae.replacingOccurrences(of: "{channels: [16, 32], latent_channels: 4}",
-                                               with: "{init: nowhere/model.h5}"))
+        let e = error(
+            vae.replacingOccurrences(
+                of: "{channels: [16, 32], latent_channels: 4}",
+                with: "{init: nowhere/model.h5}"))
         XCTAssertEqual(e?.key, "model.vae.init")
         XCTAssertEqual(e?.line, 4)
     }
@@ -103,36 +109,43 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(missing?.message.contains("nowhere/tokenizer.json"), true)
         XCTAssertEqual(error(mllm, overrides: ["model.llm.vocab=100"])?.key, "model.llm.vocab")  // < 260 bytes
         XCTAssertEqual(error(mllm, overrides: ["model.projector.positions=sine"])?.key, "model.projector.positions")
-        XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, residual: true}"])?.key,
-                       "model.output.residual")
+        XCTAssertEqual(
+            error(mllm, overrides: ["model.output={mode: autoregressive, residual: true}"])?.key,
+            "model.output.residual")
         XCTAssertEqual(error(mllm, overrides: ["loss.object_weight=-1"])?.key, "loss.object_weight")
         XCTAssertEqual(error(mllm, overrides: ["loss.patch_labels=-1"])?.key, "loss.patch_labels")
         XCTAssertEqual(error(mllm, overrides: ["loss.patch_head=frozen"])?.key, "loss.patch_head")
         XCTAssertEqual(error(mllm, overrides: ["loss.patch_colors=-2"])?.key, "loss.patch_colors")
         XCTAssertNil(error(mllm, overrides: ["loss.object_weight=4", "model.output.residual=true"]))
-        XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, source_queries: true}"])?.key,
-                       "model.output.source_queries")
+        XCTAssertEqual(
+            error(mllm, overrides: ["model.output={mode: autoregressive, source_queries: true}"])?.key,
+            "model.output.source_queries")
         XCTAssertNil(error(mllm, overrides: ["model.output.source_queries=true"]))
         // The change loss needs the change head, which needs the queries mode.
-        XCTAssertEqual(error(mllm, overrides: ["loss.change=1"])?.message,
-                       "the change loss needs model.output.change_head: true")
-        XCTAssertEqual(error(mllm, overrides: ["model.output={mode: autoregressive, change_head: true}"])?.key,
-                       "model.output.change_head")
+        XCTAssertEqual(
+            error(mllm, overrides: ["loss.change=1"])?.message,
+            "the change loss needs model.output.change_head: true")
+        XCTAssertEqual(
+            error(mllm, overrides: ["model.output={mode: autoregressive, change_head: true}"])?.key,
+            "model.output.change_head")
         XCTAssertEqual(error(mllm, overrides: ["loss.change=-1", "model.output.change_head=true"])?.key, "loss.change")
         XCTAssertNil(error(mllm, overrides: ["loss.change=1", "model.output.change_head=true"]))
         // The change shortfall measures an edit's change from its source: it needs residual output.
-        XCTAssertEqual(error(mllm, overrides: ["loss.change_shortfall=1"])?.message,
-                       "the change shortfall needs model.output.residual: true")
-        XCTAssertEqual(error(mllm, overrides: ["loss.change_shortfall=-1", "model.output.residual=true"])?.key,
-                       "loss.change_shortfall")
+        XCTAssertEqual(
+            error(mllm, overrides: ["loss.change_shortfall=1"])?.message,
+            "the change shortfall needs model.output.residual: true")
+        XCTAssertEqual(
+            error(mllm, overrides: ["loss.change_shortfall=-1", "model.output.residual=true"])?.key,
+            "loss.change_shortfall")
         XCTAssertNil(error(mllm, overrides: ["loss.change_shortfall=0.5", "model.output.residual=true"]))
         XCTAssertEqual(error(mllm, overrides: ["loss.shape_probe=-1"])?.key, "loss.shape_probe")
         XCTAssertNil(error(mllm, overrides: ["loss.shape_probe=0.5"]))
         XCTAssertEqual(error(mllm, overrides: ["loss.smooth_l1_beta=0"])?.key, "loss.smooth_l1_beta")
         XCTAssertNil(error(mllm, overrides: ["loss.regression_kind=smooth_l1", "loss.smooth_l1_beta=0.05"]))
         XCTAssertEqual(error(mllm, overrides: ["eval.keep_grow=-1"])?.key, "eval.keep_grow")
-        XCTAssertEqual(error(mllm, overrides: ["data.edit_pairs=0.5"])?.message,
-                       "the mllm stage does not read it; only the decoder stage reads it")
+        XCTAssertEqual(
+            error(mllm, overrides: ["data.edit_pairs=0.5"])?.message,
+            "the mllm stage does not read it; only the decoder stage reads it")
         // Edit kinds: EditKind names (a typo names the nearest), weights ≥ 0 with one positive.
         let typo = error(mllm, overrides: ["data.edit_kinds={recolour: 2}"])
         XCTAssertEqual(typo?.key, "data.edit_kinds.recolour")
@@ -161,14 +174,17 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(e?.message.contains("source_latent"), true)
         XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true"]))
         XCTAssertEqual(error(decoder, overrides: ["data.edit_pairs=1.5"])?.key, "data.edit_pairs")
-        XCTAssertEqual(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=0"])?.key,
-                       "loss.timestep_power")
+        XCTAssertEqual(
+            error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=0"])?.key,
+            "loss.timestep_power")
         XCTAssertNil(error(decoder, overrides: ["model.unet.source_latent=true", "loss.timestep_power=2"]))
-        XCTAssertEqual(error(decoder, overrides: ["model.unet.source_latent=true", "loss.shape_probe=1"])?.message,
-                       "not a loss of the decoder stage; only the mllm stage has it")
+        XCTAssertEqual(
+            error(decoder, overrides: ["model.unet.source_latent=true", "loss.shape_probe=1"])?.message,
+            "not a loss of the decoder stage; only the mllm stage has it")
         // spatial_injection: a boolean, off unless asked for.
-        XCTAssertEqual(error(decoder, overrides: ["data.edit_pairs=0", "model.unet.spatial_injection=7"])?.key,
-                       "model.unet.spatial_injection")
+        XCTAssertEqual(
+            error(decoder, overrides: ["data.edit_pairs=0", "model.unet.spatial_injection=7"])?.key,
+            "model.unet.spatial_injection")
         var node = try RecipeNode.parse(yaml: decoder, file: "r.yaml")
         try node.override("data.edit_pairs=0")
         XCTAssertEqual(try Recipe(node: node).parts.unet?.spatialInjection, false)
@@ -206,8 +222,9 @@ final class RecipeErrorTests: XCTestCase {
         let again = try Recipe(node: RecipeNode.parse(yaml: r.resolvedYAML, file: "again.yaml"))
         XCTAssertEqual(again.parts, r.parts)
         XCTAssertEqual(again.optim, r.optim)
-        XCTAssertEqual(error(vae, overrides: ["optim.lrr=1"])?.description,
-                       "--set optim.lrr: optim.lrr: unknown key; did you mean 'lr'?")
+        XCTAssertEqual(
+            error(vae, overrides: ["optim.lrr=1"])?.description,
+            "--set optim.lrr: optim.lrr: unknown key; did you mean 'lr'?")
     }
 
     /// `--set model.<part>.init=…` replaces the part's map (a part from a checkpoint takes no other options); it
@@ -236,8 +253,12 @@ final class RecipeErrorTests: XCTestCase {
     func testPipelineStagePathsRelativeOrAbsolute() throws {
         let yaml = "stages: [siglip.yaml, /elsewhere/vae.yaml, {recipe: sub/mllm.yaml, set: {train.steps: 3}}]\n"
         let pipeline = try PipelineRecipe(node: RecipeNode.parse(yaml: yaml, file: "/work/p/pipe.yaml"))
-        XCTAssertEqual(pipeline.stages.map(\.recipe.path), ["/work/p/siglip.yaml", "/elsewhere/vae.yaml",
-                                                           "/work/p/sub/mllm.yaml"])
+        XCTAssertEqual(
+            pipeline.stages.map(\.recipe.path),
+            [
+                "/work/p/siglip.yaml", "/elsewhere/vae.yaml",
+                "/work/p/sub/mllm.yaml",
+            ])
         XCTAssertEqual(pipeline.stages[2].overrides, ["train.steps=3"])
     }
 }

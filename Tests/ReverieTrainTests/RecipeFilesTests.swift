@@ -1,7 +1,7 @@
 import Foundation
 import ReverieData
-import ReverieTrain
 import ReverieRuntime
+import ReverieTrain
 import XCTest
 
 enum ShapesWorldFixture {
@@ -13,11 +13,13 @@ final class RecipeFilesTests: XCTestCase {
     func testEveryShippedRecipeValidates() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("recipes")
-        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "yaml" } ?? []
         XCTAssertGreaterThanOrEqual(files.count, 10)
         // Under a root with no runs, as on a fresh clone: every `init: <stage>` is checked against the sibling recipe.
-        let fresh = "root=" + FileManager.default.temporaryDirectory.appendingPathComponent("reverie-no-runs-\(UUID())").path
+        let fresh =
+            "root=" + FileManager.default.temporaryDirectory.appendingPathComponent("reverie-no-runs-\(UUID())").path
         for file in files {
             XCTAssertNoThrow(try RecipeValidation.validate(file, overrides: [fresh]), file.path)
         }

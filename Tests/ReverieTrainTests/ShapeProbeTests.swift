@@ -2,10 +2,11 @@ import Foundation
 import ReverieCore
 import ReverieData
 import ReverieIO
-@testable import ReverieTrain
 import ReverieRuntime
 import ReverieTestSupport
 import XCTest
+
+@testable import ReverieTrain
 
 /// `loss.shape_probe`: a probe learns the shape under each patch from the targets' conditions, and the predicted
 /// conditions must read as the same shapes.
@@ -17,11 +18,18 @@ final class ShapeProbeTests: XCTestCase {
         let caption = world.caption(at: 0), t2i = world.textToImage(at: 1), edit = world.edit(at: 2)
         XCTAssertEqual(ShapeProbe.targetScenes(.caption(image: .scene(caption.scene), text: caption.text)), [])
         XCTAssertEqual(ShapeProbe.targetScenes(.textToImage(text: t2i.text, image: .scene(t2i.scene))), [t2i.scene])
-        XCTAssertEqual(ShapeProbe.targetScenes(.edit(source: .scene(edit.source), instruction: edit.instruction,
-                                                     target: .scene(edit.target))), [edit.target])
+        XCTAssertEqual(
+            ShapeProbe.targetScenes(
+                .edit(
+                    source: .scene(edit.source), instruction: edit.instruction,
+                    target: .scene(edit.target))), [edit.target])
         let file = ImageRef.file(URL(fileURLWithPath: "/tmp/a.png"))
-        XCTAssertEqual(ShapeProbe.targetScenes(.interleaved([.text("a"), .image(.scene(t2i.scene)), .text("b"),
-                                                             .image(file)])), [t2i.scene, nil])
+        XCTAssertEqual(
+            ShapeProbe.targetScenes(
+                .interleaved([
+                    .text("a"), .image(.scene(t2i.scene)), .text("b"),
+                    .image(file),
+                ])), [t2i.scene, nil])
     }
 
     /// The probe's own term trains the probe alone; the reading term trains the predictions alone. Images without
@@ -48,8 +56,9 @@ final class ShapeProbeTests: XCTestCase {
 
         // An image that is not a scene is ignored: the terms equal those of the other image alone.
         let (ownHalf, _) = try probe.terms(predicted: predicted, target: target, scenes: [nil, scenes[1]])
-        let second = try crossEntropy(probe.head(target.slice(axis: 0, start: 1, end: 2)),
-                                      targets: Array(labels[4...]))
+        let second = try crossEntropy(
+            probe.head(target.slice(axis: 0, start: 1, end: 2)),
+            targets: Array(labels[4...]))
         XCTAssertEqual(try ownHalf.item(), try second.item(), accuracy: 1e-6)
         XCTAssertThrowsError(try probe.terms(predicted: predicted, target: target, scenes: [scenes[0]]))
         let three = Tensor.randn([2, 3, 6], rng: &rng)
@@ -75,8 +84,9 @@ final class ShapeProbeTests: XCTestCase {
             let named = Set(stage.model.namedParameters().map(\.0))
             XCTAssertTrue(named.contains("shape_probe.weight"))
             XCTAssertFalse(Set(stage.exportedModel.namedParameters().map(\.0)).contains("shape_probe.weight"))
-            XCTAssertEqual(named.subtracting(stage.exportedModel.namedParameters().map(\.0)),
-                           ["shape_probe.weight", "shape_probe.bias"])
+            XCTAssertEqual(
+                named.subtracting(stage.exportedModel.namedParameters().map(\.0)),
+                ["shape_probe.weight", "shape_probe.bias"])
             return
         }
         XCTFail("the tiny pipeline has no mllm stage")

@@ -37,13 +37,16 @@ final class StageRegistryTests: XCTestCase {
                 return nil
             } catch { return error as? RecipeError }
         }
-        XCTAssertEqual(error(yaml.replacingOccurrences(of: "{level: 0.25}", with: "{levle: 0.25}"))?.message,
-                       "unknown key; did you mean 'level'?")
+        XCTAssertEqual(
+            error(yaml.replacingOccurrences(of: "{level: 0.25}", with: "{levle: 0.25}"))?.message,
+            "unknown key; did you mean 'level'?")
         XCTAssertEqual(error(yaml.replacingOccurrences(of: "{level: 0.25}", with: "{level: 2}"))?.key, "loss.level")
-        XCTAssertEqual(error(yaml.replacingOccurrences(of: "{level: 0.25}", with: "{kl: 1}"))?.message,
-                       "not a loss of the gray stage; only the vae stage has it")
-        XCTAssertTrue(error(yaml.replacingOccurrences(of: "model:\n  vae: {channels: [8], norm_groups: 4}", with: "model: {}"))?
-            .message.contains("needs a 'vae' part") ?? false)
+        XCTAssertEqual(
+            error(yaml.replacingOccurrences(of: "{level: 0.25}", with: "{kl: 1}"))?.message,
+            "not a loss of the gray stage; only the vae stage has it")
+        XCTAssertTrue(
+            error(yaml.replacingOccurrences(of: "model:\n  vae: {channels: [8], norm_groups: 4}", with: "model: {}"))?
+                .message.contains("needs a 'vae' part") ?? false)
         XCTAssertTrue(StageRegistry.kinds.contains("gray"))
     }
 }

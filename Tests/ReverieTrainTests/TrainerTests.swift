@@ -3,9 +3,9 @@ import ReverieCore
 import ReverieIO
 import ReverieMultimodal
 import ReverieNN
-import ReverieTrain
 import ReverieRuntime
 import ReverieTestSupport
+import ReverieTrain
 import XCTest
 
 final class TrainerTests: XCTestCase {
@@ -39,17 +39,23 @@ final class TrainerTests: XCTestCase {
         // The decoder stage really starts from the siglip encoder: identical weights in both checkpoints.
         let runs = dir.appendingPathComponent("runs")
         let key = "vision_encoder.embeddings.patch_embedding.weight"
-        XCTAssertEqual(try Checkpoint.readTensor(key, from: runs.appendingPathComponent("siglip/final.h5")).toArray(),
-                       try Checkpoint.readTensor(key, from: runs.appendingPathComponent("mllm/final.h5")).toArray())
+        XCTAssertEqual(
+            try Checkpoint.readTensor(key, from: runs.appendingPathComponent("siglip/final.h5")).toArray(),
+            try Checkpoint.readTensor(key, from: runs.appendingPathComponent("mllm/final.h5")).toArray())
         // The siglip stage's patch-label head stays in the siglip checkpoint; later stages take only the encoder.
-        XCTAssertNoThrow(try Checkpoint.readTensor("patch_head.weight", from: runs.appendingPathComponent("siglip/final.h5")))
-        XCTAssertThrowsError(try Checkpoint.readTensor("patch_head.weight", from: runs.appendingPathComponent("mllm/final.h5")))
+        XCTAssertNoThrow(
+            try Checkpoint.readTensor("patch_head.weight", from: runs.appendingPathComponent("siglip/final.h5")))
+        XCTAssertThrowsError(
+            try Checkpoint.readTensor("patch_head.weight", from: runs.appendingPathComponent("mllm/final.h5")))
         // The tune stage (an mllm stage named `tune`, only `unet` unfrozen) moved the UNet and nothing else.
         let mllm = runs.appendingPathComponent("mllm/final.h5"), tune = runs.appendingPathComponent("tune/final.h5")
         XCTAssertEqual(last, tune)
-        for (key, moves) in [("decoder.unet.conv_in.weight", true), ("llm.model.embed_tokens.weight", false),
-                             ("output_head.mlp.fc1.weight", false), ("decoder.vae.decoder.conv_in.weight", false)] {
-            let same = try Checkpoint.readTensor(key, from: mllm).toArray() == Checkpoint.readTensor(key, from: tune).toArray()
+        for (key, moves) in [
+            ("decoder.unet.conv_in.weight", true), ("llm.model.embed_tokens.weight", false),
+            ("output_head.mlp.fc1.weight", false), ("decoder.vae.decoder.conv_in.weight", false),
+        ] {
+            let same =
+                try Checkpoint.readTensor(key, from: mllm).toArray() == Checkpoint.readTensor(key, from: tune).toArray()
             XCTAssertEqual(same, !moves, key)
         }
         // The VAE stage recorded its measured latent scale, and the later stages carry it.
@@ -133,8 +139,9 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try loss.total.item(), loss.terms[0].1 + loss.terms[1].1, accuracy: 1e-4)  // weight 1
         XCTAssertGreaterThan(loss.terms[1].1, 0.1)  // an untrained head: cross-entropy near ln 4 on 4 classes
         let scores = try stage.evaluate(count: 4, seed: 2, sheet: nil)
-        XCTAssertEqual(scores.map(\.0),
-                       ["retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects"])
+        XCTAssertEqual(
+            scores.map(\.0),
+            ["retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects"])
         XCTAssertTrue([scores[0], scores[4]].allSatisfy { (0...1).contains($0.1) }, "\(scores)")
         XCTAssertTrue(scores[1...3].allSatisfy { $0.1 > 0 && $0.1 < 10 }, "\(scores)")
         let noLabels = try recipe("siglip", steps: 1, name: "plain").with(["loss.patch_labels=0"])
@@ -162,9 +169,12 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch", "patch_color"])
         XCTAssertGreaterThan(loss.terms[1].1, 0.1)
         XCTAssertGreaterThan(loss.terms[2].1, 0.1)
-        XCTAssertEqual(try stage.evaluate(count: 4, seed: 2, sheet: nil).map(\.0),
-                       ["retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects",
-                        "patch_colors"])
+        XCTAssertEqual(
+            try stage.evaluate(count: 4, seed: 2, sheet: nil).map(\.0),
+            [
+                "retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects",
+                "patch_colors",
+            ])
         XCTAssertFalse(stage.model.namedParameters().contains { $0.0.hasPrefix("patch_") })
         XCTAssertTrue(stage.model.namedParameters().contains { $0.0.hasPrefix("vision_encoder.") })
         // Learned heads are saved under their own keys.
@@ -210,8 +220,9 @@ final class TrainerTests: XCTestCase {
         second.quiet = true
         let b = try second.run(resume: true)
         XCTAssertEqual(a.losses + b.losses, reference)
-        let metrics = try String(contentsOf: URL(fileURLWithPath: r.output).appendingPathComponent("metrics.jsonl"),
-                                 encoding: .utf8)
+        let metrics = try String(
+            contentsOf: URL(fileURLWithPath: r.output).appendingPathComponent("metrics.jsonl"),
+            encoding: .utf8)
         XCTAssertEqual(metrics.split(separator: "\n").count, 6)
     }
 
@@ -258,13 +269,17 @@ final class TrainerTests: XCTestCase {
     func testImpossibleShapesFailBeforeTraining() throws {
         // 3 × 3 condition tokens cannot pool a 4 × 4 patch grid.
         let url = dir.appendingPathComponent("bad.yaml")
-        try TinyRecipes.text("siglip", root: dir.path).write(to: dir.appendingPathComponent("siglip.yaml"),
-                                                            atomically: true, encoding: .utf8)
-        try TinyRecipes.text("vae", root: dir.path).write(to: dir.appendingPathComponent("vae.yaml"),
-                                                         atomically: true, encoding: .utf8)
-        try TinyRecipes.text("decoder", root: dir.path).replacingOccurrences(of: "condition_tokens: 4",
-                                                                            with: "condition_tokens: 9")
-            .write(to: url, atomically: true, encoding: .utf8)
+        try TinyRecipes.text("siglip", root: dir.path).write(
+            to: dir.appendingPathComponent("siglip.yaml"),
+            atomically: true, encoding: .utf8)
+        try TinyRecipes.text("vae", root: dir.path).write(
+            to: dir.appendingPathComponent("vae.yaml"),
+            atomically: true, encoding: .utf8)
+        try TinyRecipes.text("decoder", root: dir.path).replacingOccurrences(
+            of: "condition_tokens: 4",
+            with: "condition_tokens: 9"
+        )
+        .write(to: url, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try RecipeValidation.validate(url)) { error in
             XCTAssertTrue("\(error)".contains("condition_tokens"), "\(error)")
             XCTAssertTrue("\(error)".hasPrefix(url.path), "\(error)")
@@ -313,8 +328,10 @@ final class NamedRunInitTests: XCTestCase {
             .replacingOccurrences(of: "stage: vae", with: "stage: vae\nname: more")
             .replacingOccurrences(of: TinyRecipes.vae, with: "vae: {init: vae}")
         let more = try write("more", chained)
-        let last = try write("last", chained.replacingOccurrences(of: "name: more", with: "name: last")
-            .replacingOccurrences(of: "vae: {init: vae}", with: "vae: {init: more}"))
+        let last = try write(
+            "last",
+            chained.replacingOccurrences(of: "name: more", with: "name: last")
+                .replacingOccurrences(of: "vae: {init: vae}", with: "vae: {init: more}"))
 
         let recipe = try Recipe.load(last)
         XCTAssertEqual(recipe.name, "last")
@@ -335,14 +352,17 @@ final class NamedRunInitTests: XCTestCase {
         let loaded = try XCTUnwrap(stage.model.stateDict()[key]).toArray()
         let moreFinal = URL(fileURLWithPath: root + "/more/final.h5")
         XCTAssertEqual(loaded, try Checkpoint.readTensor(key, from: moreFinal).toArray())
-        XCTAssertNotEqual(loaded, try Checkpoint.readTensor(key, from: URL(fileURLWithPath: root + "/vae/final.h5"))
-            .toArray(), "the named run trained on from vae's weights")
+        XCTAssertNotEqual(
+            loaded,
+            try Checkpoint.readTensor(key, from: URL(fileURLWithPath: root + "/vae/final.h5"))
+                .toArray(), "the named run trained on from vae's weights")
     }
 
     /// A value with a slash or ending in .h5 is a file: it must exist when the recipe is read.
     func testAFileInitMustExist() throws {
-        let text = TinyRecipes.text("vae", root: dir.path).replacingOccurrences(of: TinyRecipes.vae,
-                                                                                with: "vae: {init: weights.h5}")
+        let text = TinyRecipes.text("vae", root: dir.path).replacingOccurrences(
+            of: TinyRecipes.vae,
+            with: "vae: {init: weights.h5}")
         XCTAssertThrowsError(try Recipe.load(try write("bad", text))) { error in
             XCTAssertTrue("\(error)".contains("checkpoint file 'weights.h5' does not exist"), "\(error)")
         }

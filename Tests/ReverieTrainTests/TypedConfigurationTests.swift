@@ -188,7 +188,9 @@ struct ToySamplerConfig: SamplerConfig {
     enum CodingKeys: String, CodingKey { case stepsScale = "steps_scale" }
 
     init() {}
-    init(from decoder: Decoder) throws { try decoder.container(keyedBy: CodingKeys.self).update(&stepsScale, .stepsScale) }
+    init(from decoder: Decoder) throws {
+        try decoder.container(keyedBy: CodingKeys.self).update(&stepsScale, .stepsScale)
+    }
 
     func sampler(schedule: NoiseSchedule, prediction: PredictionType, steps: Int) throws -> any Sampler {
         try DDIMSampler(schedule: schedule, steps: steps * stepsScale, prediction: prediction)

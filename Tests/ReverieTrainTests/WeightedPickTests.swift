@@ -1,6 +1,7 @@
-@testable import ReverieTrain
 import ReverieRuntime
 import XCTest
+
+@testable import ReverieTrain
 
 /// The mllm stage draws each record's kind (and an edit's kind, with `data.edit_kinds`) by `MLLMStage.pick`.
 final class WeightedPickTests: XCTestCase {

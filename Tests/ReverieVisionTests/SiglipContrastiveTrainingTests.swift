@@ -42,8 +42,9 @@ final class SiglipContrastiveTrainingTests: XCTestCase {
         XCTAssertLessThan(last * 5, first, "loss \(first) → \(last)")
         print("siglip tiny run: loss \(first) → \(last), losses[49] = \(losses[49])")
         let similarity = try withNoGrad {
-            try matmul(l2Normalized(model.imageEmbeddings(pixels)),
-                       l2Normalized(model.textEmbeddings(tokens: tokens, padToken: 0)), transposeB: true)
+            try matmul(
+                l2Normalized(model.imageEmbeddings(pixels)),
+                l2Normalized(model.textEmbeddings(tokens: tokens, padToken: 0)), transposeB: true)
         }.toArray()  // [8, 8]
         for i in 0..<n {
             let row = Array(similarity[(i * n)..<(i * n + n)])
@@ -52,10 +53,12 @@ final class SiglipContrastiveTrainingTests: XCTestCase {
     }
 
     static func tinyModel(rng: inout RNG) throws -> SiglipContrastiveModel {
-        let vision = VisionEncoderConfig(hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1, numAttentionHeads: 2,
-                                         imageSize: 8, patchSize: 4, useHead: false)
-        let text = TextTowerConfig(vocabSize: 20, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1,
-                                   numAttentionHeads: 2, maxPositions: 8, projectionDim: 16)
+        let vision = VisionEncoderConfig(
+            hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1, numAttentionHeads: 2,
+            imageSize: 8, patchSize: 4, useHead: false)
+        let text = TextTowerConfig(
+            vocabSize: 20, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 1,
+            numAttentionHeads: 2, maxPositions: 8, projectionDim: 16)
         return try SiglipContrastiveModel(vision: vision, text: text, rng: &rng)
     }
 }

@@ -21,12 +21,15 @@ final class SiglipParityTests: XCTestCase {
             let encoder = try VisionEncoder.load(huggingFaceDirectory: dir)
             let reference = try SafetensorsFile(url: dir.appendingPathComponent("reference.safetensors"))
             let out = try withNoGrad { try encoder(reference.tensor("pixel_values")) }
-            let lastError = maxAbsDiff(out.lastHiddenState.toArray(),
-                                       try reference.tensor("last_hidden_state").toArray())
+            let lastError = maxAbsDiff(
+                out.lastHiddenState.toArray(),
+                try reference.tensor("last_hidden_state").toArray())
             let n = encoder.config.numHiddenLayers
-            let penultimateError = maxAbsDiff(out.hiddenStates[n - 1].toArray(),
-                                              try reference.tensor("penultimate").toArray())
-            var message = "siglip parity \(name): max |Δlast_hidden_state| = \(lastError), "
+            let penultimateError = maxAbsDiff(
+                out.hiddenStates[n - 1].toArray(),
+                try reference.tensor("penultimate").toArray())
+            var message =
+                "siglip parity \(name): max |Δlast_hidden_state| = \(lastError), "
                 + "max |Δpenultimate| = \(penultimateError)"
             XCTAssertLessThanOrEqual(lastError, 1e-4, name)
             XCTAssertLessThanOrEqual(penultimateError, 1e-4, name)
@@ -58,8 +61,10 @@ final class SiglipParityTests: XCTestCase {
             let encoder = try VisionEncoder.load(checkpoint: file, prefix: "encoder")
             let reference = try SafetensorsFile(url: dir.appendingPathComponent("reference.safetensors"))
             let out = try withNoGrad { try encoder(reference.tensor("pixel_values")) }
-            XCTAssertLessThanOrEqual(maxAbsDiff(out.lastHiddenState.toArray(),
-                                                try reference.tensor("last_hidden_state").toArray()), 1e-4, name)
+            XCTAssertLessThanOrEqual(
+                maxAbsDiff(
+                    out.lastHiddenState.toArray(),
+                    try reference.tensor("last_hidden_state").toArray()), 1e-4, name)
         }
     }
 
@@ -84,9 +89,10 @@ final class SiglipParityTests: XCTestCase {
 
     func testGradientsReachEveryParameter() throws {
         var rng = RNG(seed: 3)
-        let encoder = try VisionEncoder(config: VisionEncoderConfig(
-            hiddenSize: 8, intermediateSize: 12, numHiddenLayers: 1, numAttentionHeads: 2, imageSize: 4,
-            patchSize: 2), rng: &rng)
+        let encoder = try VisionEncoder(
+            config: VisionEncoderConfig(
+                hiddenSize: 8, intermediateSize: 12, numHiddenLayers: 1, numAttentionHeads: 2, imageSize: 4,
+                patchSize: 2), rng: &rng)
         let out = try encoder(Tensor.randn([1, 3, 4, 4], rng: &rng))
         try (out.pooled!.sum() + out.lastHiddenState.sum()).backward()
         for (key, p) in encoder.namedParameters() { XCTAssertNotNil(p.grad, key) }

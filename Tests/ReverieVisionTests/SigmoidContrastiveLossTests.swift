@@ -35,12 +35,14 @@ final class SigmoidContrastiveLossTests: XCTestCase {
     /// Large logits of either sign stay finite (log σ is computed as −softplus(−x)).
     func testLossIsFiniteForLargeLogits() throws {
         let e = try Tensor(shape: [2, 2], data: [1, 0, 0, 1])
-        let loss = try sigmoidContrastiveLoss(image: e, text: e.detached().copy(), logitScale: Tensor(scalar: 6),
-                                              logitBias: Tensor(scalar: -200))
+        let loss = try sigmoidContrastiveLoss(
+            image: e, text: e.detached().copy(), logitScale: Tensor(scalar: 6),
+            logitBias: Tensor(scalar: -200))
         // Diagonal logits ≈ 403 − 200 → ≈ 0; off-diagonal −200 → ≈ 0.
         XCTAssertEqual(try loss.item(), 0, accuracy: 1e-6)
-        let bad = try sigmoidContrastiveLoss(image: e, text: e, logitScale: Tensor(scalar: 0),
-                                             logitBias: Tensor(scalar: 200))
+        let bad = try sigmoidContrastiveLoss(
+            image: e, text: e, logitScale: Tensor(scalar: 0),
+            logitBias: Tensor(scalar: 200))
         XCTAssertEqual(try bad.item(), 200, accuracy: 1e-2)  // two off-diagonal terms softplus(200) = 200, / 2 rows
     }
 
@@ -55,9 +57,13 @@ final class SigmoidContrastiveLossTests: XCTestCase {
 
     func testRejectsMismatchedShapes() throws {
         let a = Tensor(zeros: [2, 3]), b = Tensor(zeros: [3, 3])
-        XCTAssertThrowsError(try sigmoidContrastiveLoss(image: a, text: b, logitScale: Tensor(scalar: 0),
-                                                        logitBias: Tensor(scalar: 0)))
-        XCTAssertThrowsError(try sigmoidContrastiveLoss(image: a, text: a, logitScale: Tensor(zeros: [2]),
-                                                        logitBias: Tensor(scalar: 0)))
+        XCTAssertThrowsError(
+            try sigmoidContrastiveLoss(
+                image: a, text: b, logitScale: Tensor(scalar: 0),
+                logitBias: Tensor(scalar: 0)))
+        XCTAssertThrowsError(
+            try sigmoidContrastiveLoss(
+                image: a, text: a, logitScale: Tensor(zeros: [2]),
+                logitBias: Tensor(scalar: 0)))
     }
 }

@@ -6,17 +6,20 @@ import XCTest
 @testable import ReverieVision
 
 final class TextTowerTests: XCTestCase {
-    static let config = TextTowerConfig(vocabSize: 20, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2,
-                                        numAttentionHeads: 2, maxPositions: 10, projectionDim: 8)
+    static let config = TextTowerConfig(
+        vocabSize: 20, hiddenSize: 16, intermediateSize: 32, numHiddenLayers: 2,
+        numAttentionHeads: 2, maxPositions: 10, projectionDim: 8)
 
     func testKeysFollowSiglipTextModel() throws {
         var rng = RNG(seed: 1)
         let tower = try TextTower(config: Self.config, rng: &rng)
         let keys = Set(tower.namedParameters().map(\.0))
-        for key in ["embeddings.token_embedding.weight", "embeddings.position_embedding.weight",
-                    "encoder.layers.1.self_attn.q_proj.weight", "encoder.layers.0.self_attn.out_proj.bias",
-                    "encoder.layers.0.layer_norm1.weight", "encoder.layers.1.mlp.fc2.weight",
-                    "final_layer_norm.weight", "final_layer_norm.bias", "head.weight", "head.bias"] {
+        for key in [
+            "embeddings.token_embedding.weight", "embeddings.position_embedding.weight",
+            "encoder.layers.1.self_attn.q_proj.weight", "encoder.layers.0.self_attn.out_proj.bias",
+            "encoder.layers.0.layer_norm1.weight", "encoder.layers.1.mlp.fc2.weight",
+            "final_layer_norm.weight", "final_layer_norm.bias", "head.weight", "head.bias",
+        ] {
             XCTAssertTrue(keys.contains(key), key)
         }
     }

@@ -22,8 +22,10 @@ public struct DataLoader: Sendable {
     /// Records skipped under `skipBad`: (source name, record index, reason).
     public private(set) var skippedRecords: [(source: String, index: Int, reason: String)] = []
 
-    public init(sources: [any DataSource], weights: [Double], builder: ExampleBuilder, batchSize: Int,
-                seed: UInt64, maxLength: Int? = nil, skipBad: Bool = false) throws {
+    public init(
+        sources: [any DataSource], weights: [Double], builder: ExampleBuilder, batchSize: Int,
+        seed: UInt64, maxLength: Int? = nil, skipBad: Bool = false
+    ) throws {
         guard batchSize > 0 else {
             throw DatasetError.badConfiguration("batch size must be positive, got \(batchSize)")
         }

@@ -29,7 +29,9 @@ public struct ManifestSource: DataSource {
 public struct ShapesWorldSource: DataSource {
     /// The record kinds ShapesWorld makes.
     public enum Kind: String, CaseIterable, Sendable {
-        case caption, textToImage = "t2i", edit, interleaved
+        case caption
+        case textToImage = "t2i"
+        case edit, interleaved
     }
 
     public let world: ShapesWorld
@@ -56,12 +58,13 @@ public struct ShapesWorldSource: DataSource {
             let s = world.edit(at: index)
             return .edit(source: .scene(s.source), instruction: s.instruction, target: .scene(s.target))
         case .interleaved:
-            return .interleaved(world.interleaved(at: index).segments.map {
-                switch $0 {
-                case .text(let t): return .text(t)
-                case .image(let s): return .image(.scene(s))
-                }
-            })
+            return .interleaved(
+                world.interleaved(at: index).segments.map {
+                    switch $0 {
+                    case .text(let t): return .text(t)
+                    case .image(let s): return .image(.scene(s))
+                    }
+                })
         }
     }
 }

@@ -84,17 +84,19 @@ public struct Manifest: Sendable {
         case "caption": return .caption(image: try image("image"), text: try string("text"))
         case "text_to_image": return .textToImage(text: try string("text"), image: try image("image"))
         case "edit":
-            return .edit(source: try image("source"), instruction: try string("instruction"),
-                         target: try image("target"), result: fields["result"] == nil ? nil : try string("result"))
+            return .edit(
+                source: try image("source"), instruction: try string("instruction"),
+                target: try image("target"), result: fields["result"] == nil ? nil : try string("result"))
         case "interleaved":
             guard let segments = fields["segments"] as? [[String: Any]], !segments.isEmpty else {
                 throw LineError(message: "\"segments\" must be a non-empty array of {\"text\"} or {\"image\"} objects")
             }
-            return .interleaved(try segments.enumerated().map { i, s in
-                if s["text"] != nil { return .text(try string("text", in: s)) }
-                if s["image"] != nil { return .image(try image("image", in: s)) }
-                throw LineError(message: "segment \(i) has neither \"text\" nor \"image\"")
-            })
+            return .interleaved(
+                try segments.enumerated().map { i, s in
+                    if s["text"] != nil { return .text(try string("text", in: s)) }
+                    if s["image"] != nil { return .image(try image("image", in: s)) }
+                    throw LineError(message: "segment \(i) has neither \"text\" nor \"image\"")
+                })
         default:
             throw LineError(message: "unknown kind \"\(kind)\" (expected caption, text_to_image, edit, interleaved)")
         }

@@ -28,8 +28,11 @@ public enum ManifestWriter {
         case .caption(let i, let t): return object([kind, ("image", try image(i)), ("text", string(t))])
         case .textToImage(let t, let i): return object([kind, ("text", string(t)), ("image", try image(i))])
         case .edit(let s, let instruction, let t, let result):
-            return object([kind, ("source", try image(s)), ("instruction", string(instruction)),
-                           ("target", try image(t))] + (result.map { [("result", string($0))] } ?? []))
+            return object(
+                [
+                    kind, ("source", try image(s)), ("instruction", string(instruction)),
+                    ("target", try image(t)),
+                ] + (result.map { [("result", string($0))] } ?? []))
         case .interleaved(let segments):
             let items = try segments.map { segment -> String in
                 switch segment {

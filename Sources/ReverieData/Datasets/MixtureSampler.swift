@@ -59,8 +59,8 @@ public struct MixtureSampler: Sendable {
     /// Continues from `position` (see ``LoaderPosition``).
     public mutating func restore(_ position: LoaderPosition) throws {
         guard position.cursors.count == counts.count else {
-            throw DatasetError.badConfiguration("loader position has \(position.cursors.count) cursors, " +
-                                                "the mixture \(counts.count) sources")
+            throw DatasetError.badConfiguration(
+                "loader position has \(position.cursors.count) cursors, " + "the mixture \(counts.count) sources")
         }
         self.position = position
     }

@@ -48,8 +48,10 @@ public struct AttributeScores: Sendable, Equatable, Codable {
 
     /// The attributes by name, for reports and JSON.
     public var byName: [(String, Tally)] {
-        [("shape", shape), ("color", color), ("size", size), ("position", position), ("background", background),
-         ("count", count), ("exact", exact)]
+        [
+            ("shape", shape), ("color", color), ("size", size), ("position", position), ("background", background),
+            ("count", count), ("exact", exact),
+        ]
     }
 
     /// Adds another set of counts.

@@ -15,7 +15,7 @@ public enum EditParser {
 
         if ["add", "draw", "put"].contains(verb), let s = w.firstIndex(where: { Phrases.size(of: $0) != nil }) {
             guard s + 2 < w.count, let color = TextTokens.color(w[s + 1]), let shape = TextTokens.shape(w[s + 2]),
-                  let cell = TextTokens.cell(from: t.positionWords(from: s + 3).0)
+                let cell = TextTokens.cell(from: t.positionWords(from: s + 3).0)
             else { throw fail("expected \"<size> <colour> <shape> <position>\" after \"\(verb)\"") }
             objects.append(SceneObject(shape: shape, color: color, size: Phrases.size(of: w[s]) ?? .small, cell: cell))
             return try scene(source.background, objects, fail)
@@ -77,8 +77,10 @@ public enum EditParser {
                     && (cell == nil || o.cell == cell)
             }
             guard matches.count == 1 else {
-                throw fail(matches.isEmpty ? "no \(color.word) \(shape.word) matches in the scene"
-                                           : "more than one \(color.word) \(shape.word) matches")
+                throw fail(
+                    matches.isEmpty
+                        ? "no \(color.word) \(shape.word) matches in the scene"
+                        : "more than one \(color.word) \(shape.word) matches")
             }
             return (matches[0], max(end, j + 2))
         }

@@ -33,19 +33,23 @@ public struct Evaluator: Sendable {
         guard let parsed = try? CaptionParser.parse(caption) else {
             return Self.compare(background: nil, found: [], expected: truth, exact: false)
         }
-        return Self.compare(background: parsed.background, found: parsed.objects, expected: truth,
-                            exact: parsed == truth)
+        return Self.compare(
+            background: parsed.background, found: parsed.objects, expected: truth,
+            exact: parsed == truth)
     }
 
     /// Scores `read` against `expected` (see ``AttributeScores``).
     public static func compare(_ read: ReadScene, expected: Scene) -> AttributeScores {
-        compare(background: read.background, found: read.objects.map(\.object), expected: expected,
-                exact: read.matches(expected))
+        compare(
+            background: read.background, found: read.objects.map(\.object), expected: expected,
+            exact: read.matches(expected))
     }
 
     /// Scores a background and objects (from an image or a caption) against `expected`.
-    static func compare(background: BackgroundColor?, found: [SceneObject], expected: Scene,
-                        exact: Bool) -> AttributeScores {
+    static func compare(
+        background: BackgroundColor?, found: [SceneObject], expected: Scene,
+        exact: Bool
+    ) -> AttributeScores {
         var s = AttributeScores()
         let pairing = bestPairing(expected.objects, found)
         for (k, o) in expected.objects.enumerated() {
@@ -82,13 +86,18 @@ public struct Evaluator: Sendable {
         var current: [Int?] = [], used = [Bool](repeating: false, count: found.count)
         func search(_ k: Int, _ score: Int) {
             if k == expected.count {
-                if score > bestScore { bestScore = score; best = current }
+                if score > bestScore {
+                    bestScore = score
+                    best = current
+                }
                 return
             }
             for j in found.indices where !used[j] {
-                used[j] = true; current.append(j)
+                used[j] = true
+                current.append(j)
                 search(k + 1, score + agreement(expected[k], found[j]))
-                used[j] = false; current.removeLast()
+                used[j] = false
+                current.removeLast()
             }
             current.append(nil)
             search(k + 1, score)

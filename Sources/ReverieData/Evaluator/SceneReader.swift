@@ -125,8 +125,9 @@ public struct SceneReader: Sendable {
         let extent64 = max(width, height) * 64 / Float(n)
         let size: ObjectSize = extent64 > 13 ? .large : .small
         let object = SceneObject(shape: shape, color: ObjectColor.nearest(to: color), size: size, cell: cell)
-        return ReadObject(object: object, meanColor: color, area: area, width: width, height: height,
-                          centroidX: cx, centroidY: cy)
+        return ReadObject(
+            object: object, meanColor: color, area: area, width: width, height: height,
+            centroidX: cx, centroidY: cy)
     }
 
     static func median(_ v: [Float]) -> Float {

@@ -60,14 +60,17 @@ public struct ShapesSuite: Sendable {
     /// Items are independent (every closure call draws its own noise from a fixed seed), so they run concurrently,
     /// one per worker thread with single-threaded BLAS, and their tallies are added in item order: the report does
     /// not depend on the thread count. The closures must be safe to call from several threads at once.
-    public func run(caption: ((PlanarImage) throws -> String)? = nil,
-                    generate: ((String) throws -> PlanarImage)? = nil,
-                    edit: ((PlanarImage, String) throws -> PlanarImage)? = nil,
-                    reconstruct: ((PlanarImage) throws -> PlanarImage)? = nil,
-                    editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)? = nil) throws -> ShapesSuiteReport {
+    public func run(
+        caption: ((PlanarImage) throws -> String)? = nil,
+        generate: ((String) throws -> PlanarImage)? = nil,
+        edit: ((PlanarImage, String) throws -> PlanarImage)? = nil,
+        reconstruct: ((PlanarImage) throws -> PlanarImage)? = nil,
+        editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)? = nil
+    ) throws -> ShapesSuiteReport {
         let items = try ThreadPolicy.concurrentResults(count) { i in
-            try item(i, caption: caption, generate: generate, edit: edit, reconstruct: reconstruct,
-                     editOracle: editOracle)
+            try item(
+                i, caption: caption, generate: generate, edit: edit, reconstruct: reconstruct,
+                editOracle: editOracle)
         }
         var report = ShapesSuiteReport()
         for item in items { report.add(item) }
@@ -75,9 +78,11 @@ public struct ShapesSuite: Sendable {
     }
 
     /// One item's scores, as a report of its own.
-    func item(_ i: Int, caption: ((PlanarImage) throws -> String)?, generate: ((String) throws -> PlanarImage)?,
-              edit: ((PlanarImage, String) throws -> PlanarImage)?, reconstruct: ((PlanarImage) throws -> PlanarImage)?,
-              editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)?) throws -> ShapesSuiteReport {
+    func item(
+        _ i: Int, caption: ((PlanarImage) throws -> String)?, generate: ((String) throws -> PlanarImage)?,
+        edit: ((PlanarImage, String) throws -> PlanarImage)?, reconstruct: ((PlanarImage) throws -> PlanarImage)?,
+        editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)?
+    ) throws -> ShapesSuiteReport {
         var report = ShapesSuiteReport()
         if let caption {
             let sample = world.caption(at: i)
@@ -92,8 +97,9 @@ public struct ShapesSuite: Sendable {
         var oracleOK: Bool?
         if let editOracle {
             let sample = world.edit(at: i)
-            let ok = evaluator.editIsCorrect(try editOracle(world.render(sample.source), world.render(sample.target)),
-                                             target: sample.target)
+            let ok = evaluator.editIsCorrect(
+                try editOracle(world.render(sample.source), world.render(sample.target)),
+                target: sample.target)
             report.editOracle.record(ok)
             report.editOracleByKind[sample.kind.rawValue, default: Tally()].record(ok)
             oracleOK = ok
@@ -103,11 +109,12 @@ public struct ShapesSuite: Sendable {
             let read = evaluator.reader.read(try edit(world.render(sample.source), sample.instruction))
             let ok = read.matches(sample.target)
             if !ok {
-                report.editFailures.append(EditFailure(
-                    item: i, kind: sample.kind.rawValue, instruction: sample.instruction,
-                    source: sample.source.summary, wanted: sample.target.summary,
-                    got: Scene.summary(background: read.background, objects: read.sceneObjects),
-                    oracleMissed: oracleOK.map { !$0 }))
+                report.editFailures.append(
+                    EditFailure(
+                        item: i, kind: sample.kind.rawValue, instruction: sample.instruction,
+                        source: sample.source.summary, wanted: sample.target.summary,
+                        got: Scene.summary(background: read.background, objects: read.sceneObjects),
+                        oracleMissed: oracleOK.map { !$0 }))
             }
             report.edit.record(ok)
             report.editByKind[sample.kind.rawValue, default: Tally()].record(ok)

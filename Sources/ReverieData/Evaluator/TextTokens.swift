@@ -20,8 +20,10 @@ struct TextTokens {
         }
     }
 
-    static let positionWords: Set<String> = ["top", "upper", "bottom", "lower", "left", "right", "center", "centre",
-                                              "middle"]
+    static let positionWords: Set<String> = [
+        "top", "upper", "bottom", "lower", "left", "right", "center", "centre",
+        "middle",
+    ]
 
     /// The cell named by position words ("top left", "bottom", "center", "middle right", …); nil if none given.
     static func cell(from words: [String]) -> GridCell? {

@@ -9,15 +9,20 @@ public enum CaptionWriter {
     public static func caption(_ scene: Scene, rng: inout RNG) -> String {
         let body = objectList(scene, rng: &rng)
         let bg = scene.background.word
-        let templates = scene.objects.count == 2
-            ? ["\(body) on a \(bg) background",
-               "there is \(body). the background is \(bg).",
-               "two shapes on a \(bg) background: \(body)",
-               "a \(bg) background with \(body)"]
-            : ["\(body) on a \(bg) background",
-               "there is \(body). the background is \(bg).",
-               "a \(bg) background with \(body)",
-               "one shape on a \(bg) background: \(body)"]
+        let templates =
+            scene.objects.count == 2
+            ? [
+                "\(body) on a \(bg) background",
+                "there is \(body). the background is \(bg).",
+                "two shapes on a \(bg) background: \(body)",
+                "a \(bg) background with \(body)",
+            ]
+            : [
+                "\(body) on a \(bg) background",
+                "there is \(body). the background is \(bg).",
+                "a \(bg) background with \(body)",
+                "one shape on a \(bg) background: \(body)",
+            ]
         return Phrases.pick(templates, &rng)
     }
 
@@ -32,10 +37,13 @@ public enum CaptionWriter {
     public static func prompt(_ scene: Scene, rng: inout RNG) -> String {
         let body = objectList(scene, rng: &rng)
         let bg = scene.background.word
-        return Phrases.pick(["draw \(body) on a \(bg) background",
-                             "generate an image of \(body) on a \(bg) background",
-                             "a picture of \(body), \(bg) background",
-                             "paint \(body) on a \(bg) background"], &rng)
+        return Phrases.pick(
+            [
+                "draw \(body) on a \(bg) background",
+                "generate an image of \(body) on a \(bg) background",
+                "a picture of \(body), \(bg) background",
+                "paint \(body) on a \(bg) background",
+            ], &rng)
     }
 
     /// "a small red circle in the top left and a large blue square at the bottom", objects in random order.

@@ -35,39 +35,50 @@ public enum EditGenerator {
         switch kind {
         case .recolor:
             new.color = Phrases.pick(ObjectColor.allCases.filter { $0 != old.color }, &rng)
-            text = Phrases.pick(["make \(ref) \(new.color.word)", "change the color of \(ref) to \(new.color.word)",
-                                 "paint \(ref) \(new.color.word)"], &rng)
+            text = Phrases.pick(
+                [
+                    "make \(ref) \(new.color.word)", "change the color of \(ref) to \(new.color.word)",
+                    "paint \(ref) \(new.color.word)",
+                ], &rng)
         case .move:
             new.cell = Phrases.pick(free, &rng)
             text = Phrases.pick(["move", "shift"], &rng) + " \(ref) \(Phrases.destination(new.cell, rng: &rng))"
         case .resize:
             new.size = old.size.other
-            text = new.size == .large
+            text =
+                new.size == .large
                 ? Phrases.pick(["make \(ref) bigger", "make \(ref) larger", "enlarge \(ref)"], &rng)
                 : Phrases.pick(["make \(ref) smaller", "shrink \(ref)"], &rng)
         case .reshape:
             new.shape = Phrases.pick(ShapeKind.allCases.filter { $0 != old.shape }, &rng)
-            text = Phrases.pick(["turn \(ref) into a \(new.shape.word)", "make \(ref) a \(new.shape.word)",
-                                 "replace \(ref) with a \(new.shape.word)"], &rng)
+            text = Phrases.pick(
+                [
+                    "turn \(ref) into a \(new.shape.word)", "make \(ref) a \(new.shape.word)",
+                    "replace \(ref) with a \(new.shape.word)",
+                ], &rng)
         case .remove:
             objects.remove(at: index)
             text = Phrases.pick(["remove", "delete", "take away"], &rng) + " \(ref)"
-            return EditSample(kind: .remove, source: source, instruction: text,
-                              target: Scene(background: bg, distinctCells: objects))
+            return EditSample(
+                kind: .remove, source: source, instruction: text,
+                target: Scene(background: bg, distinctCells: objects))
         case .add:
             return add(to: source, cells: free, rng: &rng)
         }
         objects[index] = new
-        return EditSample(kind: kind, source: source, instruction: text,
-                          target: Scene(background: bg, distinctCells: objects))
+        return EditSample(
+            kind: kind, source: source, instruction: text,
+            target: Scene(background: bg, distinctCells: objects))
     }
 
     /// Adds a random object in one of `cells` (not empty).
     static func add(to source: Scene, cells: [GridCell], rng: inout RNG) -> EditSample {
         let added = SceneGenerator.object(in: Phrases.pick(cells, &rng), rng: &rng)
-        let text = Phrases.pick(["add", "draw", "put"], &rng)
+        let text =
+            Phrases.pick(["add", "draw", "put"], &rng)
             + " a \(Phrases.object(added, rng: &rng)) \(Phrases.location(added.cell, rng: &rng))"
-        return EditSample(kind: .add, source: source, instruction: text,
-                          target: Scene(background: source.background, distinctCells: source.objects + [added]))
+        return EditSample(
+            kind: .add, source: source, instruction: text,
+            target: Scene(background: source.background, distinctCells: source.objects + [added]))
     }
 }

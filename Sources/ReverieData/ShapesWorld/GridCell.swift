@@ -49,8 +49,10 @@ public struct GridCell: Hashable, Comparable, Codable, Sendable {
     public init(from decoder: Decoder) throws {
         let i = try decoder.singleValueContainer().decode(Int.self)
         guard (0..<9).contains(i) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "grid cell index \(i) is not in 0..<9"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "grid cell index \(i) is not in 0..<9"))
         }
         self.init(index: i)
     }

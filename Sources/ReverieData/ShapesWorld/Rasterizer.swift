@@ -70,20 +70,24 @@ public struct Rasterizer: Sendable {
             c.r = min(max(c.r + Float(spread(Double(jitter.color))), 0), 1)
             c.g = min(max(c.g + Float(spread(Double(jitter.color))), 0), 1)
             c.b = min(max(c.b + Float(spread(Double(jitter.color))), 0), 1)
-            draw(o.shape, cx: cx + spread(jitter.shift) * unit, cy: cy + spread(jitter.shift) * unit, half: h,
-                 color: c, into: &image)
+            draw(
+                o.shape, cx: cx + spread(jitter.shift) * unit, cy: cy + spread(jitter.shift) * unit, half: h,
+                color: c, into: &image)
         }
         return image
     }
 
     private func draw(_ object: SceneObject, into image: inout PlanarImage) {
         let (cx, cy) = object.cell.center(canvas: canvas)
-        draw(object.shape, cx: cx, cy: cy, half: object.size.halfExtent64 * Double(canvas) / 64,
-             color: object.color.rgb, into: &image)
+        draw(
+            object.shape, cx: cx, cy: cy, half: object.size.halfExtent64 * Double(canvas) / 64,
+            color: object.color.rgb, into: &image)
     }
 
-    private func draw(_ shape: ShapeKind, cx: Double, cy: Double, half h: Double, color c: RGB,
-                      into image: inout PlanarImage) {
+    private func draw(
+        _ shape: ShapeKind, cx: Double, cy: Double, half h: Double, color c: RGB,
+        into image: inout PlanarImage
+    ) {
         let x0 = max(Int((cx - h).rounded(.down)) - 1, 0), x1 = min(Int((cx + h).rounded(.up)) + 1, canvas - 1)
         let y0 = max(Int((cy - h).rounded(.down)) - 1, 0), y1 = min(Int((cy + h).rounded(.up)) + 1, canvas - 1)
         guard x0 <= x1, y0 <= y1 else { return }

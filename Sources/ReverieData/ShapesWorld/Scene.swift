@@ -56,8 +56,9 @@ public struct Scene: Hashable, Codable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(background: c.decode(BackgroundColor.self, forKey: .background),
-                      objects: c.decode([SceneObject].self, forKey: .objects))
+        try self.init(
+            background: c.decode(BackgroundColor.self, forKey: .background),
+            objects: c.decode([SceneObject].self, forKey: .objects))
     }
 }
 

@@ -4,8 +4,9 @@ import ReverieCore
 public enum SceneGenerator {
     /// A random object in `cell`.
     public static func object(in cell: GridCell, rng: inout RNG) -> SceneObject {
-        SceneObject(shape: Phrases.pick(ShapeKind.allCases, &rng), color: Phrases.pick(ObjectColor.allCases, &rng),
-                    size: Phrases.pick(ObjectSize.allCases, &rng), cell: cell)
+        SceneObject(
+            shape: Phrases.pick(ShapeKind.allCases, &rng), color: Phrases.pick(ObjectColor.allCases, &rng),
+            size: Phrases.pick(ObjectSize.allCases, &rng), cell: cell)
     }
 
     /// A random scene with `count` objects (clamped to 0...9) in distinct random cells.

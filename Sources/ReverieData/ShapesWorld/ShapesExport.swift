@@ -15,8 +15,10 @@ public enum ShapesExport {
     /// Writes `count` records of each kind in `kinds` under `directory`: PNGs in `images/<kind>/` and one manifest
     /// `<kind>.jsonl` per kind. Record `i` of a kind is ShapesWorld's sample `i` for that kind, so the same seed and
     /// count always give the same files. Manifests are written atomically; returns their URLs in `kinds` order.
-    public static func write(world: ShapesWorld, to directory: URL, count: Int, kinds: [Kind],
-                             progress: ((Int) -> Void)? = nil) throws -> [URL] {
+    public static func write(
+        world: ShapesWorld, to directory: URL, count: Int, kinds: [Kind],
+        progress: ((Int) -> Void)? = nil
+    ) throws -> [URL] {
         var done = 0
         return try kinds.map { kind in
             let folder = directory.appendingPathComponent("images/\(kind.rawValue)", isDirectory: true)
@@ -49,8 +51,9 @@ public enum ShapesExport {
             return .textToImage(text: s.text, image: try png(s.scene, ""))
         case .edit:
             let s = world.edit(at: i)
-            return .edit(source: try png(s.source, "_source"), instruction: s.instruction,
-                         target: try png(s.target, "_target"))
+            return .edit(
+                source: try png(s.source, "_source"), instruction: s.instruction,
+                target: try png(s.target, "_target"))
         case .interleaved:
             var n = 0
             let segments: [RecordSegment] = try world.interleaved(at: i).segments.map { segment in

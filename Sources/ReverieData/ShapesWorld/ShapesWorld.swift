@@ -25,7 +25,8 @@ public struct ShapesWorld: Sendable {
 
     /// Independent streams per sample kind, so adding edits to a run does not change its captions.
     enum Stream: UInt64 {
-        case scene = 1, caption, textToImage, edit, interleaved, editChain
+        case scene = 1
+        case caption, textToImage, edit, interleaved, editChain
     }
 
     /// A generator for sample `index` of `stream`.
@@ -96,8 +97,10 @@ public struct ShapesWorld: Sendable {
         let edit = EditGenerator.edit(Self.cycledKind(index), rng: &g)
         let first = CaptionWriter.prompt(edit.source, rng: &g)
         let joiner = Phrases.pick(["then", "now", "next,"], &g)
-        return InterleavedSample(segments: [.text(first), .image(edit.source),
-                                            .text("\(joiner) \(edit.instruction)"), .image(edit.target)])
+        return InterleavedSample(segments: [
+            .text(first), .image(edit.source),
+            .text("\(joiner) \(edit.instruction)"), .image(edit.target),
+        ])
     }
 
     /// The image of `scene`.

@@ -29,11 +29,14 @@ struct SGEMMCeiling {
     }
 
     /// Times `body` (of `flops` FLOPs) paired with the ceiling.
-    func measure(_ name: String, flops: Double, repeats: Int, detail: [String: Double] = [:],
-                 _ body: () throws -> Void) rethrows -> BenchResult {
+    func measure(
+        _ name: String, flops: Double, repeats: Int, detail: [String: Double] = [:],
+        _ body: () throws -> Void
+    ) rethrows -> BenchResult {
         let m = try Timing.paired(repeats: repeats, ceiling: run, body)
-        return BenchResult(name: name, seconds: m.seconds, gflops: flops / m.seconds * 1e-9,
-                           fractionOfCeiling: flops / self.flops * m.pairRatio, detail: detail)
+        return BenchResult(
+            name: name, seconds: m.seconds, gflops: flops / m.seconds * 1e-9,
+            fractionOfCeiling: flops / self.flops * m.pairRatio, detail: detail)
     }
 
     func measureSelf(repeats: Int) -> BenchResult {
@@ -48,8 +51,10 @@ struct SGEMMCeiling {
 /// The workloads of `reverie bench core`.
 enum CoreBench {
     /// Scaled dot-product attention forward + backward.
-    static func attention(batch: Int = 32, heads: Int = 4, tokens: Int = 128, headDim: Int = 64, repeats: Int,
-                          ceiling: SGEMMCeiling) throws -> BenchResult {
+    static func attention(
+        batch: Int = 32, heads: Int = 4, tokens: Int = 128, headDim: Int = 64, repeats: Int,
+        ceiling: SGEMMCeiling
+    ) throws -> BenchResult {
         var rng = RNG(seed: 2)
         let shape = [batch, heads, tokens, headDim]
         let q = Tensor.randn(shape, rng: &rng, requiresGrad: true)
@@ -58,8 +63,10 @@ enum CoreBench {
         let seed = Tensor.randn(shape, rng: &rng)
         // Forward: QKᵀ and PV; backward: dV, dP, dQ, dK — six T×T×D products of 2 FLOPs per multiply-add.
         let flops = 12 * Double(batch * heads) * Double(tokens * tokens * headDim)
-        return try ceiling.measure("attention_b\(batch)_h\(heads)_t\(tokens)_d\(headDim)_fwd_bwd", flops: flops,
-                                   repeats: repeats) {
+        return try ceiling.measure(
+            "attention_b\(batch)_h\(heads)_t\(tokens)_d\(headDim)_fwd_bwd", flops: flops,
+            repeats: repeats
+        ) {
             for x in [q, k, v] { x.zeroGrad() }
             try scaledDotProductAttention(q, k, v).backward(seed: seed)
         }

@@ -5,11 +5,13 @@ import ReverieNN
 /// The workloads of `reverie bench llm`: a full training step of a small Llama and KV-cache decoding.
 enum LLMBench {
     /// The issue-3 configuration: vocab 512, dim 256, 4 layers, 4 heads, 2 key/value heads, ffn 688.
-    static let config = LlamaConfig(vocabSize: 512, hiddenSize: 256, intermediateSize: 688, numHiddenLayers: 4,
-                                    numAttentionHeads: 4, numKeyValueHeads: 2, maxPositionEmbeddings: 512)
+    static let config = LlamaConfig(
+        vocabSize: 512, hiddenSize: 256, intermediateSize: 688, numHiddenLayers: 4,
+        numAttentionHeads: 4, numKeyValueHeads: 2, maxPositionEmbeddings: 512)
     /// A tiny configuration so tests can run the suite end to end in well under a second (`--scale tiny`).
-    static let tinyConfig = LlamaConfig(vocabSize: 64, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1,
-                                        numAttentionHeads: 2, numKeyValueHeads: 1, maxPositionEmbeddings: 64)
+    static let tinyConfig = LlamaConfig(
+        vocabSize: 64, hiddenSize: 32, intermediateSize: 64, numHiddenLayers: 1,
+        numAttentionHeads: 2, numKeyValueHeads: 1, maxPositionEmbeddings: 64)
 
     /// Parameters that enter a matrix product per token (every Linear, the head included; the embedding lookup is a
     /// gather and costs no FLOPs unless tied to the head).
@@ -23,8 +25,10 @@ enum LLMBench {
     /// Forward, cross-entropy, backward and an AdamW step on [batch, tokens] random ids.
     /// FLOPs = 6 · matmul parameters · tokens + attention (QKᵀ and PV: 4·B·T²·H·Dh per layer forward, ×3 with
     /// backward; the causal half is computed in full by the kernel, so it is counted).
-    static func trainingStep(config: LlamaConfig, batch: Int, tokens: Int, repeats: Int,
-                             ceiling: SGEMMCeiling) throws -> BenchResult {
+    static func trainingStep(
+        config: LlamaConfig, batch: Int, tokens: Int, repeats: Int,
+        ceiling: SGEMMCeiling
+    ) throws -> BenchResult {
         var rng = RNG(seed: 5)
         let model = try LanguageModel(config: config, rng: &rng)
         let optimizer = try AdamW(parameters: model.trainableParameters(), lr: 1e-3, weightDecay: 0.01)
@@ -36,7 +40,8 @@ enum LLMBench {
             targets += row.dropFirst()
         }
         let params = Double(matmulParameters(model))
-        let attention = 12 * Double(batch) * Double(tokens * tokens) * Double(config.numAttentionHeads * config.headDim)
+        let attention =
+            12 * Double(batch) * Double(tokens * tokens) * Double(config.numAttentionHeads * config.headDim)
             * Double(config.numHiddenLayers)
         let flops = 6 * params * Double(batch * tokens) + attention
         var result = try ceiling.measure(
@@ -57,8 +62,10 @@ enum LLMBench {
 
     /// Batch-1 greedy decoding with the KV cache: a `prompt`-token prefill, then `steps` single-token steps.
     /// Reports decoded tokens per second (the prefill is included in the time).
-    static func decode(config: LlamaConfig, prompt: Int, steps: Int, repeats: Int,
-                       ceiling: SGEMMCeiling) throws -> BenchResult {
+    static func decode(
+        config: LlamaConfig, prompt: Int, steps: Int, repeats: Int,
+        ceiling: SGEMMCeiling
+    ) throws -> BenchResult {
         var rng = RNG(seed: 6)
         let model = try LanguageModel(config: config, rng: &rng)
         model.eval()
@@ -70,8 +77,10 @@ enum LLMBench {
             let width = config.numAttentionHeads * config.headDim * config.numHiddenLayers
             flops += 4 * Double(position + 1) * Double(width)
         }
-        var result = try ceiling.measure("llm_decode_b1_prompt\(prompt)_steps\(steps)", flops: flops,
-                                         repeats: repeats) {
+        var result = try ceiling.measure(
+            "llm_decode_b1_prompt\(prompt)_steps\(steps)", flops: flops,
+            repeats: repeats
+        ) {
             _ = try model.generate(prompt: ids, maxNewTokens: steps, sampling: .greedy)
         }
         result.detail["tokens_per_second"] = Double(steps) / result.seconds
@@ -82,8 +91,9 @@ enum LLMBench {
     static func run(tiny: Bool, repeats: Int, ceiling: SGEMMCeiling) throws -> [BenchResult] {
         let c = tiny ? tinyConfig : config
         return [
-            try trainingStep(config: c, batch: tiny ? 2 : 32, tokens: tiny ? 8 : 128, repeats: repeats,
-                             ceiling: ceiling),
+            try trainingStep(
+                config: c, batch: tiny ? 2 : 32, tokens: tiny ? 8 : 128, repeats: repeats,
+                ceiling: ceiling),
             try decode(config: c, prompt: tiny ? 4 : 16, steps: tiny ? 8 : 128, repeats: repeats, ceiling: ceiling),
         ]
     }

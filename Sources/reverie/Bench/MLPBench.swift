@@ -4,8 +4,10 @@ import ReverieNN
 extension CoreBench {
     /// Linear(256→1024) + GELU + Linear(1024→256) on [4096, 256]: forward, MSE loss, backward and an AdamW step,
     /// through the same `MLP` module and `AdamW` optimizer a model uses.
-    static func mlpBlock(rows: Int = 4096, width: Int = 256, hidden: Int = 1024, repeats: Int,
-                         ceiling: SGEMMCeiling) throws -> BenchResult {
+    static func mlpBlock(
+        rows: Int = 4096, width: Int = 256, hidden: Int = 1024, repeats: Int,
+        ceiling: SGEMMCeiling
+    ) throws -> BenchResult {
         var rng = RNG(seed: 3)
         let block = try MLP(dim: width, hidden: hidden, activation: .gelu, rng: &rng)
         let optimizer = try AdamW(parameters: block.trainableParameters(), lr: 1e-3, weightDecay: 0.01)

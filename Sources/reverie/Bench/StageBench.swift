@@ -29,21 +29,26 @@ enum StageBench {
             }
             let perStep = m.seconds / Double(steps)
             let total = recipe.loop.steps
-            results.append(BenchResult(
-                name: "stage_\(recipe.name)_step", seconds: perStep, gflops: 0, fractionOfCeiling: nil,
-                detail: ["steps_per_second": 1 / perStep,
-                         "stage_steps": Double(total),
-                         "stage_minutes": Double(total) * perStep / 60,
-                         "ceiling_gflop_per_step": ceiling.flops / m.pairRatio / Double(steps) * 1e-9]))
+            results.append(
+                BenchResult(
+                    name: "stage_\(recipe.name)_step", seconds: perStep, gflops: 0, fractionOfCeiling: nil,
+                    detail: [
+                        "steps_per_second": 1 / perStep,
+                        "stage_steps": Double(total),
+                        "stage_minutes": Double(total) * perStep / 60,
+                        "ceiling_gflop_per_step": ceiling.flops / m.pairRatio / Double(steps) * 1e-9,
+                    ]))
         }
         if results.count > 1 {
             let minutes = results.reduce(0) { $0 + ($1.detail["stage_minutes"] ?? 0) }
             let cost = results.reduce(0) {
                 $0 + ($1.detail["ceiling_gflop_per_step"] ?? 0) * ($1.detail["stage_steps"] ?? 0)
             }
-            results.append(BenchResult(name: "pipeline_training", seconds: minutes * 60, gflops: 0,
-                                       fractionOfCeiling: nil,
-                                       detail: ["stage_minutes": minutes, "ceiling_gflop": cost]))
+            results.append(
+                BenchResult(
+                    name: "pipeline_training", seconds: minutes * 60, gflops: 0,
+                    fractionOfCeiling: nil,
+                    detail: ["stage_minutes": minutes, "ceiling_gflop": cost]))
         }
         return results
     }
