@@ -24,15 +24,24 @@ public enum OutputHeadKind: String, Sendable, Equatable, ConfigurationChoice {
     case mlp
 }
 
-/// How the model writes an image.
-public enum OutputImageMode: String, Sendable, Equatable, ConfigurationChoice {
-    /// K learned query embeddings follow `<img>`; one forward pass yields all K conditions (DreamLLM, SEED-X,
-    /// MetaQuery).
-    case queries
-    /// Emu-style: the hidden state at `<img>` predicts condition 1, and each condition, mapped back to the LLM width
-    /// by `condition_input`, is the next input, whose hidden state predicts the following one. Training feeds the
-    /// target conditions (teacher forcing); generation feeds its own predictions, K steps with a KV cache.
-    case autoregressive
+/// How the model writes an image: the name of an `OutputModeRegistry` kind (`queries`, `autoregressive`, or a
+/// registered one).
+public struct OutputImageMode: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+
+    /// `QueriesOutput`.
+    public static let queries = OutputImageMode(rawValue: QueriesOutput.kind)
+    /// `AutoregressiveOutput`.
+    public static let autoregressive = OutputImageMode(rawValue: AutoregressiveOutput.kind)
 }
 
 /// The special tokens and output-side sizes of a `MultimodalModel`.

@@ -79,9 +79,10 @@ extension MultimodalModel {
             tokens: prompt + [config.imageBeginTokenId],
             lossMask: Array(repeating: 0, count: prompt.count + 1), inputImages: images,
             targetImages: drawn)
-        if let conditionInput {
-            try validate(ex, needTargets: false)
-            return (try withNoGrad { try autoregressiveConditions(ex, conditionInput: conditionInput) }, nil)
+        // A mode that writes the block one token at a time generates it itself.
+        try validate(ex, needTargets: false)
+        if let generated = try withNoGrad({ try outputMode.generate(self, prefix: { try sequenceEmbeddings(ex).0 }) }) {
+            return (generated, nil)
         }
         return try withNoGrad {
             let out = try forward(batch: [ex], logits: false)[0]  // conditions and change logits; no text logits
@@ -97,23 +98,6 @@ extension MultimodalModel {
 }
 
 extension MultimodalModel {
-    /// Emu-style decoding of the K conditions after a sequence ending in `<img>` → [1, K, Dc].
-    func autoregressiveConditions(_ ex: MultimodalExample, conditionInput: Linear) throws -> Tensor {
-        let (x, _, _) = try sequenceEmbeddings(ex)  // [1, T, D], ends at <img>
-        let cache = llm.makeCache()
-        let t = x.shape[1]
-        var last = try llm(inputEmbeddings: x, cache: cache).lastHiddenState.slice(axis: 1, start: t - 1, end: t)
-        var conditions: [Tensor] = []
-        for i in 0..<config.numQueries {
-            let c = try outputHead(last)  // [1, 1, Dc]
-            conditions.append(c)
-            if i + 1 < config.numQueries {
-                last = try llm(inputEmbeddings: conditionInput(c), cache: cache).lastHiddenState  // [1, 1, D]
-            }
-        }
-        return try concat(conditions, axis: 1)  // [1, K, Dc]
-    }
-
     /// Text to image: `generateConditions(prompt:)`, then the frozen decoder with classifier-free guidance against
     /// the null condition it was trained with → images [1, 3, H, W]. A decoder that takes a source latent gets the
     /// last input image's (an edit's source), so what the instruction leaves alone can stay put. With `keeping`,

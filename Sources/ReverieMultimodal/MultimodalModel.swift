@@ -10,8 +10,9 @@ import ReverieVision
 ///
 /// - Reading: every `<image>` token of a sequence is replaced by the projector's Q visual tokens of one input image
 ///   (the language model runs on input embeddings).
-/// - Writing (`queries` mode): every `<img>` token is followed by K learned query embeddings; their final hidden
-///   states go through the output head to predicted conditions [K, Dc], all in the same forward pass.
+/// - Writing: every `<img>` token opens an output block laid out by the output mode (`OutputMode`: `queries`, K
+///   learned query embeddings whose final hidden states give all K conditions in one pass; `autoregressive`, one
+///   condition at a time); the block's hidden states go through the output head to predicted conditions [K, Dc].
 /// - Regression target (`targetConditions(images:)`): the vision encoder's last-layer patch features of the target
 ///   image [g × g, Dv], average-pooled on the patch grid to s × s = K tokens, row-major → [K, Dv]. So Dc = Dv, and
 ///   the decoder is conditioned on exactly this space (it is trained on the same encoder's pooled features).
@@ -24,10 +25,12 @@ public final class MultimodalModel: Module {
     public let visionEncoder: VisionEncoder
     public let projector: any Projector
     public let llm: LanguageModel
+    /// How the LLM writes an image's conditions after `<img>` (`config.outputMode`), with its own parameters.
+    public let outputMode: any OutputMode
     /// K learned query embeddings [K, D] (`queries` mode only).
-    public let outputQueries: Tensor?
+    public var outputQueries: Tensor? { (outputMode as? QueriesOutput)?.queries }
     /// Maps a condition back to an input embedding, Dc → D (`autoregressive` mode only).
-    public let conditionInput: Linear?
+    public var conditionInput: Linear? { (outputMode as? AutoregressiveOutput)?.conditionInput }
     public let outputHead: OutputHead
     /// Learned positions of the visual tokens (`config.visualPositions`); `grid` ones are also added to output
     /// queries on the same grid (K = Q).
@@ -69,14 +72,17 @@ public final class MultimodalModel: Module {
                 "\(config.numQueries) must be s² with s dividing the patch grid "
                     + "\(visionEncoder.config.gridSize)")
         }
-        if config.residualConditions, config.outputMode != .queries {
-            throw bad("residual", "residual conditions need the queries output mode")
-        }
-        if config.sourceQueries, config.outputMode != .queries {
-            throw bad("source_queries", "source-informed queries need the queries output mode")
-        }
-        if config.changeHead, config.outputMode != .queries {
-            throw bad("change_head", "a change head needs the queries output mode")
+        // The output mode's parameters are drawn first, as the model always has.
+        let mode = try OutputModeRegistry.make(
+            config.outputMode.rawValue,
+            dimensions: OutputDimensions(tokens: config.numQueries, hidden: d, condition: dv),
+            rng: &rng)
+        for (key, on) in [
+            ("residual", config.residualConditions), ("source_queries", config.sourceQueries),
+            ("change_head", config.changeHead),
+        ] where on && !type(of: mode).readsTheImageItFollows {
+            throw bad(
+                key, "needs an output mode whose blocks read the image they follow (queries), not \(config.outputMode)")
         }
         if let decoder, decoder.nullCondition.dim != dv {
             throw bad("decoder", "condition width \(decoder.nullCondition.dim) differs from the encoder width \(dv)")
@@ -85,14 +91,7 @@ public final class MultimodalModel: Module {
         self.visionEncoder = visionEncoder
         self.projector = projector
         self.llm = llm
-        switch config.outputMode {
-        case .queries:
-            let queries = Tensor(zeros: [config.numQueries, d], requiresGrad: true)
-            Init.normal(queries, std: 0.02, rng: &rng)
-            (outputQueries, conditionInput) = (queries, nil)
-        case .autoregressive:
-            (outputQueries, conditionInput) = (nil, try Linear(inFeatures: dv, outFeatures: d, rng: &rng))
-        }
+        outputMode = mode
         outputHead = try OutputHead(
             kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
             rng: &rng)
@@ -120,8 +119,7 @@ public final class MultimodalModel: Module {
         v.child("vision_encoder", visionEncoder)
         v.child("projector", projector)
         v.child("llm", llm)
-        v.parameter("output_queries", outputQueries)
-        v.child("condition_input", conditionInput)
+        outputMode.visit(&v)  // the mode's parameters sit at the top level (`output_queries`, `condition_input`)
         v.child("output_head", outputHead)
         v.child("visual_positions", visualPositions)
         v.child("source_input", sourceInput)
@@ -129,15 +127,19 @@ public final class MultimodalModel: Module {
         v.child("decoder", decoder)
     }
 
-    /// The K output queries [1, K, D] (`queries` mode): learned, plus the visual `grid` positions when the queries
-    /// lie on the same grid, so writing the token at (r, c) and reading the one there share a position.
-    func queryEmbeddings() throws -> Tensor? {
-        guard let outputQueries else { return nil }
+    /// The visual `grid` positions [1, K, D] when they lie on the K-token grid of an output block (an output mode
+    /// adds them to its inputs, so writing the token at (r, c) and reading the one there share a position).
+    func queryPositions() throws -> Tensor? {
         let k = config.numQueries
-        guard let visualPositions, visualPositions.kind == .grid, visualPositions.count == k else {
-            return try outputQueries.reshape([1, k, llm.config.hiddenSize])
-        }
-        return try (outputQueries + visualPositions()).reshape([1, k, llm.config.hiddenSize])
+        guard let visualPositions, visualPositions.kind == .grid, visualPositions.count == k else { return nil }
+        return try visualPositions().reshape([1, k, llm.config.hiddenSize])
+    }
+
+    /// The K output queries [1, K, D] (`queries` mode): learned, plus the visual `grid` positions when the queries
+    /// lie on the same grid; nil in another mode.
+    func queryEmbeddings() throws -> Tensor? {
+        guard outputMode is QueriesOutput else { return nil }
+        return try outputMode.blockInputs(blocks: 1, targets: nil, queryPositions: queryPositions())[0]
     }
 
     /// Dc, the width of a predicted condition token (the encoder's width).

@@ -91,7 +91,7 @@ extension MultimodalModel {
     /// so no position attends to the padding after it and each example's outputs equal its own `forward` (up to
     /// summation order). Without `logits` the LLM's head is left out (`MultimodalForwardOutput.logits` nil).
     public func forward(batch: [MultimodalExample], logits: Bool = true) throws -> [MultimodalForwardOutput] {
-        for ex in batch { try validate(ex, needTargets: config.outputMode == .autoregressive) }
+        for ex in batch { try validate(ex, needTargets: outputMode.needsTargets) }
         let needBases = config.residualConditions || config.sourceQueries
         let inputs = try encodeInputs(batch, conditions: needBases)
         let laid = try zip(batch, inputs).map { ex, input in
@@ -255,20 +255,20 @@ extension MultimodalModel {
     func sequenceEmbeddings(_ ex: MultimodalExample, bases: [Tensor?] = [], visual given: Tensor? = nil) throws
         -> (Tensor, [Element], [Int])
     {
-        let k = config.numQueries
         // visual tokens of every input image at once: [N, Q, D]
         let visual = try given ?? (ex.inputImages.isEmpty ? nil : visualTokens(stack(ex.inputImages, axis: 0)))
-        let queries = try queryEmbeddings()  // [1, K, D]
-        // autoregressive teacher forcing: the target conditions, mapped to inputs [N, K, D]
-        var fed: Tensor?
-        if let conditionInput, !ex.targetImages.isEmpty {
-            fed = try conditionInput(targetConditions(images: stack(ex.targetImages, axis: 0)))
-        }
+        // What follows each <img>, as the output mode lays it out (teacher forcing reads the targets' conditions).
+        let targets =
+            outputMode.needsTargets && !ex.targetImages.isEmpty
+            ? try targetConditions(images: stack(ex.targetImages, axis: 0)) : nil
+        let blockInputs = try outputMode.blockInputs(
+            blocks: ex.tokens.filter { $0 == config.imageBeginTokenId }.count, targets: targets,
+            queryPositions: queryPositions())
         var pieces: [Tensor] = []
         var elements: [Element] = []
         var run: [Int] = []
         var outputStarts: [Int] = []
-        var imageIndex = 0, outputIndex = 0
+        var imageIndex = 0
         func flush() throws {
             guard !run.isEmpty else { return }
             pieces.append(try llm.embed(ids: run, shape: [1, run.count]))  // [1, n, D]
@@ -286,24 +286,14 @@ extension MultimodalModel {
                 elements.append(.token(token, loss: mask > 0))
                 if token == config.imageBeginTokenId {
                     try flush()
-                    if let queries {
-                        let block = outputStarts.count
-                        outputStarts.append(elements.count)
+                    let block = outputStarts.count
+                    outputStarts.append(elements.count + outputMode.predictionOffset)
+                    if var inputs = blockInputs[block] {  // [1, n, D]
                         if let sourceInput, block < bases.count, let base = bases[block] {
-                            pieces.append(try queries + sourceInput(base))  // [1, K, D]
-                        } else {
-                            pieces.append(queries)
+                            inputs = try inputs + sourceInput(base)  // source-informed queries read the base
                         }
-                        elements += Array(repeating: .query, count: k)
-                    } else if let fed {
-                        outputStarts.append(elements.count - 1)
-                        if k > 1 {  // conditions 1..<K are inputs; the last one's hidden state predicts nothing
-                            pieces.append(
-                                try fed.slice(axis: 0, start: outputIndex, end: outputIndex + 1)
-                                    .slice(axis: 1, start: 0, end: k - 1))  // [1, K − 1, D]
-                            elements += Array(repeating: .query, count: k - 1)
-                        }
-                        outputIndex += 1
+                        pieces.append(inputs)
+                        elements += Array(repeating: .query, count: inputs.shape[1])
                     }
                 }
             }

@@ -40,8 +40,12 @@ public struct OutputPart: Codable, Sendable, Equatable, SelfChecking {
 
     public func validate() throws {
         try require(headHidden, in: 1...(1 << 18), "head_hidden")
+        let kind = try OutputModeRegistry.shared.entry(mode.rawValue, key: "mode")
         for (key, on) in [("residual", residual), ("source_queries", sourceQueries), ("change_head", changeHead)] {
-            try require(!on || mode == .queries, key, "needs mode: queries")
+            try require(
+                !on || kind.readsTheImageItFollows, key,
+                "needs an output mode that reads the image a block "
+                    + "follows (queries), not \(mode)")
         }
     }
 }
