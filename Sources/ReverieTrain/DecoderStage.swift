@@ -20,7 +20,8 @@ final class DecoderStage: StageDefinition {
     var decoder: LatentDiffusionDecoder { runner.decoder }
     var model: Module { runner.model }
     let parts: ModelParts
-    let world: ShapesWorld
+    /// The training stream.
+    let data: any TrainingData
     let dropout: Float
     /// `loss.object_weight`: α of the latent pixels' weights 1 + α·dₚ/mean d (0 = plain mean).
     let objectWeight: Float
@@ -35,13 +36,13 @@ final class DecoderStage: StageDefinition {
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         self.parts = parts
         runner = try DecoderRunner(parts: parts, drawing: recipe?.eval.drawing ?? DrawingOptions(), rng: &rng)
-        let data = recipe?.data ?? DataSpec(), loss = recipe?.loss(Loss.self) ?? Loss()
-        world = data.world
+        let spec = recipe?.data ?? DataSpec(), loss = recipe?.loss(Loss.self) ?? Loss()
+        data = try spec.training()
         dropout = Float(loss.conditionDropout)
         objectWeight = Float(loss.objectWeight)
         conditionNoise = Float(loss.conditionNoise)
         timestepPower = loss.timestepPower
-        editPairs = data.editPairs
+        editPairs = spec.editPairs
         if editPairs > 0, !decoder.sourceLatents {
             throw RecipeError(
                 file: recipe?.file ?? "model_config", line: nil, key: "data.edit_pairs",
@@ -63,17 +64,16 @@ final class DecoderStage: StageDefinition {
         // The first `edits` items are edit pairs (the target drawn, the source's latent given), the rest single
         // scenes (a zero source when the UNet takes one).
         let edits = Int((Double(indices.count) * editPairs).rounded())
-        let pairs = indices.prefix(edits).map { world.edit(at: $0) }
-        let pixels = try ImageBatch.pixels(
-            pairs.map { world.render($0.target) }
-                + indices.dropFirst(edits).map { world.render(world.scene(at: $0)) })
+        let pairs = try indices.prefix(edits).map { try data.editPair(at: $0) }
+        let pixels = try StageImages.pixels(
+            pairs.map(\.target) + indices.dropFirst(edits).map { try data.image(at: $0) }, data.images)
         let latents = try decoder.latents(images: pixels)
         var sources: Tensor?
         if decoder.sourceLatents {
             let (c, h, w) = (latents.shape[1], latents.shape[2], latents.shape[3])
             var parts: [Tensor] = []
             if !pairs.isEmpty {
-                parts.append(try decoder.latents(images: ImageBatch.pixels(pairs.map { world.render($0.source) })))
+                parts.append(try decoder.latents(images: StageImages.pixels(pairs.map(\.source), data.images)))
             }
             if indices.count > edits { parts.append(Tensor(zeros: [indices.count - edits, c, h, w])) }
             sources = parts.count == 1 ? parts[0] : try concat(parts, axis: 0)

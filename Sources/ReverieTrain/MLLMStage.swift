@@ -21,10 +21,9 @@ final class MLLMStage: StageDefinition {
     let probe: ShapeProbe?
     var exportedModel: Module { mm }
     let parts: ModelParts
-    let world: ShapesWorld
-    let mixture: [(String, Double)]
-    /// Weights of the edit samples' kinds (empty: cycled, each kind equally often).
-    let editKinds: [(String, Double)]
+    /// The training stream and its canvas.
+    let data: any TrainingData
+    let canvas: Int
     let lossConfig: MultimodalLossConfig
     let builder: ExampleBuilder
     /// How evaluation draws (sampler, steps, guidance, source keeping).
@@ -37,10 +36,9 @@ final class MLLMStage: StageDefinition {
         if let recipe, !recipe.freeze.contains(.unet) {
             for prefix in PartName.unet.prefixes { _ = try? mm.unfreeze(prefix: prefix) }
         }
-        builder = ExampleBuilder(encoder: try parts.textEncoder(), images: SceneImageLoader())
-        world = (recipe?.data ?? DataSpec()).world
-        mixture = (recipe?.data ?? DataSpec()).mixture.weights.pairs
-        editKinds = (recipe?.data ?? DataSpec()).editKinds.pairs
+        let spec = recipe?.data ?? DataSpec()
+        (data, canvas) = (try spec.training(), spec.canvas)
+        builder = ExampleBuilder(encoder: try parts.textEncoder(), images: data.images)
         let l = recipe?.loss(Loss.self) ?? Loss()
         let config = l.multimodal
         if config.changeWeight > 0, mm.changeHead == nil, let recipe {
@@ -54,7 +52,7 @@ final class MLLMStage: StageDefinition {
         if l.shapeProbe > 0 {
             guard let v = parts.vision else { throw StageError.missingPart(.vision) }  // multimodal() checked
             let probe = try ShapeProbe(
-                conditionDim: v.hidden, canvas: world.rasterizer.canvas,
+                conditionDim: v.hidden, canvas: canvas,
                 weight: Float(l.shapeProbe), rng: &rng)
             self.probe = probe
             model = ProbedMultimodal(mm, probe: probe.head)
@@ -66,6 +64,13 @@ final class MLLMStage: StageDefinition {
     }
 
     static func check(_ recipe: Recipe, loss: Loss) throws {
+        if loss.shapeProbe > 0 {
+            let data = try recipe.data.training()
+            guard data.hasSceneLabels else {
+                throw recipe.error(
+                    "loss.shape_probe", "reads ShapesWorld scene labels, which the data (\(data.name)) does not have")
+            }
+        }
         guard recipe.sources[.output] == .build else { return }  // a loaded output part is checked when built
         if loss.change > 0, recipe.parts.output?.changeHead != true {
             throw recipe.error("loss.change", "the change loss needs model.output.change_head: true")
@@ -75,47 +80,11 @@ final class MLLMStage: StageDefinition {
         }
     }
 
-    /// The record at data index `i`: its kind drawn from the mixture by a generator seeded with the index, so the
-    /// stream is a pure function of the position (exact resume).
-    func record(_ i: Int) -> DataRecord {
-        var g = RNG(seed: world.seed &* 0x2545_F491_4F6C_DD1D ^ UInt64(i))
-        switch Self.pick(mixture, u: Double(g.uniform())) ?? "caption" {
-        case "text_to_image":
-            let s = world.textToImage(at: i)
-            return .textToImage(text: s.text, image: .scene(s.scene))
-        case "edit":
-            let kind = Self.pick(editKinds, u: Double(g.uniform())).flatMap(EditKind.init(rawValue:))
-            let s = kind.map { world.edit(at: i, kind: $0) } ?? world.edit(at: i)
-            return .edit(
-                source: .scene(s.source), instruction: s.instruction, target: .scene(s.target),
-                result: mm.config.describeEdits ? CaptionWriter.canonicalCaption(s.target) : nil)
-        case "interleaved":
-            return .interleaved(
-                world.interleaved(at: i).segments.map {
-                    switch $0 {
-                    case let .text(t): return .text(t)
-                    case let .image(s): return .image(.scene(s))
-                    }
-                })
-        default:
-            let s = world.caption(at: i)
-            return .caption(image: .scene(s.scene), text: s.text)
-        }
-    }
-
-    /// The name whose share of the positive `weights`, laid end to end in order, holds `u` ∈ [0, 1) (nil for no
-    /// weights).
-    static func pick(_ weights: [(String, Double)], u: Double) -> String? {
-        var rest = u * weights.reduce(0) { $0 + max($1.1, 0) }
-        for (name, w) in weights where w > 0 {
-            if rest < w { return name }
-            rest -= w
-        }
-        return weights.last { $0.1 > 0 }?.0
-    }
+    /// The record at data index `i` (a pure function of the index: exact resume).
+    func record(_ i: Int) throws -> DataRecord { try data.record(at: i, describeEdits: mm.config.describeEdits) }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
-        let records = indices.map(record)
+        let records = try indices.map(record)
         let examples = try records.map { MultimodalExample(try builder.build($0)) }
         let l = try mm.losses(examples, config: lossConfig, rng: &rng)
         var terms = [("ce", try l.crossEntropy.item()), ("regression", try l.regression.item())]
@@ -138,7 +107,7 @@ final class MLLMStage: StageDefinition {
 
     /// Micro-batches of even cost: an item costs its expanded sequence length (the LLM's work; `balanced`).
     func partition(_ indices: Range<Int>, parts: Int) -> [[Int]] {
-        let costs = indices.map { mm.expandedLength(tokens: builder.tokens(record($0))) }
+        let costs = indices.map { i in (try? record(i)).map { mm.expandedLength(tokens: builder.tokens($0)) } ?? 0 }
         return MicroBatchPartition.balanced(Array(indices), costs: costs, parts: parts)
     }
 
@@ -146,7 +115,7 @@ final class MLLMStage: StageDefinition {
         var options = drawing
         options.seed = seed
         let runner = ModelRunner(model: mm, text: builder.encoder, drawing: options)
-        let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: world.rasterizer.canvas), count: count)
+        let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
         let report = try suite.run(
             caption: runner.caption, generate: runner.generate, edit: runner.edit,
             reconstruct: runner.reconstruct)

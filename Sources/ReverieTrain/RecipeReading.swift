@@ -48,7 +48,7 @@ extension Recipe {
         output = try top.string("output") ?? Self.runDirectory(root: root, name: name)
         if let d = top.raw("data") {
             data = try RecipeDecoder.decode(DataSpec.self, from: d, path: "data")
-            let shared: Set = ["world_seed", "canvas"]
+            let shared: Set = ["world_seed", "canvas", "sources"]
             if case let .map(pairs) = d.value,
                 let key = pairs.map(\.key).first(where: { !shared.contains($0) && !definition.dataKeys.contains($0) })
             {
@@ -85,10 +85,10 @@ extension Recipe {
         }
         if let e = top.raw("eval") {
             eval = try RecipeDecoder.decode(EvalSpec.self, from: e, path: "eval")
-            guard eval.seed != data.worldSeed else {
+            guard !data.worldSeeds.contains(eval.seed) else {
                 throw Self.locate(
-                    e, "eval", "seed",
-                    "equals data.world_seed \(data.worldSeed): evaluate on a world never trained on")
+                    e, "eval", "seed", "equals the data's world_seed \(eval.seed): evaluate on a world never trained on"
+                )
             }
         }
         if let c = top.raw("checkpoint") {

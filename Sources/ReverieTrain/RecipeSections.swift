@@ -1,19 +1,51 @@
 import ReverieCore
 import ReverieData
 
-/// ShapesWorld data of a stage: the world's seed, the canvas, and what a stage draws from it (`mixture` and
-/// `edit_kinds` for the mllm stage, `edit_pairs` for the decoder's).
-public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
-    public var worldSeed: UInt64 = 1
+/// A stage's data: its sources with weights (`sources: [{shapes: {world_seed: 4}, weight: 1}, …]`, or the keys of
+/// one ShapesWorld source directly under `data:`), the canvas every image is brought to, and what a stage draws
+/// from them (`edit_pairs` for the decoder stage).
+public struct DataSpec: Codable, Sendable, SelfChecking {
+    /// The sources and their relative weights (default: one ShapesWorld source).
+    public var sources: [Source] = [Source(config: ShapesSource.Config(), weight: 1)]
     public var canvas = 64
-    /// Relative weights of caption, text_to_image, edit, interleaved samples.
-    public var mixture = Mixture.default
-    /// Relative weights of the kinds of the mixture's edit samples (`EditKind` names; empty: every kind equally
-    /// often, as the evaluation world has them).
-    public var editKinds = Weights([])
     /// The share of each batch drawn as edit pairs (target image, source latent) for a UNet that takes a source
     /// latent; the rest are single images with no source.
     public var editPairs = 0.0
+
+    /// One source of `sources`: `{<kind>: {options}, weight: w}`.
+    public struct Source: Codable, Sendable {
+        public var config: any DataSourceConfig
+        public var weight = 1.0
+
+        public init(config: any DataSourceConfig, weight: Double = 1) { (self.config, self.weight) = (config, weight) }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyKey.self)
+            let kinds = c.allKeys.filter { $0.stringValue != "weight" }
+            guard kinds.count == 1, let key = kinds.first else {
+                throw ConfigurationError(
+                    key: "",
+                    "needs exactly one source kind (\(DataSourceRegistry.kinds.joined(separator: ", "))) and "
+                        + "an optional weight")
+            }
+            let options = try c.superDecoder(forKey: key)  // read first: the kind, not a stray key, is at fault
+            let entry = try DataSourceRegistry.shared.entry(key.stringValue, key: key.stringValue)
+            do {
+                config = try entry.decode(options)
+                try config.validate()
+            } catch let e as ConfigurationError {
+                throw e.nested(under: key.stringValue)
+            }
+            try c.update(&weight, AnyKey(stringValue: "weight"))
+            try require(weight > 0 && weight.isFinite, "weight", "must be positive, got \(weight)")
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: AnyKey.self)
+            try c.encode(weight, forKey: AnyKey(stringValue: "weight"))
+            try config.encode(to: c.superEncoder(forKey: AnyKey(stringValue: type(of: config).kind)))
+        }
+    }
 
     /// Named non-negative weights, in a fixed order of names, at least one positive.
     public struct Weights: Codable, Sendable, Equatable {
@@ -24,18 +56,11 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
             a.pairs.map(\.0) == b.pairs.map(\.0) && a.pairs.map(\.1) == b.pairs.map(\.1)
         }
 
-        struct Name: CodingKey {
-            let stringValue: String
-            init(stringValue: String) { self.stringValue = stringValue }
-            var intValue: Int? { nil }
-            init?(intValue: Int) { nil }
-        }
-
         /// Decodes the weights of `names` (in that order); any other key is unknown.
         init(from decoder: Decoder, names: [String]) throws {
-            let c = try decoder.container(keyedBy: Name.self)
+            let c = try decoder.container(keyedBy: AnyKey.self)
             pairs = try names.compactMap { n in
-                try c.decodeIfPresent(Double.self, forKey: Name(stringValue: n)).map { (n, $0) }
+                try c.decodeIfPresent(Double.self, forKey: AnyKey(stringValue: n)).map { (n, $0) }
             }
             guard pairs.contains(where: { $0.1 > 0 }), !pairs.contains(where: { $0.1 < 0 }) else {
                 throw ConfigurationError(key: "", "weights must be ≥ 0 with at least one positive")
@@ -47,8 +72,8 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
         }
 
         public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: Name.self)
-            for (n, w) in pairs { try c.encode(w, forKey: Name(stringValue: n)) }
+            var c = encoder.container(keyedBy: AnyKey.self)
+            for (n, w) in pairs { try c.encode(w, forKey: AnyKey(stringValue: n)) }
         }
     }
 
@@ -56,10 +81,7 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
     public struct Mixture: Codable, Sendable, Equatable {
         public static let kinds = ["caption", "text_to_image", "edit", "interleaved"]
         public static let `default` = Mixture(
-            Weights([
-                ("caption", 1), ("text_to_image", 1), ("edit", 1),
-                ("interleaved", 0.5),
-            ]))
+            Weights([("caption", 1), ("text_to_image", 1), ("edit", 1), ("interleaved", 0.5)]))
         public var weights: Weights
         init(_ weights: Weights) { self.weights = weights }
         public init(from decoder: Decoder) throws { weights = try Weights(from: decoder, names: Self.kinds) }
@@ -67,9 +89,7 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
     }
 
     enum CodingKeys: String, CodingKey {
-        case worldSeed = "world_seed"
-        case canvas, mixture
-        case editKinds = "edit_kinds"
+        case sources, canvas
         case editPairs = "edit_pairs"
     }
 
@@ -77,11 +97,26 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.update(&worldSeed, .worldSeed)
         try c.update(&canvas, .canvas)
-        try c.update(&mixture, .mixture)
-        try c.update(&editKinds, .editKinds)
         try c.update(&editPairs, .editPairs)
+        if let list = try c.decodeIfPresent([Source].self, forKey: .sources) {
+            try require(!list.isEmpty, "sources", "needs at least one source")
+            let short = try decoder.container(keyedBy: ShapesSource.Config.CodingKeys.self)
+            if let key = ShapesSource.Config.CodingKeys.allCases.first(where: short.contains) {
+                throw ConfigurationError(
+                    key: key.stringValue, "a ShapesWorld option beside `sources`: put it in the shapes source")
+            }
+            sources = list
+        } else {  // the short form: one ShapesWorld source from the keys under data:
+            sources = [Source(config: try ShapesSource.Config(from: decoder))]
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sources, forKey: .sources)
+        try c.encode(canvas, forKey: .canvas)
+        try c.encode(editPairs, forKey: .editPairs)
     }
 
     public func validate() throws {
@@ -89,8 +124,22 @@ public struct DataSpec: Codable, Sendable, Equatable, SelfChecking {
         try require((0...1).contains(editPairs), "edit_pairs", "must be in 0.0...1.0, got \(editPairs)")
     }
 
-    /// The world the stage trains on.
-    public var world: ShapesWorld { ShapesWorld(seed: worldSeed, canvas: canvas) }
+    /// The seeds of its ShapesWorld sources (an evaluation world must be none of them).
+    public var worldSeeds: [UInt64] { sources.compactMap { ($0.config as? ShapesSource.Config)?.worldSeed } }
+
+    /// The stream the stage trains on: the sources at the canvas, mixed by weight.
+    public func training() throws -> any TrainingData {
+        let made = try sources.map { (try $0.config.make(canvas: canvas), $0.weight) }
+        return made.count == 1 ? made[0].0 : SourceMixture(made, canvas: canvas)
+    }
+}
+
+/// A coding key of any name (maps whose keys are data: weights by name, sources by kind).
+struct AnyKey: CodingKey {
+    let stringValue: String
+    init(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
 }
 
 /// The learning-rate schedule after warmup.

@@ -22,7 +22,9 @@ final class SiglipStage: StageDefinition {
     let siglip: SiglipContrastiveModel
     let model: Module
     let parts: ModelParts
-    let world: ShapesWorld
+    /// The training stream and the canvas its images are drawn at (evaluation uses the same canvas).
+    let data: any TrainingData
+    let canvas: Int
     let text = ByteTextEncoder()
     /// The per-patch readouts (`loss.patch_labels`, `loss.patch_colors`); empty without them.
     let patchTerms: [PatchTerm]
@@ -45,14 +47,25 @@ final class SiglipStage: StageDefinition {
         patchTerms = try PatchTerm.terms(recipe?.loss(Loss.self) ?? Loss(), hidden: v.hidden, rng: &rng)
         grid = v.grid
         model = SiglipKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
-        world = (recipe?.data ?? DataSpec()).world
+        let spec = recipe?.data ?? DataSpec()
+        (data, canvas) = (try spec.training(), spec.canvas)
+    }
+
+    static func check(_ recipe: Recipe, loss: Loss) throws {
+        guard loss.patchLabels > 0 || loss.patchColors > 0 else { return }
+        let data = try recipe.data.training()
+        guard data.hasSceneLabels else {
+            throw recipe.error(
+                loss.patchLabels > 0 ? "loss.patch_labels" : "loss.patch_colors",
+                "reads ShapesWorld scene labels, which the data (\(data.name)) does not have")
+        }
     }
 
     func tokens(_ caption: String) -> [Int] { text.encode(caption) }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
-        let samples = indices.map { world.caption(at: $0) }
-        let pixels = try ImageBatch.pixels(samples.map { world.render($0.scene) })
+        let samples = try indices.map { try data.imageText(at: $0) }
+        let pixels = try StageImages.pixels(samples.map(\.image), data.images)
         let features = try siglip.features(pixels)  // [B, P, Dv]
         let l = try siglip.loss(
             image: siglip.imageEmbeddings(features: features),
@@ -61,19 +74,23 @@ final class SiglipStage: StageDefinition {
         for term in patchTerms {
             let ce = try crossEntropy(
                 term.head.logits(features),
-                targets: samples.flatMap { labels(term.attribute, $0.scene) })
+                targets: samples.flatMap { try labels(term.attribute, $0.image) })
             total = try total + ce * term.weight
             terms.append((term.lossName, try ce.item()))
         }
         return StageLoss(total: total, terms: terms)
     }
 
-    func labels(_ attribute: PatchAttribute, _ scene: Scene) -> [Int] {
-        scene.patchLabels(attribute, grid: grid, canvas: world.rasterizer.canvas)
+    /// The per-patch labels of a ShapesWorld image (`check` refused these losses for data without scenes).
+    func labels(_ attribute: PatchAttribute, _ image: ImageRef) throws -> [Int] {
+        guard case let .scene(scene) = image else {
+            throw StageError.badData("patch labels need ShapesWorld scene images, not \(image)")
+        }
+        return scene.patchLabels(attribute, grid: grid, canvas: canvas)
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        let eval = ShapesWorld(seed: seed, canvas: world.rasterizer.canvas)
+        let eval = ShapesWorld(seed: seed, canvas: canvas)
         let samples = (0..<count).map { eval.caption(at: $0) }
         let (features, img, txt) = try withNoGrad {
             let f = try siglip.features(ImageBatch.pixels(samples.map { eval.render($0.scene) }))
@@ -95,16 +112,13 @@ final class SiglipStage: StageDefinition {
             let sims = texts.map { t in zip(q, t).reduce(0) { $0 + $1.0 * $1.1 } }
             if sims.indices.max(by: { sims[$0] < sims[$1] }) == i { correct += 1 }
         }
-        let loudness = try FeatureLoudness.measure(canvas: world.rasterizer.canvas) { try siglip.features($0) }
-        return try [("retrieval_top1", Double(correct) / Double(max(count, 1)))] + loudness
-            + patchTerms.map { term in
-                (
-                    term.scoreName,
-                    try patchAccuracy(
-                        term, features: features,
-                        labels: samples.flatMap { labels(term.attribute, $0.scene) })
-                )
-            }
+        let loudness = try FeatureLoudness.measure(canvas: canvas) { try siglip.features($0) }
+        var scores = [("retrieval_top1", Double(correct) / Double(max(count, 1)))] + loudness
+        for term in patchTerms {
+            let truth = try samples.flatMap { try labels(term.attribute, .scene($0.scene)) }
+            scores.append((term.scoreName, try patchAccuracy(term, features: features, labels: truth)))
+        }
+        return scores
     }
 
     /// The share of patches under an object whose label the term's head names right.

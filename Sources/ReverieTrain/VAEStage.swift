@@ -14,7 +14,9 @@ final class VAEStage: StageDefinition {
     let vae: AutoencoderKL
     let model: Module
     private(set) var parts: ModelParts
-    let world: ShapesWorld
+    /// The training stream and its canvas.
+    let data: any TrainingData
+    let canvas: Int
     let klWeight: Float
     let reconstruction: ReconstructionLoss
 
@@ -23,13 +25,19 @@ final class VAEStage: StageDefinition {
         self.parts = parts
         vae = try PartBuilding.vae(p, rng: &rng)
         model = PartsContainer([("decoder", PartsContainer([("vae", vae)]))])
-        world = (recipe?.data ?? DataSpec()).world
+        let spec = recipe?.data ?? DataSpec()
+        (data, canvas) = (try spec.training(), spec.canvas)
         let loss = recipe?.loss(Loss.self) ?? Loss()
         (klWeight, reconstruction) = (Float(loss.kl), loss.reconstruction)
     }
 
+    /// The training images at `indices` → [B, 3, N, N] in [0, 1].
+    func images(_ indices: [Int]) throws -> Tensor {
+        try StageImages.pixels(indices.map { try data.image(at: $0) }, data.images)
+    }
+
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
-        let x = try ShapesBatch.scenes(world, indices) * 2 - 1
+        let x = try images(indices) * 2 - 1
         let l = try vaeLoss(vae: vae, images: x, klWeight: klWeight, reconstruction: reconstruction, rng: &rng)
         return StageLoss(
             total: l.total, terms: [("reconstruction", try l.reconstruction.item()), ("kl", try l.kl.item())])
@@ -45,14 +53,14 @@ final class VAEStage: StageDefinition {
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
         try ImageBatch.reconstructionScores(
-            canvas: world.rasterizer.canvas, seed: seed, count: count, batch: 16,
+            canvas: canvas, seed: seed, count: count, batch: 16,
             sheet: sheet
         ) { images, _ in try reconstruct(images) }
     }
 
     /// Records 1/σ of the latents of 64 training scenes as the VAE's scaling factor.
     func finish() throws {
-        let z = try withNoGrad { try vae.encode(ShapesBatch.scenes(world, Array(0..<64)) * 2 - 1).mean }.toArray()
+        let z = try withNoGrad { try vae.encode(images(Array(0..<64)) * 2 - 1).mean }.toArray()
         let mean = z.reduce(0, +) / Float(z.count)
         let variance = z.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(z.count)
         parts.vae?.scalingFactor = Double(1 / max(variance.squareRoot(), 1e-6))

@@ -80,7 +80,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(shares.map(\.count), [8, 8])
         XCTAssertEqual(shares.flatMap { $0 }.sorted(), Array(0..<16))
         func cost(_ items: [Int]) -> Int {
-            items.reduce(0) { $0 + stage.mm.expandedLength(tokens: stage.builder.tokens(stage.record($1))) }
+            items.reduce(0) { $0 + stage.mm.expandedLength(tokens: stage.builder.tokens(try! stage.record($1))) }
         }
         let lengths = (0..<16).map { cost([$0]) }
         XCTAssertGreaterThan(Set(lengths).count, 1)  // the mixture's kinds differ in length
@@ -99,7 +99,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertFalse(plain.mm.config.describeEdits)
         var edits = 0
         for i in 0..<32 {
-            guard case let .edit(_, _, .scene(target), result) = stage.record(i) else { continue }
+            guard case let .edit(_, _, .scene(target), result) = try stage.record(i) else { continue }
             XCTAssertEqual(result, CaptionWriter.canonicalCaption(target))
             edits += 1
         }

@@ -154,7 +154,8 @@ final class RecipeErrorTests: XCTestCase {
         XCTAssertEqual(error(mllm, overrides: ["data.edit_kinds={recolor: 0}"])?.key, "data.edit_kinds")
         var weighted = try RecipeNode.parse(yaml: mllm, file: "r.yaml")
         try weighted.override("data.edit_kinds={move: 1, recolor: 2}")
-        let kinds = try Recipe(node: weighted).data.editKinds.pairs
+        let source = try Recipe(node: weighted).data.sources[0].config as? ShapesSource.Config
+        let kinds = try XCTUnwrap(source).editKinds.pairs
         XCTAssertEqual(kinds.map(\.0), ["recolor", "move"])  // in EditKind order
         XCTAssertEqual(kinds.map(\.1), [2, 1])
     }
