@@ -21,7 +21,7 @@ public struct PipelineRecipe: Sendable {
     public var root: String
     public var stages: [Stage]
     /// The final ShapesWorld evaluation after the last stage: items and the (never trained on) world seed.
-    public var evalCount = 100
+    public var evalCount = ShapesSuite.defaultCount
     public var evalSeed = ShapesWorld.evaluationSeed
 
     /// Whether the YAML at `url` is a pipeline (it has a top-level `stages` list).
@@ -31,7 +31,7 @@ public struct PipelineRecipe: Sendable {
     public init(node: RecipeNode) throws {
         let top = try RecipeSection(node)
         file = node.file
-        root = try top.string("root", default: "runs/shapes")
+        root = try top.string("root", default: Recipe.defaultRoot)
         guard let list = top.raw("stages"), case let .list(items) = list.value, !items.isEmpty else {
             throw top.error("stages", "must be a non-empty list of stage recipes")
         }

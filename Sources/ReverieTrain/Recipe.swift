@@ -45,6 +45,9 @@ public struct Recipe: Sendable {
         RecipeDecoder.locate(ConfigurationError(key: key, message), in: node, path: "")
     }
 
+    /// Where runs go unless a recipe names its `root`.
+    public static let defaultRoot = "runs/shapes"
+
     /// The run directory's final checkpoint.
     public var finalCheckpoint: URL { URL(fileURLWithPath: output).appendingPathComponent("final.h5") }
 

@@ -40,7 +40,7 @@ extension Recipe {
         let definition = try StageRegistry.entry(stage)
         loss = definition.defaultLoss()
         seed = UInt64(try top.int("seed", default: 1, min: 0))
-        root = try top.string("root", default: "runs/shapes")
+        root = try top.string("root", default: Self.defaultRoot)
         name = try top.string("name", default: stage.rawValue)
         guard Self.isPlainName(name) else {
             throw top.error("name", "'\(name)' must be a plain directory name (the run goes to <root>/<name>)")

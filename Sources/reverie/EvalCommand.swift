@@ -10,7 +10,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var drawing: DrawingArguments
     @OptionGroup var keeping: KeepingArguments
     @Option(help: "The suite (only `shapes`).") var suite = "shapes"
-    @Option(help: "Items per capability.") var count = 100
+    @Option(help: "Items per capability.") var count = ShapesSuite.defaultCount
     @Option(help: "The evaluation world's seed (never one trained on).") var worldSeed = ShapesWorld.evaluationSeed
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(

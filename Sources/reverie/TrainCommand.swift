@@ -56,7 +56,10 @@ struct TrainCommand: ParsableCommand {
         }
         let minutes = Date().timeIntervalSince(started) / 60
         print(String(format: "pipeline trained in %.1f min", minutes))
-        guard let last, let final = stages.last, final.stage == .mllm else { return }
+        // A pipeline whose last stage holds a whole model (every multimodal part) exports and evaluates it.
+        guard let last, let final = stages.last,
+            ModelAssembly.isMultimodal(try ModelConfigRecord.read(last))
+        else { return }
         let model = try pipeline.exportModel(from: last, stages: stages)
         print("model (float16, recipe embedded): \(model.path)")
         if pipeline.evalCount > 0 {

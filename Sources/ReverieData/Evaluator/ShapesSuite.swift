@@ -45,6 +45,9 @@ public struct EditFailure: Sendable, Equatable, Codable {
 /// The model is given as closures, one per capability; leave one out (nil) to skip that score. Items come from
 /// `world`, whose seed should be one the model never trained on.
 public struct ShapesSuite: Sendable {
+    /// Items per capability of an evaluation unless told otherwise (`reverie eval`, a pipeline's final one).
+    public static let defaultCount = 100
+
     public let world: ShapesWorld
     public let count: Int
     public var evaluator = Evaluator()
