@@ -13,6 +13,7 @@ import ReverieVision
 final class DecoderStage: StageDefinition {
     static let kind = StageKind.decoder
     static let requiredParts: [PartName] = [.vision, .vae, .unet]
+    static func dataUses(_ recipe: Recipe) -> [DataUse] { recipe.data.editPairs > 0 ? [.image, .editPair] : [.image] }
     static let dataKeys: Set = ["edit_pairs"]
     /// The encoder and decoder, as inference runs them (the stage evaluates through it).
     let runner: DecoderRunner

@@ -13,6 +13,7 @@ import ReverieRuntime
 final class MLLMStage: StageDefinition {
     static let kind = StageKind.mllm
     static let requiredParts = ModelAssembly.multimodalParts
+    static func dataUses(_ recipe: Recipe) -> [DataUse] { [.record] }
     static let dataKeys: Set = ["mixture", "edit_kinds"]
     let mm: MultimodalModel
     /// `mm`, or `mm` with the shape probe's keys when the recipe has one.

@@ -1,3 +1,4 @@
+import Foundation
 import ReverieCore
 
 /// Decodes typed configurations (`Decodable` values) from recipe nodes, so a section's type owns its keys, defaults
@@ -27,6 +28,11 @@ public enum RecipeDecoder {
         let key = [path, error.key].filter { !$0.isEmpty }.joined(separator: ".")
         return RecipeError(file: at.file, line: at.line ?? node.line, key: key, message: error.message)
     }
+}
+
+extension CodingUserInfoKey {
+    /// The folder of the recipe file being decoded (a `URL`): relative paths in a recipe are relative to it.
+    public static let recipeDirectory = CodingUserInfoKey(rawValue: "recipeDirectory")!
 }
 
 /// The maps decoded so far, the keys read from each and the keys asked for (read or looked for), for the
@@ -65,7 +71,12 @@ struct NodeDecoder: Decoder {
     let path: String
     let state: RecipeDecodingState
     var codingPath: [CodingKey] = []
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    /// `.recipeDirectory`: the folder of the recipe file this node came from (none for a `--set` value, whose
+    /// relative paths are relative to the working directory).
+    var userInfo: [CodingUserInfoKey: Any] {
+        node.file.hasPrefix("--set")
+            ? [:] : [.recipeDirectory: URL(fileURLWithPath: node.file).deletingLastPathComponent()]
+    }
 
     init(node: RecipeNode, path: String, state: RecipeDecodingState) {
         (self.node, self.path, self.state) = (node, path, state)

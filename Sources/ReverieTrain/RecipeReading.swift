@@ -48,7 +48,7 @@ extension Recipe {
         output = try top.string("output") ?? Self.runDirectory(root: root, name: name)
         if let d = top.raw("data") {
             data = try RecipeDecoder.decode(DataSpec.self, from: d, path: "data")
-            let shared: Set = ["world_seed", "canvas", "sources"]
+            let shared: Set = ["world_seed", "canvas", "sources", "manifest"]
             if case let .map(pairs) = d.value,
                 let key = pairs.map(\.key).first(where: { !shared.contains($0) && !definition.dataKeys.contains($0) })
             {
@@ -98,6 +98,10 @@ extension Recipe {
         try top.finish()
         try checkParts(top, definition.requiredParts)
         try definition.check(self)
+        let training = try data.training()
+        for use in definition.dataUses(self) where !training.has(use) {
+            throw error("data", "the \(stage) stage trains on \(use.rawValue); \(training.name) has none")
+        }
     }
 
     static func locate(_ node: RecipeNode, _ path: String, _ key: String, _ message: String) -> RecipeError {

@@ -1,3 +1,4 @@
+import Foundation
 import ReverieCore
 import ReverieData
 
@@ -89,7 +90,7 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
     }
 
     enum CodingKeys: String, CodingKey {
-        case sources, canvas
+        case sources, manifest, canvas
         case editPairs = "edit_pairs"
     }
 
@@ -99,14 +100,24 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.update(&canvas, .canvas)
         try c.update(&editPairs, .editPairs)
+        let short = try decoder.container(keyedBy: ShapesSource.Config.CodingKeys.self)
+        let shapesKey = ShapesSource.Config.CodingKeys.allCases.first(where: short.contains)
         if let list = try c.decodeIfPresent([Source].self, forKey: .sources) {
             try require(!list.isEmpty, "sources", "needs at least one source")
-            let short = try decoder.container(keyedBy: ShapesSource.Config.CodingKeys.self)
-            if let key = ShapesSource.Config.CodingKeys.allCases.first(where: short.contains) {
+            try require(!c.contains(.manifest), "manifest", "beside `sources`: add it as a manifest source")
+            if let key = shapesKey {
                 throw ConfigurationError(
                     key: key.stringValue, "a ShapesWorld option beside `sources`: put it in the shapes source")
             }
             sources = list
+        } else if var path = try c.decodeIfPresent(String.self, forKey: .manifest) {  // one manifest, short form
+            if let key = shapesKey {
+                throw ConfigurationError(key: key.stringValue, "a ShapesWorld option beside `manifest`")
+            }
+            if let base = decoder.userInfo[.recipeDirectory] as? URL, !path.hasPrefix("/") {
+                path = base.appendingPathComponent(path).path
+            }
+            sources = [Source(config: ManifestData.Config(path: path))]
         } else {  // the short form: one ShapesWorld source from the keys under data:
             sources = [Source(config: try ShapesSource.Config(from: decoder))]
         }

@@ -19,6 +19,7 @@ import ReverieVision
 final class SiglipStage: StageDefinition {
     static let kind = StageKind.siglip
     static let requiredParts: [PartName] = [.vision, .text]
+    static func dataUses(_ recipe: Recipe) -> [DataUse] { [.imageText] }
     let siglip: SiglipContrastiveModel
     let model: Module
     let parts: ModelParts

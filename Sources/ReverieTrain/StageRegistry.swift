@@ -17,6 +17,8 @@ public protocol StageDefinition: TrainingStage {
     static var requiredParts: [PartName] { get }
     /// The `data:` keys the stage reads beyond `world_seed` and `canvas` (a recipe that sets another is refused).
     static var dataKeys: Set<String> { get }
+    /// What the stage reads from its data (a source without any is refused before training).
+    static func dataUses(_ recipe: Recipe) -> [DataUse]
     /// Checks across a recipe's sections that only this stage knows (a loss that needs a model option, …).
     static func check(_ recipe: Recipe, loss: Loss) throws
     /// The stage over `parts` with fresh weights; `recipe` nil for inference-time rebuilding.
@@ -48,6 +50,7 @@ public enum StageRegistry {
         public let decodeLoss: @Sendable (RecipeNode, String) throws -> any StageLossConfig
         public let defaultLoss: @Sendable () -> any StageLossConfig
         let check: @Sendable (Recipe) throws -> Void
+        let dataUses: @Sendable (Recipe) -> [DataUse]
         let make: @Sendable (ModelParts, Recipe?, inout RNG) throws -> any TrainingStage
     }
 
@@ -66,6 +69,7 @@ public enum StageRegistry {
             decodeLoss: { node, path in try RecipeDecoder.decode(S.Loss.self, from: node, path: path) },
             defaultLoss: { S.Loss() },
             check: { recipe in try S.check(recipe, loss: recipe.loss(S.Loss.self)) },
+            dataUses: { S.dataUses($0) },
             make: { parts, recipe, rng in try S(parts: parts, recipe: recipe, rng: &rng) })
     }
 

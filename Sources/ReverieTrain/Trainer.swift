@@ -88,6 +88,12 @@ public final class Trainer {
         try recipe.resolvedYAML.write(
             to: runDir.appendingPathComponent("recipe.yaml"), atomically: true,
             encoding: .utf8)
+        let skipped = try recipe.data.training().skipped  // data.skip_bad: what was left out, listed with the run
+        if !skipped.isEmpty {
+            try (skipped.joined(separator: "\n") + "\n").write(
+                to: runDir.appendingPathComponent("skipped.txt"), atomically: true, encoding: .utf8)
+            if !quiet { print("skipped \(skipped.count) bad records (listed in \(runDir.path)/skipped.txt)") }
+        }
         let metrics = try MetricsLog(url: runDir.appendingPathComponent("metrics.jsonl"), resumeAt: resume ? step : nil)
         let loop = recipe.loop
         let progress = ProgressLine(

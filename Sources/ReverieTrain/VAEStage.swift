@@ -11,6 +11,7 @@ import ReverieRuntime
 final class VAEStage: StageDefinition {
     static let kind = StageKind.vae
     static let requiredParts: [PartName] = [.vae]
+    static func dataUses(_ recipe: Recipe) -> [DataUse] { [.image] }
     let vae: AutoencoderKL
     let model: Module
     private(set) var parts: ModelParts

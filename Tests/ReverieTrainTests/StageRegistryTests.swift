@@ -55,6 +55,7 @@ final class StageRegistryTests: XCTestCase {
 final class GrayStage: StageDefinition {
     static let kind = StageKind("gray")
     static let requiredParts: [PartName] = [.vae]
+    static func dataUses(_ recipe: Recipe) -> [DataUse] { [] }
 
     struct Loss: StageLossConfig {
         var level = 0.5

@@ -14,6 +14,8 @@ public struct SourceMixture: TrainingData {
 
     public var name: String { sources.map(\.data.name).joined(separator: " + ") }
     public var hasSceneLabels: Bool { sources.allSatisfy(\.data.hasSceneLabels) }
+    public func has(_ use: DataUse) -> Bool { sources.allSatisfy { $0.data.has(use) } }
+    public var skipped: [String] { sources.flatMap(\.data.skipped) }
 
     /// Scenes rendered at the canvas; files by the first source that reads files.
     public var images: any ImageLoader {

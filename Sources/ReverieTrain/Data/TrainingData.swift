@@ -18,6 +18,23 @@ public protocol TrainingData: Sendable {
     var images: any ImageLoader { get }
     /// Whether its images carry ShapesWorld scene labels (`ImageRef.scene`), which only some losses read.
     var hasSceneLabels: Bool { get }
+    /// Whether it has items for `use` (a manifest may hold no image–text pairs, or no edits).
+    func has(_ use: DataUse) -> Bool
+    /// What it skipped while reading (bad lines or images, with `skip_bad`), one line each.
+    var skipped: [String] { get }
+}
+
+extension TrainingData {
+    public func has(_ use: DataUse) -> Bool { true }
+    public var skipped: [String] { [] }
+}
+
+/// What a stage reads from its data.
+public enum DataUse: String, Sendable, CaseIterable {
+    case imageText = "image–text pairs (caption or text_to_image records)"
+    case image = "images"
+    case editPair = "edit pairs (edit records)"
+    case record = "records"
 }
 
 /// A data source kind as a recipe names it (`data: {sources: [{shapes: {…}, weight: 1}]}`): its options and how
@@ -38,7 +55,11 @@ public enum DataSourceRegistry {
     }
 
     public static let shared = Registry<Entry>(
-        family: "data source", [ShapesSource.Config.kind: entry(ShapesSource.Config.self)])
+        family: "data source",
+        [
+            ShapesSource.Config.kind: entry(ShapesSource.Config.self),
+            ManifestData.Config.kind: entry(ManifestData.Config.self),
+        ])
 
     public static func entry<C: DataSourceConfig>(_ type: C.Type) -> Entry {
         Entry(decode: { try C(from: $0) })
