@@ -16,7 +16,10 @@ extension ModelParts {
         case .llm:
             var l = try RecipeDecoder.decode(LLMPart.self, from: node, path: path)
             do {
-                try l.loadTokenizerFile(relativeTo: nil, explicitVocab: node["vocab"] != nil)
+                // A path in a recipe file is relative to that file; one given by --set, to the working directory.
+                let file = node["tokenizer"]?.file ?? node.file
+                let base = file.hasPrefix("--set") ? nil : URL(fileURLWithPath: file).deletingLastPathComponent()
+                try l.loadTokenizerFile(relativeTo: base, explicitVocab: node["vocab"] != nil)
             } catch let e as ConfigurationError {
                 throw RecipeDecoder.locate(e, in: node, path: path)
             }

@@ -2,16 +2,22 @@ import ArgumentParser
 import Foundation
 import ReverieData
 
-/// `reverie data tokenizer`: a byte-level BPE tokenizer trained on ShapesWorld's texts, written as tokenizer.json.
+/// `reverie data tokenizer`: a byte-level BPE tokenizer trained on the texts of manifests (or of ShapesWorld), written
+/// as tokenizer.json.
 struct TokenizerDataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenizer",
-        abstract: "Train a byte-level BPE tokenizer on ShapesWorld texts and write it as tokenizer.json.",
+        abstract: "Train a byte-level BPE tokenizer on your manifests' texts (or ShapesWorld's) as tokenizer.json.",
         discussion: """
-            The corpus is every caption, prompt, edit instruction and interleaved text of items 0..<count of the \
-            world seeded --seed. Reverie's special tokens (<image>, <img>, </img>, <pad>, <eos>) take the first ids. \
-            Recipes name the file under model.llm.tokenizer.
+            With --manifest (repeatable), the corpus is every text of the manifests' records: captions, prompts, \
+            edit instructions and results, interleaved texts. Without, it is every caption, prompt, edit \
+            instruction and interleaved text of ShapesWorld items 0..<count of the world seeded --seed. Reverie's \
+            special tokens (<image>, <img>, </img>, <pad>, <eos>) take the first ids. Recipes name the file under \
+            model.llm.tokenizer.
             """)
+
+    @Option(help: "A JSONL manifest whose texts form the corpus (repeatable).")
+    var manifest: [String] = []
 
     @Option(help: "Output file (tokenizer.json).")
     var out: String
@@ -31,13 +37,21 @@ struct TokenizerDataCommand: ParsableCommand {
 
     func run() throws {
         let world = ShapesWorld(seed: seed)
-        let tokenizer = try world.tokenizer(vocabularySize: vocab, count: count)
+        // Manifest images need not exist to train on their texts.
+        let corpus = try manifest.flatMap { path in
+            try Manifest(contentsOf: URL(fileURLWithPath: path), checkFiles: false).records.flatMap(\.texts)
+        }
+        let tokenizer =
+            manifest.isEmpty
+            ? try world.tokenizer(vocabularySize: vocab, count: count)
+            : try TokenizerTrainer(vocabularySize: vocab).train(on: corpus)
         try tokenizer.write(to: URL(fileURLWithPath: out))
-        let texts = world.texts(count: 200)
+        let texts = manifest.isEmpty ? world.texts(count: 200) : Array(corpus.prefix(1000))
+        guard !texts.isEmpty else { throw ValidationError("the manifests hold no text") }
         let tokens = texts.reduce(0) { $0 + tokenizer.encode($1).count }
         let bytes = texts.reduce(0) { $0 + $1.utf8.count }
         print(
-            "\(out): \(tokenizer.vocabularySize) tokens; ShapesWorld texts average "
+            "\(out): \(tokenizer.vocabularySize) tokens; \(manifest.isEmpty ? "ShapesWorld" : "the corpus's") texts average "
                 + String(
                     format: "%.1f tokens (%.1f bytes)", Double(tokens) / Double(texts.count),
                     Double(bytes) / Double(texts.count)))

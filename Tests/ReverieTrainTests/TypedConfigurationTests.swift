@@ -168,6 +168,32 @@ final class TypedConfigurationTests: XCTestCase {
         }
     }
 
+    /// A tokenizer path in a recipe file is relative to that file, so a recipe validates from any directory.
+    func testTokenizerPathIsRelativeToTheRecipeFile() throws {
+        let dir = try TinyRecipes.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try TinyRecipes.writeTokenizer(root: dir.appendingPathComponent("sub").path)
+        let yaml = """
+            stage: mllm
+            model:
+              vision: {hidden: 16, layers: 1, heads: 2}
+              vae: {channels: [8, 8], norm_groups: 4}
+              unet: {channels: [16], norm_groups: 4, condition_tokens: 4}
+              projector: {type: mlp}
+              llm: {hidden: 32, heads: 2, kv_heads: 1, tokenizer: sub/tokenizer.json}
+              output: {mode: queries}
+            """
+        let url = dir.appendingPathComponent("r.yaml")
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        let r = try Recipe.load(url)
+        XCTAssertEqual(r.parts.llm?.tokenizer, "bpe")
+        XCTAssertEqual(r.parts.llm?.vocab, 320)
+        // Given by --set, the path is relative to the working directory, where sub/ does not exist.
+        XCTAssertThrowsError(try Recipe.load(url, overrides: ["model.llm.tokenizer=sub/tokenizer.json"])) { error in
+            XCTAssertEqual((error as? RecipeError)?.key, "model.llm.tokenizer")
+        }
+    }
+
     /// A new sampler is one type and one registration line; it then decodes from recipes and draws.
     func testAToySamplerRegistersInOneLine() throws {
         SamplerRegistry.register(ToySamplerConfig.self)

@@ -45,6 +45,16 @@ public enum DataRecord: Hashable, Sendable {
             return segments.compactMap { if case .image(let i) = $0 { return i } else { return nil } }
         }
     }
+
+    /// Every text the record holds, in order (what a tokenizer learns from).
+    public var texts: [String] {
+        switch self {
+        case .caption(_, let t), .textToImage(let t, _): return [t]
+        case .edit(_, let instruction, _, let result): return [instruction] + (result.map { [$0] } ?? [])
+        case .interleaved(let segments):
+            return segments.compactMap { if case .text(let t) = $0 { return t } else { return nil } }
+        }
+    }
 }
 
 /// Errors from manifests and data loading. Each names the file, and the line for manifest problems.
