@@ -117,6 +117,9 @@ let package = Package(
                 "ReverieCore", "ReverieTestSupport",
             ]),
         .testTarget(
+            name: "ReverieRuntimeTests",
+            dependencies: ["ReverieRuntime", "ReverieData", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
             name: "ReverieTrainTests",
             dependencies: [
                 "ReverieTrain", "ReverieRuntime", "ReverieMultimodal", "ReverieDiffusion", "ReverieData", "ReverieNN",

@@ -5,11 +5,19 @@ import ReverieRuntime
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Score a model on ShapesWorld: caption, text-to-image, edit, reconstruction.")
+        commandName: "eval",
+        abstract: "Score a model on ShapesWorld or on a manifest: caption, text-to-image, edit, reconstruction.",
+        discussion: """
+            --suite shapes (the default) reads every drawing back into a scene and scores attributes; --suite \
+            manifest --manifest PATH scores any model on any manifest: captions by exact match, token F1 and \
+            corpus BLEU-4 against the reference texts, drawings, edits and reconstructions by PSNR and SSIM \
+            against the reference images (edits also against their source).
+            """)
     @OptionGroup var model: ModelOptions
     @OptionGroup var drawing: DrawingArguments
     @OptionGroup var keeping: KeepingArguments
-    @Option(help: "The suite (only `shapes`).") var suite = "shapes"
+    @Option(help: "The suite: shapes or manifest.") var suite = "shapes"
+    @Option(help: "The manifest to score on (--suite manifest).") var manifest: String?
     @Option(help: "Items per capability.") var count = ShapesSuite.defaultCount
     @Option(help: "The evaluation world's seed (never one trained on).") var worldSeed = ShapesWorld.evaluationSeed
     @Flag(help: "Print the report as JSON.") var json = false
@@ -40,12 +48,42 @@ struct EvalCommand: ParsableCommand {
                 "unknown capability '\(bad)' in --capabilities; available: caption, generate, edit, "
                     + "reconstruct, edit_oracle")
         }
-        guard suite == "shapes" else { throw ValidationError("unknown suite '\(suite)'; available: shapes") }
+        guard ["shapes", "manifest"].contains(suite) else {
+            throw ValidationError("unknown suite '\(suite)'; available: shapes, manifest")
+        }
+        guard (suite == "manifest") == (manifest != nil) else {
+            throw ValidationError(
+                suite == "manifest"
+                    ? "--suite manifest needs --manifest PATH"
+                    : "--manifest goes with --suite manifest")
+        }
+        if suite == "manifest", asked.contains("edit_oracle") {
+            throw ValidationError("edit_oracle needs ShapesWorld's scenes (--suite shapes)")
+        }
         guard count > 0 else { throw ValidationError("--count must be positive") }
     }
 
     func run() throws {
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if let manifest {
+            let started = Date()
+            let runner = try ModelRunner.load(model.url, drawing: drawing.options(keeping: keeping))
+            let scores = try ManifestSuite(url: URL(fileURLWithPath: manifest), count: count).run(
+                runner, capabilities: asked)
+            let seconds = Date().timeIntervalSince(started)
+            if json {
+                var fields: [String: Any] = ["checkpoint": model.url.path, "manifest": manifest, "seconds": seconds]
+                for (k, v) in scores { fields[k] = v }
+                let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .prettyPrinted])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("\(manifest) (at most \(count) items each, \(String(format: "%.0f", seconds)) s):")
+                for (k, v) in scores {
+                    print("  \(k.padding(toLength: 22, withPad: " ", startingAt: 0)) " + String(format: "%.4f", v))
+                }
+            }
+            return
+        }
         try Self.report(
             checkpoint: model.url, count: count, seed: worldSeed, drawing: drawing.options(keeping: keeping),
             json: json, capabilities: asked, failures: failures)
