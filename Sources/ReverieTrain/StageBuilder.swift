@@ -52,6 +52,17 @@ public enum StageBuilder {
     /// that names the recipe file (impossible shapes are found here, before training).
     public static func check(_ recipe: Recipe, parts: ModelParts) throws -> any TrainingStage {
         var rng = RNG(seed: recipe.seed)
+        let canvas = recipe.data.canvas
+        if let v = parts.vision, v.imageSize != canvas {
+            throw recipe.error(
+                "data.canvas",
+                "\(canvas) differs from the vision encoder's image_size \(v.imageSize): images are "
+                    + "brought to the canvas, and the encoder takes image_size")
+        }
+        if let a = parts.vae, canvas % a.downsampling != 0 {
+            throw recipe.error(
+                "data.canvas", "\(canvas) is not a multiple of the autoencoder's downsampling \(a.downsampling)")
+        }
         do {
             try parts.validate()
             return try make(recipe.stage, parts: parts, recipe: recipe, rng: &rng)
