@@ -49,8 +49,9 @@ public struct ImagePreprocessing: Sendable, Equatable {
         return tensor
     }
 
-    /// Reads and preprocesses the image file at `url`; errors name the file.
+    /// Reads and preprocesses the image file at `url`, turned upright by its EXIF orientation; errors name the
+    /// file.
     public func load(_ url: URL) throws -> Tensor {
-        try self(Image(contentsOf: url))
+        try self(Image(uprightContentsOf: url))
     }
 }

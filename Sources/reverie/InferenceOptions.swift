@@ -70,7 +70,7 @@ struct KeepingArguments: ParsableArguments {
 
 /// Reads an image file as the model's input: RGB, centre-cropped to a square, resized to `size` (bicubic).
 func loadModelImage(_ path: String, size: Int) throws -> PlanarImage {
-    let image = try Image(contentsOf: URL(fileURLWithPath: path)).rgb().centerSquare()
+    let image = try Image(uprightContentsOf: URL(fileURLWithPath: path)).rgb().centerSquare()
     let fitted = image.width == size ? image : try image.resized(width: size, height: size)
     return try PlanarImage(tensor: fitted.tensor())
 }
