@@ -14,15 +14,16 @@ final class DecoderStage: StageDefinition {
     static let kind = StageKind.decoder
     static let requiredParts: [PartName] = [.vision, .vae, .unet]
     static func dataUses(_ recipe: Recipe) -> [DataUse] { recipe.data.editPairs > 0 ? [.image, .editPair] : [.image] }
-    static let dataKeys: Set = ["edit_pairs"]
+    static let dataKeys: Set = ["edit_pairs", "augment"]
     /// The encoder and decoder, as inference runs them (the stage evaluates through it).
     let runner: DecoderRunner
     var vision: VisionEncoder { runner.vision }
     var decoder: LatentDiffusionDecoder { runner.decoder }
     var model: Module { runner.model }
     let parts: ModelParts
-    /// The training stream.
+    /// The training stream and its augmentation.
     let data: any TrainingData
+    let augment: Augmentation
     let dropout: Float
     /// `loss.object_weight`: α of the latent pixels' weights 1 + α·dₚ/mean d (0 = plain mean).
     let objectWeight: Float
@@ -38,7 +39,7 @@ final class DecoderStage: StageDefinition {
         self.parts = parts
         runner = try DecoderRunner(parts: parts, drawing: recipe?.eval.drawing ?? DrawingOptions(), rng: &rng)
         let spec = recipe?.data ?? DataSpec(), loss = recipe?.loss(Loss.self) ?? Loss()
-        data = try spec.training()
+        (data, augment) = (try spec.training(), spec.augment)
         dropout = Float(loss.conditionDropout)
         objectWeight = Float(loss.objectWeight)
         conditionNoise = Float(loss.conditionNoise)
@@ -66,15 +67,19 @@ final class DecoderStage: StageDefinition {
         // scenes (a zero source when the UNet takes one).
         let edits = Int((Double(indices.count) * editPairs).rounded())
         let pairs = try indices.prefix(edits).map { try data.editPair(at: $0) }
-        let pixels = try StageImages.pixels(
-            pairs.map(\.target) + indices.dropFirst(edits).map { try data.image(at: $0) }, data.images)
+        let pixels = try augment.apply(
+            StageImages.pixels(
+                pairs.map(\.target) + indices.dropFirst(edits).map { try data.image(at: $0) }, data.images),
+            indices: indices)
         let latents = try decoder.latents(images: pixels)
         var sources: Tensor?
         if decoder.sourceLatents {
             let (c, h, w) = (latents.shape[1], latents.shape[2], latents.shape[3])
             var parts: [Tensor] = []
             if !pairs.isEmpty {
-                parts.append(try decoder.latents(images: StageImages.pixels(pairs.map(\.source), data.images)))
+                let sources = try StageImages.pixels(pairs.map(\.source), data.images)
+                // the source cropped and flipped as its target is
+                parts.append(try decoder.latents(images: augment.apply(sources, indices: Array(indices.prefix(edits)))))
             }
             if indices.count > edits { parts.append(Tensor(zeros: [indices.count - edits, c, h, w])) }
             sources = parts.count == 1 ? parts[0] : try concat(parts, axis: 0)

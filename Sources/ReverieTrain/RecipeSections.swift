@@ -12,6 +12,8 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
     /// The share of each batch drawn as edit pairs (target image, source latent) for a UNet that takes a source
     /// latent; the rest are single images with no source.
     public var editPairs = 0.0
+    /// Random crop and flip of training images (the vae and decoder stages).
+    public var augment = Augmentation()
 
     /// One source of `sources`: `{<kind>: {options}, weight: w}`.
     public struct Source: Codable, Sendable {
@@ -90,7 +92,7 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
     }
 
     enum CodingKeys: String, CodingKey {
-        case sources, manifest, canvas
+        case sources, manifest, canvas, augment
         case editPairs = "edit_pairs"
     }
 
@@ -100,6 +102,7 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.update(&canvas, .canvas)
         try c.update(&editPairs, .editPairs)
+        try c.update(&augment, .augment)
         let short = try decoder.container(keyedBy: ShapesSource.Config.CodingKeys.self)
         let shapesKey = ShapesSource.Config.CodingKeys.allCases.first(where: short.contains)
         if let list = try c.decodeIfPresent([Source].self, forKey: .sources) {
@@ -128,6 +131,7 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
         try c.encode(sources, forKey: .sources)
         try c.encode(canvas, forKey: .canvas)
         try c.encode(editPairs, forKey: .editPairs)
+        try c.encode(augment, forKey: .augment)
     }
 
     public func validate() throws {

@@ -12,12 +12,14 @@ final class VAEStage: StageDefinition {
     static let kind = StageKind.vae
     static let requiredParts: [PartName] = [.vae]
     static func dataUses(_ recipe: Recipe) -> [DataUse] { [.image] }
+    static let dataKeys: Set = ["augment"]
     let vae: AutoencoderKL
     let model: Module
     private(set) var parts: ModelParts
     /// The training stream and its canvas.
     let data: any TrainingData
     let canvas: Int
+    let augment: Augmentation
     let klWeight: Float
     let reconstruction: ReconstructionLoss
 
@@ -27,7 +29,7 @@ final class VAEStage: StageDefinition {
         vae = try PartBuilding.vae(p, rng: &rng)
         model = PartsContainer([("decoder", PartsContainer([("vae", vae)]))])
         let spec = recipe?.data ?? DataSpec()
-        (data, canvas) = (try spec.training(), spec.canvas)
+        (data, canvas, augment) = (try spec.training(), spec.canvas, spec.augment)
         let loss = recipe?.loss(Loss.self) ?? Loss()
         (klWeight, reconstruction) = (Float(loss.kl), loss.reconstruction)
     }
@@ -38,7 +40,7 @@ final class VAEStage: StageDefinition {
     }
 
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
-        let x = try images(indices) * 2 - 1
+        let x = try augment.apply(images(indices), indices: indices) * 2 - 1
         let l = try vaeLoss(vae: vae, images: x, klWeight: klWeight, reconstruction: reconstruction, rng: &rng)
         return StageLoss(
             total: l.total, terms: [("reconstruction", try l.reconstruction.item()), ("kl", try l.kl.item())])
