@@ -24,6 +24,8 @@ final class DecoderStage: StageDefinition {
     /// The training stream and its augmentation.
     let data: any TrainingData
     let augment: Augmentation
+    /// `data.eval_manifest`, scored instead of ShapesWorld.
+    let evalManifest: EvalManifest?
     let dropout: Float
     /// `loss.object_weight`: α of the latent pixels' weights 1 + α·dₚ/mean d (0 = plain mean).
     let objectWeight: Float
@@ -40,6 +42,7 @@ final class DecoderStage: StageDefinition {
         runner = try DecoderRunner(parts: parts, drawing: recipe?.eval.drawing ?? DrawingOptions(), rng: &rng)
         let spec = recipe?.data ?? DataSpec(), loss = recipe?.loss(Loss.self) ?? Loss()
         (data, augment) = (try spec.training(), spec.augment)
+        evalManifest = try spec.evalManifest.map { try EvalManifest(path: $0, canvas: spec.canvas) }
         dropout = Float(loss.conditionDropout)
         objectWeight = Float(loss.objectWeight)
         conditionNoise = Float(loss.conditionNoise)
@@ -115,6 +118,9 @@ final class DecoderStage: StageDefinition {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        try runner.evaluate(count: count, seed: seed, sheet: sheet)
+        guard let evalManifest else { return try runner.evaluate(count: count, seed: seed, sheet: sheet) }
+        return try evalManifest.reconstructionScores(count: count, batch: 8, sheet: sheet) { images, start in
+            try runner.reconstruct(images, seed: seed &+ UInt64(start))
+        }
     }
 }

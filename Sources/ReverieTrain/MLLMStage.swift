@@ -25,6 +25,8 @@ final class MLLMStage: StageDefinition {
     /// The training stream and its canvas.
     let data: any TrainingData
     let canvas: Int
+    /// `data.eval_manifest`: the stage's evaluation scores it (`ManifestSuite`) instead of ShapesWorld.
+    let evalManifest: String?
     let lossConfig: MultimodalLossConfig
     let builder: ExampleBuilder
     /// How evaluation draws (sampler, steps, guidance, source keeping).
@@ -38,7 +40,7 @@ final class MLLMStage: StageDefinition {
             for prefix in PartName.unet.prefixes { _ = try? mm.unfreeze(prefix: prefix) }
         }
         let spec = recipe?.data ?? DataSpec()
-        (data, canvas) = (try spec.training(), spec.canvas)
+        (data, canvas, evalManifest) = (try spec.training(), spec.canvas, spec.evalManifest)
         builder = ExampleBuilder(encoder: try parts.textEncoder(), images: data.images)
         let l = recipe?.loss(Loss.self) ?? Loss()
         let config = l.multimodal
@@ -116,6 +118,9 @@ final class MLLMStage: StageDefinition {
         var options = drawing
         options.seed = seed
         let runner = ModelRunner(model: mm, text: builder.encoder, drawing: options)
+        if let evalManifest {
+            return try ManifestSuite(url: URL(fileURLWithPath: evalManifest), count: count).run(runner)
+        }
         let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
         let report = try suite.run(
             caption: runner.caption, generate: runner.generate, edit: runner.edit,

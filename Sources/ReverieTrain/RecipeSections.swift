@@ -14,6 +14,8 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
     public var editPairs = 0.0
     /// Random crop and flip of training images (the vae and decoder stages).
     public var augment = Augmentation()
+    /// A manifest the stage's evaluations score on instead of ShapesWorld (nil: ShapesWorld's evaluation world).
+    public var evalManifest: String?
 
     /// One source of `sources`: `{<kind>: {options}, weight: w}`.
     public struct Source: Codable, Sendable {
@@ -93,6 +95,7 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
 
     enum CodingKeys: String, CodingKey {
         case sources, manifest, canvas, augment
+        case evalManifest = "eval_manifest"
         case editPairs = "edit_pairs"
     }
 
@@ -103,6 +106,13 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
         try c.update(&canvas, .canvas)
         try c.update(&editPairs, .editPairs)
         try c.update(&augment, .augment)
+        if var path = try c.decodeIfPresent(String.self, forKey: .evalManifest) {
+            if let base = decoder.userInfo[.recipeDirectory] as? URL, !path.hasPrefix("/") {
+                path = base.appendingPathComponent(path).path
+            }
+            try require(FileManager.default.fileExists(atPath: path), "eval_manifest", "\(path) does not exist")
+            evalManifest = path
+        }
         let short = try decoder.container(keyedBy: ShapesSource.Config.CodingKeys.self)
         let shapesKey = ShapesSource.Config.CodingKeys.allCases.first(where: short.contains)
         if let list = try c.decodeIfPresent([Source].self, forKey: .sources) {
@@ -132,6 +142,7 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
         try c.encode(canvas, forKey: .canvas)
         try c.encode(editPairs, forKey: .editPairs)
         try c.encode(augment, forKey: .augment)
+        try c.encodeIfPresent(evalManifest, forKey: .evalManifest)
     }
 
     public func validate() throws {

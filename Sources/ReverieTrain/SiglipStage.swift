@@ -26,6 +26,8 @@ final class SiglipStage: StageDefinition {
     /// The training stream and the canvas its images are drawn at (evaluation uses the same canvas).
     let data: any TrainingData
     let canvas: Int
+    /// `data.eval_manifest`, scored instead of ShapesWorld.
+    let evalManifest: EvalManifest?
     let text = ByteTextEncoder()
     /// The per-patch readouts (`loss.patch_labels`, `loss.patch_colors`); empty without them.
     let patchTerms: [PatchTerm]
@@ -50,6 +52,7 @@ final class SiglipStage: StageDefinition {
         model = SiglipKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
         let spec = recipe?.data ?? DataSpec()
         (data, canvas) = (try spec.training(), spec.canvas)
+        evalManifest = try spec.evalManifest.map { try EvalManifest(path: $0, canvas: spec.canvas) }
     }
 
     static func check(_ recipe: Recipe, loss: Loss) throws {
@@ -91,13 +94,34 @@ final class SiglipStage: StageDefinition {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
+        if let evalManifest {  // retrieval among the manifest's image–text pairs
+            let pairs = try evalManifest.pairs(count)
+            return [
+                ("retrieval_top1", try retrieval(ImageBatch.pixels(pairs.map(\.image)), pairs.map(\.text)).accuracy)
+            ]
+        }
         let eval = ShapesWorld(seed: seed, canvas: canvas)
         let samples = (0..<count).map { eval.caption(at: $0) }
+        let (accuracy, features) = try retrieval(
+            ImageBatch.pixels(samples.map { eval.render($0.scene) }), samples.map(\.text))
+        let loudness = try FeatureLoudness.measure(canvas: canvas) { try siglip.features($0) }
+        var scores = [("retrieval_top1", accuracy)] + loudness
+        for term in patchTerms {
+            let truth = try samples.flatMap { try labels(term.attribute, .scene($0.scene)) }
+            scores.append((term.scoreName, try patchAccuracy(term, features: features, labels: truth)))
+        }
+        return scores
+    }
+
+    /// Image → text retrieval top-1 among the given pairs (each image's own text must score highest), and the
+    /// images' patch features.
+    func retrieval(_ pixels: Tensor, _ texts: [String]) throws -> (accuracy: Double, features: Tensor) {
+        let count = texts.count
         let (features, img, txt) = try withNoGrad {
-            let f = try siglip.features(ImageBatch.pixels(samples.map { eval.render($0.scene) }))
+            let f = try siglip.features(pixels)
             return (
                 f, try siglip.imageEmbeddings(features: f),
-                try siglip.textEmbeddings(tokens: samples.map { tokens($0.text) }, padToken: text.padToken)
+                try siglip.textEmbeddings(tokens: texts.map(tokens), padToken: text.padToken)
             )
         }
         let d = img.shape[1]
@@ -106,20 +130,14 @@ final class SiglipStage: StageDefinition {
             let n = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
             return v.map { $0 / n }
         }
-        let texts = (0..<count).map { unit(b[($0 * d)..<(($0 + 1) * d)]) }
+        let units = (0..<count).map { unit(b[($0 * d)..<(($0 + 1) * d)]) }
         var correct = 0
         for i in 0..<count {
             let q = unit(a[(i * d)..<((i + 1) * d)])
-            let sims = texts.map { t in zip(q, t).reduce(0) { $0 + $1.0 * $1.1 } }
+            let sims = units.map { t in zip(q, t).reduce(0) { $0 + $1.0 * $1.1 } }
             if sims.indices.max(by: { sims[$0] < sims[$1] }) == i { correct += 1 }
         }
-        let loudness = try FeatureLoudness.measure(canvas: canvas) { try siglip.features($0) }
-        var scores = [("retrieval_top1", Double(correct) / Double(max(count, 1)))] + loudness
-        for term in patchTerms {
-            let truth = try samples.flatMap { try labels(term.attribute, .scene($0.scene)) }
-            scores.append((term.scoreName, try patchAccuracy(term, features: features, labels: truth)))
-        }
-        return scores
+        return (Double(correct) / Double(max(count, 1)), features)
     }
 
     /// The share of patches under an object whose label the term's head names right.

@@ -20,6 +20,8 @@ final class VAEStage: StageDefinition {
     let data: any TrainingData
     let canvas: Int
     let augment: Augmentation
+    /// `data.eval_manifest`, scored instead of ShapesWorld.
+    let evalManifest: EvalManifest?
     let klWeight: Float
     let reconstruction: ReconstructionLoss
 
@@ -30,6 +32,7 @@ final class VAEStage: StageDefinition {
         model = PartsContainer([("decoder", PartsContainer([("vae", vae)]))])
         let spec = recipe?.data ?? DataSpec()
         (data, canvas, augment) = (try spec.training(), spec.canvas, spec.augment)
+        evalManifest = try spec.evalManifest.map { try EvalManifest(path: $0, canvas: spec.canvas) }
         let loss = recipe?.loss(Loss.self) ?? Loss()
         (klWeight, reconstruction) = (Float(loss.kl), loss.reconstruction)
     }
@@ -55,7 +58,12 @@ final class VAEStage: StageDefinition {
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        try ImageBatch.reconstructionScores(
+        if let evalManifest {
+            return try evalManifest.reconstructionScores(count: count, batch: 16, sheet: sheet) { images, _ in
+                try reconstruct(images)
+            }
+        }
+        return try ImageBatch.reconstructionScores(
             canvas: canvas, seed: seed, count: count, batch: 16,
             sheet: sheet
         ) { images, _ in try reconstruct(images) }

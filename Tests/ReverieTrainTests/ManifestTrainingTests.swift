@@ -90,13 +90,30 @@ final class ManifestTrainingTests: XCTestCase {
         return try t.run().losses
     }
 
-    /// Every stage trains a few steps from the manifest, each stage over the ones before it, and its loss falls.
+    /// Every stage trains a few steps from the manifest, each stage over the ones before it, and its loss falls; with
+    /// `data.eval_manifest` its evaluation scores that manifest (no ShapesWorld score appears).
     func testEveryStageTrainsFromAManifestOfPhotos() throws {
         let manifest = try writeManifest()
+        let expected = [
+            "siglip": ["retrieval_top1"], "vae": ["reconstruction_psnr", "reconstruction_ssim"],
+            "decoder": ["reconstruction_psnr", "reconstruction_ssim"],
+            "mllm": [
+                "caption_exact", "caption_f1", "caption_bleu4", "text_to_image_psnr", "text_to_image_ssim",
+                "edit_psnr", "edit_ssim", "edit_psnr_to_source", "edit_ssim_to_source", "reconstruction_psnr",
+                "reconstruction_ssim",
+            ],
+        ]
         for (stage, steps) in [("siglip", 16), ("vae", 16), ("decoder", 16), ("mllm", 16)] {
-            let losses = try train(recipe(stage, manifest: manifest, steps: steps))
+            let r = try recipe(
+                stage, manifest: manifest, steps: steps, extra: "eval: {every: 16, count: 3, sample_steps: 2}",
+                data: "{manifest: \(manifest.path), canvas: 32, eval_manifest: \(manifest.path)}")
+            let trainer = try Trainer(recipe: r)
+            trainer.quiet = true
+            let outcome = try trainer.run()
+            let losses = outcome.losses
             let (first, last) = (losses.prefix(3).reduce(0, +) / 3, losses.suffix(3).reduce(0, +) / 3)
             XCTAssertLessThan(last, first, "\(stage): \(losses)")
+            XCTAssertEqual(outcome.evaluation.map(\.0), expected[stage], stage)
         }
     }
 
