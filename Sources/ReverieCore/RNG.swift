@@ -27,6 +27,15 @@ public struct RNG: RandomNumberGenerator, Sendable, Equatable {
 
     public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
 
+    /// A generator for the module at `key` (`vision_encoder`, `output_head`, …), derived from this one's state
+    /// without drawing from it: each module's initial weights depend on the seed and its own key only, not on which
+    /// other modules were built before it.
+    public func forKey(_ key: String) -> RNG {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return RNG(seed: state.0 ^ state.2 &* 0x9E37_79B9_7F4A_7C15 ^ hash)
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((state.1 &* 5) << 7 | (state.1 &* 5) >> 57) &* 9
         let t = state.1 << 17

@@ -72,11 +72,12 @@ public final class MultimodalModel: Module {
                 "\(config.numQueries) must be s² with s dividing the patch grid "
                     + "\(visionEncoder.config.gridSize)")
         }
-        // The output mode's parameters are drawn first, as the model always has.
+        // Each module seeds from its key (`RNG.forKey`): none's weights depend on which others the model has.
+        var modeRNG = rng.forKey("output_mode")
         let mode = try OutputModeRegistry.make(
             config.outputMode.rawValue,
             dimensions: OutputDimensions(tokens: config.numQueries, hidden: d, condition: dv),
-            rng: &rng)
+            rng: &modeRNG)
         for (key, on) in [
             ("residual", config.residualConditions), ("source_queries", config.sourceQueries),
             ("change_head", config.changeHead),
@@ -92,25 +93,28 @@ public final class MultimodalModel: Module {
         self.projector = projector
         self.llm = llm
         outputMode = mode
+        var headRNG = rng.forKey("output_head")
         outputHead = try OutputHead(
             kind: config.head, inputDim: d, outputDim: dv, hidden: config.headHidden,
-            rng: &rng)
+            rng: &headRNG)
         if config.visualPositions != .none {
             let q = projector.outputTokens(patches: visionEncoder.config.gridSize * visionEncoder.config.gridSize)
-            visualPositions = try VisualPositions(kind: config.visualPositions, count: q, dim: d, rng: &rng)
+            var g = rng.forKey("visual_positions")
+            visualPositions = try VisualPositions(kind: config.visualPositions, count: q, dim: d, rng: &g)
         } else {
             visualPositions = nil
         }
         self.decoder = decoder
         if config.sourceQueries {
-            let input = try Linear(inFeatures: dv, outFeatures: d, rng: &rng)
+            var g = rng.forKey("source_input")
+            let input = try Linear(inFeatures: dv, outFeatures: d, rng: &g)
             for t in input.parameters() { Init.constant(t, 0) }
             sourceInput = input
         } else {
             sourceInput = nil
         }
-        // Drawn last, so a model without the head initialises exactly as before it existed.
-        changeHead = config.changeHead ? try Linear(inFeatures: d, outFeatures: 1, rng: &rng) : nil
+        var changeRNG = rng.forKey("change_head")
+        changeHead = config.changeHead ? try Linear(inFeatures: d, outFeatures: 1, rng: &changeRNG) : nil
         super.init()
         if let decoder { _ = try decoder.freeze() }
     }

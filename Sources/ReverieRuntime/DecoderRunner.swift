@@ -23,9 +23,10 @@ public final class DecoderRunner {
         guard let v = parts.vision else { throw RuntimeError.missingPart(.vision, needed: need) }
         guard let a = parts.vae else { throw RuntimeError.missingPart(.vae, needed: need) }
         guard let u = parts.unet else { throw RuntimeError.missingPart(.unet, needed: need) }
-        vision = try PartBuilding.vision(v, rng: &rng)
-        let vae = try PartBuilding.vae(a, rng: &rng)
-        let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &rng)
+        var (gv, ga, gu) = (rng.forKey("vision_encoder"), rng.forKey("decoder.vae"), rng.forKey("decoder.unet"))
+        vision = try PartBuilding.vision(v, rng: &gv)
+        let vae = try PartBuilding.vae(a, rng: &ga)
+        let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &gu)
         decoder = try PartBuilding.decoder(vae: vae, unet: unet, u, conditionDim: v.hidden)
         side = u.conditionSide
         try require(

@@ -20,11 +20,14 @@ public enum ModelAssembly {
                 multimodalParts.first { !parts.has($0) } ?? .llm,
                 needed: "a multimodal model needs \(multimodalParts.map(\.rawValue))")
         }
-        let vision = try PartBuilding.vision(v, rng: &rng)
-        let projector = try PartBuilding.projector(pr, vision: v, llm: l, rng: &rng)
-        let llm = try PartBuilding.llm(l, rng: &rng)
-        let vae = try PartBuilding.vae(a, rng: &rng)
-        let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &rng)
+        // Each part seeds from its key (`RNG.forKey`), so no part's weights depend on which others exist.
+        var (gv, gp, gl) = (rng.forKey("vision_encoder"), rng.forKey("projector"), rng.forKey("llm"))
+        var (ga, gu) = (rng.forKey("decoder.vae"), rng.forKey("decoder.unet"))
+        let vision = try PartBuilding.vision(v, rng: &gv)
+        let projector = try PartBuilding.projector(pr, vision: v, llm: l, rng: &gp)
+        let llm = try PartBuilding.llm(l, rng: &gl)
+        let vae = try PartBuilding.vae(a, rng: &ga)
+        let unet = try PartBuilding.unet(u, latentChannels: a.latentChannels, conditionDim: v.hidden, rng: &gu)
         let decoder = try PartBuilding.decoder(vae: vae, unet: unet, u, conditionDim: v.hidden)
         let text = try l.textEncoder()
         guard l.vocab >= text.vocabularySize else {

@@ -52,11 +52,12 @@ final class MLLMStage: StageDefinition {
                 "loss.change_shortfall", "the model's output part is not residual (output.residual: true)")
         }
         lossConfig = config
+        var probeRNG = rng.forKey("shape_probe")
         if l.shapeProbe > 0 {
             guard let v = parts.vision else { throw StageError.missingPart(.vision) }  // multimodal() checked
             let probe = try ShapeProbe(
                 conditionDim: v.hidden, canvas: canvas,
-                weight: Float(l.shapeProbe), rng: &rng)
+                weight: Float(l.shapeProbe), rng: &probeRNG)
             self.probe = probe
             model = ProbedMultimodal(mm, probe: probe.head)
         } else {

@@ -46,8 +46,9 @@ final class SiglipStage: StageDefinition {
             intermediateSize: t.intermediate, numHiddenLayers: t.layers,
             numAttentionHeads: t.heads, maxPositions: t.maxPositions,
             projectionDim: t.projection)
-        siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &rng)
-        patchTerms = try PatchTerm.terms(recipe?.loss(Loss.self) ?? Loss(), hidden: v.hidden, rng: &rng)
+        var (gs, gh) = (rng.forKey("siglip"), rng.forKey("patch_heads"))
+        siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &gs)
+        patchTerms = try PatchTerm.terms(recipe?.loss(Loss.self) ?? Loss(), hidden: v.hidden, rng: &gh)
         grid = v.grid
         model = SiglipKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
         let spec = recipe?.data ?? DataSpec()

@@ -28,7 +28,8 @@ final class VAEStage: StageDefinition {
     init(parts: ModelParts, recipe: Recipe?, rng: inout RNG) throws {
         guard let p = parts.vae else { throw StageError.missingPart(.vae) }
         self.parts = parts
-        vae = try PartBuilding.vae(p, rng: &rng)
+        var g = rng.forKey("decoder.vae")
+        vae = try PartBuilding.vae(p, rng: &g)
         model = PartsContainer([("decoder", PartsContainer([("vae", vae)]))])
         let spec = recipe?.data ?? DataSpec()
         (data, canvas, augment) = (try spec.training(), spec.canvas, spec.augment)

@@ -13,8 +13,8 @@ final class DataSourceRegistryTests: XCTestCase {
         stage: vae
         model:
           vae: {channels: [8], norm_groups: 4}
-        optim: {lr: 1e-2}
-        train: {steps: 12, batch: 2, log_every: 4}
+        optim: {lr: 3e-3}
+        train: {steps: 24, batch: 2, log_every: 4}
         """
 
     func recipe(_ yaml: String, root: URL? = nil) throws -> Recipe {
@@ -70,8 +70,9 @@ final class DataSourceRegistryTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let r = try recipe(vae + "\ndata: {sources: [{flat_colors: {levels: 4}}], canvas: 16}", root: dir)
         let outcome = try Trainer(recipe: r).run(resume: false)
-        XCTAssertEqual(outcome.losses.count, 12)
-        XCTAssertLessThan(try XCTUnwrap(outcome.losses.last), try XCTUnwrap(outcome.losses.first))
+        let losses = outcome.losses
+        XCTAssertEqual(losses.count, 24)
+        XCTAssertLessThan(losses.suffix(6).reduce(0, +), losses.prefix(6).reduce(0, +), "\(losses)")
         // A loss that reads ShapesWorld scene labels is refused on a source without them.
         let siglip = """
             stage: siglip
