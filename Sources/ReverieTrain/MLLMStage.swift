@@ -101,7 +101,7 @@ final class MLLMStage: StageDefinition {
             if let predicted = l.predictedConditions, let target = l.targetConditions {
                 (own, read) = try probe.terms(
                     predicted: predicted, target: target,
-                    scenes: records.flatMap(ShapeProbe.targetScenes))
+                    images: records.flatMap(\.outputImages), source: data)
                 total = try total + (own + read) * probe.weight
             }
             terms += [("probe", try own.item()), ("shape", try read.item())]

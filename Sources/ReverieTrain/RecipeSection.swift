@@ -63,46 +63,6 @@ public final class RecipeSection {
         return v
     }
 
-    public func double(_ key: String) throws -> Double? {
-        guard let (s, n) = try scalar(key, "a number") else { return nil }
-        guard let v = Double(s), v.isFinite else {
-            throw RecipeError(file: n.file, line: n.line, key: fullKey(key), message: "must be a number, got '\(s)'")
-        }
-        return v
-    }
-
-    public func double(_ key: String, default d: Double, range: ClosedRange<Double>? = nil) throws -> Double {
-        let v = try double(key) ?? d
-        if let range, !range.contains(v) {
-            throw error(key, "must be in \(range.lowerBound)...\(range.upperBound), got \(v)")
-        }
-        return v
-    }
-
-    public func bool(_ key: String, default d: Bool) throws -> Bool {
-        guard let (s, n) = try scalar(key, "true or false") else { return d }
-        switch s.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default: throw RecipeError(file: n.file, line: n.line, key: fullKey(key), message: "must be true or false")
-        }
-    }
-
-    /// One of `choices`; suggests the nearest on a typo.
-    public func choice(_ key: String, _ choices: [String], default d: String) throws -> String {
-        let v = try string(key) ?? d
-        guard choices.contains(v) else {
-            let hint = nearestKey(to: v, in: choices).map { " (did you mean '\($0)'?)" } ?? ""
-            throw error(key, "'\(v)' is not one of \(choices.joined(separator: ", "))\(hint)")
-        }
-        return v
-    }
-
-    /// One of a choice type's values; suggests the nearest on a typo.
-    public func choice<T: ConfigurationChoice>(_ key: String, default d: T) throws -> T {
-        T(rawValue: try choice(key, T.names, default: d.rawValue)) ?? d  // `choice` checked the name
-    }
-
     /// A list of scalars read by `read`.
     public func list<T>(_ key: String, _ what: String, _ read: (String) -> T?) throws -> [T]? {
         guard let n = raw(key) else { return nil }
@@ -117,10 +77,6 @@ public final class RecipeSection {
             }
             return v
         }
-    }
-
-    public func ints(_ key: String) throws -> [Int]? {
-        try list(key, "positive integers") { Int($0).flatMap { $0 > 0 ? $0 : nil } }
     }
 
     public func strings(_ key: String) throws -> [String]? { try list(key, "strings") { $0 } }

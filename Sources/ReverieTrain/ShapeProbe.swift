@@ -17,39 +17,26 @@ final class ShapeProbe {
     let canvas: Int
 
     init(conditionDim: Int, canvas: Int, weight: Float, rng: inout RNG) throws {
-        head = try Linear(inFeatures: conditionDim, outFeatures: Scene.patchLabelClasses, rng: &rng)
+        head = try Linear(inFeatures: conditionDim, outFeatures: PatchAttribute.shape.classes, rng: &rng)
         (self.weight, self.canvas) = (weight, canvas)
     }
 
-    /// The scenes a record's output images show, in the order `ExampleBuilder` lays its targets out; nil for an
-    /// image that is not a ShapesWorld scene (nothing to label).
-    static func targetScenes(_ record: DataRecord) -> [Scene?] {
-        func scene(_ ref: ImageRef) -> Scene? { if case let .scene(s) = ref { return s } else { return nil } }
-        switch record {
-        case .caption: return []
-        case let .textToImage(_, image): return [scene(image)]
-        case let .edit(_, _, target, _): return [scene(target)]
-        case let .interleaved(segments):
-            return segments.compactMap { if case let .image(ref) = $0 { return scene(ref) } else { return nil } }
-        }
-    }
-
-    /// The probe's two terms on a batch whose output images show `scenes` (one per predicted image, in order):
-    /// `own`, the probe on the targets (trains the probe alone), and `read`, the probe on the predictions (trains
-    /// what predicts them). The K condition tokens lie on a √K × √K grid over the canvas (the encoder's patches,
-    /// or their pooled cells), each labelled with the shape under its cell.
-    func terms(predicted: Tensor, target: Tensor, scenes: [Scene?]) throws -> (own: Tensor, read: Tensor) {
+    /// The probe's two terms on a batch whose output images are `images` (one per predicted image, in order), their
+    /// shape labels from `source`: `own`, the probe on the targets (trains the probe alone), and `read`, the probe
+    /// on the predictions (trains what predicts them). The K condition tokens lie on a √K × √K grid over the canvas
+    /// (the encoder's patches, or their pooled cells), each labelled with the shape under its cell.
+    func terms(predicted: Tensor, target: Tensor, images: [ImageRef], source: any TrainingData) throws
+        -> (own: Tensor, read: Tensor)
+    {
         let (n, k) = (predicted.shape[0], predicted.shape[1])
         let grid = Int(Double(k).squareRoot().rounded())
-        guard scenes.count == n, grid * grid == k else {
+        guard images.count == n, grid * grid == k else {
             throw StageError.badData(
                 "shape probe: \(n) predicted images of \(k) condition tokens for "
-                    + "\(scenes.count) scenes; the tokens must lie on a square grid")
+                    + "\(images.count) images; the tokens must lie on a square grid")
         }
-        // Images without a scene are ignored (-100) rather than guessed.
-        let labels = scenes.flatMap { s in
-            s.map { $0.patchShapeLabels(grid: grid, canvas: canvas) } ?? Array(repeating: -100, count: k)
-        }
+        // Images without labels are ignored (-100) rather than guessed.
+        let labels = images.flatMap { source.patchLabels($0, .shape, grid: grid) ?? Array(repeating: -100, count: k) }
         let own = try crossEntropy(head(target.detached()), targets: labels)
         let read = try crossEntropy(
             linear(predicted, weight: head.weight.detached(), bias: head.bias?.detached()),

@@ -79,19 +79,20 @@ final class SiglipStage: StageDefinition {
         for term in patchTerms {
             let ce = try crossEntropy(
                 term.head.logits(features),
-                targets: samples.flatMap { try labels(term.attribute, $0.image) })
+                targets: samples.flatMap { try labels(term.attribute, $0.image, from: data) })
             total = try total + ce * term.weight
             terms.append((term.lossName, try ce.item()))
         }
         return StageLoss(total: total, terms: terms)
     }
 
-    /// The per-patch labels of a ShapesWorld image (`check` refused these losses for data without scenes).
-    func labels(_ attribute: PatchAttribute, _ image: ImageRef) throws -> [Int] {
-        guard case let .scene(scene) = image else {
-            throw StageError.badData("patch labels need ShapesWorld scene images, not \(image)")
+    /// The per-patch labels of a training image, from the source (`check` refused these losses for data
+    /// without labels).
+    func labels(_ attribute: PatchAttribute, _ image: ImageRef, from source: any TrainingData) throws -> [Int] {
+        guard let labels = source.patchLabels(image, attribute, grid: grid) else {
+            throw StageError.badData("patch labels: \(source.name) has none for \(image)")
         }
-        return scene.patchLabels(attribute, grid: grid, canvas: canvas)
+        return labels
     }
 
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
@@ -107,8 +108,9 @@ final class SiglipStage: StageDefinition {
             ImageBatch.pixels(samples.map { eval.render($0.scene) }), samples.map(\.text))
         let loudness = try FeatureLoudness.measure(canvas: canvas) { try siglip.features($0) }
         var scores = [("retrieval_top1", accuracy)] + loudness
+        let labelled = ShapesSource(world: eval, mixture: [], editKinds: [])
         for term in patchTerms {
-            let truth = try samples.flatMap { try labels(term.attribute, .scene($0.scene)) }
+            let truth = try samples.flatMap { try labels(term.attribute, .scene($0.scene), from: labelled) }
             scores.append((term.scoreName, try patchAccuracy(term, features: features, labels: truth)))
         }
         return scores

@@ -13,23 +13,24 @@ import XCTest
 final class ShapeProbeTests: XCTestCase {
     let world = ShapesWorld(seed: 9)
 
-    /// A record's output images, in the order the example builder lays its targets out.
-    func testTargetScenesFollowTheTargets() {
+    /// A record's output images, in the order the example builder lays its targets out, and a ShapesWorld source
+    /// labels the scenes among them (a file has no labels).
+    func testOutputImagesAndTheirLabels() {
         let caption = world.caption(at: 0), t2i = world.textToImage(at: 1), edit = world.edit(at: 2)
-        XCTAssertEqual(ShapeProbe.targetScenes(.caption(image: .scene(caption.scene), text: caption.text)), [])
-        XCTAssertEqual(ShapeProbe.targetScenes(.textToImage(text: t2i.text, image: .scene(t2i.scene))), [t2i.scene])
+        XCTAssertEqual(DataRecord.caption(image: .scene(caption.scene), text: caption.text).outputImages, [])
         XCTAssertEqual(
-            ShapeProbe.targetScenes(
-                .edit(
-                    source: .scene(edit.source), instruction: edit.instruction,
-                    target: .scene(edit.target))), [edit.target])
+            DataRecord.textToImage(text: t2i.text, image: .scene(t2i.scene)).outputImages, [.scene(t2i.scene)])
+        XCTAssertEqual(
+            DataRecord.edit(source: .scene(edit.source), instruction: edit.instruction, target: .scene(edit.target))
+                .outputImages, [.scene(edit.target)])
         let file = ImageRef.file(URL(fileURLWithPath: "/tmp/a.png"))
         XCTAssertEqual(
-            ShapeProbe.targetScenes(
-                .interleaved([
-                    .text("a"), .image(.scene(t2i.scene)), .text("b"),
-                    .image(file),
-                ])), [t2i.scene, nil])
+            DataRecord.interleaved([.text("a"), .image(.scene(t2i.scene)), .text("b"), .image(file)]).outputImages,
+            [.scene(t2i.scene), file])
+        let source = ShapesSource(world: world, mixture: [], editKinds: [])
+        XCTAssertEqual(
+            source.patchLabels(.scene(t2i.scene), .shape, grid: 2), t2i.scene.patchShapeLabels(grid: 2, canvas: 64))
+        XCTAssertNil(source.patchLabels(file, .shape, grid: 2))
     }
 
     /// The probe's own term trains the probe alone; the reading term trains the predictions alone. Images without
@@ -41,9 +42,11 @@ final class ShapeProbeTests: XCTestCase {
         let predicted = Tensor.randn([2, 4, 6], rng: &rng, requiresGrad: true)
         let scenes = [world.scene(at: 0), world.scene(at: 1)]
         let labels = scenes.flatMap { $0.patchShapeLabels(grid: 2, canvas: 64) }
+        let source = ShapesSource(world: world, mixture: [], editKinds: [])
         XCTAssertTrue(labels.contains { $0 != 0 }, "some patch shows an object")
 
-        let (own, read) = try probe.terms(predicted: predicted, target: target, scenes: scenes)
+        let (own, read) = try probe.terms(
+            predicted: predicted, target: target, images: scenes.map { .scene($0) }, source: source)
         try own.backward()
         XCTAssertNotNil(probe.head.weight.grad)
         XCTAssertNil(predicted.grad)
@@ -55,14 +58,19 @@ final class ShapeProbeTests: XCTestCase {
         XCTAssertNotNil(predicted.grad)
 
         // An image that is not a scene is ignored: the terms equal those of the other image alone.
-        let (ownHalf, _) = try probe.terms(predicted: predicted, target: target, scenes: [nil, scenes[1]])
+        let file = ImageRef.file(URL(fileURLWithPath: "/tmp/a.png"))
+        let (ownHalf, _) = try probe.terms(
+            predicted: predicted, target: target, images: [file, .scene(scenes[1])], source: source)
         let second = try crossEntropy(
             probe.head(target.slice(axis: 0, start: 1, end: 2)),
             targets: Array(labels[4...]))
         XCTAssertEqual(try ownHalf.item(), try second.item(), accuracy: 1e-6)
-        XCTAssertThrowsError(try probe.terms(predicted: predicted, target: target, scenes: [scenes[0]]))
+        XCTAssertThrowsError(
+            try probe.terms(predicted: predicted, target: target, images: [.scene(scenes[0])], source: source))
         let three = Tensor.randn([2, 3, 6], rng: &rng)
-        XCTAssertThrowsError(try probe.terms(predicted: three, target: three, scenes: scenes), "3 tokens: no grid")
+        XCTAssertThrowsError(
+            try probe.terms(predicted: three, target: three, images: scenes.map { .scene($0) }, source: source),
+            "3 tokens: no grid")
     }
 
     /// The stage logs both terms; its final checkpoint leaves the probe out (so inference loads it strictly) while

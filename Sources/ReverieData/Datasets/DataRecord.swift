@@ -46,6 +46,17 @@ public enum DataRecord: Hashable, Sendable {
         }
     }
 
+    /// The images a model writes for the record (after `<img>`), in order: a text-to-image target, an edit's
+    /// target, an interleaved sequence's images; none for a caption.
+    public var outputImages: [ImageRef] {
+        switch self {
+        case .caption: return []
+        case .textToImage(_, let i): return [i]
+        case .edit(_, _, let t, _): return [t]
+        case .interleaved: return images
+        }
+    }
+
     /// Every text the record holds, in order (what a tokenizer learns from).
     public var texts: [String] {
         switch self {

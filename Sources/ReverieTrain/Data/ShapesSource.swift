@@ -15,6 +15,12 @@ public struct ShapesSource: TrainingData {
     public var hasSceneLabels: Bool { true }
     public var images: any ImageLoader { SceneImageLoader(rasterizer: world.rasterizer) }
 
+    /// The attribute under each cell of a rendered scene (`Scene.patchLabels`).
+    public func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]? {
+        guard case let .scene(scene) = image else { return nil }
+        return scene.patchLabels(attribute, grid: grid, canvas: world.rasterizer.canvas)
+    }
+
     public func imageText(at index: Int) -> (image: ImageRef, text: String) {
         let s = world.caption(at: index)
         return (.scene(s.scene), s.text)

@@ -17,6 +17,10 @@ public struct SourceMixture: TrainingData {
     public func has(_ use: DataUse) -> Bool { sources.allSatisfy { $0.data.has(use) } }
     public var skipped: [String] { sources.flatMap(\.data.skipped) }
 
+    public func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]? {
+        sources.lazy.compactMap { $0.data.patchLabels(image, attribute, grid: grid) }.first
+    }
+
     /// Scenes rendered at the canvas; files by the first source that reads files.
     public var images: any ImageLoader {
         SceneImageLoader(

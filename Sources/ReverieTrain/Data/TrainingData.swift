@@ -20,12 +20,17 @@ public protocol TrainingData: Sendable {
     var hasSceneLabels: Bool { get }
     /// Whether it has items for `use` (a manifest may hold no image–text pairs, or no edits).
     func has(_ use: DataUse) -> Bool
+    /// Supervision only a labelled world can give: per cell of a grid × grid split of `image`, the label of the
+    /// attribute there (0 for none); nil when the source has no labels for the image (the siglip stage's
+    /// `patch_labels`/`patch_colors` and the mllm stage's `shape_probe` read it).
+    func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]?
     /// What it skipped while reading (bad lines or images, with `skip_bad`), one line each.
     var skipped: [String] { get }
 }
 
 extension TrainingData {
     public func has(_ use: DataUse) -> Bool { true }
+    public func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]? { nil }
     public var skipped: [String] { [] }
 }
 
