@@ -6,7 +6,7 @@ import ReverieMultimodal
 /// The Llama-style language model and its tokenizer: `bytes` (one id per UTF-8 byte, vocabulary 260) or `bpe`, a
 /// byte-level BPE tokenizer whose tokenizer.json text travels with the model (a checkpoint's `tokenizer`
 /// attribute). A recipe names a tokenizer.json file instead of `bpe`; the recipe reader loads it.
-public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
+public struct LLMPart: Codable, Sendable, Equatable, SelfChecking, TransformerShaped {
     public var hidden = 128, intermediate = 256, layers = 2, heads = 4, kvHeads = 2, maxPositions = 512
     public var vocab = ByteTextEncoder().vocabularySize
     /// `bytes`, `bpe`, or (in a recipe, before loading) a tokenizer.json path.
@@ -24,11 +24,8 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
     public init() {}
 
     public init(from decoder: Decoder) throws {
+        try updateShape(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.update(&hidden, .hidden)
-        try c.update(&intermediate, .intermediate)
-        try c.update(&layers, .layers)
-        try c.update(&heads, .heads)
         try c.update(&kvHeads, .kvHeads)
         try c.update(&maxPositions, .maxPositions)
         try c.update(&vocab, .vocab)
@@ -36,7 +33,7 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking {
     }
 
     public func validate() throws {
-        try TransformerShape.validate(hidden: hidden, intermediate: intermediate, layers: layers, heads: heads)
+        try validateShape()
         try require(kvHeads, in: 1...heads, "kv_heads")
         try require(heads % kvHeads == 0, "kv_heads", "\(kvHeads) does not divide heads \(heads)")
         try require((hidden / heads) % 2 == 0, "heads", "head width must be even for RoPE")

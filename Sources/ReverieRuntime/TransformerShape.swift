@@ -1,5 +1,34 @@
 import ReverieCore
 
+/// A part that is a transformer: the four sizes every one has, read and checked the same way.
+protocol TransformerShaped {
+    var hidden: Int { get set }
+    var intermediate: Int { get set }
+    var layers: Int { get set }
+    var heads: Int { get set }
+}
+
+/// The keys of the four sizes.
+private enum TransformerShapeKeys: String, CodingKey {
+    case hidden, intermediate, layers, heads
+}
+
+extension TransformerShaped {
+    /// Reads the four sizes the decoder's map gives (the part reads its other keys from the same map).
+    mutating func updateShape(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: TransformerShapeKeys.self)
+        try c.update(&hidden, .hidden)
+        try c.update(&intermediate, .intermediate)
+        try c.update(&layers, .layers)
+        try c.update(&heads, .heads)
+    }
+
+    /// Checks the four sizes.
+    func validateShape() throws {
+        try TransformerShape.validate(hidden: hidden, intermediate: intermediate, layers: layers, heads: heads)
+    }
+}
+
 /// The sizes every transformer part shares, checked the same way.
 enum TransformerShape {
     /// Upper bounds: far above any CPU model, low enough that no typo reserves terabytes.

@@ -1,7 +1,7 @@
 import ReverieCore
 
 /// SigLIP-style ViT (no pooling head: the model uses patch features).
-public struct VisionPart: Codable, Sendable, Equatable, SelfChecking {
+public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, TransformerShaped {
     public var hidden = 64, intermediate = 128, layers = 2, heads = 4, imageSize = 64, patch = 8
 
     enum CodingKeys: String, CodingKey {
@@ -13,17 +13,14 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking {
     public init() {}
 
     public init(from decoder: Decoder) throws {
+        try updateShape(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.update(&hidden, .hidden)
-        try c.update(&intermediate, .intermediate)
-        try c.update(&layers, .layers)
-        try c.update(&heads, .heads)
         try c.update(&imageSize, .imageSize)
         try c.update(&patch, .patch)
     }
 
     public func validate() throws {
-        try TransformerShape.validate(hidden: hidden, intermediate: intermediate, layers: layers, heads: heads)
+        try validateShape()
         try require(imageSize, in: 1...4096, "image_size")
         try require(patch, in: 1...imageSize, "patch")
         try require(imageSize % patch == 0, "patch", "\(patch) does not divide image_size \(imageSize)")
