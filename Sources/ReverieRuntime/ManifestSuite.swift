@@ -23,7 +23,11 @@ public struct ManifestSuite {
     /// The capabilities a manifest suite scores.
     public static let capabilities: Set<String> = ["caption", "generate", "edit", "reconstruct"]
 
-    public func run(_ runner: ModelRunner, capabilities: Set<String> = capabilities) throws -> [(String, Double)] {
+    /// The scores of `runner`'s model; with `scorer` (the model's own siglip towers), also whether each drawn image
+    /// picks its own prompt among the manifest's others (`text_to_image_retrieval`).
+    public func run(_ runner: ModelRunner, capabilities: Set<String> = capabilities, scorer: TextImageScorer? = nil)
+        throws -> [(String, Double)]
+    {
         let loader = FileImageLoader(
             preprocessing: ImagePreprocessing(size: runner.imageSize, fit: .shorterSideThenCenterCrop))
         func image(_ ref: ImageRef) throws -> PlanarImage { try PlanarImage(tensor: loader.load(ref)) }
@@ -50,12 +54,15 @@ public struct ManifestSuite {
                 if case let .textToImage(t, i) = r { return (t, i) } else { return nil }
             })
         if capabilities.contains("generate"), !prompts.isEmpty {
-            let pairs = try ThreadPolicy.concurrentResults(prompts.count) { k in
-                try Self.compare(runner.generate(prompts[k].0), image(prompts[k].1))
-            }
+            let drawn = try ThreadPolicy.concurrentResults(prompts.count) { try runner.generate(prompts[$0].0) }
+            let pairs = try zip(drawn, prompts).map { try Self.compare($0, image($1.1)) }
             scores += [
                 ("text_to_image_psnr", mean(pairs.map(\.psnr))), ("text_to_image_ssim", mean(pairs.map(\.ssim))),
             ]
+            if let scorer {
+                scores.append(
+                    ("text_to_image_retrieval", try scorer.retrievalAccuracy(images: drawn, texts: prompts.map(\.0))))
+            }
         }
         let edits = limit(
             records.compactMap { r -> (ImageRef, String, ImageRef)? in

@@ -60,7 +60,11 @@ public enum ModelAssembly {
         }
         var rng = RNG(seed: 0)
         let model = try multimodal(record.parts, rng: &rng)
-        _ = try Checkpoint.loadModel(from: url, into: model.stateDict(), strict: true)
+        // Strict over the model's own parts; a checkpoint may carry more (a pipeline's model.h5 keeps the siglip
+        // stage's text tower for retrieval scores).
+        let stored = try Checkpoint.read(from: url, sections: [.model]).model
+            .filter { k, _ in multimodalParts.contains { $0.owns(k) } }
+        try loadStateDict(stored, into: model.stateDict(), strict: true, file: url.path)
         model.eval()
         return (model, record)
     }

@@ -69,7 +69,7 @@ struct EvalCommand: ParsableCommand {
             let started = Date()
             let runner = try ModelRunner.load(model.url, drawing: drawing.options(keeping: keeping))
             let scores = try ManifestSuite(url: URL(fileURLWithPath: manifest), count: count).run(
-                runner, capabilities: asked)
+                runner, capabilities: asked, scorer: TextImageScorer.load(model.url))
             let seconds = Date().timeIntervalSince(started)
             if json {
                 var fields: [String: Any] = ["checkpoint": model.url.path, "manifest": manifest, "seconds": seconds]

@@ -29,6 +29,16 @@ final class ManifestPipelineTests: XCTestCase {
             "--instruction", "turn it into a cat", "--out", dir.file("e.png").path,
         ])
         XCTAssertTrue(drawn.succeeded, "\(drawn)")
+        // The exported model carries the siglip stage's text tower, so the manifest suite scores retrieval too.
+        let scored = try ReverieBinary.run([
+            "eval", "--checkpoint", model, "--suite", "manifest", "--manifest", manifest, "--count", "3", "--steps",
+            "2",
+            "--capabilities", "generate", "--json",
+        ])
+        XCTAssertTrue(scored.succeeded, "\(scored)")
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+        let retrieval = try XCTUnwrap(json["text_to_image_retrieval"] as? Double, scored.stdout)
+        XCTAssertTrue([0, 1, 2, 3].map { Double($0) / 3 }.contains { abs($0 - retrieval) < 1e-9 }, "\(retrieval)")
         // A manifest that does not exist is named before anything trains.
         let missing = try ReverieBinary.run([
             "train", pipeline, "--quiet", "--set", "root=\(dir.url.path)/other", "--set",
