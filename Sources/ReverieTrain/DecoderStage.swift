@@ -65,6 +65,12 @@ final class DecoderStage: StageDefinition {
 
     func conditions(_ pixels: Tensor) throws -> Tensor { try runner.conditions(pixels) }
 
+    func prefetch(indices: [Int]) {
+        let edits = Int((Double(indices.count) * editPairs).rounded())
+        let pairs = indices.prefix(edits).compactMap { try? data.editPair(at: $0) }.flatMap { [$0.source, $0.target] }
+        data.prefetch(pairs + indices.dropFirst(edits).compactMap { try? data.image(at: $0) })
+    }
+
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         // The first `edits` items are edit pairs (the target drawn, the source's latent given), the rest single
         // scenes (a zero source when the UNet takes one).

@@ -84,6 +84,8 @@ final class MLLMStage: StageDefinition {
         }
     }
 
+    func prefetch(indices: [Int]) { data.prefetch(indices.flatMap { (try? record($0))?.images ?? [] }) }
+
     /// The record at data index `i` (a pure function of the index: exact resume).
     func record(_ i: Int) throws -> DataRecord { try data.record(at: i, describeEdits: mm.config.describeEdits) }
 

@@ -68,6 +68,8 @@ final class SiglipStage: StageDefinition {
 
     func tokens(_ caption: String) -> [Int] { text.encode(caption) }
 
+    func prefetch(indices: [Int]) { data.prefetch(indices.compactMap { try? data.imageText(at: $0).image }) }
+
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         let samples = try indices.map { try data.imageText(at: $0) }
         let pixels = try StageImages.pixels(samples.map(\.image), data.images)

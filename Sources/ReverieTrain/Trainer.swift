@@ -153,6 +153,8 @@ public final class Trainer {
         let loop = recipe.loop
         optimizer.zeroGrad()
         let n = loop.accumulate
+        // The next step's images load in the background while this one computes.
+        stage.prefetch(indices: Array((position + n * loop.batch)..<(position + 2 * n * loop.batch)))
         let micro: [MicroBatch]
         if n == 1 {
             let l = try stage.loss(indices: Array(position..<(position + loop.batch)), rng: &rng)

@@ -32,6 +32,9 @@ public protocol TrainingStage: AnyObject {
     func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)]
     /// Called once before the final checkpoint (a stage may record measured configuration, e.g. a latent scale).
     func finish() throws
+    /// Starts loading, in the background, what the items at `indices` will need (the trainer names the next step's
+    /// items while the current step computes).
+    func prefetch(indices: [Int])
 }
 
 extension TrainingStage {
@@ -40,6 +43,7 @@ extension TrainingStage {
 
 extension TrainingStage {
     public func finish() throws {}
+    public func prefetch(indices: [Int]) {}
 
     public func partition(_ indices: Range<Int>, parts: Int) -> [[Int]] {
         let size = indices.count / parts

@@ -38,6 +38,8 @@ final class VAEStage: StageDefinition {
         (klWeight, reconstruction) = (Float(loss.kl), loss.reconstruction)
     }
 
+    func prefetch(indices: [Int]) { data.prefetch(indices.compactMap { try? data.image(at: $0) }) }
+
     /// The training images at `indices` → [B, 3, N, N] in [0, 1].
     func images(_ indices: [Int]) throws -> Tensor {
         try StageImages.pixels(indices.map { try data.image(at: $0) }, data.images)

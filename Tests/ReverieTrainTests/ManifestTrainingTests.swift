@@ -3,8 +3,9 @@ import ReverieCore
 import ReverieData
 import ReverieRuntime
 import ReverieTestSupport
-import ReverieTrain
 import XCTest
+
+@testable import ReverieTrain
 
 /// Training from a JSONL manifest over the repository's photo fixtures (JPEG and PNG of different sizes and modes):
 /// every stage trains from it, a run resumed mid-epoch matches the unbroken one, and bad data is refused before
@@ -131,6 +132,15 @@ final class ManifestTrainingTests: XCTestCase {
         XCTAssertEqual(a.losses + (try second.run(resume: true)).losses, unbroken)
     }
 
+    /// The trainer names each next step's items, so a manifest run finds its images already decoded.
+    func testTheTrainerPrefetchesTheNextStep() throws {
+        let trainer = try Trainer(recipe: recipe("vae", manifest: writeManifest(), steps: 4))
+        trainer.quiet = true
+        _ = try trainer.run()
+        let data = try XCTUnwrap((trainer.stage as? VAEStage)?.data as? ManifestData)
+        XCTAssertGreaterThan(data.loader.hits, 0)
+    }
+
     /// Bad data fails before step 1 naming the manifest's file and line; `skip_bad` skips, counts and lists it.
     func testBadDataIsRefusedOrSkippedBeforeTraining() throws {
         let zero = dir.appendingPathComponent("data/images/empty.png")
@@ -178,5 +188,23 @@ final class ManifestTrainingTests: XCTestCase {
             contentsOf: URL(fileURLWithPath: r.output).appendingPathComponent("skipped.txt"),
             encoding: .utf8)
         XCTAssertEqual(listed.split(separator: "\n").count, cases.count, listed)
+    }
+}
+
+/// Manifest images decode ahead of the step that needs them, to the same tensors.
+final class PrefetchingImagesTests: XCTestCase {
+    func testWarmedImagesAreTheSameTensorsAndFailuresSurfaceOnLoad() throws {
+        let photos = ManifestTrainingTests.photos
+        let base = FileImageLoader(size: 32)
+        let loader = PrefetchingImages(base, capacity: 2)
+        let refs = ["china.jpg", "camera.png", "rocket.jpg"].map { ImageRef.file(photos.appendingPathComponent($0)) }
+        loader.warm(refs)
+        loader.drain()
+        for ref in refs { XCTAssertEqual(try loader.load(ref).toArray(), try base.load(ref).toArray()) }
+        XCTAssertEqual(loader.hits, 2, "a capacity of 2 keeps the last two")
+        let missing = ImageRef.file(photos.appendingPathComponent("missing.png"))
+        loader.warm([missing])
+        loader.drain()
+        XCTAssertThrowsError(try loader.load(missing)) { XCTAssertTrue("\($0)".contains("missing.png")) }
     }
 }

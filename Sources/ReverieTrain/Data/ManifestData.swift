@@ -15,7 +15,8 @@ public struct ManifestData: TrainingData {
     /// The lines skipped under `skip_bad`, as `file:line: reason`.
     public let skipped: [String]
     public let seed: UInt64
-    let loader: FileImageLoader
+    /// Decodes files at the canvas, ahead of the step that needs them (`prefetch`).
+    let loader: PrefetchingImages
     let pairs: [(image: ImageRef, text: String)]
     let allImages: [ImageRef]
     let edits: [(source: ImageRef, target: ImageRef)]
@@ -26,7 +27,8 @@ public struct ManifestData: TrainingData {
         seed: UInt64
     ) {
         (self.url, self.records, self.skipped, self.seed) = (url, records, skipped, seed)
-        loader = FileImageLoader(preprocessing: ImagePreprocessing(size: canvas, fit: fit, filter: .bicubic))
+        loader = PrefetchingImages(
+            FileImageLoader(preprocessing: ImagePreprocessing(size: canvas, fit: fit, filter: .bicubic)))
         var pairs: [(ImageRef, String)] = [], images: [ImageRef] = [], edits: [(ImageRef, ImageRef)] = []
         for record in records {
             switch record {
@@ -54,6 +56,7 @@ public struct ManifestData: TrainingData {
         }
     }
     public var images: any ImageLoader { loader }
+    public func prefetch(_ images: [ImageRef]) { loader.warm(images) }
 
     /// How many items of each use the manifest holds (what a stage can train on).
     public var counts: (imageText: Int, images: Int, editPairs: Int, records: Int) {

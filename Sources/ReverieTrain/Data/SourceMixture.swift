@@ -16,6 +16,7 @@ public struct SourceMixture: TrainingData {
     public var hasSceneLabels: Bool { sources.allSatisfy(\.data.hasSceneLabels) }
     public func has(_ use: DataUse) -> Bool { sources.allSatisfy { $0.data.has(use) } }
     public var skipped: [String] { sources.flatMap(\.data.skipped) }
+    public func prefetch(_ images: [ImageRef]) { for s in sources { s.data.prefetch(images) } }
 
     public func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]? {
         sources.lazy.compactMap { $0.data.patchLabels(image, attribute, grid: grid) }.first

@@ -26,12 +26,15 @@ public protocol TrainingData: Sendable {
     func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]?
     /// What it skipped while reading (bad lines or images, with `skip_bad`), one line each.
     var skipped: [String] { get }
+    /// Starts loading `images` in the background, for a step to come (a source whose images are cheap ignores it).
+    func prefetch(_ images: [ImageRef])
 }
 
 extension TrainingData {
     public func has(_ use: DataUse) -> Bool { true }
     public func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]? { nil }
     public var skipped: [String] { [] }
+    public func prefetch(_ images: [ImageRef]) {}
 }
 
 /// What a stage reads from its data.
