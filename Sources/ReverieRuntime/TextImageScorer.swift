@@ -53,36 +53,47 @@ public final class TextImageScorer {
                 try model.textEmbeddings(tokens: texts.map(text.encode), padToken: text.padToken)
             )
         }
-        let d = img.shape[1]
+        return Self.topOneAccuracy(images: img, texts: txt)
+    }
+
+    /// The share of rows i of image embeddings [N, E] whose most similar (cosine) row of text embeddings [N, E] is
+    /// row i.
+    public static func topOneAccuracy(images img: Tensor, texts txt: Tensor) -> Double {
+        let (n, d) = (img.shape[0], img.shape[1])
+        guard n > 0 else { return 0 }
         let (a, b) = (img.toArray(), txt.toArray())
         func unit(_ v: ArraySlice<Float>) -> [Float] {
-            let n = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-            return v.map { $0 / n }
+            let norm = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+            return v.map { $0 / norm }
         }
-        let units = (0..<texts.count).map { unit(b[($0 * d)..<(($0 + 1) * d)]) }
+        let units = (0..<n).map { unit(b[($0 * d)..<(($0 + 1) * d)]) }
         var correct = 0
-        for i in 0..<images.count {
+        for i in 0..<n {
             let q = unit(a[(i * d)..<((i + 1) * d)])
             let sims = units.map { t in zip(q, t).reduce(0) { $0 + $1.0 * $1.1 } }
             if sims.indices.max(by: { sims[$0] < sims[$1] }) == i { correct += 1 }
         }
-        return Double(correct) / Double(images.count)
+        return Double(correct) / Double(n)
     }
 }
 
-/// The contrastive model under the part keys of a Reverie checkpoint.
-final class ContrastiveKeys: Module {
+/// The contrastive model under the part keys of a Reverie checkpoint: `vision_encoder.…` (the part later stages
+/// initialise from), `text_tower.…`, `image_projection.…`, `logit_scale`, `logit_bias`, and any extra heads (the
+/// siglip stage's learned patch heads) under their keys.
+public final class ContrastiveKeys: Module {
     let m: SiglipContrastiveModel
-    init(_ m: SiglipContrastiveModel) {
-        self.m = m
+    let heads: [(String, Linear)]
+    public init(_ m: SiglipContrastiveModel, heads: [(String, Linear)] = []) {
+        (self.m, self.heads) = (m, heads)
         super.init()
     }
 
-    override func visit(_ v: inout ModuleVisitor) {
+    override public func visit(_ v: inout ModuleVisitor) {
         v.child("vision_encoder", m.vision)
         v.child("text_tower", m.text)
         v.child("image_projection", m.imageProjection)
         v.parameter("logit_scale", m.logitScale)
         v.parameter("logit_bias", m.logitBias)
+        for (key, head) in heads { v.child(key, head) }
     }
 }

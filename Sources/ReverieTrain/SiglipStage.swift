@@ -50,7 +50,7 @@ final class SiglipStage: StageDefinition {
         siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &gs)
         patchTerms = try PatchTerm.terms(recipe?.loss(Loss.self) ?? Loss(), hidden: v.hidden, rng: &gh)
         grid = v.grid
-        model = SiglipKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
+        model = ContrastiveKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })
         let spec = recipe?.data ?? DataSpec()
         (data, canvas) = (try spec.training(), spec.canvas)
         evalManifest = try spec.evalManifest.map { try EvalManifest(path: $0, canvas: spec.canvas) }
@@ -121,7 +121,6 @@ final class SiglipStage: StageDefinition {
     /// Image → text retrieval top-1 among the given pairs (each image's own text must score highest), and the
     /// images' patch features.
     func retrieval(_ pixels: Tensor, _ texts: [String]) throws -> (accuracy: Double, features: Tensor) {
-        let count = texts.count
         let (features, img, txt) = try withNoGrad {
             let f = try siglip.features(pixels)
             return (
@@ -129,20 +128,7 @@ final class SiglipStage: StageDefinition {
                 try siglip.textEmbeddings(tokens: texts.map(tokens), padToken: text.padToken)
             )
         }
-        let d = img.shape[1]
-        let (a, b) = (img.toArray(), txt.toArray())
-        func unit(_ v: ArraySlice<Float>) -> [Float] {
-            let n = max(v.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-            return v.map { $0 / n }
-        }
-        let units = (0..<count).map { unit(b[($0 * d)..<(($0 + 1) * d)]) }
-        var correct = 0
-        for i in 0..<count {
-            let q = unit(a[(i * d)..<((i + 1) * d)])
-            let sims = units.map { t in zip(q, t).reduce(0) { $0 + $1.0 * $1.1 } }
-            if sims.indices.max(by: { sims[$0] < sims[$1] }) == i { correct += 1 }
-        }
-        return (Double(correct) / Double(max(count, 1)), features)
+        return (TextImageScorer.topOneAccuracy(images: img, texts: txt), features)
     }
 
     /// The share of patches under an object whose label the term's head names right.
@@ -154,25 +140,5 @@ final class SiglipStage: StageDefinition {
             tally.record(row.indices.max { row[$0] < row[$1] }! - t * r == label)
         }
         return tally.accuracy
-    }
-}
-
-/// The contrastive model under Reverie's part keys: `vision_encoder.…` (the part later stages initialise from),
-/// `text_tower.…`, `image_projection.…`, `logit_scale`, `logit_bias`, and learned patch heads under their keys.
-final class SiglipKeys: Module {
-    let m: SiglipContrastiveModel
-    let heads: [(String, Linear)]
-    init(_ m: SiglipContrastiveModel, heads: [(String, Linear)] = []) {
-        (self.m, self.heads) = (m, heads)
-        super.init()
-    }
-
-    override func visit(_ v: inout ModuleVisitor) {
-        v.child("vision_encoder", m.vision)
-        v.child("text_tower", m.text)
-        v.child("image_projection", m.imageProjection)
-        v.parameter("logit_scale", m.logitScale)
-        v.parameter("logit_bias", m.logitBias)
-        for (key, head) in heads { v.child(key, head) }
     }
 }
