@@ -65,8 +65,11 @@ final class DecoderStage: StageDefinition {
 
     func conditions(_ pixels: Tensor) throws -> Tensor { try runner.conditions(pixels) }
 
+    /// How many of `count` items are edit pairs (the first ones; the rest are single images).
+    func editCount(_ count: Int) -> Int { Int((Double(count) * editPairs).rounded()) }
+
     func prefetch(indices: [Int]) {
-        let edits = Int((Double(indices.count) * editPairs).rounded())
+        let edits = editCount(indices.count)
         let pairs = indices.prefix(edits).compactMap { try? data.editPair(at: $0) }.flatMap { [$0.source, $0.target] }
         data.prefetch(pairs + indices.dropFirst(edits).compactMap { try? data.image(at: $0) })
     }
@@ -74,7 +77,7 @@ final class DecoderStage: StageDefinition {
     func loss(indices: [Int], rng: inout RNG) throws -> StageLoss {
         // The first `edits` items are edit pairs (the target drawn, the source's latent given), the rest single
         // scenes (a zero source when the UNet takes one).
-        let edits = Int((Double(indices.count) * editPairs).rounded())
+        let edits = editCount(indices.count)
         let pairs = try indices.prefix(edits).map { try data.editPair(at: $0) }
         let pixels = try augment.apply(
             StageImages.pixels(

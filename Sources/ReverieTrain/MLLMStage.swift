@@ -56,7 +56,7 @@ final class MLLMStage: StageDefinition {
         if l.shapeProbe > 0 {
             guard let v = parts.vision else { throw StageError.missingPart(.vision) }  // multimodal() checked
             let probe = try ShapeProbe(
-                conditionDim: v.hidden, canvas: canvas,
+                conditionDim: v.hidden,
                 weight: Float(l.shapeProbe), rng: &probeRNG)
             self.probe = probe
             model = ProbedMultimodal(mm, probe: probe.head)

@@ -14,11 +14,10 @@ import ReverieNN
 final class ShapeProbe {
     let head: Linear
     let weight: Float
-    let canvas: Int
 
-    init(conditionDim: Int, canvas: Int, weight: Float, rng: inout RNG) throws {
+    init(conditionDim: Int, weight: Float, rng: inout RNG) throws {
         head = try Linear(inFeatures: conditionDim, outFeatures: PatchAttribute.shape.classes, rng: &rng)
-        (self.weight, self.canvas) = (weight, canvas)
+        self.weight = weight
     }
 
     /// The probe's two terms on a batch whose output images are `images` (one per predicted image, in order), their

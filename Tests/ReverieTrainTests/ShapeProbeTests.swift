@@ -37,7 +37,7 @@ final class ShapeProbeTests: XCTestCase {
     /// a scene are left out of both.
     func testTermsTrainTheProbeAndThePredictionsSeparately() throws {
         var rng = RNG(seed: 3)
-        let probe = try ShapeProbe(conditionDim: 6, canvas: 64, weight: 1, rng: &rng)
+        let probe = try ShapeProbe(conditionDim: 6, weight: 1, rng: &rng)
         let target = Tensor.randn([2, 4, 6], rng: &rng)
         let predicted = Tensor.randn([2, 4, 6], rng: &rng, requiresGrad: true)
         let scenes = [world.scene(at: 0), world.scene(at: 1)]
