@@ -50,7 +50,8 @@ public final class TextImageScorer {
         let (img, txt) = try withNoGrad {
             (
                 try model.imageEmbeddings(concat(images.map { try $0.tensor().unsqueeze(0) }, axis: 0)),
-                try model.textEmbeddings(tokens: texts.map(text.encode), padToken: text.padToken)
+                try model.textEmbeddings(
+                    tokens: texts.map { model.truncated(text.encode($0)) }, padToken: text.padToken)
             )
         }
         return Self.topOneAccuracy(images: img, texts: txt)

@@ -66,7 +66,7 @@ final class SiglipStage: StageDefinition {
         }
     }
 
-    func tokens(_ caption: String) -> [Int] { text.encode(caption) }
+    func tokens(_ caption: String) -> [Int] { siglip.truncated(text.encode(caption)) }
 
     func prefetch(indices: [Int]) { data.prefetch(indices.compactMap { try? data.imageText(at: $0).image }) }
 

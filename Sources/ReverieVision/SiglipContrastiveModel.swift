@@ -49,6 +49,10 @@ public final class SiglipContrastiveModel: Module {
     }
 
     /// B token sequences → text embeddings [B, projectionDim] (not normalised); see `TextTower`.
+    /// The first tokens of a text, as many as the text tower reads: longer texts are truncated, as transformers'
+    /// SigLIP processor does with `truncation=True`.
+    public func truncated(_ tokens: [Int]) -> [Int] { Array(tokens.prefix(text.config.maxPositions)) }
+
     public func textEmbeddings(tokens: [[Int]], padToken: Int) throws -> Tensor {
         try text(tokens: tokens, padToken: padToken)
     }
