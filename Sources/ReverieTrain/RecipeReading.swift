@@ -48,7 +48,7 @@ extension Recipe {
         output = try top.string("output") ?? Self.runDirectory(root: root, name: name)
         if let d = top.raw("data") {
             data = try RecipeDecoder.decode(DataSpec.self, from: d, path: "data")
-            let shared: Set = ["world_seed", "canvas", "sources", "manifest", "eval_manifest"]
+            let shared: Set = ["world_seed", "items", "canvas", "sources", "manifest", "eval_manifest"]
             if case let .map(pairs) = d.value,
                 let key = pairs.map(\.key).first(where: { !shared.contains($0) && !definition.dataKeys.contains($0) })
             {

@@ -132,7 +132,9 @@ public struct DataSpec: Codable, Sendable, SelfChecking {
             }
             sources = [Source(config: ManifestData.Config(path: path))]
         } else {  // the short form: one ShapesWorld source from the keys under data:
-            sources = [Source(config: try ShapesSource.Config(from: decoder))]
+            let config = try ShapesSource.Config(from: decoder)
+            try config.validate()
+            sources = [Source(config: config)]
         }
     }
 

@@ -63,6 +63,20 @@ final class DataSourceRegistryTests: XCTestCase {
         XCTAssertTrue((120...180).contains(fromFirst), "\(fromFirst) of 200 from the weight-3 source")
     }
 
+    func testItemsBoundsTheDistinctShapesRecords() throws {
+        let bounded = try recipe(vae + "\ndata: {world_seed: 5, items: 7}").data.training()
+        let endless = try recipe(vae + "\ndata: {world_seed: 5}").data.training()
+        for i in [0, 3, 6] {
+            XCTAssertEqual(try bounded.image(at: i + 7), try endless.image(at: i))
+            XCTAssertEqual(try bounded.imageText(at: i + 14).text, try endless.imageText(at: i).text)
+            XCTAssertEqual(try bounded.editPair(at: i + 7).target, try endless.editPair(at: i).target)
+            XCTAssertEqual(
+                try bounded.record(at: i + 21, describeEdits: false), try endless.record(at: i, describeEdits: false))
+        }
+        XCTAssertNotEqual(try bounded.image(at: 7), try endless.image(at: 7))
+        XCTAssertEqual(error(vae + "\ndata: {items: -1}")?.key, "data.items")
+    }
+
     func testAToyDataSourceRegistersInOneLine() throws {
         DataSourceRegistry.register(FlatColors.Config.self)
         defer { DataSourceRegistry.shared.unregister(FlatColors.Config.kind) }

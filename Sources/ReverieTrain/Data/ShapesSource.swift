@@ -10,6 +10,15 @@ public struct ShapesSource: TrainingData {
     public let mixture: [(String, Double)]
     /// Relative weights of the edit kinds (empty: the kinds cycle with the index, as the evaluation world's do).
     public let editKinds: [(String, Double)]
+    /// Distinct items of each stream (0: unbounded): item `index` is item `index % items`, so an in-memory run can
+    /// see exactly as many distinct records as a finite file source holds.
+    public let items: Int
+
+    public init(world: ShapesWorld, mixture: [(String, Double)], editKinds: [(String, Double)], items: Int = 0) {
+        (self.world, self.mixture, self.editKinds, self.items) = (world, mixture, editKinds, items)
+    }
+
+    func bounded(_ index: Int) -> Int { items > 0 ? index % items : index }
 
     public var name: String { "shapes" }
     public var hasSceneLabels: Bool { true }
@@ -22,19 +31,20 @@ public struct ShapesSource: TrainingData {
     }
 
     public func imageText(at index: Int) -> (image: ImageRef, text: String) {
-        let s = world.caption(at: index)
+        let s = world.caption(at: bounded(index))
         return (.scene(s.scene), s.text)
     }
 
-    public func image(at index: Int) -> ImageRef { .scene(world.scene(at: index)) }
+    public func image(at index: Int) -> ImageRef { .scene(world.scene(at: bounded(index))) }
 
     public func editPair(at index: Int) -> (source: ImageRef, target: ImageRef) {
-        let e = world.edit(at: index)
+        let e = world.edit(at: bounded(index))
         return (.scene(e.source), .scene(e.target))
     }
 
     /// The record at `index`: its kind drawn from the mixture by a generator seeded with the index.
-    public func record(at i: Int, describeEdits: Bool) -> DataRecord {
+    public func record(at index: Int, describeEdits: Bool) -> DataRecord {
+        let i = bounded(index)
         var g = RNG(seed: world.seed &* 0x2545_F491_4F6C_DD1D ^ UInt64(i))
         switch Self.pick(mixture, u: Double(g.uniform())) ?? "caption" {
         case "text_to_image":
@@ -71,18 +81,21 @@ public struct ShapesSource: TrainingData {
         return weights.last { $0.1 > 0 }?.0
     }
 
-    /// `{shapes: {world_seed: 4, mixture: {…}, edit_kinds: {…}}}` in a `sources` list; the same keys directly under
+    /// `{shapes: {world_seed: 4, mixture: {…}, edit_kinds: {…}, items: 0}}` in a `sources` list; the same keys directly under
     /// `data:` are the short form for one ShapesWorld source.
     public struct Config: DataSourceConfig, Equatable {
         public static let kind = "shapes"
         public var worldSeed: UInt64 = 1
         public var mixture = DataSpec.Mixture.default
         public var editKinds = DataSpec.Weights([])
+        /// Distinct items per stream; 0 for an endless world.
+        public var items = 0
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case worldSeed = "world_seed"
             case mixture
             case editKinds = "edit_kinds"
+            case items
         }
 
         public init() {}
@@ -92,12 +105,15 @@ public struct ShapesSource: TrainingData {
             try c.update(&worldSeed, .worldSeed)
             try c.update(&mixture, .mixture)
             try c.update(&editKinds, .editKinds)
+            try c.update(&items, .items)
         }
+
+        public func validate() throws { try require(items >= 0, "items", "must be 0 (endless) or positive") }
 
         public func make(canvas: Int) -> any TrainingData {
             ShapesSource(
                 world: ShapesWorld(seed: worldSeed, canvas: canvas), mixture: mixture.weights.pairs,
-                editKinds: editKinds.pairs)
+                editKinds: editKinds.pairs, items: items)
         }
     }
 }
