@@ -19,6 +19,7 @@ public struct ManifestData: TrainingData {
     let loader: PrefetchingImages
     let pairs: [(image: ImageRef, text: String)]
     let allImages: [ImageRef]
+    let imageSet: Set<ImageRef>
     let edits: [(source: ImageRef, target: ImageRef)]
     let orders = EpochOrders()
 
@@ -38,6 +39,7 @@ public struct ManifestData: TrainingData {
             }
             images += record.images
         }
+        imageSet = Set(images)
         (self.pairs, allImages, self.edits) = (
             pairs.map { (image: $0.0, text: $0.1) }, images,
             edits.map { (source: $0.0, target: $0.1) }
@@ -57,6 +59,7 @@ public struct ManifestData: TrainingData {
     }
     public var images: any ImageLoader { loader }
     public func prefetch(_ images: [ImageRef]) { loader.warm(images) }
+    public func holds(_ image: ImageRef) -> Bool { imageSet.contains(image) }
 
     /// How many items of each use the manifest holds (what a stage can train on).
     public var counts: (imageText: Int, images: Int, editPairs: Int, records: Int) {
@@ -87,7 +90,8 @@ public struct ManifestData: TrainingData {
         records[try position(index, count: records.count, stream: 4)]
     }
 
-    /// `{manifest: {path: data/train.jsonl, fit: crop, skip_bad: false, seed: 1}}` in `data.sources`, or
+    /// `{manifest: {path: data/train.jsonl, fit: crop, skip_bad: false, seed: 1}}` (or `{manifest: PATH}` with the
+    /// defaults) in `data.sources`, or
     /// `data.manifest: PATH` for one manifest. A relative path is relative to the recipe file (to the working
     /// directory for a `--set` value).
     public struct Config: DataSourceConfig {
@@ -114,11 +118,15 @@ public struct ManifestData: TrainingData {
         public init(path: String) { self.path = path }
 
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            try c.update(&path, .path)
-            try c.update(&fit, .fit)
-            try c.update(&skipBad, .skipBad)
-            try c.update(&seed, .seed)
+            if let single = try? decoder.singleValueContainer().decode(String.self) {  // `{manifest: PATH}`
+                path = single
+            } else {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                try c.update(&path, .path)
+                try c.update(&fit, .fit)
+                try c.update(&skipBad, .skipBad)
+                try c.update(&seed, .seed)
+            }
             if let base = decoder.userInfo[.recipeDirectory] as? URL, !path.isEmpty, !path.hasPrefix("/") {
                 path = base.appendingPathComponent(path).path
             }

@@ -28,6 +28,8 @@ public protocol TrainingData: Sendable {
     var skipped: [String] { get }
     /// Starts loading `images` in the background, for a step to come (a source whose images are cheap ignores it).
     func prefetch(_ images: [ImageRef])
+    /// Whether `image` is one of its files (a mixture loads and prefetches a file through the source holding it).
+    func holds(_ image: ImageRef) -> Bool
 }
 
 extension TrainingData {
@@ -35,6 +37,7 @@ extension TrainingData {
     public func patchLabels(_ image: ImageRef, _ attribute: PatchAttribute, grid: Int) -> [Int]? { nil }
     public var skipped: [String] { [] }
     public func prefetch(_ images: [ImageRef]) {}
+    public func holds(_ image: ImageRef) -> Bool { false }
 }
 
 /// What a stage reads from its data.
