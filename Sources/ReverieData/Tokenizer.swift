@@ -13,8 +13,9 @@ public struct Tokenizer: Sendable {
     var model: BPEModel
     /// Added tokens in id order.
     public private(set) var addedTokens: [AddedToken]
-    /// The ByteLevel pre-tokenizer's options, kept so that saving reproduces the loaded file's behaviour.
-    var addPrefixSpace: Bool
+    /// Normalizer, pre-tokenizer, template and decoder around the model.
+    var pipeline: TokenizerPipeline
+    /// The ByteLevel pre-tokenizer's option, kept so that saving reproduces the loaded file's behaviour.
     var trimOffsets: Bool
     /// Whether the file had a ByteLevel post-processor and decoder (saved back the same way).
     var hasPostProcessor: Bool
@@ -26,12 +27,12 @@ public struct Tokenizer: Sendable {
     private var addedByContent: [String: AddedToken]
 
     init(
-        model: BPEModel, addedTokens: [AddedToken], addPrefixSpace: Bool = false, trimOffsets: Bool = true,
-        hasPostProcessor: Bool = true, hasDecoder: Bool = true
+        model: BPEModel, addedTokens: [AddedToken], pipeline: TokenizerPipeline = .gpt2(addPrefixSpace: false),
+        trimOffsets: Bool = true, hasPostProcessor: Bool = true, hasDecoder: Bool = true
     ) {
         self.model = model
         self.addedTokens = addedTokens.sorted { $0.id < $1.id }
-        self.addPrefixSpace = addPrefixSpace
+        self.pipeline = pipeline
         self.trimOffsets = trimOffsets
         self.hasPostProcessor = hasPostProcessor
         self.hasDecoder = hasDecoder
@@ -55,61 +56,62 @@ public struct Tokenizer: Sendable {
     /// The ranked merges, as (left, right) token strings.
     public var merges: [(String, String)] { model.merges }
 
-    /// Token ids of `text`.
-    public func encode(_ text: String) -> [Int] {
+    /// Whether the pre-tokenizer adds a space before the text (GPT-2's `add_prefix_space`).
+    var addPrefixSpace: Bool { pipeline.preTokenizer.steps.first == .byteLevel(addPrefixSpace: true, useRegex: true) }
+
+    /// Token ids of `text`, without the special tokens a post-processor adds (`add_special_tokens=False`).
+    public func encode(_ text: String) -> [Int] { encode(text, addSpecialTokens: false) }
+
+    /// Token ids of `text`: added tokens matched in the raw text, the rest normalized, pre-tokenized and merged;
+    /// with `addSpecialTokens`, inside the post-processor's template (`<s>`, `<|begin_of_text|>`), as `tokenizers`'
+    /// `encode(text).ids`.
+    public func encode(_ text: String, addSpecialTokens: Bool) -> [Int] {
         var ids: [Int] = []
-        for segment in matcher.split(text) {
+        for (n, segment) in matcher.split(text).enumerated() {
             switch segment {
             case .token(let id):
                 ids.append(id)
-            case .text(var scalars):
-                if addPrefixSpace && scalars.first != " " { scalars.insert(" ", at: 0) }
-                var view = String.UnicodeScalarView()
-                view.append(contentsOf: scalars)
-                for piece in ByteLevel.split(String(view)) {
+            case .text(let scalars):
+                let byteLevel = pipeline.preTokenizer.byteLevel
+                for scalars in pipeline.preTokenizer.pieces(pipeline.normalize(scalars), atStart: n == 0) {
+                    let piece = DecoderStep.string(scalars)
                     if let cached = cache.lookup(piece) {
                         ids.append(contentsOf: cached)
                     } else {
-                        let pieceIds = model.tokenize(bytes: Array(piece.utf8))
+                        let pieceIds =
+                            byteLevel ? model.tokenize(bytes: Array(piece.utf8)) : model.tokenize(scalars: scalars)
                         cache.store(piece, pieceIds)
                         ids.append(contentsOf: pieceIds)
                     }
                 }
             }
         }
-        return ids
+        guard addSpecialTokens else { return ids }
+        return pipeline.template.flatMap { item -> [Int] in
+            switch item {
+            case .special(let special): return special
+            case .sequence: return ids
+            }
+        }
     }
 
-    /// The text of `ids`, as `tokenizers`' ByteLevel decoder produces it: token characters map back to bytes
-    /// (a token with a character outside the byte alphabet, such as a non-ASCII added token, contributes its own
-    /// UTF-8), and the bytes are read as UTF-8 with invalid sequences replaced by U+FFFD.
+    /// The text of `ids`, as `tokenizers`' decoder chain produces it (for byte-level files: token characters map
+    /// back to bytes, a token with a character outside the byte alphabet contributes its own UTF-8, and the bytes
+    /// are read as UTF-8 with invalid sequences replaced by U+FFFD).
     /// Throws ``TokenizerError/unknownId(_:)`` for an id outside the vocabulary.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) throws -> String {
-        var bytes: [UInt8] = []
+        var tokens: [String] = []
         for id in ids {
             if let added = addedById[id] {
                 if skipSpecialTokens && added.special { continue }
-                appendDecoded(added.content, to: &bytes)
+                tokens.append(added.content)
             } else if id >= 0, id < model.tokens.count, let token = model.tokens[id] {
-                appendDecoded(token, to: &bytes)
+                tokens.append(token)
             } else {
                 throw TokenizerError.unknownId(id)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private func appendDecoded(_ token: String, to bytes: inout [UInt8]) {
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(token.unicodeScalars.count)
-        for s in token.unicodeScalars {
-            guard let b = ByteLevel.scalarToByte[s.value] else {
-                bytes.append(contentsOf: token.utf8)
-                return
-            }
-            decoded.append(b)
-        }
-        bytes.append(contentsOf: decoded)
+        return pipeline.decode(tokens)
     }
 }
 

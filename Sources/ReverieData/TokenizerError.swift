@@ -20,7 +20,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .invalidJSON(let path, let detail): return "tokenizer file \(path) is not valid JSON: \(detail)"
         case .invalidField(let path, let key, let reason): return "tokenizer file \(path): key '\(key)' \(reason)"
         case .unsupported(let path, let key, let value):
-            return "tokenizer file \(path): unsupported \(key) '\(value)' (Reverie reads byte-level BPE tokenizers)"
+            return
+                "tokenizer file \(path): unsupported \(key) '\(value)' (Reverie reads BPE tokenizers: GPT-2, Llama-3, SmolLM and SentencePiece layouts)"
         case .unknownId(let id): return "token id \(id) is not in the vocabulary"
         case .invalidArgument(let operation, let detail): return "\(operation): \(detail)"
         case .io(let path, let operation, let detail): return "\(operation) failed for \(path): \(detail)"

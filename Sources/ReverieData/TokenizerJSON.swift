@@ -1,12 +1,16 @@
 import Foundation
 
 extension Tokenizer {
-    /// Loads a Hugging Face `tokenizer.json` with a BPE model and a byte-level pre-tokenizer (GPT-2 style).
+    /// Loads a Hugging Face `tokenizer.json` with a BPE model: GPT-2 style byte-level, Llama-3 style (a Split on its
+    /// pattern, then ByteLevel), SmolLM style (Digits, then ByteLevel) or SentencePiece style (Llama 2, Mistral:
+    /// `▁` by a Prepend + Replace normalizer or a Metaspace pre-tokenizer, byte fallback).
     ///
-    /// Accepted: `model.type = "BPE"` with `vocab`, `merges` (as `"a b"` strings or `["a", "b"]` pairs), no dropout,
-    /// no subword prefix or suffix; `pre_tokenizer` ByteLevel with `use_regex` (alone or as the only member of a
-    /// Sequence); `normalizer` null; `decoder` and `post_processor` ByteLevel or null; `added_tokens`.
-    /// Anything else throws ``TokenizerError`` naming the file and the key at fault.
+    /// Accepted: `model.type = "BPE"` with `vocab`, `merges` (as `"a b"` strings or `["a", "b"]` pairs),
+    /// `byte_fallback`, `unk_token`, `fuse_unk`, `ignore_merges`, no dropout, no subword prefix or suffix;
+    /// normalizers Prepend and Replace (of a string); pre-tokenizers ByteLevel, Split (GPT-2's and Llama-3's
+    /// patterns), Metaspace and Digits; post-processors ByteLevel and TemplateProcessing; decoders ByteLevel,
+    /// Replace, ByteFallback, Fuse, Strip and Metaspace; Sequences of these; `added_tokens`.
+    /// Anything else throws ``TokenizerError`` naming the file, the key and the value at fault.
     public init(contentsOf url: URL) throws {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw TokenizerError.fileNotFound(path: path) }
@@ -33,9 +37,6 @@ extension Tokenizer {
         where !file.isNull(modelObject[key]) && (modelObject[key] as? String) != "" {
             throw TokenizerError.unsupported(path: path, key: "model.\(key)", value: "\(modelObject[key] ?? "")")
         }
-        for key in ["byte_fallback", "ignore_merges"] where try file.bool(modelObject[key], "model.\(key)") {
-            throw TokenizerError.unsupported(path: path, key: "model.\(key)", value: "true")
-        }
         let vocabObject = try file.object(modelObject["vocab"], "model.vocab")
         var vocab: [String: Int] = [:]
         vocab.reserveCapacity(vocabObject.count)
@@ -46,8 +47,20 @@ extension Tokenizer {
                 path: path, key: "model.vocab", reason: "has id \(largest) for only \(vocab.count) tokens")
         }
         let merges = try file.merges(modelObject["merges"] ?? [Any]())
+        var options = BPEOptions(
+            byteFallback: try file.bool(modelObject["byte_fallback"], "model.byte_fallback"),
+            fuseUnknown: try file.bool(modelObject["fuse_unk"], "model.fuse_unk"),
+            ignoreMerges: try file.bool(modelObject["ignore_merges"], "model.ignore_merges"))
+        if !file.isNull(modelObject["unk_token"]) {
+            let unk = try file.string(modelObject["unk_token"], "model.unk_token", default: nil)
+            guard let id = vocab[unk] else {
+                throw TokenizerError.invalidField(
+                    path: path, key: "model.unk_token", reason: "'\(unk)' is not in model.vocab")
+            }
+            options.unknown = id
+        }
         let model: BPEModel
-        do { model = try BPEModel(vocab: vocab, merges: merges) } catch let error as BPEModelError {
+        do { model = try BPEModel(vocab: vocab, merges: merges, options: options) } catch let error as BPEModelError {
             switch error {
             case .unknownMergePart(let index, let merge):
                 throw TokenizerError.invalidField(
@@ -58,15 +71,6 @@ extension Tokenizer {
                     path: path, key: "model.merges[\(index)]",
                     reason: "'\(merge)' makes a token missing from model.vocab")
             }
-        }
-        if !file.isNull(top["normalizer"]) {
-            let kind = (top["normalizer"] as? [String: Any])?["type"] as? String ?? "?"
-            throw TokenizerError.unsupported(path: path, key: "normalizer", value: kind)
-        }
-        let pre = try file.byteLevelPreTokenizer(top["pre_tokenizer"])
-        for key in ["decoder", "post_processor"] where !file.isNull(top[key]) {
-            let kind = try file.string((try file.object(top[key], key))["type"], "\(key).type", default: nil)
-            guard kind == "ByteLevel" else { throw TokenizerError.unsupported(path: path, key: key, value: kind) }
         }
         var added: [AddedToken] = []
         for (i, item) in try file.array(top["added_tokens"] ?? [Any](), "added_tokens").enumerated() {
@@ -90,9 +94,27 @@ extension Tokenizer {
                     normalized: try file.bool(o["normalized"], "\(key).normalized"),
                     special: try file.bool(o["special"], "\(key).special")))
         }
-        self.init(
-            model: model, addedTokens: added, addPrefixSpace: pre.addPrefixSpace, trimOffsets: pre.trimOffsets,
-            hasPostProcessor: !file.isNull(top["post_processor"]), hasDecoder: !file.isNull(top["decoder"]))
+        var special = vocab
+        for token in added { special[token.content] = token.id }
+        if let gpt2 = try? file.byteLevelPreTokenizer(top["pre_tokenizer"]), file.isNull(top["normalizer"]),
+            ["decoder", "post_processor"].allSatisfy({ file.isNull(top[$0]) || file.isByteLevel(top[$0]) })
+        {  // the plain byte-level layout Reverie writes itself
+            self.init(
+                model: model, addedTokens: added, pipeline: .gpt2(addPrefixSpace: gpt2.addPrefixSpace),
+                trimOffsets: gpt2.trimOffsets, hasPostProcessor: !file.isNull(top["post_processor"]),
+                hasDecoder: !file.isNull(top["decoder"]))
+        } else {
+            var pipeline = try file.pipeline(top, special: special)
+            pipeline.sections = Dictionary(
+                uniqueKeysWithValues: ["normalizer", "pre_tokenizer", "post_processor", "decoder"].map {
+                    ($0, file.text(top[$0]))
+                })
+            if let token = added.first(where: { $0.normalized && !$0.special }), !pipeline.normalizer.isEmpty {
+                throw TokenizerError.unsupported(
+                    path: path, key: "added_tokens", value: "'\(token.content)' normalized with a normalizer")
+            }
+            self.init(model: model, addedTokens: added, pipeline: pipeline)
+        }
     }
 }
 
@@ -153,6 +175,8 @@ struct JSONFields {
         }
         return merges
     }
+
+    func isByteLevel(_ value: Any?) -> Bool { ((value as? [String: Any])?["type"] as? String) == "ByteLevel" }
 
     /// The ByteLevel pre-tokenizer's options, alone or as the single member of a Sequence.
     func byteLevelPreTokenizer(_ value: Any?) throws -> (addPrefixSpace: Bool, trimOffsets: Bool) {

@@ -12,17 +12,25 @@ extension Tokenizer {
             out += "\"normalized\": \(token.normalized), \"special\": \(token.special)}"
         }
         out += addedTokens.isEmpty ? "],\n" : "\n  ],\n"
-        out += "  \"normalizer\": null,\n"
-        out += "  \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": \(addPrefixSpace), "
-        out += "\"trim_offsets\": \(trimOffsets), \"use_regex\": true},\n"
-        let byteLevel =
-            "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}"
-        out += "  \"post_processor\": \(hasPostProcessor ? byteLevel : "null"),\n"
-        out += "  \"decoder\": \(hasDecoder ? byteLevel : "null"),\n"
-        out += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": null,\n"
+        if let sections = pipeline.sections {  // a loaded file's own components, unchanged
+            for key in ["normalizer", "pre_tokenizer", "post_processor", "decoder"] {
+                out += "  \"\(key)\": \(sections[key] ?? "null"),\n"
+            }
+        } else {
+            out += "  \"normalizer\": null,\n"
+            out += "  \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": \(addPrefixSpace), "
+            out += "\"trim_offsets\": \(trimOffsets), \"use_regex\": true},\n"
+            let byteLevel =
+                "{\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true, \"use_regex\": true}"
+            out += "  \"post_processor\": \(hasPostProcessor ? byteLevel : "null"),\n"
+            out += "  \"decoder\": \(hasDecoder ? byteLevel : "null"),\n"
+        }
+        let o = model.options
+        let unk = o.unknown.flatMap { model.tokens[$0] }.map(jsonString) ?? "null"
+        out += "  \"model\": {\n    \"type\": \"BPE\",\n    \"dropout\": null,\n    \"unk_token\": \(unk),\n"
         out += "    \"continuing_subword_prefix\": null,\n    \"end_of_word_suffix\": null,\n"
-        out +=
-            "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n    \"vocab\": {"
+        out += "    \"fuse_unk\": \(o.fuseUnknown),\n    \"byte_fallback\": \(o.byteFallback),\n"
+        out += "    \"ignore_merges\": \(o.ignoreMerges),\n    \"vocab\": {"
         var first = true
         for (id, token) in model.tokens.enumerated() {
             guard let token else { continue }

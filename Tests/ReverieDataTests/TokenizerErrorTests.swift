@@ -38,7 +38,6 @@ final class TokenizerErrorTests: XCTestCase {
         try assertRejected(
             #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [3]}, \#(preTokenizer)}"#,
             mentioning: "model.merges[0]")
-        try assertRejected(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#, mentioning: "pre_tokenizer")
         try assertRejected(
             #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#,
             mentioning: "pre_tokenizer")
@@ -46,6 +45,29 @@ final class TokenizerErrorTests: XCTestCase {
         try assertRejected(#"{\#(model), \#(preTokenizer), "normalizer": {"type": "NFC"}}"#, mentioning: "normalizer")
         try assertRejected(
             #"{\#(model), \#(preTokenizer), "added_tokens": [{"id": 1}]}"#, mentioning: "added_tokens[0].content")
+        // Every component of a real file is implemented or refused by key and value, never ignored.
+        let refused: [(String, String)] = [
+            (#""pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\w+"}, "behavior": "Isolated"}"#, "\\w+"),
+            (
+                #""pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\s+(?!\\S)|\\s+"}, "behavior": "Removed"}"#,
+                "\\s+"
+            ),
+            (#""normalizer": {"type": "Replace", "pattern": {"Regex": " +"}, "content": " "}"#, "normalizer.pattern"),
+            (#""normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}]}"#, "NFKC"),
+            (#""decoder": {"type": "WordPiece"}"#, "WordPiece"),
+            (#""post_processor": {"type": "BertProcessing"}"#, "BertProcessing"),
+            (
+                #""pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "ByteLevel"}, {"type": "Digits"}]}"#,
+                "after ByteLevel"
+            ),
+            (#""pre_tokenizer": {"type": "Metaspace", "replacement": "ab"}"#, "replacement"),
+        ]
+        for (section, mentioning) in refused {
+            try assertRejected(#"{\#(model), \#(section)}"#, mentioning: mentioning)
+        }
+        try assertRejected(
+            #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "unk_token": "<unk>"}}"#,
+            mentioning: "unk_token")
     }
 
     /// GPT-2's own file layout: "" for no subword prefix/suffix, merges as "a b" strings, `<|endoftext|>` added.
