@@ -1,7 +1,8 @@
 import Foundation
 
-/// The configuration of an `AutoencoderKL`, with diffusers' `config.json` key names (unknown keys such as
-/// `down_block_types` are ignored: only `DownEncoderBlock2D` / `UpDecoderBlock2D` stacks are supported).
+/// The configuration of an `AutoencoderKL`, with diffusers' `config.json` key names: `DownEncoderBlock2D` /
+/// `UpDecoderBlock2D` stacks with any activation. `DiffusersConfigKeys.autoencoder` lists what every other key must
+/// be; a config that departs from it is refused by key and value.
 public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
     public var inChannels = 3
     public var outChannels = 3
@@ -13,6 +14,7 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
     public var useQuantConv = true
     public var usePostQuantConv = true
     public var midBlockAddAttention = true
+    public var actFn = Activation.silu
 
     enum CodingKeys: String, CodingKey {
         case inChannels = "in_channels"
@@ -25,6 +27,9 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
         case useQuantConv = "use_quant_conv"
         case usePostQuantConv = "use_post_quant_conv"
         case midBlockAddAttention = "mid_block_add_attention"
+        case actFn = "act_fn"
+        case downBlockTypes = "down_block_types"
+        case upBlockTypes = "up_block_types"
     }
 
     public init(
@@ -51,11 +56,39 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
         midBlockAddAttention =
             try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention)
             ?? d.midBlockAddAttention
+        actFn =
+            try c.decodeIfPresent(String.self, forKey: .actFn).map { try Activation(name: $0, key: "act_fn") } ?? .silu
+        for (key, only) in [(CodingKeys.downBlockTypes, "DownEncoderBlock2D"), (.upBlockTypes, "UpDecoderBlock2D")] {
+            if let types = try c.decodeIfPresent([String].self, forKey: key),
+                let other = types.first(where: { $0 != only })
+            {
+                throw DiffusionError.invalidConfiguration(
+                    component: "AutoencoderKL", detail: "\(key.stringValue) has '\(other)'; only \(only) is implemented"
+                )
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inChannels, forKey: .inChannels)
+        try c.encode(outChannels, forKey: .outChannels)
+        try c.encode(blockOutChannels, forKey: .blockOutChannels)
+        try c.encode(layersPerBlock, forKey: .layersPerBlock)
+        try c.encode(latentChannels, forKey: .latentChannels)
+        try c.encode(normNumGroups, forKey: .normNumGroups)
+        try c.encode(scalingFactor, forKey: .scalingFactor)
+        try c.encode(useQuantConv, forKey: .useQuantConv)
+        try c.encode(usePostQuantConv, forKey: .usePostQuantConv)
+        try c.encode(midBlockAddAttention, forKey: .midBlockAddAttention)
+        if actFn != .silu { try c.encode(actFn, forKey: .actFn) }
     }
 
     /// Decodes and validates a diffusers-style JSON configuration; `source` (a file name) is used in the error message.
     public static func decode(json: String, source: String) throws -> AutoencoderKLConfig {
         do {
+            try DiffusersConfigKeys.check(
+                json: json, rules: DiffusersConfigKeys.autoencoder, component: "AutoencoderKL")
             let config = try JSONDecoder().decode(AutoencoderKLConfig.self, from: Data(json.utf8))
             try config.validate()
             return config

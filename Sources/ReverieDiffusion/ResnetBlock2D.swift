@@ -1,9 +1,9 @@
-// port of diffusers `ResnetBlock2D` (models/resnet.py), time_embedding_norm "default", output_scale_factor 1
+// port of diffusers `ResnetBlock2D` (models/resnet.py), time_embedding_norm "default"
 import ReverieCore
 import ReverieNN
 
-/// GroupNorm → SiLU → conv3×3 → (+ projected time embedding) → GroupNorm → SiLU → conv3×3, plus a residual
-/// (through a 1×1 `conv_shortcut` when the channel count changes).
+/// GroupNorm → act → conv3×3 → (+ projected time embedding) → GroupNorm → act → conv3×3, plus a residual
+/// (through a 1×1 `conv_shortcut` when the channel count changes), divided by the style's output scale.
 ///
 /// Keys: `norm1`, `conv1`, `time_emb_proj` (when `tembChannels` is set), `norm2`, `conv2`, `conv_shortcut`.
 public final class ResnetBlock2D: Module {
@@ -13,11 +13,13 @@ public final class ResnetBlock2D: Module {
     public let norm2: GroupNorm
     public let conv2: Conv2d
     public let convShortcut: Conv2d?
+    public let style: ResnetStyle
 
     public init(
         inChannels: Int, outChannels: Int, tembChannels: Int?, groups: Int, eps: Float,
-        rng: inout RNG
+        style: ResnetStyle = ResnetStyle(), rng: inout RNG
     ) throws {
+        self.style = style
         norm1 = try GroupNorm(groups: groups, channels: inChannels, eps: eps)
         conv1 = try Conv2d(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, padding: 1, rng: &rng)
         timeEmbProj = try tembChannels.map { try Linear(inFeatures: $0, outFeatures: outChannels, rng: &rng) }
@@ -44,16 +46,18 @@ public final class ResnetBlock2D: Module {
             throw TensorError.shapeMismatch(
                 op: "ResnetBlock2D", detail: "input \(shapeString(x.shape)), expected [B, C, H, W]")
         }
-        var h = try conv1(norm1(x).silu())  // [B, out, H, W]
+        let act = style.activation
+        var h = try conv1(act(norm1(x)))  // [B, out, H, W]
         if let timeEmbProj {
             guard let temb, temb.rank == 2, temb.shape[0] == x.shape[0] else {
                 throw TensorError.invalidArgument(
                     op: "ResnetBlock2D", detail: "needs a time embedding [\(x.shape[0]), \(timeEmbProj.inFeatures)]")
             }
-            let t = try timeEmbProj(temb.silu())  // [B, out]
+            let t = try timeEmbProj(act(temb))  // [B, out]
             h = try h + t.reshape([t.shape[0], t.shape[1], 1, 1])
         }
-        h = try conv2(norm2(h).silu())
-        return try (convShortcut?(x) ?? x) + h
+        h = try conv2(act(norm2(h)))
+        let out = try (convShortcut?(x) ?? x) + h
+        return style.outputScale == 1 ? out : out / style.outputScale
     }
 }

@@ -31,12 +31,18 @@ public func sinusoidalTimestepEmbedding(
     return try Tensor(shape: [timesteps.count, dim], data: data)
 }
 
-/// The timestep MLP: Linear → SiLU → Linear. Keys: `linear_1`, `linear_2`.
+/// The timestep MLP: Linear → act → Linear (→ post act). Keys: `linear_1`, `linear_2`.
 public final class TimestepEmbedding: Module {
     public let linear1: Linear
     public let linear2: Linear
+    public let activation: Activation
+    public let postActivation: Activation?
 
-    public init(inChannels: Int, embedDim: Int, rng: inout RNG) throws {
+    public init(
+        inChannels: Int, embedDim: Int, activation: Activation = .silu, postActivation: Activation? = nil,
+        rng: inout RNG
+    ) throws {
+        (self.activation, self.postActivation) = (activation, postActivation)
         linear1 = try Linear(inFeatures: inChannels, outFeatures: embedDim, rng: &rng)
         linear2 = try Linear(inFeatures: embedDim, outFeatures: embedDim, rng: &rng)
     }
@@ -47,5 +53,8 @@ public final class TimestepEmbedding: Module {
     }
 
     /// x [B, in] → [B, embedDim]
-    public func callAsFunction(_ x: Tensor) throws -> Tensor { try linear2(linear1(x).silu()) }
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        let h = try linear2(activation(linear1(x)))
+        return try postActivation?(h) ?? h
+    }
 }

@@ -1,20 +1,20 @@
-// port of diffusers `Transformer2DModel` (models/transformers/transformer_2d.py), continuous input,
-// use_linear_projection=False, one transformer layer per block by default
+// port of diffusers `Transformer2DModel` (models/transformers/transformer_2d.py), continuous input
 import ReverieCore
 import ReverieNN
 
 /// A feature map as H·W tokens through transformer blocks that cross-attend to condition tokens.
-/// Keys: `norm` (GroupNorm, eps 1e-6), `proj_in` (1×1 conv), `transformer_blocks.i`, `proj_out` (1×1 conv).
+/// Keys: `norm` (GroupNorm, eps 1e-6), `proj_in`, `transformer_blocks.i`, `proj_out` — the projections 1×1 convs,
+/// or linear layers over the tokens with `use_linear_projection` (SD 2.x, SDXL).
 public final class Transformer2DModel: Module {
     public let channels: Int
     public let norm: GroupNorm
-    public let projIn: Conv2d
+    public let projIn: TokenProjection
     public let transformerBlocks: [BasicTransformerBlock]
-    public let projOut: Conv2d
+    public let projOut: TokenProjection
 
     public init(
         channels: Int, heads: Int, crossAttentionDim: Int, groups: Int, layers: Int = 1,
-        rng: inout RNG
+        linearProjection: Bool = false, rng: inout RNG
     ) throws {
         guard heads > 0, channels % heads == 0 else {
             throw DiffusionError.invalidConfiguration(
@@ -22,20 +22,25 @@ public final class Transformer2DModel: Module {
         }
         self.channels = channels
         norm = try GroupNorm(groups: groups, channels: channels, eps: 1e-6)
-        projIn = try Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng)
+        func projection(_ rng: inout RNG) throws -> TokenProjection {
+            linearProjection
+                ? .linear(try Linear(inFeatures: channels, outFeatures: channels, rng: &rng))
+                : .conv(try Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng))
+        }
+        projIn = try projection(&rng)
         transformerBlocks = try (0..<layers).map { _ in
             try BasicTransformerBlock(
                 dim: channels, heads: heads, headDim: channels / heads,
                 crossAttentionDim: crossAttentionDim, rng: &rng)
         }
-        projOut = try Conv2d(inChannels: channels, outChannels: channels, kernelSize: 1, rng: &rng)
+        projOut = try projection(&rng)
     }
 
     override public func visit(_ v: inout ModuleVisitor) {
         v.child("norm", norm)
-        v.child("proj_in", projIn)
+        v.child("proj_in", projIn.module)
         v.children("transformer_blocks", transformerBlocks)
-        v.child("proj_out", projOut)
+        v.child("proj_out", projOut.module)
     }
 
     /// x [B, C, H, W], context [B, S, D] → [B, C, H, W]
@@ -45,9 +50,31 @@ public final class Transformer2DModel: Module {
                 op: "Transformer2DModel", detail: "input \(shapeString(x.shape)), expected [B, \(channels), H, W]")
         }
         let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        var tokens = try projIn(norm(x)).reshape([b, c, h * w]).permute([0, 2, 1])  // [B, HW, C]
-        for block in transformerBlocks { tokens = try block(tokens, context: context) }
-        let map = try tokens.permute([0, 2, 1]).reshape([b, c, h, w])  // [B, C, H, W]
-        return try projOut(map) + x
+        func tokens(_ map: Tensor) throws -> Tensor { try map.reshape([b, c, h * w]).permute([0, 2, 1]) }  // [B, HW, C]
+        func map(_ tokens: Tensor) throws -> Tensor { try tokens.permute([0, 2, 1]).reshape([b, c, h, w]) }
+        var t: Tensor
+        switch projIn {
+        case let .linear(p): t = try p(tokens(norm(x)))
+        case let .conv(p): t = try tokens(p(norm(x)))
+        }
+        for block in transformerBlocks { t = try block(t, context: context) }
+        switch projOut {
+        case let .linear(p): return try map(p(t)) + x
+        case let .conv(p): return try p(map(t)) + x
+        }
+    }
+}
+
+/// A transformer's way in and out of token space: a 1×1 convolution on the map, or a linear layer on the tokens
+/// (the same maths; the weights are [C, C, 1, 1] or [C, C]).
+public enum TokenProjection {
+    case conv(Conv2d)
+    case linear(Linear)
+
+    var module: Module {
+        switch self {
+        case let .conv(c): return c
+        case let .linear(l): return l
+        }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 
 /// The configuration of a `UNet2DConditionModel`, read from diffusers' `config.json` key names. Supported:
 /// `DownBlock2D` / `CrossAttnDownBlock2D` and `UpBlock2D` / `CrossAttnUpBlock2D` stacks, the
-/// `UNetMidBlock2DCrossAttn` mid block, positional timestep embeddings, one transformer layer per block,
-/// conv projections. Anything else in the JSON is rejected when it changes the architecture.
+/// `UNetMidBlock2DCrossAttn` mid block, positional timestep embeddings, any transformer layers per block, conv or
+/// linear projections, and the activation and scaling keys. `DiffusersConfigKeys.unet` lists what every other
+/// key must be; a config that departs from it is refused by key and value.
 public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     public var inChannels = 4
     public var outChannels = 4
@@ -22,6 +23,17 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     /// (`ConditionInjection`; JSON `reverie_spatial_injection`, written only when true). Needs a square number of
     /// condition tokens.
     public var spatialInjection = false
+    /// Transformer layers of each down block's cross-attentions (the up blocks take them reversed, the mid block
+    /// the last); empty for one everywhere.
+    public var transformerLayersPerBlock: [Int] = []
+    public var useLinearProjection = false
+    public var actFn = Activation.silu
+    /// `2·sample − 1` before `conv_in`.
+    public var centerInputSample = false
+    public var downsamplePadding = 1
+    public var midBlockScaleFactor: Float = 1
+    public var timestepPostAct: Activation?
+    public var timeEmbeddingActFn: Activation?
 
     enum CodingKeys: String, CodingKey {
         case inChannels = "in_channels"
@@ -42,6 +54,12 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         case midBlockType = "mid_block_type"
         case timeEmbeddingType = "time_embedding_type"
         case spatialInjection = "reverie_spatial_injection"
+        case actFn = "act_fn"
+        case centerInputSample = "center_input_sample"
+        case downsamplePadding = "downsample_padding"
+        case midBlockScaleFactor = "mid_block_scale_factor"
+        case timestepPostAct = "timestep_post_act"
+        case timeEmbeddingActFn = "time_embedding_act_fn"
     }
 
     public init(
@@ -85,15 +103,17 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         flipSinToCos = try c.decodeIfPresent(Bool.self, forKey: .flipSinToCos) ?? d.flipSinToCos
         freqShift = try c.decodeIfPresent(Float.self, forKey: .freqShift) ?? d.freqShift
         spatialInjection = try c.decodeIfPresent(Bool.self, forKey: .spatialInjection) ?? false
-        // Options this port does not implement must be at their defaults.
-        if let layers = try Self.intOrList(c, .transformerLayersPerBlock, count: n),
-            layers.contains(where: { $0 != 1 })
-        {
-            throw unsupported("transformer_layers_per_block \(layers)")
+        transformerLayersPerBlock = try Self.intOrList(c, .transformerLayersPerBlock, count: n) ?? []
+        useLinearProjection = try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) ?? false
+        func activation(_ key: CodingKeys) throws -> Activation? {
+            try c.decodeIfPresent(String.self, forKey: key).map { try Activation(name: $0, key: key.stringValue) }
         }
-        if try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) == true {
-            throw unsupported("use_linear_projection true")
-        }
+        actFn = try activation(.actFn) ?? .silu
+        timestepPostAct = try activation(.timestepPostAct)
+        timeEmbeddingActFn = try activation(.timeEmbeddingActFn)
+        centerInputSample = try c.decodeIfPresent(Bool.self, forKey: .centerInputSample) ?? false
+        downsamplePadding = try c.decodeIfPresent(Int.self, forKey: .downsamplePadding) ?? 1
+        midBlockScaleFactor = try c.decodeIfPresent(Float.self, forKey: .midBlockScaleFactor) ?? 1
         if let mid = try c.decodeIfPresent(String.self, forKey: .midBlockType), mid != "UNetMidBlock2DCrossAttn" {
             throw unsupported("mid_block_type \(mid)")
         }
@@ -117,6 +137,17 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         try c.encode(flipSinToCos, forKey: .flipSinToCos)
         try c.encode(freqShift, forKey: .freqShift)
         if spatialInjection { try c.encode(true, forKey: .spatialInjection) }
+        // The keys below are written only when they differ from diffusers' defaults (older configs stay as they were).
+        if transformerLayersPerBlock.contains(where: { $0 != 1 }) {
+            try c.encode(transformerLayersPerBlock, forKey: .transformerLayersPerBlock)
+        }
+        if useLinearProjection { try c.encode(true, forKey: .useLinearProjection) }
+        if actFn != .silu { try c.encode(actFn, forKey: .actFn) }
+        if centerInputSample { try c.encode(true, forKey: .centerInputSample) }
+        if downsamplePadding != 1 { try c.encode(downsamplePadding, forKey: .downsamplePadding) }
+        if midBlockScaleFactor != 1 { try c.encode(midBlockScaleFactor, forKey: .midBlockScaleFactor) }
+        try c.encodeIfPresent(timestepPostAct, forKey: .timestepPostAct)
+        try c.encodeIfPresent(timeEmbeddingActFn, forKey: .timeEmbeddingActFn)
     }
 
     static let defaultDown = ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"]
@@ -125,6 +156,8 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     /// Decodes and validates a diffusers-style JSON configuration; `source` names the file in errors.
     public static func decode(json: String, source: String) throws -> UNet2DConditionConfig {
         do {
+            try DiffusersConfigKeys.check(
+                json: json, rules: DiffusersConfigKeys.unet, component: "UNet2DConditionModel")
             let config = try JSONDecoder().decode(UNet2DConditionConfig.self, from: Data(json.utf8))
             try config.validate()
             return config
@@ -139,6 +172,15 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     var downHasAttention: [Bool] { downBlockTypes.map { $0 == "CrossAttnDownBlock2D" } }
     var upHasAttention: [Bool] { upBlockTypes.map { $0 == "CrossAttnUpBlock2D" } }
 
+    /// The cross-attention of down block i (up block i counts from the bottom, `up: true`; the mid block is the last).
+    func crossAttention(_ i: Int, up: Bool = false) -> CrossAttentionShape {
+        let j = up ? blockOutChannels.count - 1 - i : i
+        return CrossAttentionShape(
+            heads: heads[j], dim: crossAttentionDim,
+            layers: transformerLayersPerBlock.isEmpty ? 1 : transformerLayersPerBlock[j],
+            linearProjection: useLinearProjection)
+    }
+
     func validate() throws {
         let n = blockOutChannels.count
         guard n >= 1, blockOutChannels.allSatisfy({ $0 > 0 && $0 % normNumGroups == 0 }) else {
@@ -146,8 +188,19 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
                 "block_out_channels \(blockOutChannels) must be positive multiples of norm_num_groups "
                     + "\(normNumGroups)")
         }
-        guard downBlockTypes.count == n, upBlockTypes.count == n, heads.count == n else {
-            throw unsupported("down_block_types, up_block_types and attention heads need \(n) entries each")
+        guard downBlockTypes.count == n, upBlockTypes.count == n, heads.count == n,
+            transformerLayersPerBlock.isEmpty || transformerLayersPerBlock.count == n
+        else {
+            throw unsupported(
+                "down_block_types, up_block_types, attention heads and transformer_layers_per_block need \(n) "
+                    + "entries each")
+        }
+        guard transformerLayersPerBlock.allSatisfy({ (1...64).contains($0) }), (0...1).contains(downsamplePadding),
+            midBlockScaleFactor > 0
+        else {
+            throw unsupported(
+                "transformer_layers_per_block \(transformerLayersPerBlock) must be in 1...64, downsample_padding "
+                    + "\(downsamplePadding) 0 or 1, the scale factors positive")
         }
         for t in downBlockTypes where t != "DownBlock2D" && t != "CrossAttnDownBlock2D" {
             throw unsupported("down block type \(t)")

@@ -1,5 +1,6 @@
 // port of diffusers `UNet2DConditionModel` (models/unets/unet_2d_condition.py): positional time embedding,
-// Down/CrossAttnDown and Up/CrossAttnUp blocks, UNetMidBlock2DCrossAttn, no class or added embeddings
+// Down/CrossAttnDown and Up/CrossAttnUp blocks, UNetMidBlock2DCrossAttn, no class or added embeddings (SDXL's
+// text_time addition is refused by DiffusersConfigKeys)
 import ReverieCore
 import ReverieNN
 
@@ -28,30 +29,31 @@ public final class UNet2DConditionModel: Module {
         let ch = c.blockOutChannels, n = ch.count, temb = ch[0] * 4
         let (groups, eps) = (c.normNumGroups, c.normEps)
         convIn = try Conv2d(inChannels: c.inChannels, outChannels: ch[0], kernelSize: 3, padding: 1, rng: &rng)
-        timeEmbedding = try TimestepEmbedding(inChannels: ch[0], embedDim: temb, rng: &rng)
+        timeEmbedding = try TimestepEmbedding(
+            inChannels: ch[0], embedDim: temb, activation: c.actFn, postActivation: c.timestepPostAct, rng: &rng)
+        let style = ResnetStyle(activation: c.actFn)
         var down: [UNetDownBlock] = []
         for i in 0..<n {
             down.append(
                 try UNetDownBlock(
                     inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], tembChannels: temb,
                     layers: c.layersPerBlock,
-                    crossAttention: c.downHasAttention[i] ? (c.heads[i], c.crossAttentionDim) : nil,
-                    downsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
+                    crossAttention: c.downHasAttention[i] ? c.crossAttention(i) : nil, downsample: i < n - 1,
+                    downsamplePadding: c.downsamplePadding, groups: groups, eps: eps, style: style, rng: &rng))
         }
         downBlocks = down
         midBlock = try UNetMidBlock2DCrossAttn(
-            channels: ch[n - 1], tembChannels: temb, heads: c.heads[n - 1],
-            crossAttentionDim: c.crossAttentionDim, groups: groups, eps: eps,
-            rng: &rng)
-        let rev = Array(ch.reversed()), revHeads = Array(c.heads.reversed())
+            channels: ch[n - 1], tembChannels: temb, crossAttention: c.crossAttention(n - 1), groups: groups, eps: eps,
+            style: ResnetStyle(activation: c.actFn, outputScale: c.midBlockScaleFactor), rng: &rng)
+        let rev = Array(ch.reversed())
         var up: [UNetUpBlock] = []
         for i in 0..<n {
             up.append(
                 try UNetUpBlock(
                     inChannels: rev[min(i + 1, n - 1)], prevOutputChannels: i == 0 ? rev[0] : rev[i - 1],
                     outChannels: rev[i], tembChannels: temb, layers: c.layersPerBlock + 1,
-                    crossAttention: c.upHasAttention[i] ? (revHeads[i], c.crossAttentionDim) : nil,
-                    upsample: i < n - 1, groups: groups, eps: eps, rng: &rng))
+                    crossAttention: c.upHasAttention[i] ? c.crossAttention(i, up: true) : nil,
+                    upsample: i < n - 1, groups: groups, eps: eps, style: style, rng: &rng))
         }
         upBlocks = up
         convNormOut = try GroupNorm(groups: groups, channels: ch[0], eps: eps)
@@ -95,13 +97,14 @@ public final class UNet2DConditionModel: Module {
         let tFeatures = try sinusoidalTimestepEmbedding(
             timesteps, dim: config.blockOutChannels[0], flipSinToCos: config.flipSinToCos,
             freqShift: config.freqShift)  // [B, C0]
-        let temb = try timeEmbedding(tFeatures)  // [B, 4·C0]
+        var temb = try timeEmbedding(tFeatures)  // [B, 4·C0]
+        if let act = config.timeEmbeddingActFn { temb = try act(temb) }
         let inject = conditionInjection
         func injected(_ h: Tensor, _ conv: Conv2d?) throws -> Tensor {
             guard let inject, let conv else { return h }
             return try inject.add(h, conv, conditions: conditions)
         }
-        var h = try convIn(sample)  // [B, C0, H, W]
+        var h = try convIn(config.centerInputSample ? 2 * sample - 1 : sample)  // [B, C0, H, W]
         var skips = [h]
         for (i, block) in downBlocks.enumerated() {
             let (out, blockSkips) = try block(injected(h, inject?.down[i]), temb: temb, context: conditions)
@@ -112,6 +115,6 @@ public final class UNet2DConditionModel: Module {
         for (i, block) in upBlocks.enumerated() {
             h = try block(injected(h, inject?.up[i]), skips: &skips, temb: temb, context: conditions)
         }
-        return try convOut(convNormOut(injected(h, inject?.out)).silu())  // [B, out, H, W]
+        return try convOut(config.actFn(convNormOut(injected(h, inject?.out))))  // [B, out, H, W]
     }
 }

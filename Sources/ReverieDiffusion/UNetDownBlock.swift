@@ -11,23 +11,21 @@ public final class UNetDownBlock: Module {
     public let downsamplers: [Downsample2D]
 
     init(
-        inChannels: Int, outChannels: Int, tembChannels: Int, layers: Int, crossAttention: (heads: Int, dim: Int)?,
-        downsample: Bool, groups: Int, eps: Float, rng: inout RNG
+        inChannels: Int, outChannels: Int, tembChannels: Int, layers: Int, crossAttention: CrossAttentionShape?,
+        downsample: Bool, downsamplePadding: Int = 1, groups: Int, eps: Float, style: ResnetStyle = ResnetStyle(),
+        rng: inout RNG
     ) throws {
         resnets = try (0..<layers).map { i in
             try ResnetBlock2D(
                 inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                tembChannels: tembChannels, groups: groups, eps: eps, rng: &rng)
+                tembChannels: tembChannels, groups: groups, eps: eps, style: style, rng: &rng)
         }
         attentions =
             try crossAttention.map { ca in
-                try (0..<layers).map { _ in
-                    try Transformer2DModel(
-                        channels: outChannels, heads: ca.heads, crossAttentionDim: ca.dim,
-                        groups: groups, rng: &rng)
-                }
+                try (0..<layers).map { _ in try ca.transformer(channels: outChannels, groups: groups, rng: &rng) }
             } ?? []
-        downsamplers = downsample ? [try Downsample2D(channels: outChannels, padding: 1, rng: &rng)] : []
+        downsamplers =
+            downsample ? [try Downsample2D(channels: outChannels, padding: downsamplePadding, rng: &rng)] : []
     }
 
     override public func visit(_ v: inout ModuleVisitor) {
@@ -67,22 +65,19 @@ public final class UNetUpBlock: Module {
     ///   - prevOutputChannels: channels arriving from the stage below.
     init(
         inChannels: Int, prevOutputChannels: Int, outChannels: Int, tembChannels: Int, layers: Int,
-        crossAttention: (heads: Int, dim: Int)?, upsample: Bool, groups: Int, eps: Float, rng: inout RNG
+        crossAttention: CrossAttentionShape?, upsample: Bool, groups: Int, eps: Float,
+        style: ResnetStyle = ResnetStyle(), rng: inout RNG
     ) throws {
         resnets = try (0..<layers).map { i in
             let skip = i == layers - 1 ? inChannels : outChannels
             let input = i == 0 ? prevOutputChannels : outChannels
             return try ResnetBlock2D(
                 inChannels: input + skip, outChannels: outChannels, tembChannels: tembChannels,
-                groups: groups, eps: eps, rng: &rng)
+                groups: groups, eps: eps, style: style, rng: &rng)
         }
         attentions =
             try crossAttention.map { ca in
-                try (0..<layers).map { _ in
-                    try Transformer2DModel(
-                        channels: outChannels, heads: ca.heads, crossAttentionDim: ca.dim,
-                        groups: groups, rng: &rng)
-                }
+                try (0..<layers).map { _ in try ca.transformer(channels: outChannels, groups: groups, rng: &rng) }
             } ?? []
         upsamplers = upsample ? [try Upsample2D(channels: outChannels, rng: &rng)] : []
     }
@@ -115,19 +110,15 @@ public final class UNetMidBlock2DCrossAttn: Module {
     public let attentions: [Transformer2DModel]
 
     init(
-        channels: Int, tembChannels: Int, heads: Int, crossAttentionDim: Int, groups: Int, eps: Float,
-        rng: inout RNG
+        channels: Int, tembChannels: Int, crossAttention: CrossAttentionShape, groups: Int, eps: Float,
+        style: ResnetStyle = ResnetStyle(), rng: inout RNG
     ) throws {
         resnets = try (0..<2).map { _ in
             try ResnetBlock2D(
                 inChannels: channels, outChannels: channels, tembChannels: tembChannels,
-                groups: groups, eps: eps, rng: &rng)
+                groups: groups, eps: eps, style: style, rng: &rng)
         }
-        attentions = [
-            try Transformer2DModel(
-                channels: channels, heads: heads, crossAttentionDim: crossAttentionDim,
-                groups: groups, rng: &rng)
-        ]
+        attentions = [try crossAttention.transformer(channels: channels, groups: groups, rng: &rng)]
     }
 
     override public func visit(_ v: inout ModuleVisitor) {
@@ -139,5 +130,19 @@ public final class UNetMidBlock2DCrossAttn: Module {
     func callAsFunction(_ x: Tensor, temb: Tensor, context: Tensor) throws -> Tensor {
         let h = try attentions[0](resnets[0](x, temb: temb), context: context)
         return try resnets[1](h, temb: temb)
+    }
+}
+
+/// The cross-attention transformers of a block: heads, condition width, transformer layers and projection kind.
+struct CrossAttentionShape {
+    var heads: Int
+    var dim: Int
+    var layers = 1
+    var linearProjection = false
+
+    func transformer(channels: Int, groups: Int, rng: inout RNG) throws -> Transformer2DModel {
+        try Transformer2DModel(
+            channels: channels, heads: heads, crossAttentionDim: dim, groups: groups, layers: layers,
+            linearProjection: linearProjection, rng: &rng)
     }
 }

@@ -23,7 +23,13 @@ extension UNet2DConditionModel {
         }
         func transformer(_ x: Transformer2DModel, _ h: Int, _ w: Int) -> Double {
             let t = h * w
-            var f = conv(x.projIn, h, w) + conv(x.projOut, h, w)
+            func projection(_ p: TokenProjection) -> Double {
+                switch p {
+                case let .conv(c): return conv(c, h, w)
+                case let .linear(l): return linear(l, rows: t)
+                }
+            }
+            var f = projection(x.projIn) + projection(x.projOut)
             for blk in x.transformerBlocks {
                 f += attention(blk.attn1, queries: t, keys: t) + attention(blk.attn2, queries: t, keys: s)
                 f += linear(blk.ff.proj, rows: t) + linear(blk.ff.out, rows: t)

@@ -10,12 +10,12 @@ public final class UNetMidBlock2D: Module {
 
     public init(
         channels: Int, tembChannels: Int?, groups: Int, eps: Float, addAttention: Bool,
-        rng: inout RNG
+        activation: Activation = .silu, rng: inout RNG
     ) throws {
         resnets = try (0..<2).map { _ in
             try ResnetBlock2D(
                 inChannels: channels, outChannels: channels, tembChannels: tembChannels,
-                groups: groups, eps: eps, rng: &rng)
+                groups: groups, eps: eps, style: ResnetStyle(activation: activation), rng: &rng)
         }
         attentions =
             addAttention

@@ -8,11 +8,15 @@ public final class UpDecoderBlock2D: Module {
     public let resnets: [ResnetBlock2D]
     public let upsamplers: [Upsample2D]
 
-    init(inChannels: Int, outChannels: Int, layers: Int, upsample: Bool, groups: Int, rng: inout RNG) throws {
+    init(
+        inChannels: Int, outChannels: Int, layers: Int, upsample: Bool, groups: Int, activation: Activation = .silu,
+        rng: inout RNG
+    ) throws {
         resnets = try (0..<layers).map { i in
             try ResnetBlock2D(
                 inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                tembChannels: nil, groups: groups, eps: 1e-6, rng: &rng)
+                tembChannels: nil, groups: groups, eps: 1e-6,
+                style: ResnetStyle(activation: activation), rng: &rng)
         }
         upsamplers = upsample ? [try Upsample2D(channels: outChannels, rng: &rng)] : []
     }
@@ -45,13 +49,14 @@ public final class VAEDecoder: Module {
         convIn = try Conv2d(inChannels: c.latentChannels, outChannels: rev[0], kernelSize: 3, padding: 1, rng: &rng)
         midBlock = try UNetMidBlock2D(
             channels: rev[0], tembChannels: nil, groups: c.normNumGroups, eps: 1e-6,
-            addAttention: c.midBlockAddAttention, rng: &rng)
+            addAttention: c.midBlockAddAttention, activation: c.actFn, rng: &rng)
         var blocks: [UpDecoderBlock2D] = []
         for i in rev.indices {
             blocks.append(
                 try UpDecoderBlock2D(
                     inChannels: i == 0 ? rev[0] : rev[i - 1], outChannels: rev[i], layers: c.layersPerBlock + 1,
-                    upsample: i < rev.count - 1, groups: c.normNumGroups, rng: &rng))
+                    upsample: i < rev.count - 1, groups: c.normNumGroups, activation: c.actFn,
+                    rng: &rng))
         }
         upBlocks = blocks
         convNormOut = try GroupNorm(groups: c.normNumGroups, channels: rev[rev.count - 1], eps: 1e-6)
@@ -72,6 +77,6 @@ public final class VAEDecoder: Module {
     public func callAsFunction(_ z: Tensor) throws -> Tensor {
         var h = try midBlock(convIn(z))
         for block in upBlocks { h = try block(h) }
-        return try convOut(convNormOut(h).silu())
+        return try convOut(convNormOut(h).silu())  // diffusers' conv_act is SiLU whatever act_fn says
     }
 }

@@ -8,11 +8,15 @@ public final class DownEncoderBlock2D: Module {
     public let resnets: [ResnetBlock2D]
     public let downsamplers: [Downsample2D]
 
-    init(inChannels: Int, outChannels: Int, layers: Int, downsample: Bool, groups: Int, rng: inout RNG) throws {
+    init(
+        inChannels: Int, outChannels: Int, layers: Int, downsample: Bool, groups: Int, activation: Activation = .silu,
+        rng: inout RNG
+    ) throws {
         resnets = try (0..<layers).map { i in
             try ResnetBlock2D(
                 inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                tembChannels: nil, groups: groups, eps: 1e-6, rng: &rng)
+                tembChannels: nil, groups: groups, eps: 1e-6,
+                style: ResnetStyle(activation: activation), rng: &rng)
         }
         downsamplers = downsample ? [try Downsample2D(channels: outChannels, padding: 0, rng: &rng)] : []
     }
@@ -48,12 +52,13 @@ public final class VAEEncoder: Module {
             blocks.append(
                 try DownEncoderBlock2D(
                     inChannels: i == 0 ? ch[0] : ch[i - 1], outChannels: ch[i], layers: c.layersPerBlock,
-                    downsample: i < ch.count - 1, groups: c.normNumGroups, rng: &rng))
+                    downsample: i < ch.count - 1, groups: c.normNumGroups, activation: c.actFn,
+                    rng: &rng))
         }
         downBlocks = blocks
         midBlock = try UNetMidBlock2D(
             channels: ch[ch.count - 1], tembChannels: nil, groups: c.normNumGroups,
-            eps: 1e-6, addAttention: c.midBlockAddAttention, rng: &rng)
+            eps: 1e-6, addAttention: c.midBlockAddAttention, activation: c.actFn, rng: &rng)
         convNormOut = try GroupNorm(groups: c.normNumGroups, channels: ch[ch.count - 1], eps: 1e-6)
         convOut = try Conv2d(
             inChannels: ch[ch.count - 1], outChannels: 2 * c.latentChannels, kernelSize: 3,
@@ -73,6 +78,6 @@ public final class VAEEncoder: Module {
         var h = try convIn(x)
         for block in downBlocks { h = try block(h) }
         h = try midBlock(h)
-        return try convOut(convNormOut(h).silu())
+        return try convOut(convNormOut(h).silu())  // diffusers' conv_act is SiLU whatever act_fn says
     }
 }

@@ -51,6 +51,7 @@ final class AutoencoderKLParityTests: XCTestCase {
         XCTAssertEqual(try vae.encodeLatents(x, rng: &rng).shape, z.shape)
     }
     func testConfigB() throws { try check("vae_b.h5") }
+    func testConfigCWithGELU() throws { try check("vae_c.h5") }
 
     func testBadInputsAreNamed() throws {
         let (vae, _) = try Self.load("vae_a.h5")

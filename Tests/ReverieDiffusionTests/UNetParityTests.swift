@@ -1,3 +1,4 @@
+import Foundation
 import ReverieCore
 import ReverieDiffusion
 import ReverieIO
@@ -32,6 +33,37 @@ final class UNetParityTests: XCTestCase {
 
     func testConfigA() throws { try check("unet_a.h5") }
     func testConfigBWithExtraInputChannels() throws { try check("unet_b.h5") }
+    func testConfigCLinearProjectionsAndTwoTransformerLayers() throws { try check("unet_c.h5") }
+    func testConfigDActivationAndScalingKeys() throws { try check("unet_d.h5") }
+
+    /// Each key unet_d sets away from its default matters: without it the output leaves the parity tolerance.
+    func testEveryHonouredKeyOfConfigDChangesTheOutput() throws {
+        let url = Fixture.url("unet_d.h5")
+        let fx = try Checkpoint.read(from: url)
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data((fx.modelConfig ?? "").utf8)) as? [String: Any])
+        let keys = [
+            "act_fn", "center_input_sample", "downsample_padding", "mid_block_scale_factor", "timestep_post_act",
+            "time_embedding_act_fn",
+        ]
+        for key in keys {
+            XCTAssertNotNil(json[key], key)
+            var without = json
+            without.removeValue(forKey: key)
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: without), as: UTF8.self)
+            var rng = RNG(seed: 0)
+            let unet = try UNet2DConditionModel(config: .decode(json: text, source: key), rng: &rng)
+            try loadStateDict(fx.model, into: unet.stateDict(), file: url.path)
+            let out = try withNoGrad {
+                try unet(
+                    fx.reference("sample"), timesteps: fx.reference("timesteps").toArray(),
+                    conditions: fx.reference("conditions"))
+            }
+            let d = maxAbsDiff(out.toArray(), try fx.reference("output").toArray())
+            print("unet_d without \(key): max abs error \(d)")
+            XCTAssertGreaterThan(d, 1e-3, key)
+        }
+    }
 
     func testBadInputsAndConfigsAreNamed() throws {
         let (unet, fx) = try Self.load("unet_a.h5")
