@@ -5,6 +5,7 @@ import Foundation
 public struct RotaryEmbedding: Sendable {
     public let dim: Int
     public let theta: Float
+    public let scaling: RopeScaling
     let inverseFrequencies: [Float]
     /// cos / sin for positions 0..<cachedPositions, [P, D/2] each, so layers do not recompute them per call.
     let cachedCos: [Float], cachedSin: [Float]
@@ -15,23 +16,33 @@ public struct RotaryEmbedding: Sendable {
     ///   - theta: the base of the frequencies (Llama's `rope_theta`).
     ///   - cachedPositions: positions whose tables are computed once here (e.g. the model's context length);
     ///     others are computed per call.
-    public init(dim: Int, theta: Float = 10_000, cachedPositions: Int = 0) throws {
+    ///   - scaling: transformers' `rope_scaling` (`rope_parameters`).
+    public init(dim: Int, theta: Float = 10_000, cachedPositions: Int = 0, scaling: RopeScaling = .none) throws {
         guard dim > 0, dim % 2 == 0, cachedPositions >= 0 else {
             throw TensorError.invalidArgument(
                 op: "RotaryEmbedding", detail: "head dimension \(dim) must be even and positive, cache size ≥ 0")
         }
         self.dim = dim
-        self.theta = theta
-        inverseFrequencies = stride(from: 0, to: dim, by: 2).map { 1 / Foundation.pow(theta, Float($0) / Float(dim)) }
-        self.cachedPositions = cachedPositions
-        (cachedCos, cachedSin) = Self.computeTables(Array(0..<cachedPositions), inverseFrequencies, dim / 2)
+        (self.theta, self.scaling) = (theta, scaling)
+        inverseFrequencies = scaling.inverseFrequencies(dim: dim, theta: theta)
+        // A dynamic scaling's frequencies change past its context: only the positions below it are cached.
+        if case let .dynamic(_, maxPositions) = scaling {
+            self.cachedPositions = Swift.min(cachedPositions, maxPositions)
+        } else {
+            self.cachedPositions = cachedPositions
+        }
+        (cachedCos, cachedSin) = Self.computeTables(Array(0..<self.cachedPositions), inverseFrequencies, dim / 2)
     }
 
     /// cos and sin tables, each [T, D/2], for the given positions.
     func tables(_ positions: [Int]) -> (cos: [Float], sin: [Float]) {
         let half = dim / 2
         guard positions.allSatisfy({ $0 >= 0 && $0 < cachedPositions }) else {
-            return Self.computeTables(positions, inverseFrequencies, half)
+            let length = (positions.max() ?? 0) + 1
+            let frequencies =
+                scaling.dependsOnLength
+                ? scaling.inverseFrequencies(dim: dim, theta: theta, length: length) : inverseFrequencies
+            return Self.computeTables(positions, frequencies, half)
         }
         var c = [Float](repeating: 0, count: positions.count * half), s = c
         for (t, pos) in positions.enumerated() {

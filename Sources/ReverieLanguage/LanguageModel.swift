@@ -14,7 +14,7 @@ public final class LlamaModel: Module {
         embedTokens = try Embedding(count: config.vocabSize, dim: config.hiddenSize, std: 0.02, rng: &rng)
         let rope = try RotaryEmbedding(
             dim: config.headDim, theta: config.ropeTheta,
-            cachedPositions: config.maxPositionEmbeddings)
+            cachedPositions: config.maxPositionEmbeddings, scaling: config.ropeScaling)
         var layers: [LlamaDecoderLayer] = []
         for _ in 0..<config.numHiddenLayers {
             layers.append(try LlamaDecoderLayer(config: config, rope: rope, rng: &rng))

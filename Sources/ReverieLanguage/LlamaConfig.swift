@@ -1,5 +1,6 @@
 // port of transformers/models/llama/configuration_llama.py (the fields LlamaForCausalLM reads)
 import Foundation
+import ReverieCore
 import ReverieIO
 
 /// The hyper-parameters of a Llama-style language model, named as in Hugging Face's `LlamaConfig` (the JSON keys of
@@ -17,6 +18,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     public var rmsNormEps: Float
     /// RoPE base frequency.
     public var ropeTheta: Float
+    /// RoPE scaling (`rope_scaling` / `rope_parameters`: linear, dynamic, llama3).
+    public var ropeScaling = RopeScaling.none
     /// When true, `lm_head` reuses `model.embed_tokens.weight` and has no key of its own.
     public var tieWordEmbeddings: Bool
     /// Positions whose rotary tables are precomputed (longer sequences still work).
@@ -36,6 +39,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         case headDim = "head_dim"
         case rmsNormEps = "rms_norm_eps"
         case ropeTheta = "rope_theta"
+        case ropeScaling = "rope_scaling"
         case tieWordEmbeddings = "tie_word_embeddings"
         case maxPositionEmbeddings = "max_position_embeddings"
         case attentionBias = "attention_bias"
@@ -57,8 +61,8 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
     }
 
     /// Reads a Hugging Face `config.json` (LlamaConfig defaults for absent optional keys). Accepts `rope_theta` at
-    /// the top level (transformers 4.x) or inside `rope_parameters` (5.x). Only the default RoPE type is supported:
-    /// a config asking for scaled RoPE (`rope_scaling` / `rope_type` other than `default`) is an error, since
+    /// the top level (transformers 4.x) or inside `rope_parameters` (5.x), and RoPE scaling of type `default`,
+    /// `linear`, `dynamic` or `llama3`; any other type (`yarn`, `longrope`, …) is an error naming it, since
     /// silently ignoring it would give different outputs than transformers.
     public init(huggingFace config: HFConfigFile) throws {
         let modelType = try config.string("model_type", default: "llama")
@@ -70,13 +74,20 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         let heads = try config.int("num_attention_heads", default: 32)
         let hidden = try config.int("hidden_size", default: 4096)
         var theta = try config.double("rope_theta", default: 10_000)
-        var ropeType = "default"
-        if let rope = try config.object("rope_parameters") ?? config.object("rope_scaling") {
+        let maxPositions = try config.int("max_position_embeddings", default: 2048)
+        var scaling = RopeScaling.none
+        let ropeKey = config.has("rope_parameters") ? "rope_parameters" : "rope_scaling"
+        if let rope = try config.object(ropeKey) {
             theta = try rope.double("rope_theta", default: theta)
-            ropeType = try rope.string("rope_type", default: rope.string("type", default: "default"))
-        }
-        guard ropeType == "default" else {
-            throw config.invalid("rope_parameters", "rope_type '\(ropeType)' is not supported (only 'default')")
+            let decoder = JSONDecoder()
+            decoder.userInfo[RopeScaling.contextKey] = maxPositions
+            do {
+                scaling = try decoder.decode(RopeScaling.self, from: Data(rope.text.utf8))
+            } catch let error as ConfigurationError {
+                throw config.invalid("\(ropeKey).\(error.key)", error.message)
+            } catch {
+                throw config.invalid(ropeKey, "\(error)")
+            }
         }
         let act = try config.string("hidden_act", default: "silu")
         guard act == "silu" else { throw config.invalid("hidden_act", "'\(act)' is not supported (only 'silu')") }
@@ -88,9 +99,10 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
             headDim: try config.int("head_dim", default: hidden / max(heads, 1)),
             rmsNormEps: Float(try config.double("rms_norm_eps", default: 1e-6)), ropeTheta: Float(theta),
             tieWordEmbeddings: try config.bool("tie_word_embeddings", default: false),
-            maxPositionEmbeddings: try config.int("max_position_embeddings", default: 2048),
+            maxPositionEmbeddings: maxPositions,
             attentionBias: try config.bool("attention_bias", default: false),
             mlpBias: try config.bool("mlp_bias", default: false))
+        ropeScaling = scaling
         try validate(file: config.url.path)
     }
 
@@ -122,6 +134,7 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         object["model_type"] = "llama"
         object["architectures"] = ["LlamaForCausalLM"]
         object["hidden_act"] = "silu"
+        if ropeScaling == .none { object["rope_scaling"] = nil }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ReverieCore
 import ReverieData
+import ReverieLanguage
 import ReverieMultimodal
 
 /// The Llama-style language model and its tokenizer: `bytes` (one id per UTF-8 byte, vocabulary 260) or `bpe`, a
@@ -13,12 +14,29 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking, TransformerSh
     public var tokenizer = "bytes"
     /// The BPE tokenizer's JSON (not part of `model_config`: stored as the checkpoint's `tokenizer` attribute).
     public var tokenizerJSON: String?
+    /// What else a Llama `config.json` sets that changes the maths (its names: `rope_theta`, `rope_scaling`,
+    /// `rms_norm_eps`, `head_dim`, `tie_word_embeddings`, `attention_bias`, `mlp_bias`).
+    public var ropeTheta: Float = 10_000
+    public var ropeScaling = RopeScaling.none
+    public var normEps: Float = 1e-6
+    /// Per-head width; nil for hidden / heads.
+    public var headDim: Int?
+    public var tieEmbeddings = false
+    public var attentionBias = false
+    public var mlpBias = false
 
     enum CodingKeys: String, CodingKey {
         case hidden, intermediate, layers, heads
         case kvHeads = "kv_heads"
         case maxPositions = "max_positions"
         case vocab, tokenizer
+        case ropeTheta = "rope_theta"
+        case ropeScaling = "rope_scaling"
+        case normEps = "rms_norm_eps"
+        case headDim = "head_dim"
+        case tieEmbeddings = "tie_word_embeddings"
+        case attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias"
     }
 
     public init() {}
@@ -30,13 +48,41 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking, TransformerSh
         try c.update(&maxPositions, .maxPositions)
         try c.update(&vocab, .vocab)
         try c.update(&tokenizer, .tokenizer)
+        try c.update(&ropeTheta, .ropeTheta)
+        try c.update(&ropeScaling, .ropeScaling)
+        if case let .dynamic(factor, _) = ropeScaling {
+            ropeScaling = .dynamic(factor: factor, maxPositions: maxPositions)
+        }
+        try c.update(&normEps, .normEps)
+        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? headDim
+        try c.update(&tieEmbeddings, .tieEmbeddings)
+        try c.update(&attentionBias, .attentionBias)
+        try c.update(&mlpBias, .mlpBias)
+    }
+
+    /// The Llama configuration these options describe.
+    public var llamaConfig: LlamaConfig {
+        var c = LlamaConfig(
+            vocabSize: vocab, hiddenSize: hidden, intermediateSize: intermediate, numHiddenLayers: layers,
+            numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: headDim, rmsNormEps: normEps,
+            ropeTheta: ropeTheta, tieWordEmbeddings: tieEmbeddings, maxPositionEmbeddings: maxPositions,
+            attentionBias: attentionBias, mlpBias: mlpBias)
+        c.ropeScaling = ropeScaling
+        return c
     }
 
     public func validate() throws {
         try validateShape()
         try require(kvHeads, in: 1...heads, "kv_heads")
         try require(heads % kvHeads == 0, "kv_heads", "\(kvHeads) does not divide heads \(heads)")
-        try require((hidden / heads) % 2 == 0, "heads", "head width must be even for RoPE")
+        if let headDim {
+            try require(headDim, in: 2...4096, "head_dim")
+            try require(headDim % 2 == 0, "head_dim", "\(headDim) must be even for RoPE")
+        } else {
+            try require((hidden / heads) % 2 == 0, "heads", "head width must be even for RoPE")
+        }
+        try require(ropeTheta > 0 && ropeTheta.isFinite, "rope_theta", "must be positive, is \(ropeTheta)")
+        try require(normEps > 0 && normEps < 1, "rms_norm_eps", "must be in (0, 1), is \(normEps)")
         try require(maxPositions, in: 1...(1 << 20), "max_positions")
         try require(vocab, in: 1...(1 << 22), "vocab")
         let bytes = ByteTextEncoder().vocabularySize

@@ -67,12 +67,7 @@ public enum PartBuilding {
     }
 
     public static func llm(_ p: LLMPart, rng: inout RNG) throws -> LanguageModel {
-        try LanguageModel(
-            config: LlamaConfig(
-                vocabSize: p.vocab, hiddenSize: p.hidden, intermediateSize: p.intermediate,
-                numHiddenLayers: p.layers, numAttentionHeads: p.heads, numKeyValueHeads: p.kvHeads,
-                maxPositionEmbeddings: p.maxPositions),
-            rng: &rng)
+        try LanguageModel(config: p.llamaConfig, rng: &rng)
     }
 }
 

@@ -33,6 +33,39 @@ final class TypedConfigurationTests: XCTestCase {
         XCTAssertEqual(try decode(VisionPart.self, "{}"), VisionPart())
     }
 
+    /// The `llm:` section carries everything a Llama config.json sets that changes the maths.
+    func testTheLLMSectionDescribesARealLlama() throws {
+        let yaml = """
+            hidden: 64
+            heads: 4
+            kv_heads: 2
+            head_dim: 24
+            rope_theta: 500000
+            rope_scaling: {rope_type: llama3, factor: 8, low_freq_factor: 1, high_freq_factor: 4,
+                           original_max_position_embeddings: 32}
+            rms_norm_eps: 1e-5
+            tie_word_embeddings: true
+            attention_bias: true
+            mlp_bias: true
+            """
+        let part = try decode(LLMPart.self, yaml)
+        let config = part.llamaConfig
+        XCTAssertEqual(config.headDim, 24)
+        XCTAssertEqual(config.ropeTheta, 500_000)
+        XCTAssertEqual(
+            config.ropeScaling,
+            .llama3(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalMaxPositions: 32))
+        XCTAssertEqual(config.rmsNormEps, 1e-5)
+        XCTAssertTrue(config.tieWordEmbeddings && config.attentionBias && config.mlpBias)
+        let stored = try JSONDecoder().decode(LLMPart.self, from: JSONEncoder().encode(part))
+        XCTAssertEqual(stored, part)
+        let dynamic = try decode(LLMPart.self, "max_positions: 64\nrope_scaling: {rope_type: dynamic, factor: 2}")
+        XCTAssertEqual(dynamic.llamaConfig.ropeScaling, .dynamic(factor: 2, maxPositions: 64))
+        XCTAssertEqual(
+            error(LLMPart.self, "rope_scaling: {rope_type: yarn, factor: 4}")?.key, "model.x.rope_scaling.rope_type")
+        XCTAssertEqual(error(LLMPart.self, "head_dim: 7")?.key, "model.x.head_dim")
+    }
+
     func testErrorsNameFileLineAndKey() {
         let typo = error(UNetPart.self, "channels: [32, 64]\nchanels: [8]\n")
         XCTAssertEqual(typo?.key, "model.x.chanels")
