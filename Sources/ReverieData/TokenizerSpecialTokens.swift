@@ -28,3 +28,19 @@ extension Tokenizer {
             imageEnd: try lookup("</img>"), pad: try lookup("<pad>"), end: try lookup("<eos>"))
     }
 }
+
+extension Tokenizer {
+    /// A copy with the tokens of `contents` it lacks added as special tokens after the largest id (in order), as
+    /// transformers' `add_special_tokens` does; the model's embedding grows to ``vocabularySize``.
+    public func adding(specialTokens contents: [String]) -> Tokenizer {
+        var next = vocabularySize
+        var added = addedTokens
+        for content in contents where id(of: content) == nil && !added.contains(where: { $0.content == content }) {
+            added.append(AddedToken(id: next, content: content, special: true))
+            next += 1
+        }
+        return Tokenizer(
+            model: model, addedTokens: added, pipeline: pipeline, trimOffsets: trimOffsets,
+            hasPostProcessor: hasPostProcessor, hasDecoder: hasDecoder)
+    }
+}

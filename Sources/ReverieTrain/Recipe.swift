@@ -11,6 +11,8 @@ public enum PartSource: Sendable, Equatable {
     /// `init: <run>` (the `final.h5` of the run of that name under the recipe's root: a stage kind such as `mllm`,
     /// or a stage's `name`, such as `edits`) or `init: path/to/file.h5`.
     case checkpoint(path: String, run: String?, line: Int?)
+    /// `init: hf:DIR`: a Hugging Face / diffusers directory, converted on the fly (`PretrainedParts`).
+    case pretrained(directory: String, line: Int?)
 }
 
 /// One stage recipe, fully read and checked (not yet built).

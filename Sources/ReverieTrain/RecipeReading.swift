@@ -118,6 +118,11 @@ extension Recipe {
             }
             let s = try RecipeSection(node, path: "model.\(name)")
             guard let source = try s.string("init") else { continue }
+            if source.hasPrefix("hf:") {
+                sources[part] = .pretrained(
+                    directory: try pretrainedDirectory(String(source.dropFirst(3)), part, node, s), line: node.line)
+                continue
+            }
             if Self.isRunName(source) {
                 sources[part] = .checkpoint(path: Self.stageOutput(root: root, source), run: source, line: node.line)
             } else {

@@ -19,6 +19,16 @@ public enum StageBuilder {
     {
         var parts = recipe.parts
         for (part, source) in recipe.sources.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            if case let .pretrained(directory, line) = source {
+                do {
+                    let importer = try PretrainedParts.registry.entry(part.rawValue, key: "init")
+                    parts.take(part, from: try importer.configuration(URL(fileURLWithPath: directory)))
+                } catch {
+                    throw RecipeError(
+                        file: recipe.file, line: line, key: "model.\(part.rawValue).init", message: "\(error)")
+                }
+                continue
+            }
             guard case let .checkpoint(path, run, line) = source else { continue }
             let stored: ModelParts
             if !FileManager.default.fileExists(atPath: path), let run, let p = predicted[run] {
@@ -77,19 +87,36 @@ public enum StageBuilder {
 
     /// Builds the stage the recipe names, with initialised parts loaded and frozen parts frozen.
     public static func build(_ recipe: Recipe) throws -> any TrainingStage {
-        let stage = try check(recipe, parts: resolveParts(recipe))
+        let parts = try resolveParts(recipe)
+        let stage = try check(recipe, parts: parts)
         for (part, source) in recipe.sources {
-            guard case let .checkpoint(path, _, line) = source else { continue }
             do {
-                try loadPart(part, from: path, into: stage.model)
+                switch source {
+                case .build: continue
+                case let .checkpoint(path, _, _): try loadPart(part, from: path, into: stage.model)
+                case let .pretrained(directory, _):
+                    try loadPretrained(part, from: directory, parts: parts, into: stage.model)
+                }
             } catch {
+                let line: Int? =
+                    switch source {
+                    case let .checkpoint(_, _, at), let .pretrained(_, at): at
+                    case .build: nil
+                    }
                 throw RecipeError(
-                    file: recipe.file, line: line, key: "model.\(part.rawValue).init",
-                    message: "\(error)")
+                    file: recipe.file, line: line, key: "model.\(part.rawValue).init", message: "\(error)")
             }
         }
         freeze(recipe, stage)
         return stage
+    }
+
+    /// Loads `part` converted from a pretrained directory (strict: every key of the part, right shapes).
+    static func loadPretrained(_ part: PartName, from directory: String, parts: ModelParts, into model: Module) throws {
+        let importer = try PretrainedParts.registry.entry(part.rawValue, key: "init")
+        let state = try importer.weights(URL(fileURLWithPath: directory), parts)
+        let targets = model.stateDict().filter { part.owns($0.key) }
+        try loadStateDict(state.filter { part.owns($0.key) }, into: targets, strict: true, file: directory)
     }
 
     /// The stage the recipe names with fresh weights everywhere (nothing loaded), frozen as the recipe says: a

@@ -1,0 +1,108 @@
+import Foundation
+import ReverieCore
+import ReverieData
+import ReverieIO
+import ReverieLanguage
+import ReverieRuntime
+import ReverieTestSupport
+import XCTest
+
+@testable import ReverieTrain
+
+/// `init: hf:DIR`: a part starts from a Hugging Face directory (a random-init LlamaForCausalLM made by
+/// transformers, with a Llama-3 style tokenizer.json made by tokenizers), converted on the fly.
+final class PretrainedPartTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = try TinyRecipes.temporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    /// The gqa_untied Llama (vocabulary 128) with the llama3-layout tokenizer (901 ids) beside it.
+    func writeLlama() throws -> URL {
+        let llama = dir.appendingPathComponent("llama")
+        try FileManager.default.createDirectory(at: llama, withIntermediateDirectories: true)
+        for file in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(
+                at: Self.fixtures.appendingPathComponent("llama/gqa_untied/\(file)"),
+                to: llama.appendingPathComponent(file))
+        }
+        try FileManager.default.copyItem(
+            at: Self.fixtures.appendingPathComponent("tokenizer_layouts/llama3.json"),
+            to: llama.appendingPathComponent("tokenizer.json"))
+        return llama
+    }
+
+    func recipe(llm: String, steps: Int = 4) throws -> URL {
+        let yaml = """
+            stage: mllm
+            root: \(dir.appendingPathComponent("runs").path)
+            data: {world_seed: 5, mixture: {caption: 1}}
+            model:
+              vision: {hidden: 16, intermediate: 32, layers: 1, heads: 2, image_size: 64, patch: 16}
+              vae: {channels: [8, 8], latent_channels: 4, norm_groups: 4}
+              unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4, train_timesteps: 100}
+              projector: {type: mlp}
+              llm: \(llm)
+              output: {mode: queries, head_hidden: 32}
+            freeze: [vision, vae, unet]
+            optim: {lr: 3e-3, warmup: 1}
+            train: {steps: \(steps), batch: 2, log_every: 1}
+            """
+        let url = dir.appendingPathComponent("r.yaml")
+        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func testAPretrainedLlamaTrainsWithItsTokenizerAndGrownVocabulary() throws {
+        _ = try writeLlama()
+        let r = try Recipe.load(recipe(llm: "{init: hf:llama}"))
+        let parts = try StageBuilder.resolveParts(r)
+        let llm = try XCTUnwrap(parts.llm)
+        XCTAssertEqual(llm.hidden, 64)
+        XCTAssertEqual(llm.kvHeads, 2)
+        XCTAssertEqual(llm.tokenizer, "bpe")
+        XCTAssertEqual(llm.vocab, 906)  // 901 tokenizer ids + Reverie's five special tokens
+        let tokenizer = try XCTUnwrap(try llm.textEncoder() as? TokenizerTextEncoder)
+        XCTAssertEqual(tokenizer.ids.image, 901)
+        XCTAssertEqual(
+            tokenizer.tokenizer.encode("I'M 12345"),
+            try Tokenizer(
+                contentsOf: Self.fixtures.appendingPathComponent("tokenizer_layouts/llama3.json")
+            ).encode("I'M 12345"))
+
+        // The pretrained weights arrive under the llm keys, the new embedding rows at the mean of the old ones.
+        let stage = try StageBuilder.build(r)
+        let state = stage.model.stateDict()
+        let hf = try LanguageModel.convertHuggingFace(directory: dir.appendingPathComponent("llama")).model
+        let embed = try XCTUnwrap(state["llm.model.embed_tokens.weight"])
+        XCTAssertEqual(embed.shape, [906, 64])
+        let pretrained = try XCTUnwrap(hf["model.embed_tokens.weight"])
+        XCTAssertEqual(Array(embed.toArray()[0..<(128 * 64)]), pretrained.toArray())
+        let mean = try pretrained.mean(axis: 0).toArray()
+        for (a, b) in zip(embed.toArray()[(200 * 64)..<(201 * 64)], mean) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertEqual(
+            try XCTUnwrap(state["llm.model.layers.1.mlp.down_proj.weight"]).toArray(),
+            try XCTUnwrap(hf["model.layers.1.mlp.down_proj.weight"]).toArray())
+
+        let trainer = try Trainer(recipe: r)
+        trainer.quiet = true
+        let losses = try trainer.run().losses
+        XCTAssertEqual(losses.count, 4)
+        XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
+    }
+
+    func testOptionsBesideInitMustAgreeWithThePretrainedConfig() throws {
+        _ = try writeLlama()
+        XCTAssertNoThrow(try Recipe.load(recipe(llm: "{init: hf:llama, hidden: 64, kv_heads: 2}")))
+        XCTAssertThrowsError(try Recipe.load(recipe(llm: "{init: hf:llama, hidden: 128}"))) { error in
+            let e = error as? RecipeError
+            XCTAssertEqual(e?.key, "model.llm.hidden")
+            XCTAssertTrue(e?.message.contains("128 in the recipe, 64 in") ?? false, "\(error)")
+        }
+        XCTAssertThrowsError(try Recipe.load(recipe(llm: "{init: hf:missing}"))) { error in
+            XCTAssertEqual((error as? RecipeError)?.key, "model.llm.init")
+        }
+    }
+}
