@@ -91,6 +91,43 @@ final class PretrainedPartTests: XCTestCase {
         let losses = try trainer.run().losses
         XCTAssertEqual(losses.count, 4)
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
+
+        // Exported back: a LlamaForCausalLM directory with the trained tensors and the grown tokenizer.
+        let final = dir.appendingPathComponent("runs/mllm/final.h5")
+        let out = dir.appendingPathComponent("export")
+        _ = try PartExport.llama.write(final, out)
+        let trained = try Checkpoint.readModel(from: final, prefix: "llm")
+        let exported = try LanguageModel.load(huggingFaceDirectory: out)
+        var compared = 0
+        for (key, tensor, _) in exported.namedTensors() {
+            XCTAssertEqual(tensor.toArray(), try XCTUnwrap(trained[key], key).toArray(), key)
+            compared += 1
+        }
+        XCTAssertEqual(compared, trained.count)
+        XCTAssertNotEqual(
+            trained["model.layers.0.self_attn.q_proj.weight"]?.toArray(),
+            hf["model.layers.0.self_attn.q_proj.weight"]?.toArray())
+        let reloaded = try Tokenizer(contentsOf: out.appendingPathComponent("tokenizer.json"))
+        XCTAssertEqual(reloaded.vocabularySize, 906)
+        XCTAssertEqual(reloaded.encode("<image> I'M 12345"), tokenizer.tokenizer.encode("<image> I'M 12345"))
+    }
+
+    /// A converted Llama exported again gives transformers' logits (the fixture's reference) from the new directory.
+    func testAConvertedLlamaExportsToADirectoryWithTransformersLogits() throws {
+        let source = Self.fixtures.appendingPathComponent("llama/rope_llama3")
+        let converted = dir.appendingPathComponent("llama.h5")
+        try LanguageModel.convertHuggingFace(directory: source).write(to: converted)
+        let out = dir.appendingPathComponent("export")
+        _ = try PartExport.llama.write(converted, out)
+        let model = try LanguageModel.load(huggingFaceDirectory: out)
+        XCTAssertEqual(model.config, try LanguageModel.load(huggingFaceDirectory: source).config)
+        let reference = try SafetensorsFile(url: source.appendingPathComponent("reference.safetensors"))
+        let input = try reference.tensor("input_ids")
+        let logits = try withNoGrad {
+            try model(ids: input.toArray().map { Int($0) }, shape: input.shape).logits
+        }
+        let expected = try reference.tensor("logits")
+        XCTAssertLessThan(zip(logits.toArray(), expected.toArray()).map { abs($0 - $1) }.max() ?? 1, 1e-4)
     }
 
     func testOptionsBesideInitMustAgreeWithThePretrainedConfig() throws {
