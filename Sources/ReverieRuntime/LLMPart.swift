@@ -24,6 +24,8 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking, TransformerSh
     public var tieEmbeddings = false
     public var attentionBias = false
     public var mlpBias = false
+    /// LoRA adapters (the model's own weights then stay frozen), or nil.
+    public var lora: LoRAOptions?
 
     enum CodingKeys: String, CodingKey {
         case hidden, intermediate, layers, heads
@@ -37,6 +39,7 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking, TransformerSh
         case tieEmbeddings = "tie_word_embeddings"
         case attentionBias = "attention_bias"
         case mlpBias = "mlp_bias"
+        case lora
     }
 
     public init() {}
@@ -58,6 +61,8 @@ public struct LLMPart: Codable, Sendable, Equatable, SelfChecking, TransformerSh
         try c.update(&tieEmbeddings, .tieEmbeddings)
         try c.update(&attentionBias, .attentionBias)
         try c.update(&mlpBias, .mlpBias)
+        lora = try c.decodeIfPresent(LoRAOptions.self, forKey: .lora)
+        try lora?.validate()
     }
 
     /// The Llama configuration these options describe.

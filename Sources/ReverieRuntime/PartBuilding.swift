@@ -67,7 +67,14 @@ public enum PartBuilding {
     }
 
     public static func llm(_ p: LLMPart, rng: inout RNG) throws -> LanguageModel {
-        try LanguageModel(config: p.llamaConfig, rng: &rng)
+        let model = try LanguageModel(config: p.llamaConfig, rng: &rng)
+        if let lora = p.lora {
+            var g = rng.forKey("lora")
+            do { try lora.attach(to: model, rng: &g) } catch let e as ConfigurationError {
+                throw ConfigurationError(key: "lora.\(e.key)", e.message)
+            }
+        }
+        return model
     }
 }
 

@@ -21,16 +21,23 @@ public enum PartExport {
     /// the special tokens Reverie added. From a Reverie model (the `llm` part) or a `reverie convert`ed Llama.
     public static let llama = PartExporter { checkpoint, directory in
         let config = try Checkpoint.readModelConfig(from: checkpoint)
-        let llama: LlamaConfig, prefix: String, tokenizerJSON: String?
+        let llama: LlamaConfig, prefix: String, tokenizerJSON: String?, lora: LoRAOptions?
         if config.values["format"] as? String == "reverie-model" {
             guard let part = try ModelConfigRecord.read(checkpoint).parts.llm else {
                 throw CheckpointError.notReverieCheckpoint(path: checkpoint.path, detail: "the model has no llm part")
             }
-            (llama, prefix, tokenizerJSON) = (part.llamaConfig, PartName.llm.rawValue, part.tokenizerJSON)
+            (llama, prefix, tokenizerJSON, lora) = (
+                part.llamaConfig, PartName.llm.rawValue, part.tokenizerJSON, part.lora
+            )
         } else {
-            (llama, prefix, tokenizerJSON) = (try LlamaConfig(huggingFace: config), "", nil)
+            (llama, prefix, tokenizerJSON, lora) = (try LlamaConfig(huggingFace: config), "", nil, nil)
         }
         var tensors = try Checkpoint.readModel(from: checkpoint, prefix: prefix)
+        var files: [URL] = []
+        if let lora {  // the adapters in PEFT's layout, then merged into the weights
+            files += try writePEFT(tensors, lora, to: directory.appendingPathComponent("adapter"))
+            tensors = try merged(tensors, scale: lora.alpha / Float(lora.rank))
+        }
         if llama.tieWordEmbeddings { tensors["lm_head.weight"] = nil }
         // Exactly the tensors a model of this configuration has, with its shapes.
         var rng = RNG(seed: 0)
@@ -52,12 +59,47 @@ public enum PartExport {
         let configURL = directory.appendingPathComponent("config.json")
         try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]).write(
             to: configURL, options: .atomic)
-        var files = [configURL, weights]
+        files += [configURL, weights]
         if let tokenizerJSON {
             let url = directory.appendingPathComponent("tokenizer.json")
             try Tokenizer(json: Data(tokenizerJSON.utf8), path: checkpoint.path).write(to: url)
             files.append(url)
         }
         return files
+    }
+
+    /// `tensors` with every LoRA pair folded into its layer: W + scale · B A, the adapter keys removed.
+    static func merged(_ tensors: [String: Tensor], scale: Float) throws -> [String: Tensor] {
+        var out = tensors
+        for key in tensors.keys where key.hasSuffix(".lora_A.weight") {
+            let stem = String(key.dropLast(".lora_A.weight".count))
+            guard let a = tensors[key], let b = tensors[stem + ".lora_B.weight"], let w = tensors[stem + ".weight"]
+            else {
+                throw ConfigurationError(key: key, "a LoRA adapter without its lora_B or base weight")
+            }
+            out[stem + ".weight"] = try w + matmul(b, a) * scale
+            (out[key], out[stem + ".lora_B.weight"]) = (nil, nil)
+        }
+        return out
+    }
+
+    /// The adapters as PEFT saves them: adapter_model.safetensors (`base_model.model.<key>`) and
+    /// adapter_config.json.
+    static func writePEFT(_ tensors: [String: Tensor], _ lora: LoRAOptions, to directory: URL) throws -> [URL] {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let adapters = Dictionary(
+            uniqueKeysWithValues: tensors.filter { $0.key.contains(".lora_A.") || $0.key.contains(".lora_B.") }
+                .map { ("base_model.model.\($0.key)", $0.value) })
+        let weights = directory.appendingPathComponent("adapter_model.safetensors")
+        try SafetensorsFile.write(adapters, to: weights, metadata: ["format": "pt"])
+        let config: [String: Any] = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": lora.rank, "lora_alpha": lora.alpha,
+            "lora_dropout": lora.dropout, "target_modules": lora.targets, "bias": "none", "fan_in_fan_out": false,
+            "inference_mode": true, "base_model_name_or_path": NSNull(),
+        ]
+        let configURL = directory.appendingPathComponent("adapter_config.json")
+        try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]).write(
+            to: configURL, options: .atomic)
+        return [configURL, weights]
     }
 }

@@ -5,7 +5,8 @@ import ReverieRuntime
 extension Recipe {
     /// Checks an `init: hf:DIR` part: the directory (relative to the recipe file) exists and the part has an
     /// importer; options beside `init` must agree with the directory's configuration (an error names both values).
-    func pretrainedDirectory(_ path: String, _ part: PartName, _ node: RecipeNode, _ s: RecipeSection) throws -> String
+    mutating func pretrainedDirectory(_ path: String, _ part: PartName, _ node: RecipeNode, _ s: RecipeSection) throws
+        -> String
     {
         let file = node["init"]?.file ?? node.file
         let directory =
@@ -31,7 +32,11 @@ extension Recipe {
         var mine = ModelParts()
         try mine.read(part, own)
         let (a, b) = (try Self.options(mine, part), try Self.options(imported, part))
-        for (key, _) in pairs where key != "init" && key != "tokenizer" {
+        if let node = node["lora"] {
+            guard part == .llm else { throw s.error("lora", "only the llm part takes LoRA adapters") }
+            adapters[part] = try RecipeDecoder.decode(LoRAOptions.self, from: node, path: "model.llm.lora")
+        }
+        for (key, _) in pairs where !["init", "tokenizer", "lora"].contains(key) {
             if let value = a[key], "\(value)" != "\(b[key] ?? "none")" {
                 throw RecipeDecoder.locate(
                     ConfigurationError(

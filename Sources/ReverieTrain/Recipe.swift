@@ -32,6 +32,8 @@ public struct Recipe: Sendable {
     /// Parts built here (their options) — parts with `init` take theirs from the checkpoint.
     public var parts = ModelParts()
     public var sources: [PartName: PartSource] = [:]
+    /// LoRA adapters added to a pretrained part (`llm: {init: hf:DIR, lora: {…}}`).
+    public var adapters: [PartName: LoRAOptions] = [:]
     public var freeze: [PartName] = []
     /// The stage's own `loss:` configuration (`StageDefinition.Loss`); read it with `loss(_:)`.
     public var loss: any StageLossConfig

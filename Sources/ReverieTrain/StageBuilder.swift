@@ -23,6 +23,7 @@ public enum StageBuilder {
                 do {
                     let importer = try PretrainedParts.registry.entry(part.rawValue, key: "init")
                     parts.take(part, from: try importer.configuration(URL(fileURLWithPath: directory)))
+                    if let lora = recipe.adapters[part] { parts.llm?.lora = lora }
                 } catch {
                     throw RecipeError(
                         file: recipe.file, line: line, key: "model.\(part.rawValue).init", message: "\(error)")
@@ -107,29 +108,40 @@ public enum StageBuilder {
                     file: recipe.file, line: line, key: "model.\(part.rawValue).init", message: "\(error)")
             }
         }
-        freeze(recipe, stage)
+        freeze(recipe, stage, parts: parts)
         return stage
     }
 
-    /// Loads `part` converted from a pretrained directory (strict: every key of the part, right shapes).
+    /// Whether `key` is a LoRA adapter's tensor.
+    static func isAdapter(_ key: String) -> Bool { key.contains(".lora_A.") || key.contains(".lora_B.") }
+
+    /// Loads `part` converted from a pretrained directory (strict: every key of the part, right shapes; LoRA
+    /// adapters stay as built).
     static func loadPretrained(_ part: PartName, from directory: String, parts: ModelParts, into model: Module) throws {
         let importer = try PretrainedParts.registry.entry(part.rawValue, key: "init")
         let state = try importer.weights(URL(fileURLWithPath: directory), parts)
-        let targets = model.stateDict().filter { part.owns($0.key) }
+        let targets = model.stateDict().filter { part.owns($0.key) && !isAdapter($0.key) }
         try loadStateDict(state.filter { part.owns($0.key) }, into: targets, strict: true, file: directory)
     }
 
     /// The stage the recipe names with fresh weights everywhere (nothing loaded), frozen as the recipe says: a
     /// stage that trains at the speed of the real one, for benchmarks. `predicted` as in `resolveParts`.
     public static func fresh(_ recipe: Recipe, predicted: [String: ModelParts] = [:]) throws -> any TrainingStage {
-        let stage = try check(recipe, parts: resolveParts(recipe, predicted: predicted))
-        freeze(recipe, stage)
+        let parts = try resolveParts(recipe, predicted: predicted)
+        let stage = try check(recipe, parts: parts)
+        freeze(recipe, stage, parts: parts)
         return stage
     }
 
-    static func freeze(_ recipe: Recipe, _ stage: any TrainingStage) {
+    /// Freezes the parts the recipe freezes, and the own weights of a part with LoRA adapters (only the adapters
+    /// train).
+    static func freeze(_ recipe: Recipe, _ stage: any TrainingStage, parts: ModelParts) {
         for part in recipe.freeze {
             for prefix in part.prefixes { _ = try? stage.model.freeze(prefix: prefix) }
+        }
+        guard parts.llm?.lora != nil else { return }
+        for (key, parameter) in stage.model.namedParameters() where PartName.llm.owns(key) && !isAdapter(key) {
+            parameter.requiresGrad = false
         }
     }
 

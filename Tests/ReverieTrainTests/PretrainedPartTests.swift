@@ -130,6 +130,46 @@ final class PretrainedPartTests: XCTestCase {
         XCTAssertLessThan(zip(logits.toArray(), expected.toArray()).map { abs($0 - $1) }.max() ?? 1, 1e-4)
     }
 
+    /// LoRA on the pretrained Llama: only the adapters train; the export merges them (and writes PEFT's layout).
+    func testLoRATrainsOnlyTheAdaptersAndExportsMerged() throws {
+        _ = try writeLlama()
+        let r = try Recipe.load(recipe(llm: "{init: hf:llama, lora: {rank: 4, alpha: 8, targets: [q_proj, v_proj]}}"))
+        let trainer = try Trainer(recipe: r)
+        trainer.quiet = true
+        _ = try trainer.run()
+        let final = dir.appendingPathComponent("runs/mllm/final.h5")
+        let trained = try Checkpoint.readModel(from: final, prefix: "llm")
+        let hf = try LanguageModel.convertHuggingFace(directory: dir.appendingPathComponent("llama")).model
+        XCTAssertEqual(trained.keys.filter { $0.contains("lora_") }.count, 2 * 2 * 2)  // 2 layers × q, v × A, B
+        for (key, tensor) in hf where key != "model.embed_tokens.weight" && key != "lm_head.weight" {
+            XCTAssertEqual(try XCTUnwrap(trained[key], key).toArray(), tensor.toArray(), "\(key) changed")
+        }
+        let b = try XCTUnwrap(trained["model.layers.0.self_attn.q_proj.lora_B.weight"])
+        XCTAssertGreaterThan(b.toArray().map(abs).max() ?? 0, 0, "lora_B did not train")
+
+        // Merged on export: the exported model computes what the model with adapters does.
+        let out = dir.appendingPathComponent("export")
+        let files = try PartExport.llama.write(final, out).map(\.lastPathComponent)
+        XCTAssertEqual(
+            Set(files),
+            ["adapter_config.json", "adapter_model.safetensors", "config.json", "model.safetensors", "tokenizer.json"])
+        let exported = try LanguageModel.load(huggingFaceDirectory: out)
+        let stored = try ModelConfigRecord.read(final).parts
+        var rng = RNG(seed: 0)
+        let adapted = try PartBuilding.llm(try XCTUnwrap(stored.llm), rng: &rng)
+        try loadStateDict(trained, into: adapted.stateDict(), strict: true, file: final.path)
+        let ids = [1, 5, 9, 200, 901, 3, 77, 450]
+        let (a, e) = try withNoGrad {
+            (
+                try adapted(ids: ids, shape: [1, 8]).logits.toArray(),
+                try exported(ids: ids, shape: [1, 8]).logits.toArray()
+            )
+        }
+        XCTAssertLessThan(zip(a, e).map { abs($0 - $1) }.max() ?? 1, 1e-4)
+        let peft = try SafetensorsFile(url: out.appendingPathComponent("adapter/adapter_model.safetensors"))
+        XCTAssertTrue(peft.tensorNames.contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"))
+    }
+
     func testOptionsBesideInitMustAgreeWithThePretrainedConfig() throws {
         _ = try writeLlama()
         XCTAssertNoThrow(try Recipe.load(recipe(llm: "{init: hf:llama, hidden: 64, kv_heads: 2}")))
