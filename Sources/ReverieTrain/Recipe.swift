@@ -3,6 +3,7 @@ import ReverieCore
 import ReverieData
 import ReverieDiffusion
 import ReverieMultimodal
+import ReverieNN
 import ReverieRuntime
 
 /// Where a part's weights come from: built fresh from its options, or loaded from a checkpoint.
@@ -35,6 +36,8 @@ public struct Recipe: Sendable {
     /// LoRA adapters added to a pretrained part (`llm: {init: hf:DIR, lora: {…}}`).
     public var adapters: [PartName: LoRAOptions] = [:]
     public var freeze: [PartName] = []
+    /// `freeze:` entries that are key patterns (`llm.model.layers.0-11.*`) rather than whole parts.
+    public var freezePatterns: [KeyPattern] = []
     /// The stage's own `loss:` configuration (`StageDefinition.Loss`); read it with `loss(_:)`.
     public var loss: any StageLossConfig
     public var optim = OptimSpec()

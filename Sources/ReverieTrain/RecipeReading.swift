@@ -1,6 +1,7 @@
 import Foundation
 import ReverieCore
 import ReverieData
+import ReverieNN
 import ReverieRuntime
 
 extension Recipe {
@@ -60,12 +61,17 @@ extension Recipe {
             }
         }
         if let m = try top.section("model") { try readModel(m) } else { throw top.error("model", "missing") }
-        freeze = try (top.strings("freeze") ?? []).enumerated().map { i, name in
-            guard let p = PartName(rawValue: name) else {
+        for (i, name) in (try top.strings("freeze") ?? []).enumerated() {
+            if let p = PartName(rawValue: name) {
+                freeze.append(p)
+            } else if name.contains("."), let pattern = KeyPattern(name) {
+                freezePatterns.append(pattern)
+            } else {
                 let hint = nearestKey(to: name, in: PartName.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" }
-                throw top.error("freeze", "[\(i)] '\(name)' is not a part\(hint ?? "")")
+                throw top.error(
+                    "freeze",
+                    "[\(i)] '\(name)' is neither a part nor a key pattern (llm.model.layers.0-11.*)\(hint ?? "")")
             }
-            return p
         }
         do {
             loss = try top.raw("loss").map { try definition.decodeLoss($0, "loss") } ?? definition.defaultLoss()

@@ -53,8 +53,9 @@ public enum RecipeValidation {
 
     static func summary(_ recipe: Recipe, _ stage: any TrainingStage) -> String {
         let total = stage.model.parameterCount
-        let frozen = recipe.freeze.map(\.rawValue).joined(separator: ", ")
-        return "\(recipe.file): \(recipe.stage.rawValue) stage, \(total) parameters"
+        let frozen = (recipe.freeze.map(\.rawValue) + recipe.freezePatterns.map(\.description)).joined(separator: ", ")
+        return "\(recipe.file): \(recipe.stage.rawValue) stage, \(total) parameters, "
+            + "\(stage.model.trainableParameterCount) trained"
             + (frozen.isEmpty ? "" : ", frozen: \(frozen)")
             + ", \(recipe.loop.steps) steps × batch \(recipe.loop.batch)"
             + (recipe.loop.accumulate > 1 ? " × \(recipe.loop.accumulate) micro-batches" : "")

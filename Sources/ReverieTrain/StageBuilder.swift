@@ -108,7 +108,7 @@ public enum StageBuilder {
                     file: recipe.file, line: line, key: "model.\(part.rawValue).init", message: "\(error)")
             }
         }
-        freeze(recipe, stage, parts: parts)
+        try freeze(recipe, stage, parts: parts)
         return stage
     }
 
@@ -129,19 +129,30 @@ public enum StageBuilder {
     public static func fresh(_ recipe: Recipe, predicted: [String: ModelParts] = [:]) throws -> any TrainingStage {
         let parts = try resolveParts(recipe, predicted: predicted)
         let stage = try check(recipe, parts: parts)
-        freeze(recipe, stage, parts: parts)
+        try freeze(recipe, stage, parts: parts)
         return stage
     }
 
     /// Freezes the parts the recipe freezes, and the own weights of a part with LoRA adapters (only the adapters
     /// train).
-    static func freeze(_ recipe: Recipe, _ stage: any TrainingStage, parts: ModelParts) {
+    /// A key pattern that matches no parameter is an error naming it (a typo would otherwise train everything).
+    static func freeze(_ recipe: Recipe, _ stage: any TrainingStage, parts: ModelParts) throws {
         for part in recipe.freeze {
             for prefix in part.prefixes { _ = try? stage.model.freeze(prefix: prefix) }
         }
-        guard parts.llm?.lora != nil else { return }
-        for (key, parameter) in stage.model.namedParameters() where PartName.llm.owns(key) && !isAdapter(key) {
-            parameter.requiresGrad = false
+        let parameters = stage.model.namedParameters()
+        if parts.llm?.lora != nil {
+            for (key, parameter) in parameters where PartName.llm.owns(key) && !isAdapter(key) {
+                parameter.requiresGrad = false
+            }
+        }
+        for pattern in recipe.freezePatterns {
+            let matched = parameters.filter { pattern.matches($0.0) }
+            guard !matched.isEmpty else {
+                let example = parameters.first.map { " (keys look like \($0.0))" } ?? ""
+                throw recipe.error("freeze", "'\(pattern)' matches no parameter\(example)")
+            }
+            for (_, parameter) in matched { parameter.requiresGrad = false }
         }
     }
 

@@ -6,20 +6,29 @@ import ReverieIO
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "List a checkpoint's attributes and tensors.",
+        abstract: "List a checkpoint's attributes and tensors, or which parameters a recipe trains.",
         discussion: """
             Prints the root attributes (format, format_version, model_config, recipe, step, …), then one line per \
             dataset: its dotted key with the section prefix (model., optimizer., state.), its shape and its stored \
-            type, and finally the model's parameter count. Reads no tensor data, so it is fast on large files.
+            type, and finally the model's parameter count. Reads no tensor data, so it is fast on large files. \
+            Given a stage recipe (.yaml), builds the stage with fresh weights and lists which parameters train and \
+            which stay frozen (freeze: parts and key patterns, LoRA adapters), layer numbers folded into *.
             """)
 
-    @Argument(help: "The HDF5 checkpoint to list.", completion: .file(extensions: ["h5"]))
+    @Argument(help: "The HDF5 checkpoint to list, or a stage recipe.", completion: .file(extensions: ["h5", "yaml"]))
     var file: String
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Option(name: .customLong("set"), help: "For a recipe: override a key (key=value), repeatable.")
+    var overrides: [String] = []
+
     func run() throws {
+        if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
+            print(try InspectParameters.text(recipe: file, overrides: overrides))
+            return
+        }
         let listing = try Checkpoint.inspect(URL(fileURLWithPath: file))
         print(json ? try Self.json(listing) : Self.text(listing))
     }

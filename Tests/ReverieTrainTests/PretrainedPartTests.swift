@@ -34,7 +34,7 @@ final class PretrainedPartTests: XCTestCase {
         return llama
     }
 
-    func recipe(llm: String, steps: Int = 4) throws -> URL {
+    func recipe(llm: String, steps: Int = 4, freeze: String = "vision, vae, unet") throws -> URL {
         let yaml = """
             stage: mllm
             root: \(dir.appendingPathComponent("runs").path)
@@ -46,7 +46,7 @@ final class PretrainedPartTests: XCTestCase {
               projector: {type: mlp}
               llm: \(llm)
               output: {mode: queries, head_hidden: 32}
-            freeze: [vision, vae, unet]
+            freeze: [\(freeze)]
             optim: {lr: 3e-3, warmup: 1}
             train: {steps: \(steps), batch: 2, log_every: 1}
             """
@@ -168,6 +168,25 @@ final class PretrainedPartTests: XCTestCase {
         XCTAssertLessThan(zip(a, e).map { abs($0 - $1) }.max() ?? 1, 1e-4)
         let peft = try SafetensorsFile(url: out.appendingPathComponent("adapter/adapter_model.safetensors"))
         XCTAssertTrue(peft.tensorNames.contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"))
+    }
+
+    /// `freeze:` takes key patterns beside whole parts; a pattern matching nothing is an error, not a silent no-op.
+    func testFreezePatternsFreezeTheKeysTheyMatch() throws {
+        _ = try writeLlama()
+        let r = try Recipe.load(
+            recipe(
+                llm: "{init: hf:llama}",
+                freeze: "vision, vae, unet, llm.model.layers.0.*, llm.model.embed_tokens.weight"))
+        let parameters = try StageBuilder.build(r).model.namedParameters()
+        for (key, p) in parameters where key.hasPrefix("llm.") {
+            let frozen = key.hasPrefix("llm.model.layers.0.") || key == "llm.model.embed_tokens.weight"
+            XCTAssertEqual(p.requiresGrad, !frozen, key)
+        }
+        let typo = try Recipe.load(recipe(llm: "{init: hf:llama}", freeze: "llm.model.layer.0.*"))
+        XCTAssertThrowsError(try StageBuilder.build(typo)) { error in
+            XCTAssertEqual((error as? RecipeError)?.key, "freeze")
+            XCTAssertTrue("\(error)".contains("llm.model.layer.0.*"), "\(error)")
+        }
     }
 
     func testOptionsBesideInitMustAgreeWithThePretrainedConfig() throws {
