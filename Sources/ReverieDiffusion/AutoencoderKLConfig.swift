@@ -1,4 +1,5 @@
 import Foundation
+import ReverieNN
 
 /// The configuration of an `AutoencoderKL`, with diffusers' `config.json` key names: `DownEncoderBlock2D` /
 /// `UpDecoderBlock2D` stacks with any activation. `DiffusersConfigKeys.autoencoder` lists what every other key must
@@ -57,7 +58,8 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
             try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention)
             ?? d.midBlockAddAttention
         actFn =
-            try c.decodeIfPresent(String.self, forKey: .actFn).map { try Activation(name: $0, key: "act_fn") } ?? .silu
+            try c.decodeIfPresent(String.self, forKey: .actFn).map { try diffusersActivation($0, key: "act_fn") }
+            ?? .silu
         for (key, only) in [(CodingKeys.downBlockTypes, "DownEncoderBlock2D"), (.upBlockTypes, "UpDecoderBlock2D")] {
             if let types = try c.decodeIfPresent([String].self, forKey: key),
                 let other = types.first(where: { $0 != only })

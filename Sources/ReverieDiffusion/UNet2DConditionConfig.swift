@@ -1,4 +1,5 @@
 import Foundation
+import ReverieNN
 
 /// The configuration of a `UNet2DConditionModel`, read from diffusers' `config.json` key names. Supported:
 /// `DownBlock2D` / `CrossAttnDownBlock2D` and `UpBlock2D` / `CrossAttnUpBlock2D` stacks, the
@@ -106,7 +107,7 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         transformerLayersPerBlock = try Self.intOrList(c, .transformerLayersPerBlock, count: n) ?? []
         useLinearProjection = try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) ?? false
         func activation(_ key: CodingKeys) throws -> Activation? {
-            try c.decodeIfPresent(String.self, forKey: key).map { try Activation(name: $0, key: key.stringValue) }
+            try c.decodeIfPresent(String.self, forKey: key).map { try diffusersActivation($0, key: key.stringValue) }
         }
         actFn = try activation(.actFn) ?? .silu
         timestepPostAct = try activation(.timestepPostAct)

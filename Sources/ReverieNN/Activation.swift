@@ -11,6 +11,8 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     case relu = "relu"
     /// x·σ(1.702·x) (CLIP).
     case quickGelu = "quick_gelu"
+    /// x·tanh(softplus(x)) (a diffusers `act_fn`).
+    case mish = "mish"
 
     /// Accepts the Hugging Face aliases too (`gelu_new`, `swish`); nil for an unknown name.
     public init?(huggingFaceName name: String) {
@@ -29,6 +31,7 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
         case .silu: return x.silu()
         case .relu: return x.relu()
         case .quickGelu: return try x * (x * 1.702).sigmoid()
+        case .mish: return try x * x.softplus().tanh()
         }
     }
 }

@@ -72,6 +72,7 @@ final class LayerTests: XCTestCase {
             case .silu: a = h.silu()
             case .relu: a = h.relu()
             case .quickGelu: a = try h * (h * 1.702).sigmoid()
+            case .mish: a = try h * h.softplus().tanh()
             }
             let expected = try matmul(a, mlp.fc2.weight, transposeB: true) + mlp.fc2.bias!
             assertClose(try mlp(x), expected, atol: 1e-6, "\(act)")
@@ -84,7 +85,7 @@ final class LayerTests: XCTestCase {
         try checkGradients([randomInput([2, 4], seed: 7)]) { try glu($0[0]) }
         XCTAssertEqual(Activation(huggingFaceName: "gelu_new"), .geluTanh)
         XCTAssertEqual(Activation(huggingFaceName: "gelu_pytorch_tanh"), .geluTanh)
-        XCTAssertNil(Activation(huggingFaceName: "mish"))
+        XCTAssertNil(Activation(huggingFaceName: "softsign"))
     }
 
     func testNormsAndEmbedding() throws {
