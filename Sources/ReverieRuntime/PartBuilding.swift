@@ -12,7 +12,7 @@ public enum PartBuilding {
             config: VisionEncoderConfig(
                 hiddenSize: p.hidden, intermediateSize: p.intermediate,
                 numHiddenLayers: p.layers, numAttentionHeads: p.heads, imageSize: p.imageSize,
-                patchSize: p.patch, useHead: false),
+                patchSize: p.patch, layerNormEps: p.normEps, hiddenAct: p.activation, useHead: false),
             rng: &rng)
     }
 
@@ -22,6 +22,7 @@ public enum PartBuilding {
             latentChannels: p.latentChannels, normNumGroups: p.normGroups,
             scalingFactor: Float(p.scalingFactor))
         c.midBlockAddAttention = p.attention
+        c.actFn = p.activation
         return try AutoencoderKL(config: c, rng: &rng)
     }
 

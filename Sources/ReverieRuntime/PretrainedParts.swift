@@ -1,8 +1,10 @@
 import Foundation
 import ReverieCore
 import ReverieData
+import ReverieDiffusion
 import ReverieIO
 import ReverieLanguage
+import ReverieVision
 
 /// How a part starts from a Hugging Face / diffusers directory (`init: hf:DIR` in a recipe): its configuration read
 /// from the directory's `config.json` (and tokenizer), its weights converted on the fly into the part's keys.
@@ -20,11 +22,66 @@ public struct PretrainedImporter: Sendable {
     }
 }
 
-/// The parts that can start from a pretrained directory, by part name (`llm` today; the vision encoder, the
-/// autoencoder and the UNet have converters but no mapping onto their recipe options yet).
+/// The parts that can start from a pretrained directory, by part name: `llm` (LlamaForCausalLM), `vision`
+/// (SigLIP's vision tower) and `vae` (diffusers' AutoencoderKL). The UNet's recipe options (condition tokens,
+/// spatial conditioning, a learned null condition) have no diffusers counterpart yet.
 public enum PretrainedParts {
     public static let registry = Registry<PretrainedImporter>(
-        family: "pretrained part", [PartName.llm.rawValue: llama])
+        family: "pretrained part",
+        [PartName.llm.rawValue: llama, PartName.vision.rawValue: siglip, PartName.vae.rawValue: autoencoder])
+
+    /// SigLIP's vision tower (`SiglipVisionModel`, or the vision half of a `SiglipModel`), without its pooling head
+    /// (the model reads patch features).
+    public static let siglip = PretrainedImporter(
+        configuration: { directory in
+            let file = try HFConfigFile(url: directory)
+            let config = try VisionEncoderConfig(huggingFace: file)
+            guard config.numChannels == 3 else { throw file.invalid("num_channels", "\(config.numChannels), not 3") }
+            var part = VisionPart()
+            (part.hidden, part.intermediate, part.layers, part.heads) = (
+                config.hiddenSize, config.intermediateSize, config.numHiddenLayers, config.numAttentionHeads
+            )
+            (part.imageSize, part.patch, part.normEps, part.activation) = (
+                config.imageSize, config.patchSize, config.layerNormEps, config.hiddenAct
+            )
+            var parts = ModelParts()
+            parts.vision = part
+            return parts
+        },
+        weights: { directory, _ in
+            let state = try VisionEncoder.convertHuggingFace(directory: directory).model
+            return Dictionary(
+                uniqueKeysWithValues: state.filter { !$0.key.hasPrefix("head.") }.map {
+                    ("vision_encoder.\($0.key)", $0.value)
+                })
+        })
+
+    /// diffusers' `AutoencoderKL` (RGB in and out, quant convs, `DownEncoderBlock2D` / `UpDecoderBlock2D`).
+    public static let autoencoder = PretrainedImporter(
+        configuration: { directory in
+            let file = try HFConfigFile(url: directory)
+            let config = try AutoencoderKLConfig.decode(json: file.text, source: file.url.path)
+            guard config.inChannels == 3, config.outChannels == 3 else {
+                throw file.invalid("in_channels", "\(config.inChannels) in, \(config.outChannels) out: images are RGB")
+            }
+            guard config.useQuantConv, config.usePostQuantConv else {
+                throw file.invalid("use_quant_conv", "false is not implemented by the vae part")
+            }
+            var part = VAEPart()
+            (part.channels, part.layersPerBlock, part.latentChannels, part.normGroups) = (
+                config.blockOutChannels, config.layersPerBlock, config.latentChannels, config.normNumGroups
+            )
+            (part.scalingFactor, part.attention, part.activation) = (
+                Double(config.scalingFactor), config.midBlockAddAttention, config.actFn
+            )
+            var parts = ModelParts()
+            parts.vae = part
+            return parts
+        },
+        weights: { directory, _ in
+            let state = try DiffusersImport.convert(directory: directory).model
+            return Dictionary(uniqueKeysWithValues: state.map { ("decoder.vae.\($0.key)", $0.value) })
+        })
 
     /// A Llama (`LlamaForCausalLM`): every maths-changing config key into the `llm` options; the directory's
     /// tokenizer.json (any layout `Tokenizer` reads) with Reverie's special tokens added, the embedding and the

@@ -1,4 +1,5 @@
 import ReverieCore
+import ReverieNN
 
 /// AutoencoderKL: `channels` per block (each block after the first halves the resolution).
 public struct VAEPart: Codable, Sendable, Equatable, SelfChecking {
@@ -6,6 +7,8 @@ public struct VAEPart: Codable, Sendable, Equatable, SelfChecking {
     /// 1/σ of the latents, measured at the end of the vae stage.
     public var scalingFactor = 1.0
     public var attention = false
+    /// diffusers' `act_fn` of every resnet.
+    public var activation = Activation.silu
 
     enum CodingKeys: String, CodingKey {
         case channels
@@ -15,6 +18,7 @@ public struct VAEPart: Codable, Sendable, Equatable, SelfChecking {
             normGroups = "norm_groups"
         case scalingFactor = "scaling_factor"
         case attention
+        case activation = "act_fn"
     }
 
     public init() {}
@@ -27,6 +31,7 @@ public struct VAEPart: Codable, Sendable, Equatable, SelfChecking {
         try c.update(&normGroups, .normGroups)
         try c.update(&scalingFactor, .scalingFactor)
         try c.update(&attention, .attention)
+        try c.update(&activation, .activation)
     }
 
     public func validate() throws {

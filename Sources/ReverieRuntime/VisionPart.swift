@@ -1,13 +1,19 @@
 import ReverieCore
+import ReverieNN
 
 /// SigLIP-style ViT (no pooling head: the model uses patch features).
 public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, TransformerShaped {
     public var hidden = 64, intermediate = 128, layers = 2, heads = 4, imageSize = 64, patch = 8
+    /// SigLIP's `layer_norm_eps` and `hidden_act`.
+    public var normEps: Float = 1e-6
+    public var activation = Activation.geluTanh
 
     enum CodingKeys: String, CodingKey {
         case hidden, intermediate, layers, heads
         case imageSize = "image_size"
         case patch
+        case normEps = "layer_norm_eps"
+        case activation = "hidden_act"
     }
 
     public init() {}
@@ -17,6 +23,8 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, Transforme
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.update(&imageSize, .imageSize)
         try c.update(&patch, .patch)
+        try c.update(&normEps, .normEps)
+        try c.update(&activation, .activation)
     }
 
     public func validate() throws {

@@ -1,10 +1,12 @@
 import Foundation
 import ReverieCore
 import ReverieData
+import ReverieDiffusion
 import ReverieIO
 import ReverieLanguage
 import ReverieRuntime
 import ReverieTestSupport
+import ReverieVision
 import XCTest
 
 @testable import ReverieTrain
@@ -186,6 +188,50 @@ final class PretrainedPartTests: XCTestCase {
         XCTAssertThrowsError(try StageBuilder.build(typo)) { error in
             XCTAssertEqual((error as? RecipeError)?.key, "freeze")
             XCTAssertTrue("\(error)".contains("llm.model.layer.0.*"), "\(error)")
+        }
+    }
+
+    /// The vision encoder from a SigLIP directory and the autoencoder from a diffusers one (random-init, made by
+    /// transformers and diffusers) start their stages with exactly the converted weights, and train.
+    func testSigLIPVisionAndDiffusersAutoencoderStartTheirStages() throws {
+        let siglip = Self.fixtures.appendingPathComponent("siglip/head").path
+        let vae = Self.fixtures.deletingLastPathComponent()
+            .appendingPathComponent("ReverieDiffusionTests/Fixtures/diffusers/vae_a").path
+        let cases: [(stage: String, model: String, prefix: String, converted: [String: Tensor], canvas: Int)] = [
+            (
+                "siglip",
+                "vision: {init: hf:\(siglip)}\n  text: {hidden: 16, intermediate: 32, layers: 1, heads: 2, projection: 16}",
+                "vision_encoder.", try VisionEncoder.convertHuggingFace(directory: URL(fileURLWithPath: siglip)).model,
+                16
+            ),
+            (
+                "vae", "vae: {init: hf:\(vae)}", "decoder.vae.",
+                try DiffusersImport.convert(directory: URL(fileURLWithPath: vae)).model, 32
+            ),
+        ]
+        for c in cases {
+            let yaml = """
+                stage: \(c.stage)
+                root: \(dir.appendingPathComponent("runs").path)
+                data: {world_seed: 5, canvas: \(c.canvas)}
+                model:
+                  \(c.model)
+                optim: {lr: 1e-3, warmup: 1}
+                train: {steps: 3, batch: 2, log_every: 1}
+                """
+            let url = dir.appendingPathComponent("\(c.stage).yaml")
+            try yaml.write(to: url, atomically: true, encoding: .utf8)
+            let r = try Recipe.load(url)
+            let state = try StageBuilder.build(r).model.stateDict()
+            var compared = 0
+            for (key, tensor) in c.converted where !key.hasPrefix("head.") {
+                XCTAssertEqual(try XCTUnwrap(state[c.prefix + key], key).toArray(), tensor.toArray(), key)
+                compared += 1
+            }
+            XCTAssertGreaterThan(compared, 10, c.stage)
+            let trainer = try Trainer(recipe: r)
+            trainer.quiet = true
+            XCTAssertTrue(try trainer.run().losses.allSatisfy(\.isFinite), c.stage)
         }
     }
 
