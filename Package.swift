@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "ReverieLanguage", targets: ["ReverieLanguage"]),
         .library(name: "ReverieVision", targets: ["ReverieVision"]),
         .library(name: "ReverieProjectors", targets: ["ReverieProjectors"]),
+        .library(name: "ReverieDiffusion", targets: ["ReverieDiffusion"]),
         .library(name: "ReverieMultimodal", targets: ["ReverieMultimodal"]),
         .library(name: "ReverieRuntime", targets: ["ReverieRuntime"]),
         .library(name: "ReverieTrain", targets: ["ReverieTrain"]),
