@@ -33,6 +33,28 @@ final class ConvertCommandTests: XCTestCase {
         XCTAssertNotNil(checkpoint.modelConfig)
     }
 
+    /// `reverie convert` then `reverie export --part llm`: the directory holds the same tensors under the same names.
+    func testExportsAConvertedLlamaBack() throws {
+        let scratch = try ScratchDirectory()
+        let dir = fixture("mha_tied")
+        XCTAssertTrue(try ReverieBinary.run(["convert", dir.path, "-o", scratch.file("l.h5").path]).succeeded)
+        let out = scratch.file("export")
+        let result = try ReverieBinary.run(["export", scratch.file("l.h5").path, "--part", "llm", "--out", out.path])
+        XCTAssertTrue(result.succeeded, "\(result)")
+        let source = try SafetensorsFile(url: dir.appendingPathComponent("model.safetensors"))
+        let exported = try SafetensorsFile(url: out.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(Set(exported.tensorNames), Set(source.tensorNames))  // tied: no lm_head in either
+        for name in source.tensorNames {
+            XCTAssertEqual(try exported.tensor(name).toArray(), try source.tensor(name).toArray(), name)
+        }
+        let config = try HFConfigFile(url: out)
+        XCTAssertEqual(config.architecture, "LlamaForCausalLM")
+        XCTAssertEqual(try config.bool("tie_word_embeddings", default: false), true)
+        let bad = try ReverieBinary.run(["export", scratch.file("l.h5").path, "--part", "unet", "--out", out.path])
+        XCTAssertFalse(bad.succeeded)
+        XCTAssertTrue(bad.stderr.contains("unet"), "\(bad)")
+    }
+
     func testUnsupportedArchitectureIsNamed() throws {
         let scratch = try ScratchDirectory()
         try Data(#"{"architectures": ["BertModel"]}"#.utf8).write(to: scratch.file("config.json"))
