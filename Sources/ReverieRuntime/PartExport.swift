@@ -50,9 +50,10 @@ public enum PartExport {
                     + "the configuration needs \(tensor.shape)")
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let referenceKeys = Set(reference.map(\.key))
         let weights = directory.appendingPathComponent("model.safetensors")
         try SafetensorsFile.write(
-            tensors.filter { key, _ in reference.contains { $0.key == key } }, to: weights,
+            tensors.filter { referenceKeys.contains($0.key) }, to: weights,
             metadata: ["format": "pt"])
         var object = try JSONSerialization.jsonObject(with: Data(llama.jsonText().utf8)) as? [String: Any] ?? [:]
         object["torch_dtype"] = "float32"
