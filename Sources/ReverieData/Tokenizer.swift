@@ -74,7 +74,7 @@ public struct Tokenizer: Sendable {
             case .text(let scalars):
                 let byteLevel = pipeline.preTokenizer.byteLevel
                 for scalars in pipeline.preTokenizer.pieces(pipeline.normalize(scalars), atStart: n == 0) {
-                    let piece = DecoderStep.string(scalars)
+                    let piece = String(scalars: scalars)
                     if let cached = cache.lookup(piece) {
                         ids.append(contentsOf: cached)
                     } else {

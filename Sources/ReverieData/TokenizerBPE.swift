@@ -50,7 +50,7 @@ struct BPEModel: Sendable {
     /// token, else its UTF-8 bytes' `<0xAB>` tokens (`byte_fallback`), else the unknown token (consecutive unknowns
     /// fused with `fuse_unk`), as `tokenizers`' `merge_word`; then the merges.
     func tokenize(scalars: [Unicode.Scalar]) -> [Int] {
-        if options.ignoreMerges, let id = vocab[DecoderStep.string(scalars)] { return [id] }
+        if options.ignoreMerges, let id = vocab[String(scalars: scalars)] { return [id] }
         var symbols: [Int] = []
         symbols.reserveCapacity(scalars.count)
         var unknown: Int?  // an unknown token waiting to be added (so that the next unknown can fuse with it)

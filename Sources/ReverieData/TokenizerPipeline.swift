@@ -89,7 +89,9 @@ enum DecoderStep: Sendable, Equatable {
             return [String(decoding: bytes, as: UTF8.self)]
         case let .replace(pattern, content):
             let pattern = Array(pattern.unicodeScalars)
-            return tokens.map { Self.string(TokenizerPipeline.replacing(Array($0.unicodeScalars), pattern, content)) }
+            return tokens.map {
+                String(scalars: TokenizerPipeline.replacing(Array($0.unicodeScalars), pattern, content))
+            }
         case .byteFallback:
             var out: [String] = []
             var pending: [UInt8] = []
@@ -123,27 +125,31 @@ enum DecoderStep: Sendable, Equatable {
                 var tail = 0
                 while tail < stop && tail < chars.count && chars[chars.count - 1 - tail] == content { tail += 1 }
                 chars.removeLast(tail)
-                return Self.string(chars)
+                return String(scalars: chars)
             }
         case let .metaspace(replacement, prependFirst):
             return tokens.enumerated().map { i, token in
-                Self.string(
-                    token.unicodeScalars.compactMap { c -> Unicode.Scalar? in
-                        c != replacement ? c : (i == 0 && prependFirst ? nil : " ")
-                    })
+                String(
+                    scalars:
+                        token.unicodeScalars.compactMap { c -> Unicode.Scalar? in
+                            c != replacement ? c : (i == 0 && prependFirst ? nil : " ")
+                        })
             }
         }
-    }
-
-    static func string<S: Sequence>(_ scalars: S) -> String where S.Element == Unicode.Scalar {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view)
     }
 
     /// The byte of a SentencePiece byte token `<0xAB>`.
     static func fallbackByte(_ token: String) -> UInt8? {
         guard token.utf8.count == 6, token.hasPrefix("<0x"), token.hasSuffix(">") else { return nil }
         return UInt8(token.dropFirst(3).prefix(2), radix: 16)
+    }
+}
+
+extension String {
+    /// The string of these Unicode scalars (tokenizers work on scalars, as Rust's `char`s).
+    init<S: Sequence>(scalars: S) where S.Element == Unicode.Scalar {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        self.init(view)
     }
 }

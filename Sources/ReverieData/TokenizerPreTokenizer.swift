@@ -31,7 +31,7 @@ enum SplitPattern: Sendable, Equatable {
 
     func split(_ piece: [Unicode.Scalar]) -> [[Unicode.Scalar]] {
         switch self {
-        case .gpt2: return ByteLevel.split(String(String.UnicodeScalarView(piece))).map { Array($0.unicodeScalars) }
+        case .gpt2: return ByteLevel.split(String(scalars: piece)).map { Array($0.unicodeScalars) }
         case .llama3: return Llama3Split.split(piece)
         }
     }
