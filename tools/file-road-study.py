@@ -9,6 +9,10 @@ shape_probe) removed, since a manifest has no scene labels; nothing else changes
   python3 tools/file-road-study.py --reverie /tmp/eq/reverie --work /tmp/eq recipes
   REVERIE_THREADS=1 OPENBLAS_NUM_THREADS=1 /tmp/eq/reverie train /tmp/eq/memory/pipeline.yaml   # and files/
   /tmp/eq/reverie eval --checkpoint /tmp/eq/memory-run/model.h5 --count 500 --json               # and files-run/
+
+`recipes --seed-offset K` writes a second draw of both roads (every stage's training seed plus K) to memory-sK/ and
+files-sK/, training into memory-sK-run/ and files-sK-run/, so the spread between seeds can be set beside the
+difference between roads.
 """
 import argparse
 import os
@@ -50,9 +54,10 @@ def data_section(text, replacement):
     return re.sub(r"^data:.*\n(?:  .*\n)*", replacement, text, count=1, flags=re.M)
 
 
-def recipes(repo, work, data):
+def recipes(repo, work, data, offset):
     limits = distinct(data)
-    for road in ["memory", "files"]:
+    for kind in ["memory", "files"]:
+        road = f"{kind}-s{offset}" if offset else kind
         folder = os.path.join(work, road)
         os.makedirs(folder, exist_ok=True)
         shutil.copy(os.path.join(repo, "recipes/shapes/tokenizer.json"), folder)
@@ -62,7 +67,8 @@ def recipes(repo, work, data):
         for stage in STAGES:
             text = without_scene_labels(open(os.path.join(repo, f"recipes/shapes/{stage}.yaml")).read())
             text = re.sub(r"^root: .*$", f"root: {work}/{road}-run", text, flags=re.M)
-            if road == "memory":
+            text = re.sub(r"^seed: (\d+)$", lambda m: f"seed: {int(m.group(1)) + offset}", text, flags=re.M)
+            if kind == "memory":
                 text = re.sub(r"^(data: \{world_seed: \d+)", rf"\1, items: {limits[stage]}", text, flags=re.M)
                 text = re.sub(r"^(  world_seed: \d+\n)", rf"\1  items: {limits[stage]}\n", text, flags=re.M)
             elif stage == "tune":  # the shapes tune stage draws text-to-image and edits 1 : 1
@@ -71,7 +77,7 @@ def recipes(repo, work, data):
                                     f"    - {{manifest: {{path: {data}/edit.jsonl}}, weight: 1}}\n")
             else:
                 text = data_section(text, f"data: {{manifest: {data}/train.jsonl, canvas: 64}}\n")
-            assert "items" in text or road == "files", stage
+            assert "items" in text or kind == "files", stage
             open(os.path.join(folder, f"{stage}.yaml"), "w").write(text)
 
 
@@ -79,6 +85,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--reverie", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument("--seed-offset", type=int, default=0)
     parser.add_argument("step", choices=["export", "recipes"])
     args = parser.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,7 +93,7 @@ def main():
     if args.step == "export":
         export(args.reverie, data)
     else:
-        recipes(repo, args.work, data)
+        recipes(repo, args.work, data, args.seed_offset)
 
 
 if __name__ == "__main__":

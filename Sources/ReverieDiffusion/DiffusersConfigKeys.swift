@@ -28,12 +28,11 @@ enum DiffusersConfigKeys {
         "use_linear_projection": .honoured, "act_fn": .honoured, "center_input_sample": .honoured,
         "downsample_padding": .honoured, "mid_block_scale_factor": .honoured, "timestep_post_act": .honoured,
         "time_embedding_act_fn": .honoured,
-        "reverie_spatial_injection": .honoured,
+        "encoder_hid_dim": .honoured, "encoder_hid_dim_type": .honoured, "reverie_spatial_injection": .honoured,
         "upcast_attention": .harmless, "addition_embed_type_num_heads": .harmless,
         // Only ResnetDownsampleBlock2D and the SimpleCrossAttn blocks read it, and their types are refused.
         "resnet_out_scale_factor": .harmless,
         "dropout": .only(0.0), "only_cross_attention": .only(false), "dual_cross_attention": .only(false),
-        "encoder_hid_dim": .only(NSNull()), "encoder_hid_dim_type": .only(NSNull()),
         "class_embed_type": .only(NSNull()), "addition_embed_type": .only(NSNull()),
         "addition_time_embed_dim": .only(NSNull()), "num_class_embeds": .only(NSNull()),
         "time_embedding_dim": .only(NSNull()), "time_cond_proj_dim": .only(NSNull()),

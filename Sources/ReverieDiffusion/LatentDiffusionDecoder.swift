@@ -23,11 +23,11 @@ public final class LatentDiffusionDecoder: Module {
         schedule: NoiseSchedule, prediction: PredictionType = .epsilon, spatialConditions: Bool = false,
         sourceLatents: Bool = false
     ) throws {
-        guard nullCondition.dim == unet.config.crossAttentionDim else {
+        guard nullCondition.dim == unet.config.conditionWidth else {
             throw DiffusionError.invalidConfiguration(
                 component: "LatentDiffusionDecoder",
-                detail: "null condition dim \(nullCondition.dim) vs UNet cross_attention_dim "
-                    + "\(unet.config.crossAttentionDim)")
+                detail: "null condition dim \(nullCondition.dim) vs the UNet's condition width "
+                    + "\(unet.config.conditionWidth)")
         }
         (self.vae, self.unet, self.nullCondition) = (vae, unet, nullCondition)
         (self.schedule, self.prediction, self.spatialConditions) = (schedule, prediction, spatialConditions)

@@ -35,6 +35,13 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
     public var midBlockScaleFactor: Float = 1
     public var timestepPostAct: Activation?
     public var timeEmbeddingActFn: Activation?
+    /// `encoder_hid_dim` with `encoder_hid_dim_type: text_proj`: the width of the condition tokens the UNet takes,
+    /// brought to `cross_attention_dim` by one linear layer (`encoder_hid_proj`) before every block. nil: the
+    /// conditions already have `cross_attention_dim`.
+    public var encoderHidDim: Int?
+
+    /// The width of the condition tokens `callAsFunction` takes.
+    public var conditionWidth: Int { encoderHidDim ?? crossAttentionDim }
 
     enum CodingKeys: String, CodingKey {
         case inChannels = "in_channels"
@@ -61,6 +68,8 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         case midBlockScaleFactor = "mid_block_scale_factor"
         case timestepPostAct = "timestep_post_act"
         case timeEmbeddingActFn = "time_embedding_act_fn"
+        case encoderHidDim = "encoder_hid_dim"
+        case encoderHidDimType = "encoder_hid_dim_type"
     }
 
     public init(
@@ -115,6 +124,11 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         centerInputSample = try c.decodeIfPresent(Bool.self, forKey: .centerInputSample) ?? false
         downsamplePadding = try c.decodeIfPresent(Int.self, forKey: .downsamplePadding) ?? 1
         midBlockScaleFactor = try c.decodeIfPresent(Float.self, forKey: .midBlockScaleFactor) ?? 1
+        encoderHidDim = try c.decodeIfPresent(Int.self, forKey: .encoderHidDim)
+        // diffusers takes a dimension without a type as text_proj, and refuses a type without a dimension.
+        let hidType = try c.decodeIfPresent(String.self, forKey: .encoderHidDimType)
+        if let hidType, hidType != "text_proj" { throw unsupported("encoder_hid_dim_type \(hidType) (only text_proj)") }
+        if hidType != nil, encoderHidDim == nil { throw unsupported("encoder_hid_dim_type text_proj needs encoder_hid_dim") }
         if let mid = try c.decodeIfPresent(String.self, forKey: .midBlockType), mid != "UNetMidBlock2DCrossAttn" {
             throw unsupported("mid_block_type \(mid)")
         }
@@ -149,6 +163,10 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         if midBlockScaleFactor != 1 { try c.encode(midBlockScaleFactor, forKey: .midBlockScaleFactor) }
         try c.encodeIfPresent(timestepPostAct, forKey: .timestepPostAct)
         try c.encodeIfPresent(timeEmbeddingActFn, forKey: .timeEmbeddingActFn)
+        if let encoderHidDim {
+            try c.encode(encoderHidDim, forKey: .encoderHidDim)
+            try c.encode("text_proj", forKey: .encoderHidDimType)
+        }
     }
 
     static let defaultDown = ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"]
@@ -212,8 +230,10 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         for (c, h) in zip(blockOutChannels, heads) where h <= 0 || c % h != 0 {
             throw unsupported("\(c) channels are not divisible by \(h) heads")
         }
-        guard layersPerBlock >= 1, inChannels >= 1, outChannels >= 1, crossAttentionDim >= 1 else {
-            throw unsupported("layers_per_block, in/out_channels and cross_attention_dim must be ≥ 1")
+        guard layersPerBlock >= 1, inChannels >= 1, outChannels >= 1, crossAttentionDim >= 1, conditionWidth >= 1
+        else {
+            throw unsupported(
+                "layers_per_block, in/out_channels, cross_attention_dim and encoder_hid_dim must be ≥ 1")
         }
     }
 }

@@ -21,11 +21,16 @@ public final class UNet2DConditionModel: Module {
     public let convOut: Conv2d
     /// The conditions added at every level (`spatial_injection`), or nil.
     public let conditionInjection: ConditionInjection?
+    /// Brings conditions of `encoder_hid_dim` to `cross_attention_dim` (diffusers' text_proj), or nil.
+    public let encoderHidProj: Linear?
 
     /// - Throws: `DiffusionError.invalidConfiguration` for an inconsistent or unsupported configuration.
     public init(config c: UNet2DConditionConfig, rng: inout RNG) throws {
         try c.validate()
         config = c
+        encoderHidProj = try c.encoderHidDim.map {
+            try Linear(inFeatures: $0, outFeatures: c.crossAttentionDim, rng: &rng)
+        }
         let ch = c.blockOutChannels, n = ch.count, temb = ch[0] * 4
         let (groups, eps) = (c.normNumGroups, c.normEps)
         convIn = try Conv2d(inChannels: c.inChannels, outChannels: ch[0], kernelSize: 3, padding: 1, rng: &rng)
@@ -66,6 +71,7 @@ public final class UNet2DConditionModel: Module {
     override public func visit(_ v: inout ModuleVisitor) {
         v.child("conv_in", convIn)
         v.child("time_embedding", timeEmbedding)
+        v.child("encoder_hid_proj", encoderHidProj)
         v.children("down_blocks", downBlocks)
         v.child("mid_block", midBlock)
         v.children("up_blocks", upBlocks)
@@ -74,7 +80,7 @@ public final class UNet2DConditionModel: Module {
         v.child("condition_injection", conditionInjection)
     }
 
-    /// sample [B, in, H, W], timesteps [B], conditions [B, S, crossAttentionDim] → [B, out, H, W].
+    /// sample [B, in, H, W], timesteps [B], conditions [B, S, conditionWidth] → [B, out, H, W].
     /// H and W must be multiples of 2^(blocks − 1). Differentiable in `sample` and `conditions`.
     public func callAsFunction(_ sample: Tensor, timesteps: [Float], conditions: Tensor) throws -> Tensor {
         let f = 1 << (config.blockOutChannels.count - 1)
@@ -87,13 +93,14 @@ public final class UNet2DConditionModel: Module {
                     + "[B, \(config.inChannels), H, W], H and W multiples of \(f), one timestep per item")
         }
         guard conditions.rank == 3, conditions.shape[0] == sample.shape[0],
-            conditions.shape[2] == config.crossAttentionDim
+            conditions.shape[2] == config.conditionWidth
         else {
             throw TensorError.shapeMismatch(
                 op: "UNet2DConditionModel",
                 detail: "conditions \(shapeString(conditions.shape)), expected [\(sample.shape[0]), S, "
-                    + "\(config.crossAttentionDim)]")
+                    + "\(config.conditionWidth)]")
         }
+        let conditions = try encoderHidProj.map { try $0(conditions) } ?? conditions  // [B, S, cross_attention_dim]
         let tFeatures = try sinusoidalTimestepEmbedding(
             timesteps, dim: config.blockOutChannels[0], flipSinToCos: config.flipSinToCos,
             freqShift: config.freqShift)  // [B, C0]

@@ -35,6 +35,21 @@ final class UNetParityTests: XCTestCase {
     func testConfigBWithExtraInputChannels() throws { try check("unet_b.h5") }
     func testConfigCLinearProjectionsAndTwoTransformerLayers() throws { try check("unet_c.h5") }
     func testConfigDActivationAndScalingKeys() throws { try check("unet_d.h5") }
+    func testConfigEConditionsProjectedByEncoderHidProj() throws { try check("unet_e.h5") }
+
+    /// encoder_hid_dim_type other than text_proj, or without a dimension, is refused by name.
+    func testOtherEncoderHidProjectionsAreRefused() throws {
+        let base = #"{"_class_name": "UNet2DConditionModel", "block_out_channels": [16], "norm_num_groups": 8, "#
+            + #""down_block_types": ["CrossAttnDownBlock2D"], "up_block_types": ["CrossAttnUpBlock2D"], "#
+        for (tail, word) in [
+            (#""encoder_hid_dim": 8, "encoder_hid_dim_type": "image_proj"}"#, "image_proj"),
+            (#""encoder_hid_dim_type": "text_proj"}"#, "needs encoder_hid_dim"),
+        ] {
+            XCTAssertThrowsError(try UNet2DConditionConfig.decode(json: base + tail, source: "config.json")) { error in
+                XCTAssertTrue("\(error)".contains(word), "\(error)")
+            }
+        }
+    }
 
     /// Each key unet_d sets away from its default matters: without it the output leaves the parity tolerance.
     func testEveryHonouredKeyOfConfigDChangesTheOutput() throws {
