@@ -113,7 +113,8 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         flipSinToCos = try c.decodeIfPresent(Bool.self, forKey: .flipSinToCos) ?? d.flipSinToCos
         freqShift = try c.decodeIfPresent(Float.self, forKey: .freqShift) ?? d.freqShift
         spatialInjection = try c.decodeIfPresent(Bool.self, forKey: .spatialInjection) ?? false
-        transformerLayersPerBlock = try Self.intOrList(c, .transformerLayersPerBlock, count: n) ?? []
+        let layers = try Self.intOrList(c, .transformerLayersPerBlock, count: n) ?? []
+        transformerLayersPerBlock = layers.allSatisfy { $0 == 1 } ? [] : layers  // one everywhere: written as absent
         useLinearProjection = try c.decodeIfPresent(Bool.self, forKey: .useLinearProjection) ?? false
         func activation(_ key: CodingKeys) throws -> Activation? {
             try c.decodeIfPresent(String.self, forKey: key).map { try diffusersActivation($0, key: key.stringValue) }
@@ -128,7 +129,9 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
         // diffusers takes a dimension without a type as text_proj, and refuses a type without a dimension.
         let hidType = try c.decodeIfPresent(String.self, forKey: .encoderHidDimType)
         if let hidType, hidType != "text_proj" { throw unsupported("encoder_hid_dim_type \(hidType) (only text_proj)") }
-        if hidType != nil, encoderHidDim == nil { throw unsupported("encoder_hid_dim_type text_proj needs encoder_hid_dim") }
+        if hidType != nil, encoderHidDim == nil {
+            throw unsupported("encoder_hid_dim_type text_proj needs encoder_hid_dim")
+        }
         if let mid = try c.decodeIfPresent(String.self, forKey: .midBlockType), mid != "UNetMidBlock2DCrossAttn" {
             throw unsupported("mid_block_type \(mid)")
         }

@@ -68,7 +68,7 @@ public struct ModelRunner {
         try check(image)
         let ids = text.encode(instruction)
         guard !ids.isEmpty else { throw MultimodalError.invalidExample(detail: "the instruction is empty") }
-        let prompt = [text.imageToken] + ids, source = try image.tensor()
+        let prompt = [text.imageToken] + ids, source = image.tensor()
         let said = try model.describeEdit(prompt: prompt, images: [source])
         let out = try model.generateImage(
             prompt: prompt, images: [source], imageSize: (imageSize, imageSize),
@@ -88,7 +88,7 @@ public struct ModelRunner {
         try check(target)
         let conditions = try model.targetConditions(images: try target.tensor().unsqueeze(0))
         let out = try model.draw(
-            conditions: conditions, source: try source.tensor(),
+            conditions: conditions, source: source.tensor(),
             imageSize: (imageSize, imageSize), steps: steps, guidance: guidance,
             sampler: sampler, seed: seed, keeping: keeping)
         return try ImageBatch.images(fromSigned: out)[0]

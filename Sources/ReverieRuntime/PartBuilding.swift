@@ -8,39 +8,18 @@ import ReverieVision
 /// Builds each part from its configuration (fresh weights from the given seeded generator).
 public enum PartBuilding {
     public static func vision(_ p: VisionPart, rng: inout RNG) throws -> VisionEncoder {
-        try VisionEncoder(
-            config: VisionEncoderConfig(
-                hiddenSize: p.hidden, intermediateSize: p.intermediate,
-                numHiddenLayers: p.layers, numAttentionHeads: p.heads, imageSize: p.imageSize,
-                patchSize: p.patch, layerNormEps: p.normEps, hiddenAct: p.activation, useHead: false),
-            rng: &rng)
+        try VisionEncoder(config: p.encoderConfig, rng: &rng)
     }
 
     public static func vae(_ p: VAEPart, rng: inout RNG) throws -> AutoencoderKL {
-        var c = AutoencoderKLConfig(
-            blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
-            latentChannels: p.latentChannels, normNumGroups: p.normGroups,
-            scalingFactor: Float(p.scalingFactor))
-        c.midBlockAddAttention = p.attention
-        c.actFn = p.activation
-        return try AutoencoderKL(config: c, rng: &rng)
+        try AutoencoderKL(config: p.autoencoderConfig, rng: &rng)
     }
 
     public static func unet(_ p: UNetPart, latentChannels: Int, conditionDim: Int, rng: inout RNG) throws
         -> UNet2DConditionModel
     {
-        let n = p.channels.count
-        let attention = p.attention.isEmpty ? Array(repeating: true, count: n) : p.attention
-        var c = UNet2DConditionConfig(
-            inChannels: latentChannels * (p.sourceLatent ? 2 : 1) + (p.spatialConditioning ? conditionDim : 0),
-            outChannels: latentChannels,
-            blockOutChannels: p.channels, layersPerBlock: p.layersPerBlock,
-            downBlockTypes: attention.map { $0 ? "CrossAttnDownBlock2D" : "DownBlock2D" },
-            upBlockTypes: attention.reversed().map { $0 ? "CrossAttnUpBlock2D" : "UpBlock2D" },
-            crossAttentionDim: conditionDim,
-            heads: Array(repeating: p.heads, count: n), normNumGroups: p.normGroups)
-        c.spatialInjection = p.spatialInjection
-        return try UNet2DConditionModel(config: c, rng: &rng)
+        try UNet2DConditionModel(
+            config: p.unetConfig(latentChannels: latentChannels, conditionDim: conditionDim), rng: &rng)
     }
 
     public static func decoder(vae: AutoencoderKL, unet: UNet2DConditionModel, _ p: UNetPart, conditionDim: Int)
@@ -48,7 +27,7 @@ public enum PartBuilding {
     {
         let schedule = try NoiseSchedule(
             trainTimesteps: p.trainTimesteps, betaSchedule: p.betaSchedule,
-            betaStart: 0.00085, betaEnd: 0.012)
+            betaStart: Float(p.betaStart), betaEnd: Float(p.betaEnd))
         let null = try NullCondition(kind: p.null, tokens: p.conditionTokens, dim: conditionDim)
         return try LatentDiffusionDecoder(
             vae: vae, unet: unet, nullCondition: null, schedule: schedule,

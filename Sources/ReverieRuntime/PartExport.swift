@@ -14,7 +14,12 @@ public struct PartExporter: Sendable {
 }
 
 public enum PartExport {
-    public static let registry = Registry<PartExporter>(family: "exportable part", [PartName.llm.rawValue: llama])
+    public static let registry = Registry<PartExporter>(
+        family: "exportable part",
+        [
+            PartName.llm.rawValue: llama, PartName.vision.rawValue: siglip, PartName.vae.rawValue: autoencoder,
+            PartName.unet.rawValue: unet,
+        ])
 
     /// The language model as a `LlamaForCausalLM` directory: config.json (transformers' keys), model.safetensors
     /// (float32, transformers' names; no `lm_head.weight` when tied) and, for a BPE model, its tokenizer.json with

@@ -9,31 +9,38 @@ import ReverieVision
 /// How a part starts from a Hugging Face / diffusers directory (`init: hf:DIR` in a recipe): its configuration read
 /// from the directory's `config.json` (and tokenizer), its weights converted on the fly into the part's keys.
 public struct PretrainedImporter: Sendable {
-    /// The part's configuration, in a `ModelParts` that holds only that part.
-    public let configuration: @Sendable (URL) throws -> ModelParts
-    /// The part's tensors under its key prefixes, for the configuration `configuration` gave.
+    /// The part's configuration, in a `ModelParts` that holds only that part, from the directory and the options
+    /// the recipe writes beside `init` (for options the directory has no counterpart for).
+    public let configuration: @Sendable (URL, ModelParts) throws -> ModelParts
+    /// The part's tensors under its key prefixes, for the configuration `configuration` gave (and the other
+    /// parts of the model).
     public let weights: @Sendable (URL, ModelParts) throws -> [String: Tensor]
+    /// Keys of the part a directory may lack by design: they keep their built values when it does.
+    public let keepsBuilt: @Sendable (String) -> Bool
 
     public init(
-        configuration: @escaping @Sendable (URL) throws -> ModelParts,
-        weights: @escaping @Sendable (URL, ModelParts) throws -> [String: Tensor]
+        configuration: @escaping @Sendable (URL, ModelParts) throws -> ModelParts,
+        weights: @escaping @Sendable (URL, ModelParts) throws -> [String: Tensor],
+        keepsBuilt: @escaping @Sendable (String) -> Bool = { _ in false }
     ) {
-        (self.configuration, self.weights) = (configuration, weights)
+        (self.configuration, self.weights, self.keepsBuilt) = (configuration, weights, keepsBuilt)
     }
 }
 
 /// The parts that can start from a pretrained directory, by part name: `llm` (LlamaForCausalLM), `vision`
-/// (SigLIP's vision tower) and `vae` (diffusers' AutoencoderKL). The UNet's recipe options (condition tokens,
-/// spatial conditioning, a learned null condition) have no diffusers counterpart yet.
+/// (SigLIP's vision tower), `vae` (diffusers' AutoencoderKL) and `unet` (diffusers' UNet2DConditionModel).
 public enum PretrainedParts {
     public static let registry = Registry<PretrainedImporter>(
         family: "pretrained part",
-        [PartName.llm.rawValue: llama, PartName.vision.rawValue: siglip, PartName.vae.rawValue: autoencoder])
+        [
+            PartName.llm.rawValue: llama, PartName.vision.rawValue: siglip, PartName.vae.rawValue: autoencoder,
+            PartName.unet.rawValue: unet,
+        ])
 
     /// SigLIP's vision tower (`SiglipVisionModel`, or the vision half of a `SiglipModel`), without its pooling head
     /// (the model reads patch features).
     public static let siglip = PretrainedImporter(
-        configuration: { directory in
+        configuration: { directory, _ in
             let file = try HFConfigFile(url: directory)
             let config = try VisionEncoderConfig(huggingFace: file)
             guard config.numChannels == 3 else { throw file.invalid("num_channels", "\(config.numChannels), not 3") }
@@ -58,7 +65,7 @@ public enum PretrainedParts {
 
     /// diffusers' `AutoencoderKL` (RGB in and out, quant convs, `DownEncoderBlock2D` / `UpDecoderBlock2D`).
     public static let autoencoder = PretrainedImporter(
-        configuration: { directory in
+        configuration: { directory, _ in
             let file = try HFConfigFile(url: directory)
             let config = try AutoencoderKLConfig.decode(json: file.text, source: file.url.path)
             guard config.inChannels == 3, config.outChannels == 3 else {
@@ -88,7 +95,7 @@ public enum PretrainedParts {
     /// head grown by as many rows, each new row the mean of the pretrained rows (transformers'
     /// `resize_token_embeddings` samples around that mean with a 1e-9-scaled covariance).
     public static let llama = PretrainedImporter(
-        configuration: { directory in
+        configuration: { directory, _ in
             let file = try HFConfigFile(url: directory)
             let config = try LlamaConfig(huggingFace: file)
             var part = LLMPart()

@@ -1,4 +1,5 @@
 import ReverieCore
+import ReverieDiffusion
 import ReverieNN
 
 /// AutoencoderKL: `channels` per block (each block after the first halves the resolution).
@@ -48,4 +49,13 @@ public struct VAEPart: Codable, Sendable, Equatable, SelfChecking {
 
     /// How much smaller the latent grid is than the image.
     public var downsampling: Int { 1 << (channels.count - 1) }
+
+    /// The autoencoder's configuration.
+    public var autoencoderConfig: AutoencoderKLConfig {
+        var c = AutoencoderKLConfig(
+            blockOutChannels: channels, layersPerBlock: layersPerBlock, latentChannels: latentChannels,
+            normNumGroups: normGroups, scalingFactor: Float(scalingFactor))
+        (c.midBlockAddAttention, c.actFn) = (attention, activation)
+        return c
+    }
 }

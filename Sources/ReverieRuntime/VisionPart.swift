@@ -1,5 +1,6 @@
 import ReverieCore
 import ReverieNN
+import ReverieVision
 
 /// SigLIP-style ViT (no pooling head: the model uses patch features).
 public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, TransformerShaped {
@@ -36,4 +37,11 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, Transforme
 
     /// Patches per side.
     public var grid: Int { imageSize / patch }
+
+    /// The encoder's configuration (SigLIP's, without the pooling head).
+    public var encoderConfig: VisionEncoderConfig {
+        VisionEncoderConfig(
+            hiddenSize: hidden, intermediateSize: intermediate, numHiddenLayers: layers, numAttentionHeads: heads,
+            imageSize: imageSize, patchSize: patch, layerNormEps: normEps, hiddenAct: activation, useHead: false)
+    }
 }

@@ -23,14 +23,17 @@ extension Recipe {
             throw s.error("init", e.message)
         }
         guard case let .map(pairs) = node.value, pairs.contains(where: { $0.key != "init" }) else { return directory }
-        // Options beside `init`: each must equal what the pretrained configuration says.
-        let imported: ModelParts
-        do { imported = try importer.configuration(URL(fileURLWithPath: directory)) } catch {
-            throw s.error("init", "\(error)")
-        }
-        let own = RecipeNode(value: .map(pairs.filter { $0.key != "init" }), file: node.file, line: node.line)
+        // Options beside `init`: the importer takes those the directory lacks; the others must equal what the
+        // pretrained configuration says.
+        let own = RecipeNode(
+            value: .map(pairs.filter { !["init", "lora"].contains($0.key) }), file: node.file, line: node.line)
         var mine = ModelParts()
         try mine.read(part, own)
+        pretrainedOptions[part] = mine
+        let imported: ModelParts
+        do { imported = try importer.configuration(URL(fileURLWithPath: directory), mine) } catch {
+            throw s.error("init", "\(error)")
+        }
         let (a, b) = (try Self.options(mine, part), try Self.options(imported, part))
         if let node = node["lora"] {
             guard part == .llm else { throw s.error("lora", "only the llm part takes LoRA adapters") }

@@ -35,6 +35,8 @@ public struct Recipe: Sendable {
     public var sources: [PartName: PartSource] = [:]
     /// LoRA adapters added to a pretrained part (`llm: {init: hf:DIR, lora: {…}}`).
     public var adapters: [PartName: LoRAOptions] = [:]
+    /// The options written beside `init: hf:DIR`, which the part's importer reads for what the directory lacks.
+    public var pretrainedOptions: [PartName: ModelParts] = [:]
     public var freeze: [PartName] = []
     /// `freeze:` entries that are key patterns (`llm.model.layers.0-11.*`) rather than whole parts.
     public var freezePatterns: [KeyPattern] = []

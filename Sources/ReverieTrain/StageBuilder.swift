@@ -22,7 +22,8 @@ public enum StageBuilder {
             if case let .pretrained(directory, line) = source {
                 do {
                     let importer = try PretrainedParts.registry.entry(part.rawValue, key: "init")
-                    parts.take(part, from: try importer.configuration(URL(fileURLWithPath: directory)))
+                    let options = recipe.pretrainedOptions[part] ?? ModelParts()
+                    parts.take(part, from: try importer.configuration(URL(fileURLWithPath: directory), options))
                     if let lora = recipe.adapters[part] { parts.llm?.lora = lora }
                 } catch {
                     throw RecipeError(
@@ -120,7 +121,9 @@ public enum StageBuilder {
     static func loadPretrained(_ part: PartName, from directory: String, parts: ModelParts, into model: Module) throws {
         let importer = try PretrainedParts.registry.entry(part.rawValue, key: "init")
         let state = try importer.weights(URL(fileURLWithPath: directory), parts)
-        let targets = model.stateDict().filter { part.owns($0.key) && !isAdapter($0.key) }
+        let targets = model.stateDict().filter {
+            part.owns($0.key) && !isAdapter($0.key) && (state[$0.key] != nil || !importer.keepsBuilt($0.key))
+        }
         try loadStateDict(state.filter { part.owns($0.key) }, into: targets, strict: true, file: directory)
     }
 

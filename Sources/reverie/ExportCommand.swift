@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ReverieRuntime
 
-/// `reverie export CHECKPOINT --part llm --out DIR`: a trained part as a directory Python's `from_pretrained` loads.
+/// `reverie export CHECKPOINT --part llm|vision|vae|unet --out DIR`: a trained part as a directory Python's `from_pretrained` loads.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
@@ -10,7 +10,9 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             Parts: \(PartExport.registry.kinds.joined(separator: ", ")). The llm part becomes a LlamaForCausalLM \
             directory (config.json, model.safetensors in float32, tokenizer.json for a BPE model) that \
-            transformers' from_pretrained loads.
+            transformers' from_pretrained loads; vision a SiglipVisionModel; vae and unet diffusers \
+            AutoencoderKL and UNet2DConditionModel directories, the unet with its scheduler_config.json and a learned \
+            null condition (null_condition.safetensors).
             """)
 
     @Argument(help: "A Reverie checkpoint (.h5): a trained model, or a converted Llama.", completion: .file())

@@ -39,7 +39,8 @@ final class UNetParityTests: XCTestCase {
 
     /// encoder_hid_dim_type other than text_proj, or without a dimension, is refused by name.
     func testOtherEncoderHidProjectionsAreRefused() throws {
-        let base = #"{"_class_name": "UNet2DConditionModel", "block_out_channels": [16], "norm_num_groups": 8, "#
+        let base =
+            #"{"_class_name": "UNet2DConditionModel", "block_out_channels": [16], "norm_num_groups": 8, "#
             + #""down_block_types": ["CrossAttnDownBlock2D"], "up_block_types": ["CrossAttnUpBlock2D"], "#
         for (tail, word) in [
             (#""encoder_hid_dim": 8, "encoder_hid_dim_type": "image_proj"}"#, "image_proj"),
