@@ -18,7 +18,7 @@ public enum PartExport {
         family: "exportable part",
         [
             PartName.llm.rawValue: llama, PartName.vision.rawValue: siglip, PartName.vae.rawValue: autoencoder,
-            PartName.unet.rawValue: unet,
+            PartName.unet.rawValue: unet, PartName.projector.rawValue: projector,
         ])
 
     /// The language model as a `LlamaForCausalLM` directory: config.json (transformers' keys), model.safetensors

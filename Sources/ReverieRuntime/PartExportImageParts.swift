@@ -84,3 +84,32 @@ extension PartExport {
         return files
     }
 }
+
+extension PartExport {
+    /// The projector as its weights under its own names, which are the Python models' (`linear_1`, `linear_2`:
+    /// LLaVA's `LlavaMultiModalProjector`; `query_tokens`, `qformer.…`, `language_projection`: BLIP-2's), learned
+    /// visual positions as `visual_positions.…`, and a config.json of the part's options with the widths it maps
+    /// between (no Python class loads a projector alone; `load_state_dict` into the matching module does).
+    public static let projector = PartExporter { checkpoint, directory in
+        let out = ExportDirectory(checkpoint: checkpoint, directory: directory)
+        let parts = try out.parts(.projector)
+        guard let part = parts.projector, let vision = parts.vision, let llm = parts.llm else {
+            throw CheckpointError.notReverieCheckpoint(
+                path: checkpoint.path, detail: "the projector's widths need the vision and llm parts")
+        }
+        var rng = RNG(seed: 0)
+        let projector = try PartBuilding.projector(part, vision: vision, llm: llm, rng: &rng)
+        var tensors = try out.tensors(prefix: "projector", reference: projector)
+        for (key, tensor) in try Checkpoint.readModel(from: checkpoint, prefix: "visual_positions") {
+            tensors["visual_positions.\(key)"] = tensor
+        }
+        var object = try ExportDirectory.object(part)
+        (object["input_dim"], object["output_dim"], object["patches"]) = (
+            vision.hidden, llm.hidden, vision.grid * vision.grid
+        )
+        return [
+            try out.writeJSON(object, "config.json"),
+            try out.writeWeights(tensors, "model.safetensors"),
+        ]
+    }
+}

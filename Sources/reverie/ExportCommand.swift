@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ReverieRuntime
 
-/// `reverie export CHECKPOINT --part llm|vision|vae|unet --out DIR`: a trained part as a directory Python's `from_pretrained` loads.
+/// `reverie export CHECKPOINT --part llm|vision|projector|vae|unet --out DIR`: a trained part as a directory Python's `from_pretrained` loads.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
@@ -12,7 +12,8 @@ struct ExportCommand: ParsableCommand {
             directory (config.json, model.safetensors in float32, tokenizer.json for a BPE model) that \
             transformers' from_pretrained loads; vision a SiglipVisionModel; vae and unet diffusers \
             AutoencoderKL and UNet2DConditionModel directories, the unet with its scheduler_config.json and a learned \
-            null condition (null_condition.safetensors).
+            null condition (null_condition.safetensors); projector its weights under LLaVA's / BLIP-2's names and its \
+            options as config.json.
             """)
 
     @Argument(help: "A Reverie checkpoint (.h5): a trained model, or a converted Llama.", completion: .file())

@@ -102,4 +102,36 @@ final class ExportParityTests: XCTestCase {
         }
         assertClose(out, try state(ufx, "output"), atol: 1e-4, rtol: 0)
     }
+
+    /// The projector's tensors under its own (LLaVA) names and its options come back as they were stored.
+    func testProjectorExportRoundTrips() throws {
+        let ckpt = try checkpoint(
+            stage: "mllm",
+            model: """
+                vision: {hidden: 16, intermediate: 32, layers: 1, heads: 2, image_size: 16, patch: 4}
+                  vae: {channels: [8, 8], latent_channels: 4, norm_groups: 4}
+                  unet: {channels: [16], heads: 2, norm_groups: 4, condition_tokens: 4}
+                  projector: {type: mlp, positions: token}
+                  llm: {hidden: 32, intermediate: 64, layers: 1, heads: 2}
+                  output: {mode: queries, head_hidden: 32}
+                """, canvas: 16)
+        let out = try export(.projector, ckpt)
+        let weights = try SafetensorsFile(url: out.appendingPathComponent("model.safetensors"))
+        let stored = try Checkpoint.readModel(from: ckpt)
+        let expected = stored.filter { PartName.projector.owns($0.key) }
+        XCTAssertEqual(
+            Set(weights.tensorNames),
+            Set(expected.keys.map { $0.hasPrefix("projector.") ? String($0.dropFirst("projector.".count)) : $0 }))
+        XCTAssertTrue(weights.tensorNames.contains("linear_1.weight"))
+        for (key, tensor) in expected {
+            let name = key.hasPrefix("projector.") ? String(key.dropFirst("projector.".count)) : key
+            XCTAssertEqual(try weights.tensor(name).toArray(), tensor.toArray(), key)
+        }
+        let config = try Data(contentsOf: out.appendingPathComponent("config.json"))
+        let part = try JSONDecoder().decode(ProjectorPart.self, from: config)
+        XCTAssertEqual(part, try ModelConfigRecord.read(ckpt).parts.projector)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: config) as? [String: Any])
+        XCTAssertEqual(object["input_dim"] as? Int, 16)
+        XCTAssertEqual(object["output_dim"] as? Int, 32)
+    }
 }
