@@ -59,6 +59,14 @@ public struct Tokenizer: Sendable {
     /// Whether the pre-tokenizer adds a space before the text (GPT-2's `add_prefix_space`).
     var addPrefixSpace: Bool { pipeline.preTokenizer.steps.first == .byteLevel(addPrefixSpace: true, useRegex: true) }
 
+    /// The ids the post-processor's template puts before a text (`<|begin_of_text|>`, `<s>`), empty without one.
+    public var sequencePrefix: [Int] {
+        pipeline.template.prefix { $0 != .sequence }.flatMap { item -> [Int] in
+            if case .special(let ids) = item { return ids }
+            return []
+        }
+    }
+
     /// Token ids of `text`, without the special tokens a post-processor adds (`add_special_tokens=False`).
     public func encode(_ text: String) -> [Int] { encode(text, addSpecialTokens: false) }
 

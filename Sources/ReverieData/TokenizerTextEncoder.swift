@@ -19,4 +19,5 @@ public struct TokenizerTextEncoder: TextEncoder {
     public var padToken: Int { ids.pad }
     public var endToken: Int { ids.end }
     public var vocabularySize: Int { tokenizer.vocabularySize }
+    public var sequencePrefix: [Int] { tokenizer.sequencePrefix }
 }

@@ -78,6 +78,10 @@ public struct MultimodalConfig: Sendable, Equatable {
     /// caption as text targets), an edit's generation first writes that text greedily up to `<img>` and then draws
     /// with it in context (`MultimodalModel.describeEdit`).
     public var describeEdits = false
+    /// Ids every sequence starts with, as the tokenizer's post-processor template puts them before a text
+    /// (`<|begin_of_text|>` for Llama 3, `<s>` for Llama 2; none for Reverie's own tokenizers): a pretrained LLM reads
+    /// every sequence as it was trained to, in training and generation alike.
+    public var prefixTokenIds: [Int] = []
 
     public init(
         imageTokenId: Int, imageBeginTokenId: Int, outputMode: OutputImageMode = .queries,

@@ -50,7 +50,7 @@ public struct MultimodalForwardOutput {
 
 extension MultimodalModel {
     /// One element of the expanded sequence: a token (with its loss flag) or a non-token position.
-    enum Element {
+    enum Element: Equatable {
         case token(Int, loss: Bool)
         case visual
         case query
@@ -154,7 +154,7 @@ extension MultimodalModel {
     public func expandedLength(tokens: [Int]) -> Int {
         let grid = visionEncoder.config.gridSize
         let q = projector.outputTokens(patches: grid * grid), k = config.numQueries
-        return tokens.reduce(0) { n, t in
+        return tokens.reduce(config.prefixTokenIds.count) { n, t in
             n + (t == config.imageTokenId ? q : t == config.imageBeginTokenId ? 1 + k : 1)
         }
     }
@@ -273,6 +273,10 @@ extension MultimodalModel {
             guard !run.isEmpty else { return }
             pieces.append(try llm.embed(ids: run, shape: [1, run.count]))  // [1, n, D]
             run.removeAll()
+        }
+        for id in config.prefixTokenIds {  // the tokenizer's template start, never a target
+            run.append(id)
+            elements.append(.token(id, loss: false))
         }
         for (token, mask) in zip(ex.tokens, ex.lossMask) {
             if token == config.imageTokenId, let visual {

@@ -41,6 +41,7 @@ public enum ModelAssembly {
             residualConditions: o.residual, sourceQueries: o.sourceQueries)
         config.changeHead = o.changeHead
         config.describeEdits = o.describeEdits
+        config.prefixTokenIds = text.sequencePrefix
         return try MultimodalModel(
             config: config, visionEncoder: vision, projector: projector, llm: llm,
             decoder: decoder, rng: &rng)

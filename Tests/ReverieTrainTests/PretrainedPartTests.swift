@@ -4,11 +4,13 @@ import ReverieData
 import ReverieDiffusion
 import ReverieIO
 import ReverieLanguage
+import ReverieMultimodal
 import ReverieRuntime
 import ReverieTestSupport
 import ReverieVision
 import XCTest
 
+@testable import ReverieMultimodal
 @testable import ReverieTrain
 
 /// `init: hf:DIR`: a part starts from a Hugging Face directory (a random-init LlamaForCausalLM made by
@@ -73,6 +75,25 @@ final class PretrainedPartTests: XCTestCase {
             try Tokenizer(
                 contentsOf: Self.fixtures.appendingPathComponent("tokenizer_layouts/llama3.json")
             ).encode("I'M 12345"))
+
+        // Every sequence starts with the tokenizer's template start, <|begin_of_text|> (id 0 of this layout's
+        // 901), never a target; ShapesWorld's own tokenizer has none.
+        XCTAssertEqual(tokenizer.sequencePrefix, [tokenizer.tokenizer.encode("x", addSpecialTokens: true)[0]])
+        var rng = RNG(seed: 1)
+        let model = try ModelAssembly.multimodal(parts, rng: &rng)
+        XCTAssertEqual(model.config.prefixTokenIds, tokenizer.sequencePrefix)
+        let caption = MultimodalExample(
+            tokens: [901, 5, 6], lossMask: [0, 1, 1], inputImages: [Tensor(zeros: [3, 64, 64])])
+        let elements = try model.sequenceEmbeddings(caption).1
+        XCTAssertEqual(elements.count, model.expandedLength(tokens: caption.tokens))
+        XCTAssertEqual(elements.first, .token(tokenizer.sequencePrefix[0], loss: false))
+        XCTAssertEqual(try LLMPart().textEncoder().sequencePrefix, [])
+        XCTAssertEqual(
+            try TokenizerTextEncoder(
+                Tokenizer(
+                    contentsOf: Self.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+                        .appendingPathComponent("recipes/shapes/tokenizer.json"))
+            ).sequencePrefix, [])
 
         // The pretrained weights arrive under the llm keys, the new embedding rows at the mean of the old ones.
         let stage = try StageBuilder.build(r)

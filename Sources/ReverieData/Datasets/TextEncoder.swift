@@ -14,6 +14,12 @@ public protocol TextEncoder: Sendable {
     var padToken: Int { get }
     /// `<eos>`.
     var endToken: Int { get }
+    /// Ids a sequence starts with (a pretrained tokenizer's BOS); empty by default.
+    var sequencePrefix: [Int] { get }
+}
+
+extension TextEncoder {
+    public var sequencePrefix: [Int] { [] }
 }
 
 /// UTF-8 bytes as ids 0...255, then `<pad>` 256, `<eos>` 257, `<image>` 258, `<img>` 259.
