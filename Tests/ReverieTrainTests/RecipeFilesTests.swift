@@ -1,6 +1,7 @@
 import Foundation
 import ReverieData
 import ReverieRuntime
+import ReverieTestSupport
 import ReverieTrain
 import XCTest
 
@@ -20,7 +21,16 @@ final class RecipeFilesTests: XCTestCase {
         // Under a root with no runs, as on a fresh clone: every `init: <stage>` is checked against the sibling recipe.
         let fresh =
             "root=" + FileManager.default.temporaryDirectory.appendingPathComponent("reverie-no-runs-\(UUID())").path
-        for file in files {
+        for file in files where file.deletingLastPathComponent().lastPathComponent != "pretrained" {
+            XCTAssertNoThrow(try RecipeValidation.validate(file, overrides: [fresh]), file.path)
+        }
+        // recipes/pretrained/ names checkpoints/ directories a user downloads: validated where they are the
+        // random-init directories of the same layouts.
+        let scratch = try TinyRecipes.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let pretrained = try PretrainedMirror.make(repository: root.deletingLastPathComponent(), in: scratch)
+        for name in ["pipeline", "decoder", "mllm"] {
+            let file = pretrained.appendingPathComponent("\(name).yaml")
             XCTAssertNoThrow(try RecipeValidation.validate(file, overrides: [fresh]), file.path)
         }
     }
