@@ -1,21 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds target haswell (AVX2 + FMA) so SIMD `addingProduct` lowers to one FMA instead of a libm call
-// per lane. Override with REVERIE_TARGET_CPU=<cpu> (e.g. `x86-64` for pre-AVX2 machines), or `none`.
-#if arch(x86_64)
-    let defaultCPU = "haswell"
-#else
-    let defaultCPU = "none"
-#endif
-let targetCPU = Context.environment["REVERIE_TARGET_CPU"] ?? defaultCPU
-let cpuFlags: [String] = targetCPU == "none" ? [] : ["-target-cpu", targetCPU]
-
-// Numeric kernels are optimised even in debug builds: an -Onone tensor library makes `swift test` crawl, and the
-// tests exercise the same code the release binary runs.
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
-let librarySettings: [SwiftSetting] = [.unsafeFlags(cpuFlags)]
-
+// No target sets compiler flags (`unsafeFlags` would keep Reverie from being a versioned dependency): the Makefile
+// passes them (`-O` for the test build's kernels, `-target-cpu haswell` everywhere on x86_64), and a package that
+// depends on Reverie can pass the same (`swift build -c release -Xswiftc -target-cpu -Xswiftc haswell`).
 let package = Package(
     name: "Reverie",
     platforms: [.macOS(.v13)],
@@ -55,36 +43,29 @@ let package = Package(
         // libpng and libjpeg report errors by longjmp, which Swift cannot catch: every call into them is C code here,
         // returning error codes and messages instead.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
-        .target(name: "ReverieCore", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
-        .target(name: "ReverieNN", dependencies: ["ReverieCore"], swiftSettings: kernelSettings),
-        // ReverieIO resamples and converts images pixel by pixel, so it is optimised like the kernels.
+        .target(name: "ReverieCore", dependencies: ["CBLAS"]),
+        .target(name: "ReverieNN", dependencies: ["ReverieCore"]),
         .target(
-            name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"], swiftSettings: kernelSettings),
-        // ReverieData renders and reads ShapesWorld images pixel by pixel, so it is optimised like the kernels.
-        .target(name: "ReverieData", dependencies: ["ReverieCore", "ReverieIO"], swiftSettings: kernelSettings),
+            name: "ReverieIO", dependencies: ["ReverieCore", "CHDF5", "CImageCodecs"]),
+        .target(name: "ReverieData", dependencies: ["ReverieCore", "ReverieIO"]),
         .target(
-            name: "ReverieLanguage", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
-            swiftSettings: librarySettings),
+            name: "ReverieLanguage", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"]),
         .target(
-            name: "ReverieVision", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
-            swiftSettings: librarySettings),
+            name: "ReverieVision", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"]),
         .target(
-            name: "ReverieProjectors", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"],
-            swiftSettings: librarySettings),
-        .target(name: "ReverieDiffusion", dependencies: ["ReverieNN", "ReverieIO"], swiftSettings: kernelSettings),
+            name: "ReverieProjectors", dependencies: ["ReverieCore", "ReverieNN", "ReverieIO"]),
+        .target(name: "ReverieDiffusion", dependencies: ["ReverieNN", "ReverieIO"]),
         .target(
             name: "ReverieMultimodal",
-            dependencies: ["ReverieVision", "ReverieProjectors", "ReverieLanguage", "ReverieDiffusion", "ReverieData"],
-            swiftSettings: librarySettings),
+            dependencies: ["ReverieVision", "ReverieProjectors", "ReverieLanguage", "ReverieDiffusion", "ReverieData"]),
         // Loading and running trained models: what the inference commands (and anything serving a model) link,
         // without the training code.
-        .target(name: "ReverieRuntime", dependencies: ["ReverieMultimodal"], swiftSettings: librarySettings),
+        .target(name: "ReverieRuntime", dependencies: ["ReverieMultimodal"]),
         .target(
             name: "ReverieTrain",
-            dependencies: ["ReverieRuntime", .product(name: "Yams", package: "Yams")],
-            swiftSettings: librarySettings),
+            dependencies: ["ReverieRuntime", .product(name: "Yams", package: "Yams")]),
         .target(
-            name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"], swiftSettings: librarySettings),
+            name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"]),
         .executableTarget(
             name: "reverie",
             dependencies: [
@@ -93,8 +74,7 @@ let package = Package(
                 "ReverieLanguage", "ReverieVision", "ReverieProjectors",
                 "ReverieDiffusion", "ReverieMultimodal", "ReverieRuntime", "ReverieTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: librarySettings),
+            ]),
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
         .testTarget(name: "ReverieDataTests", dependencies: ["ReverieData", "ReverieTestSupport"]),
