@@ -30,6 +30,27 @@ public struct ModelParts: Codable, Sendable, Equatable, SelfChecking {
         }
     }
 
+    /// The parts that take LoRA adapters.
+    public static let adaptable: [PartName] = [.vision, .llm]
+
+    /// The LoRA adapters of `part`, if it has any.
+    public func adapters(of part: PartName) -> LoRAOptions? {
+        switch part {
+        case .llm: return llm?.lora
+        case .vision: return vision?.lora
+        default: return nil
+        }
+    }
+
+    /// Sets the LoRA adapters of an adaptable part that is present.
+    public mutating func setAdapters(_ lora: LoRAOptions, of part: PartName) {
+        switch part {
+        case .llm: llm?.lora = lora
+        case .vision: vision?.lora = lora
+        default: break
+        }
+    }
+
     /// Copies `part`'s configuration from `other`.
     public mutating func take(_ part: PartName, from other: ModelParts) {
         switch part {

@@ -8,7 +8,18 @@ import ReverieVision
 /// Builds each part from its configuration (fresh weights from the given seeded generator).
 public enum PartBuilding {
     public static func vision(_ p: VisionPart, rng: inout RNG) throws -> VisionEncoder {
-        try VisionEncoder(config: p.encoderConfig, rng: &rng)
+        let encoder = try VisionEncoder(config: p.encoderConfig, rng: &rng)
+        try attach(p.lora, to: encoder, rng: &rng)
+        return encoder
+    }
+
+    /// LoRA adapters on `module`, from their own generator (the part's weights draw as they would without them).
+    public static func attach(_ lora: LoRAOptions?, to module: Module, rng: inout RNG) throws {
+        guard let lora else { return }
+        var g = rng.forKey("lora")
+        do { try lora.attach(to: module, rng: &g) } catch let e as ConfigurationError {
+            throw ConfigurationError(key: "lora.\(e.key)", e.message)
+        }
     }
 
     public static func vae(_ p: VAEPart, rng: inout RNG) throws -> AutoencoderKL {
@@ -48,12 +59,7 @@ public enum PartBuilding {
 
     public static func llm(_ p: LLMPart, rng: inout RNG) throws -> LanguageModel {
         let model = try LanguageModel(config: p.llamaConfig, rng: &rng)
-        if let lora = p.lora {
-            var g = rng.forKey("lora")
-            do { try lora.attach(to: model, rng: &g) } catch let e as ConfigurationError {
-                throw ConfigurationError(key: "lora.\(e.key)", e.message)
-            }
-        }
+        try attach(p.lora, to: model, rng: &rng)
         return model
     }
 }

@@ -89,17 +89,20 @@ public enum PartExport {
         return out
     }
 
-    /// The adapters as PEFT saves them: adapter_model.safetensors (`base_model.model.<key>`) and
+    /// The adapters as PEFT saves them: adapter_model.safetensors (`base_model.model.<keyPrefix><key>`) and
     /// adapter_config.json.
-    static func writePEFT(_ tensors: [String: Tensor], _ lora: LoRAOptions, to directory: URL) throws -> [URL] {
+    static func writePEFT(
+        _ tensors: [String: Tensor], _ lora: LoRAOptions, to directory: URL, task: String = "CAUSAL_LM",
+        keyPrefix: String = ""
+    ) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let adapters = Dictionary(
             uniqueKeysWithValues: tensors.filter { $0.key.contains(".lora_A.") || $0.key.contains(".lora_B.") }
-                .map { ("base_model.model.\($0.key)", $0.value) })
+                .map { ("base_model.model.\(keyPrefix)\($0.key)", $0.value) })
         let weights = directory.appendingPathComponent("adapter_model.safetensors")
         try SafetensorsFile.write(adapters, to: weights, metadata: ["format": "pt"])
         let config: [String: Any] = [
-            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": lora.rank, "lora_alpha": lora.alpha,
+            "peft_type": "LORA", "task_type": task, "r": lora.rank, "lora_alpha": lora.alpha,
             "lora_dropout": lora.dropout, "target_modules": lora.targets, "bias": "none", "fan_in_fan_out": false,
             "inference_mode": true, "base_model_name_or_path": NSNull(),
         ]

@@ -27,7 +27,11 @@ struct ExportDirectory {
 
     /// The tensors under `prefix.` (prefix stripped), exactly those `reference` has with its shapes.
     func tensors(prefix: String, reference: Module) throws -> [String: Tensor] {
-        let all = try Checkpoint.readModel(from: checkpoint, prefix: prefix)
+        try tensors(Checkpoint.readModel(from: checkpoint, prefix: prefix), prefix: prefix, reference: reference)
+    }
+
+    /// Of `all` (read from under `prefix.`), exactly the tensors `reference` has, with its shapes.
+    func tensors(_ all: [String: Tensor], prefix: String, reference: Module) throws -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         for (key, tensor, _) in reference.namedTensors() {
             guard let found = all[key], found.shape == tensor.shape else {

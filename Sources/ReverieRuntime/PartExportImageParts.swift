@@ -7,13 +7,22 @@ import ReverieVision
 
 extension PartExport {
     /// The vision encoder as a `SiglipVisionModel` directory (`vision_use_head: false`: Reverie reads patch
-    /// features, and has no pooling head to hand back).
+    /// features, and has no pooling head to hand back); LoRA adapters merged, and in PEFT's layout under
+    /// `adapter/`.
     public static let siglip = PartExporter { checkpoint, directory in
         let out = ExportDirectory(checkpoint: checkpoint, directory: directory)
         let part = try out.parts(.vision).vision!
         var rng = RNG(seed: 0)
-        let tensors = try out.tensors(
-            prefix: "vision_encoder", reference: VisionEncoder(config: part.encoderConfig, rng: &rng))
+        var files: [URL] = []
+        var tensors = try Checkpoint.readModel(from: checkpoint, prefix: "vision_encoder")
+        if let lora = part.lora {
+            files += try writePEFT(
+                tensors, lora, to: directory.appendingPathComponent("adapter"), task: "FEATURE_EXTRACTION",
+                keyPrefix: "vision_model.")
+            tensors = try merged(tensors, scale: lora.alpha / Float(lora.rank))
+        }
+        tensors = try out.tensors(
+            tensors, prefix: "vision_encoder", reference: VisionEncoder(config: part.encoderConfig, rng: &rng))
         let config: [String: Any] = [
             "architectures": ["SiglipVisionModel"], "model_type": "siglip_vision_model",
             "hidden_size": part.hidden, "intermediate_size": part.intermediate, "num_hidden_layers": part.layers,
@@ -21,7 +30,7 @@ extension PartExport {
             "num_channels": 3, "layer_norm_eps": part.normEps, "hidden_act": part.activation.rawValue,
             "attention_dropout": 0.0, "vision_use_head": false, "torch_dtype": "float32",
         ]
-        return [
+        return files + [
             try out.writeJSON(config, "config.json"),
             try out.writeWeights(tensors, "model.safetensors", keyPrefix: "vision_model."),
         ]

@@ -8,6 +8,9 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, Transforme
     /// SigLIP's `layer_norm_eps` and `hidden_act`.
     public var normEps: Float = 1e-6
     public var activation = Activation.geluTanh
+    /// LoRA adapters on the encoder's linear layers (`q_proj`, `k_proj`, `v_proj`, `out_proj`, `fc1`, `fc2`); its
+    /// own weights then stay frozen.
+    public var lora: LoRAOptions?
 
     enum CodingKeys: String, CodingKey {
         case hidden, intermediate, layers, heads
@@ -15,6 +18,7 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, Transforme
         case patch
         case normEps = "layer_norm_eps"
         case activation = "hidden_act"
+        case lora
     }
 
     public init() {}
@@ -26,6 +30,7 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, Transforme
         try c.update(&patch, .patch)
         try c.update(&normEps, .normEps)
         try c.update(&activation, .activation)
+        lora = try c.decodeIfPresent(LoRAOptions.self, forKey: .lora)
     }
 
     public func validate() throws {
@@ -33,6 +38,7 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, Transforme
         try require(imageSize, in: 1...4096, "image_size")
         try require(patch, in: 1...imageSize, "patch")
         try require(imageSize % patch == 0, "patch", "\(patch) does not divide image_size \(imageSize)")
+        do { try lora?.validate() } catch let e as ConfigurationError { throw e.nested(under: "lora") }
     }
 
     /// Patches per side.

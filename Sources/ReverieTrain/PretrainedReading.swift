@@ -36,8 +36,13 @@ extension Recipe {
         }
         let (a, b) = (try Self.options(mine, part), try Self.options(imported, part))
         if let node = node["lora"] {
-            guard part == .llm else { throw s.error("lora", "only the llm part takes LoRA adapters") }
-            adapters[part] = try RecipeDecoder.decode(LoRAOptions.self, from: node, path: "model.llm.lora")
+            guard ModelParts.adaptable.contains(part) else {
+                throw s.error(
+                    "lora",
+                    "only the \(ModelParts.adaptable.map(\.rawValue).joined(separator: " and ")) parts take LoRA adapters"
+                )
+            }
+            adapters[part] = try RecipeDecoder.decode(LoRAOptions.self, from: node, path: "model.\(part.rawValue).lora")
         }
         for (key, _) in pairs where !["init", "tokenizer", "lora"].contains(key) {
             if let value = a[key], "\(value)" != "\(b[key] ?? "none")" {

@@ -37,17 +37,14 @@ final class SiglipStage: StageDefinition {
         guard let v = parts.vision else { throw StageError.missingPart(.vision) }
         guard let t = parts.text else { throw StageError.missingPart(.text) }
         self.parts = parts
-        let vision = VisionEncoderConfig(
-            hiddenSize: v.hidden, intermediateSize: v.intermediate,
-            numHiddenLayers: v.layers, numAttentionHeads: v.heads,
-            imageSize: v.imageSize, patchSize: v.patch, useHead: false)
         let tower = TextTowerConfig(
             vocabSize: text.vocabularySize, hiddenSize: t.hidden,
             intermediateSize: t.intermediate, numHiddenLayers: t.layers,
             numAttentionHeads: t.heads, maxPositions: t.maxPositions,
             projectionDim: t.projection)
         var (gs, gh) = (rng.forKey("siglip"), rng.forKey("patch_heads"))
-        siglip = try SiglipContrastiveModel(vision: vision, text: tower, rng: &gs)
+        siglip = try SiglipContrastiveModel(vision: v.encoderConfig, text: tower, rng: &gs)
+        try PartBuilding.attach(v.lora, to: siglip.vision, rng: &gs)
         patchTerms = try PatchTerm.terms(recipe?.loss(Loss.self) ?? Loss(), hidden: v.hidden, rng: &gh)
         grid = v.grid
         model = ContrastiveKeys(siglip, heads: patchTerms.compactMap { t in t.head.linear.map { (t.key, $0) } })

@@ -24,7 +24,7 @@ public enum StageBuilder {
                     let importer = try PretrainedParts.registry.entry(part.rawValue, key: "init")
                     let options = recipe.pretrainedOptions[part] ?? ModelParts()
                     parts.take(part, from: try importer.configuration(URL(fileURLWithPath: directory), options))
-                    if let lora = recipe.adapters[part] { parts.llm?.lora = lora }
+                    if let lora = recipe.adapters[part] { parts.setAdapters(lora, of: part) }
                 } catch {
                     throw RecipeError(
                         file: recipe.file, line: line, key: "model.\(part.rawValue).init", message: "\(error)")
@@ -144,8 +144,8 @@ public enum StageBuilder {
             for prefix in part.prefixes { _ = try? stage.model.freeze(prefix: prefix) }
         }
         let parameters = stage.model.namedParameters()
-        if parts.llm?.lora != nil {
-            for (key, parameter) in parameters where PartName.llm.owns(key) && !isAdapter(key) {
+        for part in PartName.allCases where parts.adapters(of: part) != nil {
+            for (key, parameter) in parameters where part.owns(key) && !isAdapter(key) {
                 parameter.requiresGrad = false
             }
         }
