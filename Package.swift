@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ReverieMultimodal", targets: ["ReverieMultimodal"]),
         .library(name: "ReverieRuntime", targets: ["ReverieRuntime"]),
         .library(name: "ReverieTrain", targets: ["ReverieTrain"]),
+        .library(name: "ReverieDistributed", targets: ["ReverieDistributed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -64,6 +65,8 @@ let package = Package(
         .target(
             name: "ReverieTrain",
             dependencies: ["ReverieRuntime", .product(name: "Yams", package: "Yams")]),
+        // Multi-process jobs: Open MPI loaded at run time, so a binary built anywhere still runs as one process.
+        .target(name: "ReverieDistributed"),
         .target(
             name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"]),
         .executableTarget(
@@ -72,7 +75,7 @@ let package = Package(
                 "ReverieCore", "ReverieNN", "ReverieIO",
                 "ReverieData",
                 "ReverieLanguage", "ReverieVision", "ReverieProjectors",
-                "ReverieDiffusion", "ReverieMultimodal", "ReverieRuntime", "ReverieTrain",
+                "ReverieDiffusion", "ReverieMultimodal", "ReverieRuntime", "ReverieTrain", "ReverieDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),

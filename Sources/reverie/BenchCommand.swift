@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReverieCore
+import ReverieDistributed
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,13 +9,17 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure throughput against the sgemm ceiling measured in the same run.",
         discussion: "Run release builds (`make bench`); debug numbers mean nothing.")
 
-    static let suites = ["core", "data", "llm", "decoder", "stages"]
+    static let suites = ["core", "data", "llm", "decoder", "stages", "allreduce"]
 
     @Argument(
         help: ArgumentHelp(
             "Suite to run: core (kernels), data (image loading with/without prefetch), llm (Llama step), "
-                + "decoder (UNet step, generation), stages (a training step of every stage of --recipe)."))
+                + "decoder (UNet step, generation), stages (a training step of every stage of --recipe), "
+                + "allreduce (the float32 gradient sum over the ranks of `mpirun -np N reverie bench allreduce`)."))
     var suite: String = "core"
+
+    @Option(help: "The buffer the allreduce suite sums, in megabytes.")
+    var megabytes: Double = 64
 
     @Option(help: "The pipeline recipe of the stages suite.")
     var recipe: String = "recipes/shapes/pipeline.yaml"
@@ -34,10 +39,14 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("unknown bench suite '\(suite)'; available: \(Self.suites.joined(separator: ", "))")
         }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
+        guard megabytes > 0, megabytes <= 16384 else {
+            throw ValidationError("--megabytes must be in (0, 16384], got \(megabytes)")
+        }
     }
 
     func run() throws {
         ThreadPolicy.configure()
+        if suite == "allreduce" { return try runAllreduce() }
         if suite == "data" {
             return try print(
                 report: BenchReport(
@@ -69,6 +78,24 @@ struct BenchCommand: ParsableCommand {
             report: BenchReport(
                 suite: suite, threads: ThreadPolicy.threads, ceilingGFLOPS: own.gflops,
                 results: results))
+    }
+
+    /// Only rank 0 reports; a wrong sum on any rank fails the command on every rank.
+    func runAllreduce() throws {
+        let (report, comm) = try AllreduceBench.run(megabytes: megabytes, repeats: repeats)
+        defer { (comm as? MPICommunicator)?.finish() }
+        if comm.rank == 0 {
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                Swift.print(
+                    "allreduce: \(report.ranks) ranks, \(report.bytes) bytes, \(String(format: "%.4f", report.seconds)) s, "
+                        + "bus \(String(format: "%.2f", report.busGBps)) GB/s, \(report.correct ? "correct" : "WRONG")")
+            }
+        }
+        guard report.correct else { throw ValidationError("the all-reduced sums are wrong") }
     }
 
     func print(report: BenchReport) throws {

@@ -107,19 +107,25 @@ enum ReverieBinary {
                     """))
     }
 
-    /// Runs the binary with `arguments` (in `currentDirectory`, if given) and returns its status and output, killing
-    /// it after `timeout` seconds.
+    /// Runs the binary with `arguments` (in `currentDirectory`, if given; under `launcher`, such as `mpirun -np 2`, if
+    /// given) and returns its status and output, killing it after `timeout` seconds.
     ///
     /// stdin is /dev/null; the environment is the test's, with OpenBLAS held to one thread so that a run does not
     /// compete with the test process for the machine's cores. Other variables (`OPENBLAS_THREAD_TIMEOUT`) are left
     /// as the user has them, so the binary's own start-up handling of them is what runs.
     static func run(
         _ arguments: [String], currentDirectory: URL? = nil, timeout: TimeInterval = 30,
-        file: StaticString = #filePath, line: UInt = #line
+        launcher: [String] = [], file: StaticString = #filePath, line: UInt = #line
     ) throws -> CommandResult {
         let process = Process()
-        process.executableURL = try url(file: file, line: line)
-        process.arguments = arguments
+        let binary = try url(file: file, line: line)
+        if let program = launcher.first {  // `mpirun … reverie ARGS`
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
