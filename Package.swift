@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "ReverieRuntime", dependencies: ["ReverieMultimodal"]),
         .target(
             name: "ReverieTrain",
-            dependencies: ["ReverieRuntime", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["ReverieRuntime", "ReverieDistributed", .product(name: "Yams", package: "Yams")]),
         // Multi-process jobs: Open MPI loaded at run time, so a binary built anywhere still runs as one process.
         .target(name: "ReverieDistributed"),
         .target(

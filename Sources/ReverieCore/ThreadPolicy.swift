@@ -12,12 +12,14 @@ import Foundation
 /// Parallel regions nest safely: code running inside a worker of `parallelFor` / `parallelItems` (which may itself
 /// call ops that parallelise) runs its inner loops serially rather than oversubscribing the cores.
 public enum ThreadPolicy {
-    /// Worker threads: `REVERIE_THREADS`, else `OPENBLAS_NUM_THREADS`, else the number of active cores.
+    /// Worker threads: `REVERIE_THREADS`, else `OPENBLAS_NUM_THREADS`, else the active cores shared among the ranks
+    /// `mpirun` started on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`), so that ranks never oversubscribe the cores.
     public static let threads: Int = {
         let env = ProcessInfo.processInfo.environment
+        let localRanks = Swift.max(1, env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1)
         let n =
             env["REVERIE_THREADS"].flatMap(Int.init) ?? env["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
-            ?? ProcessInfo.processInfo.activeProcessorCount
+            ?? ProcessInfo.processInfo.activeProcessorCount / localRanks
         let threads = Swift.max(1, n)
         openblas_set_num_threads(Int32(threads))
         return threads

@@ -1,5 +1,6 @@
 import Foundation
 import ReverieCore
+import ReverieDistributed
 import ReverieIO
 import ReverieNN
 import ReverieRuntime
@@ -57,9 +58,28 @@ public final class Trainer {
     /// Stop (as if interrupted) once this step is reached — for tests of resume.
     public var stopAfter: Int?
     public var quiet = false
+    /// The ranks of a data-parallel job (one process without mpirun); rank 0 alone writes the run directory.
+    public let communicator: any Communicator
+    /// How a step's items are shared among micro-batches and ranks.
+    public let plan: StepPlan
+    /// Every trainable gradient end to end, the unit of the all-reduce (only with more than one rank).
+    lazy var gradientBuffer = GradientBuffer(parameters: stage.model.trainableParameters())
+    /// Set when any rank asked to stop (Ctrl-C) during the last step: every rank stops at the same step.
+    var stopAgreed = false
+    /// Compare the ranks' weights every this many steps (0: never); a mismatch stops the run.
+    public var replicaCheckEvery = 0
+    /// Called after every step and evaluation (a data-parallel job's watchdog counts it as progress).
+    public var onProgress: (() -> Void)?
 
-    public init(recipe: Recipe, stage: (any TrainingStage)? = nil) throws {
+    public init(
+        recipe: Recipe, stage: (any TrainingStage)? = nil, communicator: any Communicator = SingleProcess()
+    ) throws {
         self.recipe = recipe
+        self.communicator = communicator
+        plan = try StepPlan(
+            batch: recipe.loop.batch, accumulate: recipe.loop.accumulate, ranks: communicator.size,
+            rank: communicator.rank, file: recipe.file)
+        replicaCheckEvery = communicator.size > 1 ? recipe.loop.logEvery : 0
         self.stage = try stage ?? StageBuilder.build(recipe)
         runDir = URL(fileURLWithPath: recipe.output)
         let named = self.stage.model.trainableParameters()
@@ -74,6 +94,8 @@ public final class Trainer {
     }
 
     var lastURL: URL { runDir.appendingPathComponent("last.h5") }
+    /// Whether this process writes the run directory and reports progress (rank 0).
+    public var isRoot: Bool { communicator.rank == 0 }
 
     /// Trains to `recipe.loop.steps` (or until Ctrl-C / `stopAfter`), from scratch or from `last.h5`.
     public func run(resume: Bool = false) throws -> TrainOutcome {
@@ -84,18 +106,31 @@ public final class Trainer {
         } else if fm.fileExists(atPath: lastURL.path) {
             throw TrainError.runExists(runDir.path)
         }
+        let skipped = try recipe.data.training().skipped  // data.skip_bad: what was left out, listed with the run
+        guard isRoot else { return try runSteps(metrics: nil) }
         try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
         try recipe.resolvedYAML.write(
             to: runDir.appendingPathComponent("recipe.yaml"), atomically: true,
             encoding: .utf8)
-        let skipped = try recipe.data.training().skipped  // data.skip_bad: what was left out, listed with the run
+        if communicator.size > 1 {
+            print(
+                "\(communicator.size) ranks, \(plan.mine.count) micro-batch(es) of \(plan.microSize) each per step "
+                    + "(as one process with \(plan.singleProcessEquivalent))")
+        }
         if !skipped.isEmpty {
             try (skipped.joined(separator: "\n") + "\n").write(
                 to: runDir.appendingPathComponent("skipped.txt"), atomically: true, encoding: .utf8)
             if !quiet { print("skipped \(skipped.count) bad records (listed in \(runDir.path)/skipped.txt)") }
         }
         let metrics = try MetricsLog(url: runDir.appendingPathComponent("metrics.jsonl"), resumeAt: resume ? step : nil)
+        return try runSteps(metrics: metrics)
+    }
+
+    /// The loop of `run`; `metrics` is nil on ranks other than 0, which write nothing.
+    func runSteps(metrics: MetricsLog?) throws -> TrainOutcome {
+        let fm = FileManager.default
         let loop = recipe.loop
+        let quiet = self.quiet || !isRoot
         let progress = ProgressLine(
             label: recipe.stage.rawValue, total: loop.steps, every: loop.logEvery,
             startStep: step)
@@ -107,14 +142,17 @@ public final class Trainer {
         var evaluation: [(String, Double)] = []
         stage.model.train()
         while step < loop.steps {
-            if Interrupt.requested != 0 || stopAfter.map({ step >= $0 }) == true {
+            let interrupted = communicator.size > 1 ? stopAgreed : Interrupt.requested != 0
+            if interrupted || stopAfter.map({ step >= $0 }) == true {
                 try save(to: lastURL)
+                try communicator.barrier()
                 if !quiet { progress.end() }
                 return TrainOutcome(
                     step: step, interrupted: true, checkpoint: lastURL, losses: losses,
                     evaluation: [])
             }
             let (loss, terms) = try trainStep(lastSaved: lastSaved)
+            onProgress?()
             losses.append(loss)
             if !quiet { progress.update(step: step, terms: [("loss", loss)] + terms) }
             if step % loop.logEvery == 0 || step == loop.steps {
@@ -123,11 +161,13 @@ public final class Trainer {
                     "elapsed": Date().timeIntervalSince(started),
                 ]
                 for (k, v) in terms { line[k] = Double(v) }
-                metrics.write(line)
+                metrics?.write(line)
             }
-            if recipe.eval.every > 0, step % recipe.eval.every == 0 || step == loop.steps {
+            if replicaCheckEvery > 0, step % replicaCheckEvery == 0 { try checkReplicas() }
+            if isRoot, recipe.eval.every > 0, step % recipe.eval.every == 0 || step == loop.steps {
                 evaluation = try evaluate(sheet: "step-\(step).png")
-                metrics.write(["step": step, "eval": Dictionary(uniqueKeysWithValues: evaluation)])
+                onProgress?()
+                metrics?.write(["step": step, "eval": Dictionary(uniqueKeysWithValues: evaluation)])
             }
             if loop.checkpointEvery > 0, step % loop.checkpointEvery == 0, step < loop.steps {
                 try save(to: lastURL)
@@ -139,6 +179,7 @@ public final class Trainer {
         try save(to: lastURL)
         let final = runDir.appendingPathComponent("final.h5")
         try save(to: final, trainingState: false)
+        try communicator.barrier()  // the next stage (on every rank) reads what rank 0 wrote
         return TrainOutcome(step: step, interrupted: false, checkpoint: final, losses: losses, evaluation: evaluation)
     }
 
@@ -150,27 +191,36 @@ public final class Trainer {
     /// thread count) and they run concurrently, one per core with single-threaded BLAS (data parallelism: small
     /// GEMMs keep one core busy far better than two); their gradients are then summed in micro-batch order.
     public func trainStep(lastSaved: URL? = nil) throws -> (Float, [(String, Float)]) {
-        let loop = recipe.loop
         optimizer.zeroGrad()
-        let n = loop.accumulate
+        let m = plan.microBatches, items = plan.items
         // The next step's images load in the background while this one computes.
-        stage.prefetch(indices: Array((position + n * loop.batch)..<(position + 2 * n * loop.batch)))
-        let micro: [MicroBatch]
-        if n == 1 {
-            let l = try stage.loss(indices: Array(position..<(position + loop.batch)), rng: &rng)
+        stage.prefetch(indices: Array((position + items)..<(position + 2 * items)))
+        var micro: [MicroBatch]
+        if m == 1 {
+            let l = try stage.loss(indices: Array(position..<(position + items)), rng: &rng)
             let value = try l.total.item()
             try checkFinite(value, lastSaved: lastSaved)
             try l.total.backward()
             micro = [MicroBatch(value: value, terms: l.terms, gradients: [:])]
         } else {
-            var rngs = (0..<n).map { _ in RNG(seed: rng.next()) }
-            micro = try microBatches(from: position, rngs: &rngs)
-            for m in micro { try checkFinite(m.value, lastSaved: lastSaved) }
+            let rngs = (0..<m).map { _ in RNG(seed: rng.next()) }
+            let shares = stage.partition(position..<(position + items), parts: m)
+            var mine = Array(rngs[plan.mine])
+            micro = try microBatches(Array(shares[plan.mine]), rngs: &mine, of: m)
+            if communicator.size == 1 { for x in micro { try checkFinite(x.value, lastSaved: lastSaved) } }
             for p in params {
-                for m in micro { if let g = m.gradients[ObjectIdentifier(p)] { p.accumulateGradient(g) } }
+                for x in micro { if let g = x.gradients[ObjectIdentifier(p)] { p.accumulateGradient(g) } }
             }
         }
-        position += n * loop.batch
+        position += items
+        var total = micro.reduce(Float(0)) { $0 + $1.value }
+        var sums = micro[0].terms
+        for x in micro.dropFirst() { for i in sums.indices where i < x.terms.count { sums[i].1 += x.terms[i].1 } }
+        if communicator.size > 1 {
+            (total, sums) = try reduceAcrossRanks(total, sums)
+            try checkFinite(total, lastSaved: lastSaved)
+            try reduceGradients()
+        }
         let norm = recipe.optim.clip > 0 ? clipGradNorm(params, maxNorm: Float(recipe.optim.clip)) : gradNorm(params)
         guard norm.isFinite else {
             throw TrainError.nonFinite(
@@ -180,10 +230,7 @@ public final class Trainer {
         optimizer.lr = schedule.lr(step: step)
         optimizer.step()
         step += 1
-        var sums = micro[0].terms
-        for m in micro.dropFirst() { for i in sums.indices where i < m.terms.count { sums[i].1 += m.terms[i].1 } }
-        let total = micro.reduce(Float(0)) { $0 + $1.value }
-        let count = Float(n)
+        let count = Float(m)
         return (total / count, sums.map { ($0.0, $0.1 / count) })
     }
 
@@ -203,6 +250,7 @@ public final class Trainer {
 
     /// Writes a checkpoint atomically. Training state (optimizer, RNG, data position) only in `last.h5`.
     func save(to url: URL, trainingState: Bool = true) throws {
+        guard isRoot else { return }
         var c = Checkpoint(model: (trainingState ? stage.model : stage.exportedModel).stateDict())
         if trainingState {
             c.optimizer = optimizer.exportState()

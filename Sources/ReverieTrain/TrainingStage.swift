@@ -46,7 +46,6 @@ extension TrainingStage {
     public func prefetch(indices: [Int]) {}
 
     public func partition(_ indices: Range<Int>, parts: Int) -> [[Int]] {
-        let size = indices.count / parts
-        return (0..<parts).map { k in Array(indices.dropFirst(k * size).prefix(size)) }
+        MicroBatchPartition.consecutive(indices, parts: parts)
     }
 }

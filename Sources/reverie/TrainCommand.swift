@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReverieDistributed
 import ReverieRuntime
 import ReverieTrain
 
@@ -12,6 +13,9 @@ struct TrainCommand: ParsableCommand {
             A stage writes its run directory (recipe.yaml, metrics.jsonl, last.h5, final.h5, samples/). Ctrl-C \
             checkpoints and stops; --resume continues exactly where a run stopped. A pipeline runs its stages in \
             order (with --resume, finished stages are skipped) and evaluates the final model.
+
+            Under mpirun (mpirun -np N reverie train …) it trains data-parallel: every rank runs its share of each \
+            step and gradients are summed with MPI_Allreduce; rank 0 alone prints and writes the run directory.
             """)
 
     @Argument(help: "The recipe file (e.g. recipes/shapes/quickstart.yaml).")
@@ -26,15 +30,43 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    @Option(help: "Under mpirun: end the job when a rank makes no progress for this many seconds (a hung peer).")
+    var rankTimeout: Double = 1800
+
     func run() throws {
+        let comm = try DistributedLaunch.communicator()
+        guard comm.size > 1 else { return try train(comm) }
+        guard rankTimeout > 0 else { throw ValidationError("--rank-timeout must be positive") }
+        let rank = comm.rank, timeout = rankTimeout
+        let watchdog = Watchdog(timeout: timeout) { idle in
+            FileHandle.standardError.write(
+                Data(
+                    ("reverie train: rank \(rank) made no progress for \(Int(idle)) s (limit --rank-timeout "
+                        + "\(Int(timeout))): another rank died or hangs; ending the job\n").utf8))
+            comm.abort(code: 3)
+        }
+        do {
+            try train(comm, watchdog: watchdog)
+        } catch {
+            // One rank that stops must stop them all, or the others wait in the next all-reduce.
+            FileHandle.standardError.write(Data("reverie train: rank \(rank): \(error)\n".utf8))
+            comm.abort(code: 1)
+        }
+        watchdog.stop()
+        (comm as? MPICommunicator)?.finish()
+    }
+
+    /// Trains on this process's share of the job (all of it without mpirun).
+    func train(_ comm: any Communicator, watchdog: Watchdog? = nil) throws {
+        let say: (String) -> Void = { if comm.rank == 0 { print($0) } }
         let url = URL(fileURLWithPath: recipe)
         let (node, _) = try RecipeNode.load(url)
         let started = Date()
         guard PipelineRecipe.isPipeline(node) else {
             let stage = try Recipe.load(url, overrides: overrides)
             _ = try RecipeValidation.validate(url, overrides: overrides)
-            _ = try runStage(stage, resume: resume)
-            print(String(format: "trained in %.1f min", Date().timeIntervalSince(started) / 60))
+            _ = try runStage(stage, resume: resume, comm: comm, watchdog: watchdog)
+            say(String(format: "trained in %.1f min", Date().timeIntervalSince(started) / 60))
             return
         }
         let (pipeline, stages) = try PipelineRecipe.load(url, overrides: overrides)
@@ -45,17 +77,19 @@ struct TrainCommand: ParsableCommand {
         for (i, stage) in stages.enumerated() {
             let final = stage.finalCheckpoint
             if resume, FileManager.default.fileExists(atPath: final.path) {
-                print("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue): done (\(final.path))")
+                say("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue): done (\(final.path))")
                 last = final
                 continue
             }
-            print("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue) → \(stage.output)")
-            let outcome = try runStage(stage, resume: resume)
+            say("stage \(i + 1)/\(stages.count) \(stage.stage.rawValue) → \(stage.output)")
+            let outcome = try runStage(stage, resume: resume, comm: comm, watchdog: watchdog)
             if outcome.interrupted { return }
             last = outcome.checkpoint
         }
         let minutes = Date().timeIntervalSince(started) / 60
-        print(String(format: "pipeline trained in %.1f min", minutes))
+        say(String(format: "pipeline trained in %.1f min", minutes))
+        // The model and its evaluation come from rank 0; the others are done.
+        guard comm.rank == 0 else { return }
         // A pipeline whose last stage holds a whole model (every multimodal part) exports and evaluates it.
         guard let last, let final = stages.last,
             ModelAssembly.isMultimodal(try ModelConfigRecord.read(last))
@@ -75,12 +109,14 @@ struct TrainCommand: ParsableCommand {
             .joined(separator: " ")
     }
 
-    func runStage(_ recipe: Recipe, resume: Bool) throws -> TrainOutcome {
-        let trainer = try Trainer(recipe: recipe)
+    func runStage(_ recipe: Recipe, resume: Bool, comm: any Communicator, watchdog: Watchdog?) throws -> TrainOutcome {
+        let trainer = try Trainer(recipe: recipe, communicator: comm)
         trainer.quiet = quiet
+        trainer.onProgress = watchdog.map { w in { w.beat() } }
         let resuming =
             resume && FileManager.default.fileExists(atPath: trainer.runDir.appendingPathComponent("last.h5").path)
         let outcome = try trainer.run(resume: resuming)
+        guard comm.rank == 0 else { return outcome }
         if outcome.interrupted {
             print("stopped at step \(outcome.step); resume with: \(resumeCommand)")
         } else {

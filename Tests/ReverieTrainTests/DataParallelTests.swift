@@ -35,7 +35,7 @@ final class DataParallelTests: XCTestCase {
         let trainer = try Trainer(recipe: recipe)
         var parallelRNGs = (0..<3).map { RNG(seed: 100 + UInt64($0)) }
         var sequentialRNGs = parallelRNGs
-        let micro = try trainer.microBatches(from: 5, rngs: &parallelRNGs)
+        let micro = try trainer.microBatches(trainer.stage.partition(5..<11, parts: 3), rngs: &parallelRNGs, of: 3)
         XCTAssertEqual(micro.count, 3)
 
         let params = trainer.stage.model.trainableParameters().map(\.1)

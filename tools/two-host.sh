@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The closest this machine comes to a cluster: two network namespaces (rvA, rvB) joined by a veth pair, one MPI rank
+# in each, TCP between them, and the data-parallel equivalence test run through them (MPITrainTests with
+# REVERIE_MPI_LAUNCHER=tools/two-host/mpirun). Needs root (ip netns), iproute2, Open MPI and the test build
+# (`make test` first); `make two-host` passes the build flags.
+#   tools/two-host.sh [SWIFT TEST FLAGS…]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cleanup() {
+    ip netns del rvA 2>/dev/null || true
+    ip netns del rvB 2>/dev/null || true
+}
+cleanup
+trap cleanup EXIT
+ip netns add rvA
+ip netns add rvB
+ip link add rvA0 type veth peer name rvB0
+ip link set rvA0 netns rvA
+ip link set rvB0 netns rvB
+ip -n rvA addr add 10.77.0.1/24 dev rvA0
+ip -n rvB addr add 10.77.0.2/24 dev rvB0
+for ns in rvA rvB; do
+    ip -n "$ns" link set lo up
+done
+ip -n rvA link set rvA0 up
+ip -n rvB link set rvB0 up
+echo "two hosts: rvA 10.77.0.1, rvB 10.77.0.2 (veth, TCP)"
+REVERIE_MPI_LAUNCHER="$here/two-host/mpirun" swift test --skip-build --disable-swift-testing "$@" \
+    --filter 'MPITrainTests.testTwoRanksTrainAsOneProcess'
