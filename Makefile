@@ -1,5 +1,5 @@
 # Reverie: two commands for a newcomer — `make quickstart` (the main job) and `make test`.
-APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi-dev
+APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi-dev iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenBLAS workers otherwise spin for ~2^28 cycles after each GEMM, stealing cores from elementwise kernels.
 export OPENBLAS_THREAD_TIMEOUT ?= 4
@@ -15,7 +15,7 @@ DEBUG_FLAGS := -Xswiftc -O $(CPU_FLAGS)
 LIBRARIES := ReverieCore ReverieNN ReverieIO ReverieData ReverieLanguage ReverieVision ReverieProjectors \
 	ReverieDiffusion ReverieMultimodal ReverieRuntime ReverieTrain
 
-.PHONY: deps build release test lint format docs bench quickstart clean
+.PHONY: deps build release test two-host lint format docs bench quickstart clean
 
 ## deps: install the system libraries (Debian/Ubuntu) if any is missing
 deps:
@@ -34,6 +34,10 @@ release: deps
 ## test: the test suite (XCTest; a debug build compiled with -O)
 test: deps
 	swift test --disable-swift-testing $(DEBUG_FLAGS)
+
+## two-host: after `make test`, two ranks in two network namespaces over TCP pass the data-parallel equivalence test
+two-host: deps
+	tools/two-host.sh $(DEBUG_FLAGS)
 
 ## lint: the code follows .swift-format (swift-format ships with the Swift toolchain)
 lint:

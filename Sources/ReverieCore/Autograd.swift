@@ -82,6 +82,19 @@ extension Tensor {
         return out
     }
 
+    /// Back-propagates and hands each leaf's gradient to `deliver` as soon as it is final (the walk sums a shared
+    /// input's gradients before visiting it), in the walk's order: what lets a data-parallel step start reducing the
+    /// first gradients while backward computes the rest. `deliver` must copy what it keeps; after it throws, no
+    /// more leaves are delivered and the error is rethrown once the walk ends.
+    public func backward(seed: Tensor? = nil, delivering deliver: (Tensor, Tensor) throws -> Void) throws {
+        var failure: (any Error)?
+        try propagate(seed: seed) { leaf, g, _ in
+            guard failure == nil else { return }
+            do { try deliver(leaf, g) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
     /// Adds `g` (shaped like `self`) to this leaf's accumulated gradient.
     public func accumulateGradient(_ g: Tensor) { accumulateGrad(g, owned: false) }
 

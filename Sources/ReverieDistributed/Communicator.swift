@@ -17,6 +17,20 @@ public protocol Communicator: AnyObject, Sendable {
     func barrier() throws
     /// Ends every process of the job (a rank that cannot go on must not leave the others waiting).
     func abort(code: Int32) -> Never
+    /// Starts summing `values` over all ranks without waiting (every rank must start the same reductions in the same
+    /// order); `values` must stay alive and untouched until `completeStarted()` returns.
+    func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// Lets started reductions advance (MPI progresses them only inside its calls); never waits.
+    func progressStarted() throws
+    /// Waits until every started reduction is done.
+    func completeStarted() throws
+}
+
+extension Communicator {
+    /// By default a started reduction runs at once, to the end.
+    public func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws { try allreduceSum(values) }
+    public func progressStarted() throws {}
+    public func completeStarted() throws {}
 }
 
 /// The job of one process: every collective is the identity.

@@ -58,6 +58,36 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         exit(code)
     }
 
+    /// Requests of reductions started and not yet completed.
+    private var started: [MPILibrary.Request] = []
+
+    public func startAllreduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        guard let base = values.baseAddress else { return }
+        var start = 0
+        while start < values.count {
+            let n = min(Self.chunk, values.count - start)
+            var request: MPILibrary.Request = nil
+            try check(
+                "MPI_Iallreduce",
+                mpi.iallreduce(MPILibrary.inPlace, base + start, Int32(n), mpi.float, mpi.sum, mpi.commWorld, &request))
+            started.append(request)
+            start += n
+        }
+    }
+
+    public func progressStarted() throws {
+        guard !started.isEmpty else { return }
+        var done: Int32 = 0
+        try check("MPI_Testall", mpi.testall(Int32(started.count), &started, &done, nil))
+        if done != 0 { started.removeAll() }
+    }
+
+    public func completeStarted() throws {
+        guard !started.isEmpty else { return }
+        try check("MPI_Waitall", mpi.waitall(Int32(started.count), &started, nil))
+        started.removeAll()
+    }
+
     /// Ends MPI for this process (after the last collective).
     public func finish() { _ = mpi.finalize() }
 }

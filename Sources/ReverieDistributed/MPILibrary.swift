@@ -8,6 +8,15 @@ final class MPILibrary: @unchecked Sendable {
     typealias Allreduce =
         @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle)
         -> Int32
+    typealias Request = UnsafeMutableRawPointer?
+    typealias Iallreduce =
+        @convention(c) (
+            UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle, UnsafeMutablePointer<Request>
+        ) -> Int32
+    typealias Testall =
+        @convention(c) (Int32, UnsafeMutablePointer<Request>, UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer?)
+        -> Int32
+    typealias Waitall = @convention(c) (Int32, UnsafeMutablePointer<Request>, UnsafeMutableRawPointer?) -> Int32
 
     let initialized: @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
     let initialize: @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?) -> Int32
@@ -15,6 +24,11 @@ final class MPILibrary: @unchecked Sendable {
     let commRank: @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     let commSize: @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     let allreduce: Allreduce
+    /// MPI_Iallreduce: as MPI_Allreduce, returning a request (`MPI_Request` is a pointer in Open MPI).
+    let iallreduce: Iallreduce
+    /// MPI_Testall / MPI_Waitall over an array of requests, statuses ignored (`MPI_STATUSES_IGNORE` is NULL).
+    let testall: Testall
+    let waitall: Waitall
     let bcast: @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
     let barrier: @convention(c) (Handle) -> Int32
     let abort: @convention(c) (Handle, Int32) -> Int32
@@ -43,6 +57,9 @@ final class MPILibrary: @unchecked Sendable {
         commRank = try function("MPI_Comm_rank", (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self)
         commSize = try function("MPI_Comm_size", (@convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32).self)
         allreduce = try function("MPI_Allreduce", Allreduce.self)
+        iallreduce = try function("MPI_Iallreduce", Iallreduce.self)
+        testall = try function("MPI_Testall", Testall.self)
+        waitall = try function("MPI_Waitall", Waitall.self)
         bcast = try function(
             "MPI_Bcast", (@convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32).self)
         barrier = try function("MPI_Barrier", (@convention(c) (Handle) -> Int32).self)

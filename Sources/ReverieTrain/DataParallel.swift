@@ -36,6 +36,23 @@ extension Trainer {
         buffer.scatter()
     }
 
+    /// This rank's only micro-batch of the step, its gradients summed over the ranks bucket by bucket while backward
+    /// runs (a non-finite loss skips backward but still takes part in every reduction, so the ranks stay in step).
+    func overlappedMicroBatch(_ indices: [Int], rng: inout RNG) throws -> MicroBatch {
+        let l = try stage.loss(indices: indices, rng: &rng)
+        let value = try l.total.item()
+        let reduction = overlapped
+        reduction.begin()
+        if value.isFinite {
+            let seed = Tensor(repeating: 1 / Float(plan.microBatches), shape: l.total.shape)
+            try l.total.backward(seed: seed, delivering: reduction.deliver)
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        try reduction.finish()
+        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+        return MicroBatch(value: value, terms: l.terms, gradients: [:], overlapped: true)
+    }
+
     /// Compares a checksum of the weights across ranks; throws `replicasDiffer` naming the step when they differ.
     func checkReplicas() throws {
         let ranks = communicator.size

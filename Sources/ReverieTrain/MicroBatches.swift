@@ -5,6 +5,8 @@ struct MicroBatch {
     var value: Float
     var terms: [(String, Float)]
     var gradients: [ObjectIdentifier: Tensor]
+    /// Its gradients went straight into the trainer's all-reduce buckets (`OverlappedReduction`), already summed.
+    var overlapped = false
 }
 
 extension Trainer {

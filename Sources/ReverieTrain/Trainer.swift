@@ -70,6 +70,15 @@ public final class Trainer {
     public var replicaCheckEvery = 0
     /// Called after every step and evaluation (a data-parallel job's watchdog counts it as progress).
     public var onProgress: (() -> Void)?
+    /// With several ranks and one micro-batch per rank, reduce gradient buckets while backward runs.
+    public var overlap = true
+    /// Elements per all-reduce bucket when overlapping (4 MB of float32 by default).
+    public var bucketElements = 1 << 20
+    lazy var overlapped = OverlappedReduction(
+        buffer: gradientBuffer, communicator: communicator, bucketElements: bucketElements)
+    /// Seconds spent in collectives that the step waited for (all of the reduction without overlap; what backward
+    /// did not hide with it), for benchmarks.
+    public internal(set) var communicationSeconds = 0.0
 
     public init(
         recipe: Recipe, stage: (any TrainingStage)? = nil, communicator: any Communicator = SingleProcess()
@@ -202,6 +211,11 @@ public final class Trainer {
             try checkFinite(value, lastSaved: lastSaved)
             try l.total.backward()
             micro = [MicroBatch(value: value, terms: l.terms, gradients: [:])]
+        } else if communicator.size > 1, overlap, plan.mine.count == 1 {
+            let rngs = (0..<m).map { _ in RNG(seed: rng.next()) }
+            let k = plan.mine.lowerBound
+            var g = rngs[k]
+            micro = [try overlappedMicroBatch(stage.partition(position..<(position + items), parts: m)[k], rng: &g)]
         } else {
             let rngs = (0..<m).map { _ in RNG(seed: rng.next()) }
             let shares = stage.partition(position..<(position + items), parts: m)
@@ -217,9 +231,11 @@ public final class Trainer {
         var sums = micro[0].terms
         for x in micro.dropFirst() { for i in sums.indices where i < x.terms.count { sums[i].1 += x.terms[i].1 } }
         if communicator.size > 1 {
+            let started = DispatchTime.now().uptimeNanoseconds
             (total, sums) = try reduceAcrossRanks(total, sums)
             try checkFinite(total, lastSaved: lastSaved)
-            try reduceGradients()
+            if micro[0].overlapped { gradientBuffer.scatter() } else { try reduceGradients() }
+            communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         }
         let norm = recipe.optim.clip > 0 ? clipGradNorm(params, maxNorm: Float(recipe.optim.clip)) : gradNorm(params)
         guard norm.isFinite else {

@@ -9,13 +9,15 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure throughput against the sgemm ceiling measured in the same run.",
         discussion: "Run release builds (`make bench`); debug numbers mean nothing.")
 
-    static let suites = ["core", "data", "llm", "decoder", "stages", "allreduce"]
+    static let suites = ["core", "data", "llm", "decoder", "stages", "allreduce", "parallel"]
 
     @Argument(
         help: ArgumentHelp(
             "Suite to run: core (kernels), data (image loading with/without prefetch), llm (Llama step), "
                 + "decoder (UNet step, generation), stages (a training step of every stage of --recipe), "
-                + "allreduce (the float32 gradient sum over the ranks of `mpirun -np N reverie bench allreduce`)."))
+                + "allreduce (the float32 gradient sum over the ranks of `mpirun -np N reverie bench allreduce`), "
+                + "parallel (training steps of --stages of --recipe, alone or under mpirun, with the all-reduce's "
+                + "share)."))
     var suite: String = "core"
 
     @Option(help: "The buffer the allreduce suite sums, in megabytes.")
@@ -23,6 +25,15 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "The pipeline recipe of the stages suite.")
     var recipe: String = "recipes/shapes/pipeline.yaml"
+
+    @Option(help: "The stages of --recipe the parallel suite times, comma-separated.")
+    var stages: String = "mllm,decoder"
+
+    @Option(help: "Timed training steps per stage (parallel suite).")
+    var steps: Int = 10
+
+    @Flag(inversion: .prefixedNo, help: "Parallel suite: reduce gradient buckets while backward runs.")
+    var overlap = true
 
     @Option(help: "Timed repeats per workload (the median is reported).")
     var repeats: Int = 5
@@ -38,6 +49,7 @@ struct BenchCommand: ParsableCommand {
         guard Self.suites.contains(suite) else {
             throw ValidationError("unknown bench suite '\(suite)'; available: \(Self.suites.joined(separator: ", "))")
         }
+        guard steps > 0, steps <= 100_000 else { throw ValidationError("--steps must be in 1...100000, got \(steps)") }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
         guard megabytes > 0, megabytes <= 16384 else {
             throw ValidationError("--megabytes must be in (0, 16384], got \(megabytes)")
@@ -47,6 +59,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         ThreadPolicy.configure()
         if suite == "allreduce" { return try runAllreduce() }
+        if suite == "parallel" { return try runParallel() }
         if suite == "data" {
             return try print(
                 report: BenchReport(
@@ -96,6 +109,30 @@ struct BenchCommand: ParsableCommand {
             }
         }
         guard report.correct else { throw ValidationError("the all-reduced sums are wrong") }
+    }
+
+    /// Only rank 0 reports.
+    func runParallel() throws {
+        let names = stages.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let (report, comm) = try ParallelBench.run(
+            pipeline: URL(fileURLWithPath: recipe), stages: names, steps: steps, overlap: overlap)
+        defer { (comm as? MPICommunicator)?.finish() }
+        guard comm.rank == 0 else { return }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            return Swift.print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        }
+        Swift.print(
+            "\(report.ranks) rank(s) × \(report.threadsPerRank) thread(s), overlap \(report.overlap ? "on" : "off")")
+        for s in report.stages {
+            Swift.print(
+                s.stage.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + String(
+                        format: " %8.2f ms/step  all-reduce waited %7.2f ms/step  %d trainable parameters",
+                        s.secondsPerStep * 1e3, s.communicationSecondsPerStep * 1e3, s.trainableParameters))
+        }
     }
 
     func print(report: BenchReport) throws {

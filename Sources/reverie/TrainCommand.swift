@@ -33,10 +33,21 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Under mpirun: end the job when a rank makes no progress for this many seconds (a hung peer).")
     var rankTimeout: Double = 1800
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Under mpirun: reduce gradient buckets while backward runs (one micro-batch per rank per step).")
+    var overlap = true
+
+    @Option(help: "Under mpirun: megabytes of gradients per all-reduce bucket when overlapping.")
+    var bucketMegabytes: Double = 4
+
     func run() throws {
         let comm = try DistributedLaunch.communicator()
         guard comm.size > 1 else { return try train(comm) }
         guard rankTimeout > 0 else { throw ValidationError("--rank-timeout must be positive") }
+        guard bucketMegabytes > 0, bucketMegabytes <= 4096 else {
+            throw ValidationError("--bucket-megabytes must be in (0, 4096]")
+        }
         let rank = comm.rank, timeout = rankTimeout
         let watchdog = Watchdog(timeout: timeout) { idle in
             FileHandle.standardError.write(
@@ -113,6 +124,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer(recipe: recipe, communicator: comm)
         trainer.quiet = quiet
         trainer.onProgress = watchdog.map { w in { w.beat() } }
+        trainer.overlap = overlap
+        trainer.bucketElements = max(1, Int(bucketMegabytes * 1e6 / 4))
         let resuming =
             resume && FileManager.default.fileExists(atPath: trainer.runDir.appendingPathComponent("last.h5").path)
         let outcome = try trainer.run(resume: resuming)

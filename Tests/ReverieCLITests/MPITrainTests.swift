@@ -56,6 +56,22 @@ final class MPITrainTests: XCTestCase {
         }
     }
 
+    /// Buckets reduced while backward runs sum the same numbers as one reduction after it: the same weights, bit
+    /// for bit (small buckets, so that the tiny model has many).
+    func testOverlappedBucketsEqualOneReductionAfterBackward() throws {
+        let dir = try ScratchDirectory()
+        let url = try recipe("vae", in: dir, steps: 10, batch: 4, accumulate: 1)
+        for (name, flags) in [("overlap", ["--bucket-megabytes", "0.002"]), ("after", ["--no-overlap"])] {
+            let run = try ReverieBinary.run(
+                ["train", url.path, "--quiet", "--set", "name=\(name)"] + flags, timeout: 300, launcher: Self.twoRanks)
+            XCTAssertTrue(run.succeeded, "\(run)")
+        }
+        let a = try Checkpoint.read(from: dir.url.appendingPathComponent("overlap/final.h5")).model
+        let b = try Checkpoint.read(from: dir.url.appendingPathComponent("after/final.h5")).model
+        XCTAssertEqual(a.count, b.count)
+        for (key, t) in a { XCTAssertEqual(t.toArray(), b[key]?.toArray(), key) }
+    }
+
     /// A rank killed mid-run ends the whole job with a message; the last checkpoint loads, and one process resumes
     /// it to the same weights as an unbroken one-process run.
     func testAKilledRankEndsTheJobAndOneProcessResumes() throws {
