@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReverieData
+import ReverieDistributed
 import ReverieRuntime
 
 struct EvalCommand: ParsableCommand {
@@ -11,7 +12,8 @@ struct EvalCommand: ParsableCommand {
             --suite shapes (the default) reads every drawing back into a scene and scores attributes; --suite \
             manifest --manifest PATH scores any model on any manifest: captions by exact match, token F1 and \
             corpus BLEU-4 against the reference texts, drawings, edits and reconstructions by PSNR and SSIM \
-            against the reference images (edits also against their source).
+            against the reference images (edits also against their source). Under mpirun the shapes suite shares \
+            its items among the ranks and rank 0 reports the gathered scores (the same as one process's).
             """)
     @OptionGroup var model: ModelOptions
     @OptionGroup var drawing: DrawingArguments
@@ -64,8 +66,11 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        let comm = try DistributedLaunch.communicator()
+        defer { (comm as? MPICommunicator)?.finish() }
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         if let manifest {
+            guard comm.rank == 0 else { return }  // the manifest suite runs on one rank
             let started = Date()
             let runner = try ModelRunner.load(model.url, drawing: drawing.options(keeping: keeping))
             let scores = try ManifestSuite(url: URL(fileURLWithPath: manifest), count: count).run(
@@ -86,17 +91,19 @@ struct EvalCommand: ParsableCommand {
         }
         try Self.report(
             checkpoint: model.url, count: count, seed: worldSeed, drawing: drawing.options(keeping: keeping),
-            json: json, capabilities: asked, failures: failures)
+            json: json, capabilities: asked, failures: failures, communicator: comm)
     }
 
     /// Scores the checkpoint on `count` items of the world seeded `seed` and prints the report. A checkpoint
     /// without an LLM (a decoder stage's) is scored on reconstruction, the one capability it has.
     static func report(
         checkpoint: URL, count: Int, seed: UInt64, drawing: DrawingOptions, json: Bool,
-        capabilities: Set<String> = defaultCapabilities, failures: Bool = false
+        capabilities: Set<String> = defaultCapabilities, failures: Bool = false,
+        communicator comm: any Communicator = SingleProcess()
     ) throws {
         let record = try ModelConfigRecord.read(checkpoint)
         guard ModelAssembly.isMultimodal(record) else {
+            guard comm.rank == 0 else { return }  // a decoder's reconstruction score runs on one rank
             let scores = try DecoderRunner.load(checkpoint, drawing: drawing).evaluate(count: count, seed: seed)
             if json {
                 let fields = Dictionary(uniqueKeysWithValues: scores)
@@ -111,13 +118,22 @@ struct EvalCommand: ParsableCommand {
         let model = runner.model
         let canvas = model.visionEncoder.config.imageSize
         let started = Date()
-        let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
+        // Under mpirun every rank scores every size-th item, and the shares' tallies are gathered.
+        let share = comm.size > 1 ? Array(stride(from: comm.rank, to: count, by: comm.size)) : nil
+        var report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
             .run(
+                items: share,
                 caption: capabilities.contains("caption") ? runner.caption : nil,
                 generate: capabilities.contains("generate") ? runner.generate : nil,
                 edit: capabilities.contains("edit") ? runner.edit : nil,
                 reconstruct: capabilities.contains("reconstruct") ? runner.reconstruct : nil,
                 editOracle: capabilities.contains("edit_oracle") ? runner.editOracle : nil)
+        if comm.size > 1 {
+            let shares = try comm.allGather(JSONEncoder().encode(report))
+            report = ShapesSuiteReport.merged(
+                try shares.map { try JSONDecoder().decode(ShapesSuiteReport.self, from: $0) })
+            guard comm.rank == 0 else { return }
+        }
         let seconds = Date().timeIntervalSince(started)
         if json {
             var fields: [String: Any] = [

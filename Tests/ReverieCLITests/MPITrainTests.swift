@@ -113,6 +113,23 @@ final class MPITrainTests: XCTestCase {
         XCTAssertTrue(job.output.contains("made no progress"), job.output)
     }
 
+    /// `mpirun -np 2 reverie eval` shares the items between the ranks and reports what one process reports.
+    func testEvaluationSharesItemsAmongRanks() throws {
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../checkpoints/shapes/model.h5"
+        ).standardizedFileURL.path
+        let arguments = ["eval", "--checkpoint", model, "--count", "6", "--json", "--failures"]
+        let two = try ReverieBinary.run(arguments, timeout: 300, launcher: Self.twoRanks)
+        let one = try ReverieBinary.run(arguments, timeout: 300)
+        XCTAssertTrue(two.succeeded, "\(two)")
+        XCTAssertTrue(one.succeeded, "\(one)")
+        var a = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(two.stdout.utf8)) as? [String: Any])
+        var b = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+        (a["seconds"], b["seconds"]) = (nil, nil)
+        XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b))
+        XCTAssertNotNil(a["edit_two_turn"])
+    }
+
     func losses(_ run: URL) throws -> [Double] {
         try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
             .compactMap {

@@ -34,6 +34,21 @@ final class ShapesSuiteTests: XCTestCase {
         XCTAssertEqual(Set(report.editOracleByKind.keys), Set(EditKind.allCases.map(\.rawValue)))
     }
 
+    /// Ranks score disjoint shares of the items; the merged report is the whole run's, failures in item order.
+    func testSharesMergeIntoTheWholeReport() throws {
+        let blank = PlanarImage(size: 64, filledWith: BackgroundColor.white.rgb)
+        func run(_ items: [Int]?) throws -> ShapesSuiteReport {
+            try suite.run(
+                items: items, caption: { _ in "a small red circle in the center on a white background" },
+                generate: { _ in blank }, edit: { image, _ in image }, reconstruct: { $0 })
+        }
+        let whole = try run(nil)
+        XCTAssertFalse(whole.editFailures.isEmpty)
+        let shares = try (0..<3).map { r in try run(Array(stride(from: r, to: 60, by: 3))) }
+        XCTAssertEqual(ShapesSuiteReport.merged(shares), whole)
+        XCTAssertNotEqual(ShapesSuiteReport.merged(shares + [shares[0]]), whole)
+    }
+
     func testFlawedModelsScoreLow() throws {
         let blank = PlanarImage(size: 64, filledWith: BackgroundColor.white.rgb)
         let report = try suite.run(

@@ -62,17 +62,20 @@ public struct ShapesSuite: Sendable {
     ///
     /// Items are independent (every closure call draws its own noise from a fixed seed), so they run concurrently,
     /// one per worker thread with single-threaded BLAS, and their tallies are added in item order: the report does
-    /// not depend on the thread count. The closures must be safe to call from several threads at once.
+    /// not depend on the thread count. The closures must be safe to call from several threads at once. `items`
+    /// limits the run to some of the `count` items (a rank's share); the shares' reports `merged` give the whole.
     public func run(
+        items share: [Int]? = nil,
         caption: ((PlanarImage) throws -> String)? = nil,
         generate: ((String) throws -> PlanarImage)? = nil,
         edit: ((PlanarImage, String) throws -> PlanarImage)? = nil,
         reconstruct: ((PlanarImage) throws -> PlanarImage)? = nil,
         editOracle: ((PlanarImage, PlanarImage) throws -> PlanarImage)? = nil
     ) throws -> ShapesSuiteReport {
-        let items = try ThreadPolicy.concurrentResults(count) { i in
+        let indices = share ?? Array(0..<count)
+        let items = try ThreadPolicy.concurrentResults(indices.count) { k in
             try item(
-                i, caption: caption, generate: generate, edit: edit, reconstruct: reconstruct,
+                indices[k], caption: caption, generate: generate, edit: edit, reconstruct: reconstruct,
                 editOracle: editOracle)
         }
         var report = ShapesSuiteReport()
@@ -134,6 +137,14 @@ public struct ShapesSuite: Sendable {
 }
 
 extension ShapesSuiteReport {
+    /// The report of the union of disjoint shares of the items: tallies added, failures in item order.
+    public static func merged(_ shares: [ShapesSuiteReport]) -> ShapesSuiteReport {
+        var report = ShapesSuiteReport()
+        for share in shares { report.add(share) }
+        report.editFailures.sort { $0.item < $1.item }
+        return report
+    }
+
     /// Adds another report's tallies to this one and appends its failures after this one's.
     mutating func add(_ other: ShapesSuiteReport) {
         captionExactMatch = captionExactMatch + other.captionExactMatch
