@@ -13,7 +13,7 @@ CPU_FLAGS := $(if $(filter none,$(REVERIE_TARGET_CPU)),,-Xswiftc -target-cpu -Xs
 DEBUG_FLAGS := -Xswiftc -O $(CPU_FLAGS)
 
 LIBRARIES := ReverieCore ReverieNN ReverieIO ReverieData ReverieLanguage ReverieVision ReverieProjectors \
-	ReverieDiffusion ReverieMultimodal ReverieRuntime ReverieTrain
+	ReverieDiffusion ReverieMultimodal ReverieRuntime ReverieTrain ReverieDistributed
 
 .PHONY: deps build release test two-host lint format docs bench quickstart clean
 
