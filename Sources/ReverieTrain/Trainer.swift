@@ -203,7 +203,10 @@ public final class Trainer {
         optimizer.zeroGrad()
         let m = plan.microBatches, items = plan.items
         // The next step's images load in the background while this one computes.
-        stage.prefetch(indices: Array((position + items)..<(position + 2 * items)))
+        let next = (position + items)..<(position + 2 * items)
+        // A rank loads only its own share.
+        stage.prefetch(
+            indices: communicator.size > 1 ? Array(stage.partition(next, parts: m)[plan.mine].joined()) : Array(next))
         var micro: [MicroBatch]
         if m == 1 {
             let l = try stage.loss(indices: Array(position..<(position + items)), rng: &rng)
