@@ -11,6 +11,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
     case corruptFile(path: String, format: String, detail: String)
     /// The codec could not encode the image (for example a disk write failed inside the codec).
     case encodingFailed(path: String, detail: String)
+    /// The header declares more pixels than `ImageLimits.maxPixels` (a decompression bomb, or a photo larger than
+    /// the limit allows): refused before decoding.
+    case tooManyPixels(path: String, width: Int, height: Int, limit: Int)
     /// A file-system call failed (permissions, rename, a full disk).
     case io(path: String, operation: String, detail: String)
     /// An argument that does not fit the image: a crop larger than the image, a zero output size, mismatched
@@ -32,6 +35,9 @@ public enum ImageError: Error, CustomStringConvertible, Equatable {
             return "cannot decode \(format) image \(path): \(detail)"
         case .encodingFailed(let path, let detail):
             return "cannot encode image \(path): \(detail)"
+        case .tooManyPixels(let path, let width, let height, let limit):
+            return "image \(path) declares \(width)×\(height) = \(width * height) pixels, over the limit of \(limit) "
+                + "(set REVERIE_MAX_IMAGE_PIXELS to allow more)"
         case .io(let path, let operation, let detail):
             return "\(operation) failed for \(path): \(detail)"
         case .invalidArgument(let operation, let detail):

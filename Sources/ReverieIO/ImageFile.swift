@@ -18,6 +18,20 @@ public enum ImageFormat: String, Sendable {
     }
 }
 
+/// How large an image Reverie decodes. A PNG or JPEG header of a few bytes can declare a canvas of a billion pixels;
+/// decoding it would reserve gigabytes, so larger images are refused before decoding. The default, 2^27 pixels
+/// (134 M, e.g. 11585 × 11585; Pillow refuses at 179 M), holds any camera's photo; `REVERIE_MAX_IMAGE_PIXELS` sets
+/// another.
+public enum ImageLimits {
+    public static let defaultMaxPixels = 1 << 27
+
+    /// `REVERIE_MAX_IMAGE_PIXELS` when it holds a positive integer, else the default.
+    public static let maxPixels: Int = {
+        ProcessInfo.processInfo.environment["REVERIE_MAX_IMAGE_PIXELS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+            ?? defaultMaxPixels
+    }()
+}
+
 extension Image {
     /// Reads a PNG or JPEG file. The format comes from the file's magic bytes, never its extension.
     ///
@@ -55,16 +69,23 @@ extension Image {
             throw ImageError.unsupportedFormat(path: path, lookalike: describeLookalike(bytes))
         }
         var decoded = reverie_decoded_image()
+        let limit = ImageLimits.maxPixels
         var message = [CChar](repeating: 0, count: Int(REVERIE_CODEC_MESSAGE_SIZE))
         let status = bytes.withUnsafeBufferPointer { buffer in
             message.withUnsafeMutableBufferPointer { text in
                 switch format {
-                case .png: return reverie_png_decode(buffer.baseAddress, buffer.count, &decoded, text.baseAddress)
-                case .jpeg: return reverie_jpeg_decode(buffer.baseAddress, buffer.count, &decoded, text.baseAddress)
+                case .png:
+                    return reverie_png_decode(buffer.baseAddress, buffer.count, limit, &decoded, text.baseAddress)
+                case .jpeg:
+                    return reverie_jpeg_decode(buffer.baseAddress, buffer.count, limit, &decoded, text.baseAddress)
                 }
             }
         }
         defer { reverie_codec_free(decoded.pixels) }
+        if status == 2 {
+            throw ImageError.tooManyPixels(
+                path: path, width: Int(decoded.width), height: Int(decoded.height), limit: Int(limit))
+        }
         guard status == 0, let raw = decoded.pixels,
             let layout = ImageChannels(count: Int(decoded.channels)), decoded.width > 0, decoded.height > 0
         else {

@@ -22,12 +22,16 @@ typedef struct {
 
 /// Decodes a PNG held in memory. Palette images become RGB (RGBA with a tRNS chunk), tRNS on gray/RGB becomes an
 /// alpha channel, 1/2/4-bit gray is scaled to 8 bits, 16-bit samples are kept. Interlaced files are supported.
-/// Returns 0 on success; otherwise writes a message into `message` and returns non-zero.
-int reverie_png_decode(const unsigned char *data, size_t size, reverie_decoded_image *out, char *message);
+/// Returns 0 on success; 2, before anything is decoded, when the header declares more than `max_pixels` pixels (with
+/// `out->width` and `out->height` set to what it declares); otherwise writes a message into `message` and returns 1.
+int reverie_png_decode(const unsigned char *data, size_t size, size_t max_pixels, reverie_decoded_image *out,
+                       char *message);
 
 /// Decodes a baseline or progressive JPEG held in memory with libjpeg's defaults (islow IDCT, fancy upsampling),
 /// the settings Pillow uses. Gray stays gray, YCbCr becomes RGB, CMYK/YCCK becomes RGB with Pillow's formula.
-int reverie_jpeg_decode(const unsigned char *data, size_t size, reverie_decoded_image *out, char *message);
+/// Returns as `reverie_png_decode` does.
+int reverie_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels, reverie_decoded_image *out,
+                        char *message);
 
 /// Encodes interleaved samples (8-bit bytes or native-endian 16-bit) as a PNG in memory. `*out_data` is allocated
 /// with malloc and released with `reverie_codec_free`.

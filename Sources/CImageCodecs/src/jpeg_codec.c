@@ -39,7 +39,8 @@ static unsigned char muldiv255(int a, int b) {
     return (unsigned char)(((t >> 8) + t) >> 8);
 }
 
-int reverie_jpeg_decode(const unsigned char *data, size_t size, reverie_decoded_image *out, char *message) {
+int reverie_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels, reverie_decoded_image *out,
+                        char *message) {
     memset(out, 0, sizeof(*out));
     message[0] = 0;
     if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) {
@@ -63,6 +64,12 @@ int reverie_jpeg_decode(const unsigned char *data, size_t size, reverie_decoded_
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
+    if ((size_t)cinfo.image_width * (size_t)cinfo.image_height > max_pixels) {
+        out->width = (int)cinfo.image_width;
+        out->height = (int)cinfo.image_height;
+        jpeg_destroy_decompress(&cinfo);
+        return 2;
+    }
     if (cinfo.image_width > (1 << 15) || cinfo.image_height > (1 << 15)) {
         snprintf(message, REVERIE_CODEC_MESSAGE_SIZE, "image too large (%ux%u)", cinfo.image_width,
                  cinfo.image_height);

@@ -38,7 +38,8 @@ static void read_from_memory(png_structp png, png_bytep target, png_size_t lengt
     reader->position += length;
 }
 
-int reverie_png_decode(const unsigned char *data, size_t size, reverie_decoded_image *out, char *message) {
+int reverie_png_decode(const unsigned char *data, size_t size, size_t max_pixels, reverie_decoded_image *out,
+                       char *message) {
     memset(out, 0, sizeof(*out));
     message[0] = 0;
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
@@ -68,6 +69,13 @@ int reverie_png_decode(const unsigned char *data, size_t size, reverie_decoded_i
     // Limits that keep a corrupt header from asking for gigabytes.
     png_set_user_limits(png, 1 << 15, 1 << 15);
     png_read_info(png, info);
+    // A decompression bomb declares a huge canvas in a few bytes: refuse it before reserving any memory.
+    if ((size_t)png_get_image_width(png, info) * (size_t)png_get_image_height(png, info) > max_pixels) {
+        out->width = (int)png_get_image_width(png, info);
+        out->height = (int)png_get_image_height(png, info);
+        png_destroy_read_struct(&png, &info, NULL);
+        return 2;
+    }
 
     int color_type = png_get_color_type(png, info);
     int bit_depth = png_get_bit_depth(png, info);
