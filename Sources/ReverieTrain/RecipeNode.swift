@@ -33,6 +33,7 @@ public struct RecipeNode: Sendable, Equatable {
     ///
     /// - Throws: `RecipeError` with the line of a YAML syntax error, or of a duplicate key.
     public static func parse(yaml: String, file: String) throws -> RecipeNode {
+        try RecipeYAMLLimits.check(yaml, file: file)
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
@@ -40,7 +41,8 @@ public struct RecipeNode: Sendable, Equatable {
             throw RecipeError(file: file, line: yamlErrorLine(error), key: "", message: "invalid YAML: \(error)")
         }
         guard let node else { return RecipeNode(value: .map([]), file: file, line: 1) }
-        return try convert(node, file: file, path: "")
+        var values = 0
+        return try convert(node, file: file, path: "", values: &values)
     }
 
     /// Reads and parses a recipe file.
@@ -54,15 +56,19 @@ public struct RecipeNode: Sendable, Equatable {
         return (try parse(yaml: text, file: url.path), text)
     }
 
-    static func convert(_ node: Node, file: String, path: String) throws -> RecipeNode {
+    static func convert(_ node: Node, file: String, path: String, values: inout Int) throws -> RecipeNode {
         let line = node.mark?.line
+        try RecipeYAMLLimits.count(&values, file: file, line: line)
         switch node {
         case let .scalar(s):
             return RecipeNode(
                 value: .scalar(s.string, quoted: s.style != .plain && s.style != .any), file: file,
                 line: line)
         case let .sequence(seq):
-            let items = try seq.enumerated().map { try convert($1, file: file, path: "\(path)[\($0)]") }
+            var items: [RecipeNode] = []
+            for (i, item) in seq.enumerated() {
+                items.append(try convert(item, file: file, path: "\(path)[\(i)]", values: &values))
+            }
             return RecipeNode(value: .list(items), file: file, line: line)
         case let .mapping(mapping):
             var pairs: [(key: String, node: RecipeNode)] = []
@@ -74,7 +80,7 @@ public struct RecipeNode: Sendable, Equatable {
                 if pairs.contains(where: { $0.key == ks.string }) {
                     throw RecipeError(file: file, line: k.mark?.line, key: key, message: "duplicate key")
                 }
-                pairs.append((ks.string, try convert(v, file: file, path: key)))
+                pairs.append((ks.string, try convert(v, file: file, path: key, values: &values)))
             }
             return RecipeNode(value: .map(pairs), file: file, line: line)
         }
