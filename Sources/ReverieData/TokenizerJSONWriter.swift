@@ -1,4 +1,5 @@
 import Foundation
+import ReverieIO
 
 extension Tokenizer {
     /// The tokenizer as a Hugging Face `tokenizer.json` (vocabulary in id order, merges as `["a", "b"]` pairs),
@@ -50,6 +51,9 @@ extension Tokenizer {
 
     /// Writes ``jsonData()`` to `url` through a temporary file and a rename, so a failure leaves no half file.
     public func write(to url: URL) throws {
+        if let problem = OutputDestination.problem(url) {
+            throw TokenizerError.io(path: url.path, operation: "write", detail: problem)
+        }
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {

@@ -33,6 +33,9 @@ extension Checkpoint {
                 path: path, operation: "write", detail: "directory \(directory.path) does not exist")
         }
         let temporary = directory.appendingPathComponent("\(url.lastPathComponent).tmp-\(getpid())").path
+        if let problem = OutputDestination.problem(url) {
+            throw CheckpointError.io(path: path, operation: "write", detail: problem)
+        }
 
         // The lock covers the rename too, so two writes of the same file from one process cannot share the
         // temporary file.

@@ -113,6 +113,9 @@ extension Image {
             throw ImageError.invalidArgument(operation: "writePNG", detail: "bit depth \(depth) (8 or 16)")
         }
         let encoded = try encodePNG(bitDepth: depth, path: path)
+        if let problem = OutputDestination.problem(url) {
+            throw ImageError.io(path: path, operation: "write", detail: problem)
+        }
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {

@@ -35,6 +35,9 @@ extension SafetensorsFile {
                 for v in values { withUnsafeBytes(of: bfloat16Bits(v).littleEndian) { data.append(contentsOf: $0) } }
             }
         }
+        if let problem = OutputDestination.problem(url) {
+            throw SafetensorsError.io(path: url.path, detail: problem)
+        }
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {

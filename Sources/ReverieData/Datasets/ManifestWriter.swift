@@ -1,4 +1,5 @@
 import Foundation
+import ReverieIO
 
 /// Writes records as JSONL manifest lines that ``Manifest`` reads back, with image paths relative to the
 /// manifest's folder when they lie inside it.
@@ -47,6 +48,9 @@ public enum ManifestWriter {
     /// Writes `records` to `url` (one line each), through a temporary file renamed into place.
     public static func write(_ records: [DataRecord], to url: URL) throws {
         let folder = url.deletingLastPathComponent()
+        if let problem = OutputDestination.problem(url) {
+            throw DatasetError.unreadableManifest(file: url.path, reason: "cannot write: it \(problem)")
+        }
         let text = try records.map { try line(for: $0, relativeTo: folder) + "\n" }.joined()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
