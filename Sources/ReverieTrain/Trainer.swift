@@ -13,6 +13,10 @@ public enum TrainError: Error, CustomStringConvertible, Equatable {
     case runExists(String)
     /// `--resume` with nothing to resume.
     case nothingToResume(String)
+    /// Another live process is training in the run directory.
+    case runInUse(String, pid: Int32?)
+    /// A file of the run directory cannot be opened or written.
+    case io(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -24,6 +28,10 @@ public enum TrainError: Error, CustomStringConvertible, Equatable {
             return "\(dir) already holds a run (last.h5); pass --resume to continue it, or set another output "
                 + "(--set output=… or --set root=…)"
         case let .nothingToResume(dir): return "--resume: \(dir) holds no checkpoint (last.h5) to resume"
+        case let .runInUse(dir, pid):
+            return "\(dir) is in use by another run (" + (pid.map { "pid \($0)" } ?? "pid unknown")
+                + "); wait for it to end, or set another output (--set output=… or --set root=…)"
+        case let .io(path, detail): return "\(path): \(detail)"
         }
     }
 }
@@ -43,8 +51,9 @@ public struct TrainOutcome: Sendable {
 /// cosine, metrics, eval with sample sheets, checkpoints every N steps and on Ctrl-C, exact resume, and a stop on a
 /// non-finite loss that leaves the last good checkpoint intact.
 ///
-/// Run directory: `recipe.yaml` (the resolved recipe), `metrics.jsonl`, `last.h5` (training state: weights,
-/// AdamW moments, RNG, data position), `final.h5` (weights only, when the run completes), `samples/step-N.png`.
+/// Run directory: `run.lock` (held while a run uses it), `recipe.yaml` (the resolved recipe), `metrics.jsonl`,
+/// `last.h5` (training state: weights, AdamW moments, RNG, data position), `final.h5` (weights only, when the run
+/// completes), `samples/step-N.png`.
 public final class Trainer {
     public let recipe: Recipe
     public let stage: any TrainingStage
@@ -109,6 +118,13 @@ public final class Trainer {
     /// Trains to `recipe.loop.steps` (or until Ctrl-C / `stopAfter`), from scratch or from `last.h5`.
     public func run(resume: Bool = false) throws -> TrainOutcome {
         let fm = FileManager.default
+        // One run per directory: the lock comes before anything is read or written there.
+        var lock: RunDirectoryLock?
+        if isRoot {
+            try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
+            lock = try RunDirectoryLock(runDir)
+        }
+        defer { withExtendedLifetime(lock) {} }
         if resume {
             guard fm.fileExists(atPath: lastURL.path) else { throw TrainError.nothingToResume(runDir.path) }
             try restore()
