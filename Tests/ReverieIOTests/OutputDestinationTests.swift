@@ -16,7 +16,8 @@ final class OutputDestinationTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
         var targets = [(fifo, "FIFO", S_IFIFO), (folder, "directory", S_IFDIR)]
         let device = dir.appendingPathComponent("full")
-        if mknod(device.path, S_IFCHR | 0o600, dev_t(1 << 8 | 7)) == 0 { targets.append((device, "device", S_IFCHR)) }  // as root
+        // A character device like /dev/full (1, 7), which only root may make.
+        if mknod(device.path, S_IFCHR | 0o600, dev_t(1 << 8 | 7)) == 0 { targets.append((device, "device", S_IFCHR)) }
         let image = try Image(width: 2, height: 2, filledWith: [1, 0, 0])
         let checkpoint = Checkpoint(model: ["w": Tensor(zeros: [2])])
         for (url, kind, mode) in targets {
