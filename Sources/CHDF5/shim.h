@@ -14,6 +14,8 @@ static inline hid_t reverie_H5P_DEFAULT(void) { return H5P_DEFAULT; }
 static inline hid_t reverie_H5S_ALL(void) { return H5S_ALL; }
 static inline hid_t reverie_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
 static inline hid_t reverie_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
+static inline hid_t reverie_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
+static inline H5Z_filter_t reverie_H5Z_FILTER_FLETCHER32(void) { return H5Z_FILTER_FLETCHER32; }
 
 // MARK: - File access flags
 

@@ -11,12 +11,16 @@ public struct CheckpointListing: Equatable, Sendable {
         public var shape: [Int]
         /// numpy's name for the stored type: `float32`, `float16`, `bfloat16`, `int64`, …
         public var dtype: String
+        /// Whether HDF5 verifies a Fletcher-32 checksum when it reads the data (every dataset with data that Reverie
+        /// writes; not in files written before checksums, nor in scalars).
+        public var checksummed: Bool
 
-        public init(key: String, path: String, shape: [Int], dtype: String) {
+        public init(key: String, path: String, shape: [Int], dtype: String, checksummed: Bool = false) {
             self.key = key
             self.path = path
             self.shape = shape
             self.dtype = dtype
+            self.checksummed = checksummed
         }
 
         /// The section the dataset belongs to, or nil for a dataset outside `/model`, `/optimizer` and `/state`.
@@ -79,7 +83,7 @@ extension Checkpoint {
                 datasets.append(
                     .init(
                         key: key, path: "/" + components.joined(separator: "/"), shape: description.shape,
-                        dtype: description.dtype))
+                        dtype: description.dtype, checksummed: dataset.hasChecksum))
             }
             return CheckpointListing(file: path, attributes: try rootAttributes(of: file), datasets: datasets)
         }

@@ -149,6 +149,15 @@ final class HDF5Dataset: HDF5Object {
     }
 
     /// Reads the whole dataset into `buffer` as `memoryType`; HDF5 converts from the stored type.
+    /// Whether the dataset is stored with the Fletcher-32 checksum filter.
+    var hasChecksum: Bool {
+        let creation = H5Dget_create_plist(id)
+        guard creation >= 0 else { return false }
+        defer { H5Pclose(creation) }
+        var flags: UInt32 = 0, count = 0
+        return H5Pget_filter_by_id2(creation, reverie_H5Z_FILTER_FLETCHER32(), &flags, &count, nil, 0, nil, nil) >= 0
+    }
+
     func read(into buffer: UnsafeMutableRawPointer, memoryType: hid_t) throws {
         let all = reverie_H5S_ALL()
         try h5check(H5Dread(id, memoryType, all, all, reverie_H5P_DEFAULT(), buffer), "read dataset")
@@ -237,11 +246,25 @@ extension HDF5Location {
     }
 
     /// Creates a dataset at the relative `path` (components joined by `/`), creating missing groups on the way.
+    /// A dataset with data is stored in chunks with HDF5's Fletcher-32 checksum, which every read verifies: a flipped
+    /// bit is an error, never a silently different weight (a scalar or empty one is stored plain: HDF5 cannot chunk
+    /// it).
     func createDataset(_ path: String, type: hid_t, space: HDF5Dataspace) throws -> HDF5Dataset {
         let linkCreation = try HDF5PropertyList(reverie_H5P_LINK_CREATE(), "link creation")
         try h5check(H5Pset_create_intermediate_group(linkCreation.id, 1), "enable intermediate groups")
+        let creation = try HDF5PropertyList(reverie_H5P_DATASET_CREATE(), "dataset creation")
+        let shape = try space.shape()
+        if !shape.isEmpty, !shape.contains(0) {
+            // One chunk holds the whole tensor, or as many leading rows as fit in 1 GiB (chunks must stay under 4).
+            let rowBytes = shape.dropFirst().reduce(H5Tget_size(type), *)
+            var chunk = shape.map { hsize_t($0) }
+            chunk[0] = hsize_t(max(1, min(shape[0], (1 << 30) / max(rowBytes, 1))))
+            try h5check(H5Pset_chunk(creation.id, Int32(chunk.count), chunk), "set chunking")
+            try h5check(H5Pset_fletcher32(creation.id), "set the Fletcher-32 checksum")
+        }
         let p = reverie_H5P_DEFAULT()
-        let id = try h5id(H5Dcreate2(self.id, path, type, space.id, linkCreation.id, p, p), "create dataset '\(path)'")
+        let id = try h5id(
+            H5Dcreate2(self.id, path, type, space.id, linkCreation.id, creation.id, p), "create dataset '\(path)'")
         return HDF5Dataset(owning: id)
     }
 }

@@ -24,12 +24,25 @@ struct InspectCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "For a recipe: override a key (key=value), repeatable.")
     var overrides: [String] = []
 
+    @Flag(help: "Read every tensor back, verifying its checksum (an error names the first damaged one).")
+    var verify = false
+
     func run() throws {
         if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
             print(try InspectParameters.text(recipe: file, overrides: overrides))
             return
         }
         let listing = try Checkpoint.inspect(URL(fileURLWithPath: file))
+        if verify {
+            _ = try Checkpoint.read(from: URL(fileURLWithPath: file))
+            let checked = listing.datasets.filter(\.checksummed).count
+            print(
+                "verified \(file): every one of \(listing.datasets.count) datasets reads back; \(checked) carry a "
+                    + "checksum that matched"
+                    + (checked < listing.datasets.count
+                        ? " (the others were written without one: damage to them cannot be detected)" : ""))
+            return
+        }
         print(json ? try Self.json(listing) : Self.text(listing))
     }
 
@@ -59,6 +72,11 @@ struct InspectCommand: ParsableCommand {
             lines.append("  \(padded(dataset.key, keyWidth))  \(padded(shape, shapeWidth))  \(dataset.dtype)")
         }
         lines.append("model parameters: \(grouped(listing.modelParameterCount))")
+        let checked = listing.datasets.filter(\.checksummed).count
+        lines.append(
+            checked == 0 && !listing.datasets.isEmpty
+                ? "checksums: none (written before Reverie stored them; damage to its data cannot be detected)"
+                : "checksums: \(checked) of \(listing.datasets.count) datasets (Fletcher-32, verified on every read)")
         return lines.joined(separator: "\n")
     }
 
