@@ -19,6 +19,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(path: String, key: String, expected: [Int], found: [Int])
     /// A dataset whose type cannot become a Float32 tensor (or an int64 array), such as strings.
     case unsupportedDataset(path: String, key: String, dtype: String)
+    /// A weight that is NaN or infinite (`count` of them, the first at flat `index`).
+    case nonFinite(path: String, key: String, count: Int, index: Int)
     /// A dataset too large for this machine's memory (or with a corrupt extent).
     case tensorTooLarge(path: String, key: String, shape: [Int])
     /// Two datasets in a file map to the same dotted key (`/model/a/b` and `/model/a.b`).
@@ -57,6 +59,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
                 + "expected \(shapeString(expected))"
         case let .unsupportedDataset(path, key, dtype):
             return "\(path): dataset '\(key)' has type \(dtype), which cannot be read as a float32 tensor"
+        case let .nonFinite(path, key, count, index):
+            return "\(path): tensor '\(key)' holds \(count) NaN or infinite value(s), the first at element \(index); "
+                + "a model with them cannot run (reverie inspect lists the file without reading its values)"
         case let .tensorTooLarge(path, key, shape):
             return "\(path): tensor '\(key)' of shape \(shapeString(shape)) does not fit in this machine's memory"
         case let .duplicateKey(path, key):

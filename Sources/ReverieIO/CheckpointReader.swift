@@ -5,8 +5,9 @@ import ReverieCore
 extension Checkpoint {
     /// Reads a checkpoint written by `write(to:dtype:)`, or by any tool that follows the same layout (h5py).
     ///
-    /// Every floating or integer dataset is read as a Float32 tensor (float16, bfloat16 and float64 are converted),
-    /// except integer datasets under `/optimizer` and `/state`, which go to `integers` exactly.
+    /// Every floating dataset is read as a Float32 tensor (float16, bfloat16 and float64 are converted); integer
+    /// datasets under `/optimizer` and `/state` go to `integers` exactly. A weight stored as integers, or holding NaN
+    /// or infinite values, is refused naming the tensor (`allowNonFinite` reads such values, for inspection).
     ///
     /// - Parameters:
     ///   - url: the HDF5 file.
@@ -16,12 +17,14 @@ extension Checkpoint {
     /// - Throws: `CheckpointError` naming the file (and the key) when the file is missing, not HDF5, truncated, not
     ///   a Reverie checkpoint, or holds a dataset that cannot be read.
     public static func read(
-        from url: URL, sections: Set<CheckpointSection> = CheckpointSection.all, prefix: String? = nil
+        from url: URL, sections: Set<CheckpointSection> = CheckpointSection.all, prefix: String? = nil,
+        allowNonFinite: Bool = false
     ) throws -> Checkpoint {
         try CheckpointFile.withOpenCheckpoint(url) { file, path in
             var checkpoint = Checkpoint(attributes: try userAttributes(of: file))
             for section in CheckpointSection.allCases where sections.contains(section) {
-                try readSection(section, prefix: prefix, of: file, path: path, into: &checkpoint)
+                try readSection(
+                    section, prefix: prefix, of: file, path: path, allowNonFinite: allowNonFinite, into: &checkpoint)
             }
             return checkpoint
         }
@@ -69,7 +72,7 @@ extension Checkpoint {
     }
 
     private static func readSection(
-        _ section: CheckpointSection, prefix: String?, of file: HDF5File, path: String,
+        _ section: CheckpointSection, prefix: String?, of file: HDF5File, path: String, allowNonFinite: Bool,
         into checkpoint: inout Checkpoint
     ) throws {
         var start = [section.rawValue]
@@ -92,7 +95,8 @@ extension Checkpoint {
                 guard checkpoint[section][key] == nil else {
                     throw CheckpointError.duplicateKey(path: path, key: fullKey)
                 }
-                checkpoint[section][key] = try readFloatTensor(dataset, description, fullKey: fullKey, path: path)
+                checkpoint[section][key] = try readFloatTensor(
+                    dataset, description, fullKey: fullKey, path: path, allowNonFinite: allowNonFinite)
             }
         }
         switch try file.child(at: start) {
@@ -107,16 +111,27 @@ extension Checkpoint {
     }
 
     static func readFloatTensor(
-        _ dataset: HDF5Dataset, _ known: DatasetDescription? = nil, fullKey: String, path: String
+        _ dataset: HDF5Dataset, _ known: DatasetDescription? = nil, fullKey: String, path: String,
+        allowNonFinite: Bool = false
     ) throws -> Tensor {
         let description = try known ?? describe(dataset, fullKey: fullKey, path: path)
-        guard description.isNumeric else {
+        // Integers are not weights: bytes of a float reinterpreted as int32 would read back as huge numbers.
+        guard description.typeClass == H5T_FLOAT else {
             throw CheckpointError.unsupportedDataset(path: path, key: fullKey, dtype: description.dtype)
         }
         guard description.fitsInMemory(bytesPerElement: MemoryLayout<Float>.size) else {
             throw CheckpointError.tensorTooLarge(path: path, key: fullKey, shape: description.shape)
         }
-        return try reportingKey(fullKey, path: path) { try dataset.readTensor(description) }
+        let tensor = try reportingKey(fullKey, path: path) { try dataset.readTensor(description) }
+        if !allowNonFinite {
+            var bad = 0, first = -1
+            for (i, v) in tensor.buffer.enumerated() where !v.isFinite {
+                if first < 0 { first = i }
+                bad += 1
+            }
+            if bad > 0 { throw CheckpointError.nonFinite(path: path, key: fullKey, count: bad, index: first) }
+        }
+        return tensor
     }
 
     private static func readIntegers(

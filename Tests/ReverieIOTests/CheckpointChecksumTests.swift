@@ -34,4 +34,21 @@ final class CheckpointChecksumTests: XCTestCase {
         }
         XCTAssertEqual(try Checkpoint.read(from: url).model["layers.0.weight"]?.toArray().first, 1.5)
     }
+
+    /// A NaN or infinite weight is refused on load, naming the tensor, unless asked for (inspection).
+    func testNonFiniteWeightsAreRefusedNamingTheTensor() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-nan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("nan.h5")
+        try Checkpoint(model: [
+            "ok": Tensor(zeros: [3]), "bad.bias": try Tensor(shape: [4], data: [0, .nan, 1, .infinity]),
+        ])
+        .write(to: url)
+        XCTAssertThrowsError(try Checkpoint.read(from: url)) { error in
+            XCTAssertEqual(
+                error as? CheckpointError, .nonFinite(path: url.path, key: "model.bad.bias", count: 2, index: 1))
+        }
+        XCTAssertEqual(try Checkpoint.read(from: url, allowNonFinite: true).model["bad.bias"]?.count, 4)
+    }
 }
