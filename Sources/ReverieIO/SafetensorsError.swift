@@ -19,6 +19,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
     /// `config.json` is missing, not JSON, or a key has the wrong type or value.
     case badConfig(path: String, key: String?, detail: String)
     case io(path: String, detail: String)
+    /// A tensor holding NaN or infinite values (`count` of them, the first at flat `index`).
+    case nonFinite(path: String, tensor: String, count: Int, index: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
             return "\(path) has no tensor '\(tensor)'"
         case let .shapeMismatch(path, tensor, expected, found):
             return "\(path): tensor '\(tensor)' has shape \(shapeString(found)), expected \(shapeString(expected))"
+        case let .nonFinite(path, tensor, count, index):
+            return "\(path): tensor '\(tensor)' holds \(count) NaN or infinite value(s), the first at element \(index)"
         case let .badIndex(path, detail):
             return "\(path): bad safetensors index: \(detail)"
         case let .noWeights(directory):

@@ -96,6 +96,15 @@ public struct SafetensorsFile: @unchecked Sendable {
             }
             entries[name] = entry
         }
+        // Tensors share no bytes (the format lays them end to end); overlapping ones are a forged or corrupt header.
+        let spans = entries.filter { !$0.value.dataOffsets.isEmpty }.sorted {
+            $0.value.dataOffsets.lowerBound < $1.value.dataOffsets.lowerBound
+        }
+        for (a, b) in zip(spans, spans.dropFirst())
+        where b.value.dataOffsets.lowerBound < a.value.dataOffsets.upperBound {
+            throw SafetensorsError.badHeader(
+                path: path, detail: "tensors '\(a.key)' and '\(b.key)' overlap in the data section")
+        }
         (self.url, self.metadata, self.entries, self.data) = (url, metadata, entries, data)
         dataStart = 8 + Int(headerLength)
     }
@@ -144,7 +153,8 @@ public struct SafetensorsFile: @unchecked Sendable {
 
     /// The tensor `name` widened to Float32. Throws `missingTensor` if absent, `shapeMismatch` if `shape` is given
     /// and differs from the stored shape.
-    public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
+    /// Refuses a tensor holding NaN or infinite values (weights a model cannot run with) unless `allowNonFinite`.
+    public func tensor(_ name: String, shape expected: [Int]? = nil, allowNonFinite: Bool = false) throws -> Tensor {
         guard let entry = entries[name] else { throw SafetensorsError.missingTensor(path: url.path, tensor: name) }
         if let expected, expected != entry.shape {
             throw SafetensorsError.shapeMismatch(path: url.path, tensor: name, expected: expected, found: entry.shape)
@@ -155,6 +165,10 @@ public struct SafetensorsFile: @unchecked Sendable {
             widenToFloat32(
                 UnsafeRawBufferPointer(rebasing: raw[start..<(start + entry.dataOffsets.count)]),
                 dtype: entry.dtype, into: out.mutableBuffer)
+        }
+        if !allowNonFinite, let first = out.buffer.firstIndex(where: { !$0.isFinite }) {
+            let count = out.buffer.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+            throw SafetensorsError.nonFinite(path: url.path, tensor: name, count: count, index: first)
         }
         return out
     }

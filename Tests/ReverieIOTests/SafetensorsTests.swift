@@ -128,6 +128,20 @@ final class SafetensorsTests: XCTestCase {
             contains: ["absent.safetensors", "not found"])
     }
 
+    /// NaN or infinite weights are refused by name; tensors whose bytes overlap are a forged header.
+    func testNonFiniteAndOverlappingTensorsAreRefused() throws {
+        let nan = try write(safetensorsBytes([("w", "F32", [3], f32Bytes([1, .nan, .infinity]))]), "nan.safetensors")
+        assertError(
+            try SafetensorsFile(url: nan).tensor("w"), contains: ["nan.safetensors", "'w'", "2 NaN or infinite"])
+        XCTAssertEqual(try SafetensorsFile(url: nan).tensor("w", allowNonFinite: true).count, 3)
+        let header =
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}"
+        let overlap = try write(
+            safetensorsBytes([("x", "F32", [3], f32Bytes([1, 2, 3]))], headerOverride: header), "overlap.safetensors")
+        assertError(try SafetensorsFile(url: overlap), contains: ["overlap.safetensors", "'a' and 'b' overlap"])
+    }
+
     func testShardedCheckpointThroughIndex() throws {
         _ = try write(
             safetensorsBytes([("layers.0.w", "F32", [2], f32Bytes([1, 2]))]),
