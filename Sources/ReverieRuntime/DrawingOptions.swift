@@ -45,9 +45,9 @@ public struct DrawingOptions: Codable, Sendable, SelfChecking {
     public func validate() throws {
         try require(steps, in: 1...10_000, "sample_steps")
         try require(guidance >= 0 && guidance <= 100, "guidance", "must be in 0...100, got \(guidance)")
+        // A fraction of the conditions' energy (NaN fails both comparisons).
         try require(
-            keepThreshold >= 0 && keepThreshold <= 1000, "keep_threshold",
-            "must be in 0...1000, got \(keepThreshold)")
+            keepThreshold >= 0 && keepThreshold <= 1, "keep_threshold", "must be in 0...1, got \(keepThreshold)")
         if let keepGrow { try require(keepGrow, in: 0...1024, "keep_grow") }
         try sampler.config.validate()
     }

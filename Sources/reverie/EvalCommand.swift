@@ -45,6 +45,11 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            .subtracting([""])
+        guard !asked.isEmpty else {
+            throw ValidationError(
+                "--capabilities names none; available: caption, generate, edit, reconstruct, edit_oracle")
+        }
         if let bad = asked.subtracting(Self.allCapabilities).sorted().first {
             throw ValidationError(
                 "unknown capability '\(bad)' in --capabilities; available: caption, generate, edit, "

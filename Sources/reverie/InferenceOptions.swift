@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReverieCore
 import ReverieData
 import ReverieDiffusion
 import ReverieIO
@@ -32,16 +33,25 @@ struct DrawingArguments: ParsableArguments {
             throw ValidationError(
                 "unknown --sampler '\(sampler)'; available: \(SamplerRegistry.kinds.joined(separator: ", "))")
         }
-        guard steps > 0 else { throw ValidationError("--steps must be positive") }
-        guard guidance >= 0 else { throw ValidationError("--guidance must be ≥ 0") }
+        guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000, got \(steps)") }
+        // NaN fails the comparison; infinite or huge guidance drowns the image in the guided difference.
+        guard guidance >= 0, guidance <= 100 else {
+            throw ValidationError("--guidance must be in 0...100, got \(guidance)")
+        }
     }
 
-    /// These arguments over `keeping`'s edit settings.
+    /// These arguments over `keeping`'s edit settings, checked as a recipe's are (an error names the flag).
     func options(keeping: KeepingArguments? = nil) throws -> DrawingOptions {
         var d = DrawingOptions()
         d.sampler = SamplerSpec(try SamplerRegistry.config(sampler))
         (d.steps, d.guidance, d.seed) = (steps, guidance, seed)
         if let keeping { (d.keepThreshold, d.keepGrow) = (keeping.keepThreshold, keeping.keepGrow) }
+        do {
+            try d.validate()
+        } catch let error as ConfigurationError {
+            let flag = ["sample_steps": "steps"][error.key] ?? error.key
+            throw ValidationError("--\(flag.replacingOccurrences(of: "_", with: "-")): \(error.message)")
+        }
         return d
     }
 }
@@ -63,8 +73,10 @@ struct KeepingArguments: ParsableArguments {
     var keepGrow: Int?
 
     func validate() throws {
-        guard keepThreshold >= 0 else { throw ValidationError("--keep-threshold must be ≥ 0") }
-        guard (keepGrow ?? 0) >= 0 else { throw ValidationError("--keep-grow must be ≥ 0") }
+        guard keepThreshold >= 0, keepThreshold <= 1 else {
+            throw ValidationError("--keep-threshold is a fraction in 0...1, got \(keepThreshold)")
+        }
+        guard (0...1024).contains(keepGrow ?? 0) else { throw ValidationError("--keep-grow must be in 0...1024") }
     }
 }
 

@@ -29,6 +29,33 @@ final class InferenceOptionsTests: XCTestCase {
         XCTAssertTrue(help.stdout.contains("ddim, euler, flow"), help.stdout)
     }
 
+    /// Numbers out of range are refused by flag before the model loads: infinite or huge guidance, a keep
+    /// threshold outside [0, 1], no capabilities to evaluate.
+    func testOutOfRangeNumbersAreRefusedByFlag() throws {
+        let cases: [([String], String)] = [
+            (["generate", "--prompt", "a", "--out", "/tmp/never.png", "--guidance", "inf"], "--guidance"),
+            (["generate", "--prompt", "a", "--out", "/tmp/never.png", "--guidance", "1e39"], "--guidance"),
+            (
+                ["edit", "--image", "x.png", "--instruction", "a", "--out", "/tmp/never.png", "--keep-threshold", "2"],
+                "--keep-threshold"
+            ),
+            (
+                [
+                    "edit", "--image", "x.png", "--instruction", "a", "--out", "/tmp/never.png", "--keep-threshold",
+                    "nan",
+                ],
+                "--keep-threshold"
+            ),
+            (["eval", "--capabilities", ""], "--capabilities names none"),
+        ]
+        for (arguments, flag) in cases {
+            let run = try ReverieBinary.run(arguments)
+            XCTAssertFalse(run.succeeded, "\(arguments)")
+            XCTAssertFalse(run.wasSignalled, "\(arguments)")
+            XCTAssertTrue(run.stderr.contains(flag), "\(arguments): \(run.stderr)")
+        }
+    }
+
     func testVersion() throws {
         let version = try ReverieBinary.run(["--version"])
         XCTAssertTrue(version.succeeded, "\(version)")
