@@ -117,7 +117,19 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
             ("num_key_value_heads", numKeyValueHeads), ("head_dim", headDim),
             ("max_position_embeddings", maxPositionEmbeddings),
         ]
+        let b = ConfigBounds.self
+        try b.check(
+            [
+                ("vocab_size", vocabSize, 1...b.maxVocabulary), ("hidden_size", hiddenSize, 1...b.maxWidth),
+                ("intermediate_size", intermediateSize, 1...b.maxIntermediate),
+                ("num_hidden_layers", numHiddenLayers, 1...b.maxLayers),
+                ("num_attention_heads", numAttentionHeads, 1...max(1, hiddenSize)), ("head_dim", headDim, 1...4096),
+                ("max_position_embeddings", maxPositionEmbeddings, 1...b.maxPositions),
+            ], file: file)
         for (key, value) in positive where value <= 0 { throw bad(key, "must be positive, is \(value)") }
+        let (h, v) = (Double(hiddenSize), Double(vocabSize))
+        let perLayer = 4 * h * Double(numAttentionHeads * headDim) + 3 * h * Double(intermediateSize)
+        try b.checkMemory(parameters: 2 * v * h + Double(numHiddenLayers) * perLayer, file: file)
         guard numAttentionHeads % numKeyValueHeads == 0 else {
             throw bad(
                 "num_key_value_heads",

@@ -63,6 +63,20 @@ public struct VisionEncoderConfig: Sendable, Equatable {
             ("num_channels", numChannels), ("image_size", imageSize), ("patch_size", patchSize),
         ]
         for (key, value) in positive where value <= 0 { throw bad(key, "must be positive, is \(value)") }
+        let b = ConfigBounds.self
+        try b.check(
+            [
+                ("hidden_size", hiddenSize, 1...b.maxWidth),
+                ("intermediate_size", intermediateSize, 1...b.maxIntermediate),
+                ("num_hidden_layers", numHiddenLayers, 1...b.maxLayers),
+                ("num_attention_heads", numAttentionHeads, 1...max(1, hiddenSize)),
+                ("num_channels", numChannels, 1...16),
+                ("image_size", imageSize, 1...b.maxImageSize), ("patch_size", patchSize, 1...max(1, imageSize)),
+            ], file: file)
+        let (h, patches) = (Double(hiddenSize), Double(imageSize / patchSize) * Double(imageSize / patchSize))
+        try b.checkMemory(
+            parameters: Double(numHiddenLayers) * (4 * h * h + 2 * h * Double(intermediateSize)) + patches * h,
+            file: file)
         guard hiddenSize % numAttentionHeads == 0 else {
             throw bad("num_attention_heads", "\(numAttentionHeads) does not divide hidden_size \(hiddenSize)")
         }
