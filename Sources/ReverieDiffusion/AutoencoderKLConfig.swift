@@ -107,6 +107,9 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
         guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
             throw fail("block_out_channels \(blockOutChannels) must be non-empty and positive")
         }
+        try ConvNetBounds.check(
+            component: "AutoencoderKL", channels: blockOutChannels, layersPerBlock: layersPerBlock,
+            sizes: [("in_channels", inChannels), ("out_channels", outChannels), ("latent_channels", latentChannels)])
         guard layersPerBlock >= 1, latentChannels >= 1, inChannels >= 1, outChannels >= 1, normNumGroups >= 1 else {
             throw fail("layers_per_block, latent_channels, in/out_channels and norm_num_groups must be ≥ 1")
         }

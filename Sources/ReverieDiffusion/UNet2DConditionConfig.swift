@@ -205,6 +205,13 @@ public struct UNet2DConditionConfig: Codable, Sendable, Equatable {
 
     func validate() throws {
         let n = blockOutChannels.count
+        guard normNumGroups >= 1 else { throw unsupported("norm_num_groups must be ≥ 1, is \(normNumGroups)") }
+        try ConvNetBounds.check(
+            component: "UNet2DConditionModel", channels: blockOutChannels, layersPerBlock: layersPerBlock,
+            sizes: [
+                ("in_channels", inChannels), ("out_channels", outChannels), ("cross_attention_dim", crossAttentionDim),
+                ("encoder_hid_dim", conditionWidth),
+            ])
         guard n >= 1, blockOutChannels.allSatisfy({ $0 > 0 && $0 % normNumGroups == 0 }) else {
             throw unsupported(
                 "block_out_channels \(blockOutChannels) must be positive multiples of norm_num_groups "
