@@ -94,7 +94,9 @@ final class HDF5File: HDF5Location {
     /// unlike the 1.0 "earliest" format, able to hold attributes larger than 64 KiB (long recipes and configs).
     static func create(at path: String) throws -> HDF5File {
         let access = try HDF5PropertyList(reverie_H5P_FILE_ACCESS(), "file access")
-        try h5check(H5Pset_libver_bounds(access.id, H5F_LIBVER_V18, H5F_LIBVER_V18), "set file format version")
+        // HDF5 1.10's format: a dataset stored as one checksummed chunk needs no chunk index (1.8's format spends a
+        // B-tree of kilobytes on each). Every HDF5 since 1.10 (2016) and h5py reads it.
+        try h5check(H5Pset_libver_bounds(access.id, H5F_LIBVER_V110, H5F_LIBVER_V110), "set file format version")
         // Refuse to close while a group or dataset is still open instead of silently deferring the close: the caller
         // renames the file right after, and must not rename one that is not fully written.
         try h5check(H5Pset_fclose_degree(access.id, H5F_CLOSE_SEMI), "set file close degree")

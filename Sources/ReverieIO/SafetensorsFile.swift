@@ -130,9 +130,11 @@ public struct SafetensorsFile: @unchecked Sendable {
             guard !overflow else { throw bad("shape \(shapeString(shape)) overflows") }
             count = product
         }
-        guard offsets[1] - offsets[0] == count * dtype.size else {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+        guard !overflow else { throw bad("shape \(shapeString(shape)) overflows") }
+        guard offsets[1] - offsets[0] == bytes else {
             throw bad(
-                "\(dtypeName) \(shapeString(shape)) needs \(count * dtype.size) bytes, "
+                "\(dtypeName) \(shapeString(shape)) needs \(bytes) bytes, "
                     + "data_offsets span \(offsets[1] - offsets[0])")
         }
         return SafetensorsEntry(dtype: dtype, shape: shape, dataOffsets: offsets[0]..<offsets[1])

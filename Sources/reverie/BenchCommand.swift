@@ -50,7 +50,9 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("unknown bench suite '\(suite)'; available: \(Self.suites.joined(separator: ", "))")
         }
         guard steps > 0, steps <= 100_000 else { throw ValidationError("--steps must be in 1...100000, got \(steps)") }
-        guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
+        guard (1...1000).contains(repeats) else {
+            throw ValidationError("--repeats must be in 1...1000, got \(repeats)")
+        }
         guard megabytes > 0, megabytes <= 16384 else {
             throw ValidationError("--megabytes must be in (0, 16384], got \(megabytes)")
         }

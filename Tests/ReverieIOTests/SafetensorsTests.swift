@@ -140,6 +140,10 @@ final class SafetensorsTests: XCTestCase {
         let overlap = try write(
             safetensorsBytes([("x", "F32", [3], f32Bytes([1, 2, 3]))], headerOverride: header), "overlap.safetensors")
         assertError(try SafetensorsFile(url: overlap), contains: ["overlap.safetensors", "'a' and 'b' overlap"])
+        // An element count that fits but whose bytes do not (2^62 × 4) overflows: refused, not trapped.
+        let huge = #"{"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,8]}}"#
+        let overflow = try write(safetensorsBytes([], headerOverride: huge), "overflow.safetensors")
+        assertError(try SafetensorsFile(url: overflow), contains: ["overflow.safetensors", "overflows"])
     }
 
     func testShardedCheckpointThroughIndex() throws {
