@@ -36,16 +36,15 @@ enum CheckpointFile {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CheckpointError.fileNotFound(path: path)
         }
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
-        } catch {
-            throw CheckpointError.io(path: path, operation: "stat", detail: "\(error.localizedDescription)")
+        // stat(2) follows symbolic links: a link to a checkpoint is that checkpoint (a loop fails here).
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CheckpointError.io(path: path, operation: "stat", detail: String(cString: strerror(errno)))
         }
-        guard !isDirectory.boolValue, attributes[.type] as? FileAttributeType == .typeRegular else {
+        guard !isDirectory.boolValue, info.st_mode & S_IFMT == S_IFREG else {
             throw CheckpointError.notAFile(path: path)
         }
-        if let size = attributes[.size] as? NSNumber, size.int64Value == 0 {
+        if info.st_size == 0 {
             throw CheckpointError.emptyFile(path: path)
         }
         guard access(path, R_OK) == 0 else {

@@ -46,7 +46,9 @@ extension Image {
             throw ImageError.fileNotFound(path: path)
         }
         // Directories, FIFOs and devices (a /dev/zero would be read forever) are not image files.
-        let isRegular = (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile ?? false
+        // stat(2) follows symbolic links: a link to an image is that image.
+        var info = stat()
+        let isRegular = stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
         guard !isDirectory.boolValue, isRegular else { throw ImageError.notAFile(path: path) }
         let data: Data
         do {

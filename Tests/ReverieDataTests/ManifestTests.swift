@@ -50,6 +50,19 @@ final class ManifestTests: XCTestCase {
         XCTAssertTrue(m.skipped.isEmpty)
     }
 
+    /// Windows line ends (CRLF) read as lines; they were one line of invalid JSON.
+    func testCRLFLineEndsRead() throws {
+        let url = folder.appendingPathComponent("crlf.jsonl")
+        let lines = [
+            #"{"kind": "caption", "image": "images/a.png", "text": "one"}"#,
+            #"{"kind": "caption", "image": "images/b.png", "text": "two"}"#,
+        ]
+        try Data((lines.joined(separator: "\r\n") + "\r\n").utf8).write(to: url)
+        let m = try Manifest(contentsOf: url)
+        XCTAssertEqual(m.records.count, 2)
+        XCTAssertEqual(m.lines, [1, 2])
+    }
+
     func testBadLinesNameTheFileAndLineOrAreSkippedAndCounted() throws {
         let good = #"{"kind": "caption", "image": "images/a.png", "text": "ok"}"#
         let bad: [(String, String)] = [

@@ -32,7 +32,9 @@ public struct Manifest: Sendable {
         }
         let folder = url.deletingLastPathComponent()
         var records: [DataRecord] = [], lines: [Int] = [], skipped: [(Int, String)] = []
-        for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift, so CRLF line ends need their own separator.
+        let rawLines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (k, raw) in rawLines.enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             do {
