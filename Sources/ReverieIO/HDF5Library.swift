@@ -9,10 +9,20 @@ import Foundation
 enum HDF5Library {
     private static let lock = NSRecursiveLock()
 
+    /// HDF5 registers an exit handler that closes every object still open. A file whose close failed (a full disk)
+    /// stays open inside the library, and the handler's second attempt to flush it crashed the process after the
+    /// error had been reported. Reverie closes every file it opens, so the handler is switched off before the
+    /// library's first use.
+    private static let exitHandlerDisabled: Bool = {
+        _ = H5dont_atexit()
+        return true
+    }()
+
     /// Runs `body` while holding the library lock, with HDF5's automatic stderr error printing switched off.
     static func withLock<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
+        _ = exitHandlerDisabled
         // Cheap, and per-thread in thread-safe builds of HDF5, so it is repeated rather than done once.
         _ = reverie_silence_hdf5_errors()
         return try body()
