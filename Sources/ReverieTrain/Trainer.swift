@@ -121,7 +121,11 @@ public final class Trainer {
         // One run per directory: the lock comes before anything is read or written there.
         var lock: RunDirectoryLock?
         if isRoot {
-            try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
+            do {
+                try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
+            } catch {
+                throw TrainError.io(path: runDir.path, detail: "cannot create the run directory: \(posixReason(error))")
+            }
             lock = try RunDirectoryLock(runDir)
         }
         defer { withExtendedLifetime(lock) {} }
@@ -133,10 +137,12 @@ public final class Trainer {
         }
         let skipped = try recipe.data.training().skipped  // data.skip_bad: what was left out, listed with the run
         guard isRoot else { return try runSteps(metrics: nil) }
-        try fm.createDirectory(at: runDir, withIntermediateDirectories: true)
-        try recipe.resolvedYAML.write(
-            to: runDir.appendingPathComponent("recipe.yaml"), atomically: true,
-            encoding: .utf8)
+        let recipeCopy = runDir.appendingPathComponent("recipe.yaml")
+        do {
+            try recipe.resolvedYAML.write(to: recipeCopy, atomically: true, encoding: .utf8)
+        } catch {
+            throw TrainError.io(path: recipeCopy.path, detail: "cannot write: \(posixReason(error))")
+        }
         if communicator.size > 1 {
             print(
                 "\(communicator.size) ranks, \(plan.mine.count) micro-batch(es) of \(plan.microSize) each per step "
@@ -317,4 +323,15 @@ public final class Trainer {
         position = Int(pos)
         step = Int(s)
     }
+}
+
+/// The operating system's reason inside a Foundation file error ("Read-only file system", "No space left on
+/// device"), not Foundation's dump of domains and codes.
+func posixReason(_ error: any Error) -> String {
+    let ns = error as NSError
+    if let inner = ns.userInfo[NSUnderlyingErrorKey] as? any Error {
+        let underlying = inner as NSError
+        if underlying.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(underlying.code))) }
+    }
+    return ns.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(ns.code))) : ns.localizedDescription
 }

@@ -35,4 +35,23 @@ final class DiskFullTests: XCTestCase {
         let left = try FileManager.default.contentsOfDirectory(atPath: mountpoint.appendingPathComponent("vae").path)
         XCTAssertFalse(left.contains { $0.contains(".tmp-") }, "\(left)")
     }
+
+    /// A run directory on a read-only file system is an error naming the directory and the reason, not
+    /// Foundation's dump of error domains.
+    func testAReadOnlyFileSystemIsNamed() throws {
+        let dir = try ScratchDirectory()
+        let mountpoint = dir.url.appendingPathComponent("readonly")
+        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
+        let mount = try BackgroundJob(["/bin/mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", mountpoint.path])
+        XCTAssertTrue(mount.waitForExit(seconds: 30))
+        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.output)") }
+        defer { _ = (try? BackgroundJob(["/bin/umount", mountpoint.path]))?.waitForExit(seconds: 30) }
+        let recipe = dir.file("vae.yaml")
+        try TinyRecipes.text("vae", root: mountpoint.path).write(to: recipe, atomically: true, encoding: .utf8)
+        let run = try ReverieBinary.run(["train", recipe.path, "--quiet"], timeout: 60)
+        XCTAssertEqual(run.status, 1, "\(run)")
+        XCTAssertTrue(
+            run.stderr.contains("\(mountpoint.path)/vae: cannot create the run directory: Read-only"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("NSCocoaErrorDomain"), run.stderr)
+    }
 }
