@@ -112,6 +112,21 @@ final class MLLMStage: StageDefinition {
     }
 
     /// Micro-batches of even cost: an item costs its expanded sequence length (the LLM's work; `balanced`).
+    /// Refuses a `max_positions` shorter than the sequences the first `sample` records expand to (training would
+    /// stop at the first such record; validation says so first).
+    func checkPositions(_ recipe: Recipe, sample: Int = 64) throws {
+        let limit = mm.llm.config.maxPositionEmbeddings
+        for i in 0..<sample {
+            guard let r = try? record(i) else { continue }
+            let length = mm.expandedLength(tokens: builder.tokens(r))
+            if length > limit {
+                throw recipe.error(
+                    "model.llm.max_positions",
+                    "\(limit) is shorter than the sequences of the data (item \(i) expands to \(length) positions)")
+            }
+        }
+    }
+
     func partition(_ indices: Range<Int>, parts: Int) -> [[Int]] {
         let costs = indices.map { i in (try? record(i)).map { mm.expandedLength(tokens: builder.tokens($0)) } ?? 0 }
         return MicroBatchPartition.balanced(Array(indices), costs: costs, parts: parts)

@@ -109,6 +109,17 @@ public struct PipelineRecipe: Sendable {
                 throw e
             }
         }
+        // Two stages writing one run directory would overwrite each other's checkpoints.
+        var outputs: [String: String] = [:]
+        for (st, r) in zip(stages, recipes) {
+            if let earlier = outputs[r.output] {
+                throw RecipeError(
+                    file: file, line: nil, key: "stages",
+                    message: "\(st.recipe.lastPathComponent) and \(earlier) both train into \(r.output); "
+                        + "give one another name (name: …)")
+            }
+            outputs[r.output] = st.recipe.lastPathComponent
+        }
         if let unused = extra.first(where: { !taken.contains($0) }) {
             throw RecipeError(
                 file: "--set", line: nil, key: String(unused.prefix { $0 != "=" }),

@@ -77,7 +77,9 @@ public enum StageBuilder {
         }
         do {
             try parts.validate()
-            return try make(recipe.stage, parts: parts, recipe: recipe, rng: &rng)
+            let stage = try make(recipe.stage, parts: parts, recipe: recipe, rng: &rng)
+            try (stage as? MLLMStage)?.checkPositions(recipe)
+            return stage
         } catch let e as RecipeError {
             throw e
         } catch let e as ConfigurationError {
