@@ -8,9 +8,8 @@ import XCTest
 /// error naming the tensor, never a model that loads with a different weight.
 final class CheckpointChecksumTests: XCTestCase {
     func testABitFlipAnywhereInTheWeightsIsDetected() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-crc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let scratch = try TemporaryDirectory(), dir = scratch.url
+        defer { withExtendedLifetime(scratch) {} }
         let url = dir.appendingPathComponent("c.h5")
         // Values whose bytes are easy to find in the file: 1.5 is 0x3FC00000 (00 00 C0 3F little-endian).
         var c = Checkpoint(model: ["layers.0.weight": Tensor(repeating: 1.5, shape: [64, 32])])
@@ -37,9 +36,8 @@ final class CheckpointChecksumTests: XCTestCase {
 
     /// A NaN or infinite weight is refused on load, naming the tensor, unless asked for (inspection).
     func testNonFiniteWeightsAreRefusedNamingTheTensor() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-nan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let scratch = try TemporaryDirectory(), dir = scratch.url
+        defer { withExtendedLifetime(scratch) {} }
         let url = dir.appendingPathComponent("nan.h5")
         try Checkpoint(model: [
             "ok": Tensor(zeros: [3]), "bad.bias": try Tensor(shape: [4], data: [0, .nan, 1, .infinity]),

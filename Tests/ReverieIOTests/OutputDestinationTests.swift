@@ -8,9 +8,8 @@ import XCTest
 /// `--out /dev/full` replaced the device with an image, as root).
 final class OutputDestinationTests: XCTestCase {
     func testDevicesFIFOsAndDirectoriesAreRefusedAndKept() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-out-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let scratch = try TemporaryDirectory(), dir = scratch.url
+        defer { withExtendedLifetime(scratch) {} }
         let fifo = dir.appendingPathComponent("fifo"), folder = dir.appendingPathComponent("folder")
         XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)

@@ -8,9 +8,8 @@ import XCTest
 /// file"); a link loop is an error, not a crash.
 final class SymlinkInputTests: XCTestCase {
     func testLinksAreFollowedAndLoopsRefused() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reverie-links-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let scratch = try TemporaryDirectory(), dir = scratch.url
+        defer { withExtendedLifetime(scratch) {} }
         let fm = FileManager.default
         let checkpoint = dir.appendingPathComponent("c.h5"), image = dir.appendingPathComponent("i.png")
         try Checkpoint(model: ["w": Tensor(repeating: 2, shape: [3])]).write(to: checkpoint)
