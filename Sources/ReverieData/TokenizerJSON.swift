@@ -41,6 +41,14 @@ extension Tokenizer {
         var vocab: [String: Int] = [:]
         vocab.reserveCapacity(vocabObject.count)
         for (token, value) in vocabObject { vocab[token] = try file.id(value, "model.vocab[\"\(token)\"]") }
+        // Two tokens with one id would decode ambiguously (the id table keeps one of them): a corrupt vocabulary.
+        var owner: [Int: String] = [:]
+        for (token, id) in vocab.sorted(by: { $0.key < $1.key }) {
+            if let first = owner.updateValue(token, forKey: id) {
+                throw TokenizerError.invalidField(
+                    path: path, key: "model.vocab", reason: "tokens '\(first)' and '\(token)' share id \(id)")
+            }
+        }
         // Ids index a table, so a corrupt id far beyond the vocabulary must not size it.
         if let largest = vocab.values.max(), largest >= vocab.count + 65536 {
             throw TokenizerError.invalidField(

@@ -36,6 +36,9 @@ final class TokenizerErrorTests: XCTestCase {
             #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}, \#(preTokenizer)}"#,
             mentioning: "model.merges[0]")
         try assertRejected(
+            #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}, \#(preTokenizer)}"#,
+            mentioning: "tokens 'a' and 'b' share id 0")
+        try assertRejected(
             #"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [3]}, \#(preTokenizer)}"#,
             mentioning: "model.merges[0]")
         try assertRejected(
