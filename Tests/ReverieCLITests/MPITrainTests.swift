@@ -113,6 +113,18 @@ final class MPITrainTests: XCTestCase {
         XCTAssertTrue(job.output.contains("made no progress"), job.output)
     }
 
+    /// A whole pipeline under two ranks: every stage starts from what rank 0 wrote for the one before, and rank 0
+    /// alone exports the model and evaluates it.
+    func testAPipelineTrainsUnderTwoRanks() throws {
+        let dir = try ScratchDirectory()
+        let pipeline = try TinyRecipes.writePipeline(in: dir.url, steps: 2)
+        let run = try ReverieBinary.run(["train", pipeline.path, "--quiet"], timeout: 600, launcher: Self.twoRanks)
+        XCTAssertTrue(run.succeeded, "\(run)")
+        XCTAssertEqual(run.stdout.components(separatedBy: "stage 5/5").count, 2, run.stdout)
+        XCTAssertEqual(run.stdout.components(separatedBy: "caption_exact").count, 2, run.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("runs/model.h5").path))
+    }
+
     /// `mpirun -np 2 reverie eval` shares the items between the ranks and reports what one process reports.
     func testEvaluationSharesItemsAmongRanks() throws {
         let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
