@@ -14,6 +14,7 @@ extension Checkpoint {
     ///   - sections: which sections to read; the others come back empty.
     ///   - prefix: if given, only keys equal to it or below it (`decoder` reads `decoder.…`) are read. Keys keep
     ///     their full names.
+    ///   - allowNonFinite: read NaN or infinite weights instead of refusing them (for inspecting a damaged file).
     /// - Throws: `CheckpointError` naming the file (and the key) when the file is missing, not HDF5, truncated, not
     ///   a Reverie checkpoint, or holds a dataset that cannot be read.
     public static func read(
