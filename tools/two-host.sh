@@ -6,6 +6,7 @@
 #   tools/two-host.sh [SWIFT TEST FLAGS…]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+export OPENBLAS_NUM_THREADS=1  # one core per rank; mpirun passes it on (-x)
 cleanup() {
     ip netns del rvA 2>/dev/null || true
     ip netns del rvB 2>/dev/null || true
