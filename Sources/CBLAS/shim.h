@@ -18,4 +18,15 @@ static inline void reverie_keep_large_blocks(void) {
     mallopt(M_TOP_PAD, 64 << 20);
 #endif
 }
+
+/// Bytes the program holds from malloc (heap and mmapped blocks, not what glibc keeps free), or 0 where the C
+/// library is not glibc 2.33 or newer.
+static inline size_t reverie_heap_in_use(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
+#else
+    return 0;
+#endif
+}
 #endif

@@ -14,6 +14,10 @@ public final class TensorStorage: @unchecked Sendable {
     public let count: Int
     public let base: UnsafeMutablePointer<Float>
 
+    /// Bytes this process holds from malloc right now (0 where the C library cannot say): what a measurement of a
+    /// step's memory compares before and after.
+    public static var heapBytesInUse: Int { Int(reverie_heap_in_use()) }
+
     /// Allocates `count` floats, zero-filled.
     public init(count: Int) {
         _ = Self.allocatorConfigured

@@ -17,6 +17,8 @@ public enum TrainError: Error, CustomStringConvertible, Equatable {
     case runInUse(String, pid: Int32?)
     /// A file of the run directory cannot be opened or written.
     case io(path: String, detail: String)
+    /// A step would need far more memory than the machine has (bytes, measured as `detail` says).
+    case stepTooLarge(needed: Double, available: Double, detail: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,11 @@ public enum TrainError: Error, CustomStringConvertible, Equatable {
             return "\(dir) is in use by another run (" + (pid.map { "pid \($0)" } ?? "pid unknown")
                 + "); wait for it to end, or set another output (--set output=… or --set root=…)"
         case let .io(path, detail): return "\(path): \(detail)"
+        case let .stepTooLarge(needed, available, detail):
+            return String(
+                format: "a training step needs about %.1f GB (%@), far more than this machine's %.1f GB; lower "
+                    + "train.batch (raise train.accumulate to keep the global batch)", needed / 1e9, detail,
+                available / 1e9)
         }
     }
 }
@@ -161,6 +168,8 @@ public final class Trainer {
     func runSteps(metrics: MetricsLog?) throws -> TrainOutcome {
         let fm = FileManager.default
         let loop = recipe.loop
+        stage.model.train()
+        if step < loop.steps { try StepMemoryCheck.check(self, quiet: quiet || !isRoot) }
         let quiet = self.quiet || !isRoot
         let progress = ProgressLine(
             label: recipe.stage.rawValue, total: loop.steps, every: loop.logEvery,

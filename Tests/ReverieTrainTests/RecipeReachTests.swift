@@ -23,3 +23,25 @@ final class RecipeReachTests: XCTestCase {
         }
     }
 }
+
+/// A step that could never fit in memory is refused before it starts, naming the setting to change, and the run
+/// directory keeps no checkpoint of it.
+final class StepMemoryCheckTests: XCTestCase {
+    func testAnImpossibleBatchIsRefusedBeforeTheFirstStep() throws {
+        let dir = try TinyRecipes.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("vae.yaml")
+        try TinyRecipes.text("vae", root: dir.path, steps: 2).write(to: url, atomically: true, encoding: .utf8)
+        var recipe = try Recipe.load(url)
+        recipe.loop.batch = 65536
+        let trainer = try Trainer(recipe: recipe)
+        trainer.quiet = true
+        XCTAssertThrowsError(try trainer.run()) { error in
+            guard case TrainError.stepTooLarge? = error as? TrainError else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("lower train.batch"), "\(error)")
+        }
+        XCTAssertFalse(
+            FileManager.default.fileExists(
+                atPath: URL(fileURLWithPath: recipe.output).appendingPathComponent("last.h5").path))
+    }
+}

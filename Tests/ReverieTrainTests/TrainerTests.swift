@@ -241,7 +241,8 @@ final class TrainerTests: XCTestCase {
     /// A NaN loss stops the run naming the step; the last checkpoint (step 2) is intact and resumable.
     func testNonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
         let r = try recipe("vae", steps: 6, extra: "checkpoint: {every: 2}")
-        let stage = try PoisonedStage(StageBuilder.build(r), poisonAt: 3)
+        // Call 1 is the memory check's probe before step 1; calls 2–4 are steps 1–3.
+        let stage = try PoisonedStage(StageBuilder.build(r), poisonAt: 4)
         let t = try Trainer(recipe: r, stage: stage)
         t.quiet = true
         XCTAssertThrowsError(try t.run()) { error in
