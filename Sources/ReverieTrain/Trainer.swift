@@ -168,9 +168,9 @@ public final class Trainer {
     func runSteps(metrics: MetricsLog?) throws -> TrainOutcome {
         let fm = FileManager.default
         let loop = recipe.loop
-        stage.model.train()
-        if step < loop.steps { try StepMemoryCheck.check(self, quiet: quiet || !isRoot) }
         let quiet = self.quiet || !isRoot
+        stage.model.train()
+        if step < loop.steps { try StepMemoryCheck.check(self, quiet: quiet) }
         let progress = ProgressLine(
             label: recipe.stage.rawValue, total: loop.steps, every: loop.logEvery,
             startStep: step)
@@ -180,7 +180,6 @@ public final class Trainer {
         var losses: [Float] = []
         var lastSaved: URL? = fm.fileExists(atPath: lastURL.path) ? lastURL : nil
         var evaluation: [(String, Double)] = []
-        stage.model.train()
         while step < loop.steps {
             let interrupted = communicator.size > 1 ? stopAgreed : Interrupt.requested != 0
             if interrupted || stopAfter.map({ step >= $0 }) == true {
