@@ -12,7 +12,8 @@ shape_probe) removed, since a manifest has no scene labels; nothing else changes
 
 `recipes --seed-offset K` writes a second draw of both roads (every stage's training seed plus K) to memory-sK/ and
 files-sK/, training into memory-sK-run/ and files-sK-run/, so the spread between seeds can be set beside the
-difference between roads.
+difference between roads. `--siglip-captions` gives both roads' siglip stage the caption records only: the memory
+road's siglip stage reads no text-to-image prompts, so without it the roads differ in that stage's pairs.
 """
 import argparse
 import os
@@ -36,9 +37,9 @@ def export(reverie, data):
                 shutil.copyfileobj(f, out)
 
 
-def distinct(data):
+def distinct(data, siglip_captions):
     """The distinct items of each stream the manifest road reads (what the memory road is limited to)."""
-    pairs = COUNTS["caption"] + COUNTS["t2i"]
+    pairs = COUNTS["caption"] + (0 if siglip_captions else COUNTS["t2i"])
     images = sum(len(files) for _, _, files in os.walk(os.path.join(data, "images")))
     return {"siglip": pairs, "vae": images, "decoder": images, "mllm": sum(COUNTS.values()),
             "tune": sum(COUNTS.values())}
@@ -54,8 +55,8 @@ def data_section(text, replacement):
     return re.sub(r"^data:.*\n(?:  .*\n)*", replacement, text, count=1, flags=re.M)
 
 
-def recipes(repo, work, data, offset):
-    limits = distinct(data)
+def recipes(repo, work, data, offset, siglip_captions):
+    limits = distinct(data, siglip_captions)
     for kind in ["memory", "files"]:
         road = f"{kind}-s{offset}" if offset else kind
         folder = os.path.join(work, road)
@@ -71,6 +72,8 @@ def recipes(repo, work, data, offset):
             if kind == "memory":
                 text = re.sub(r"^(data: \{world_seed: \d+)", rf"\1, items: {limits[stage]}", text, flags=re.M)
                 text = re.sub(r"^(  world_seed: \d+\n)", rf"\1  items: {limits[stage]}\n", text, flags=re.M)
+            elif stage == "siglip" and siglip_captions:  # the memory road's siglip stage reads captions only
+                text = data_section(text, f"data: {{manifest: {data}/caption.jsonl, canvas: 64}}\n")
             elif stage == "tune":  # the shapes tune stage draws text-to-image and edits 1 : 1
                 text = data_section(text, "data:\n  canvas: 64\n  sources:\n"
                                     f"    - {{manifest: {{path: {data}/t2i.jsonl}}, weight: 1}}\n"
@@ -86,6 +89,8 @@ def main():
     parser.add_argument("--reverie", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--seed-offset", type=int, default=0)
+    parser.add_argument("--siglip-captions", action="store_true",
+                        help="both roads' siglip stage reads the caption records only (the memory road's pairs)")
     parser.add_argument("step", choices=["export", "recipes"])
     args = parser.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -93,7 +98,7 @@ def main():
     if args.step == "export":
         export(args.reverie, data)
     else:
-        recipes(repo, args.work, data, args.seed_offset)
+        recipes(repo, args.work, data, args.seed_offset, args.siglip_captions)
 
 
 if __name__ == "__main__":
