@@ -61,14 +61,14 @@ let package = Package(
             dependencies: ["ReverieVision", "ReverieProjectors", "ReverieLanguage", "ReverieDiffusion", "ReverieData"]),
         // Loading and running trained models: what the inference commands (and anything serving a model) link,
         // without the training code.
-        .target(name: "ReverieRuntime", dependencies: ["ReverieMultimodal"]),
+        .target(name: "ReverieRuntime", dependencies: ["ReverieMultimodal", "ReverieDistributed"]),
         .target(
             name: "ReverieTrain",
             dependencies: ["ReverieRuntime", "ReverieDistributed", .product(name: "Yams", package: "Yams")]),
         // Multi-process jobs: Open MPI loaded at run time, so a binary built anywhere still runs as one process.
         .target(name: "ReverieDistributed"),
         .target(
-            name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData"]),
+            name: "ReverieTestSupport", dependencies: ["ReverieCore", "ReverieData", "ReverieDistributed"]),
         .executableTarget(
             name: "reverie",
             dependencies: [

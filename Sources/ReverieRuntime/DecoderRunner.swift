@@ -66,35 +66,40 @@ public final class DecoderRunner {
 
     /// Reconstruction scores on `count` ShapesWorld scenes of a world seeded `seed` (and, for a decoder that takes
     /// a source latent, `edit_oracle`: edits drawn from the targets' own conditions); writes a sheet when asked.
-    public func evaluate(count: Int, seed: UInt64, sheet: URL? = nil) throws -> [(String, Double)] {
+    /// Under `share` the batches are split among the ranks.
+    public func evaluate(count: Int, seed: UInt64, sheet: URL? = nil, share: ItemShare = .alone) throws
+        -> [(String, Double)]
+    {
         let scores = try ImageBatch.reconstructionScores(
             canvas: vision.config.imageSize, seed: seed, count: count,
-            batch: 8, sheet: sheet
+            batch: 8, sheet: sheet, share: share
         ) { images, start in
             try reconstruct(images, seed: seed &+ UInt64(start))
         }
-        return decoder.sourceLatents ? scores + [("edit_oracle", try oracleEdits(count: count, seed: seed))] : scores
+        guard decoder.sourceLatents else { return scores }
+        return scores + [("edit_oracle", try oracleEdits(count: count, seed: seed, share: share))]
     }
 
     /// With a source latent: the share of edits drawn exactly right from the target's own conditions and the
     /// source's latent — the edit accuracy an LLM that predicted perfect conditions would reach.
-    public func oracleEdits(count: Int, seed: UInt64) throws -> Double {
+    public func oracleEdits(count: Int, seed: UInt64, share: ItemShare = .alone) throws -> Double {
         let eval = ShapesWorld(seed: seed, canvas: vision.config.imageSize)
         let evaluator = Evaluator()
-        var tally = Tally()
-        for start in stride(from: 0, to: count, by: 8) {
-            let pairs = (start..<min(start + 8, count)).map { eval.edit(at: $0) }
+        let blocks = try ReconstructedBlock<Tally>.run(count: count, batch: 8, share: share) { range in
+            let pairs = range.map { eval.edit(at: $0) }
             let targets = try ImageBatch.pixels(pairs.map { eval.render($0.target) })
             let sources = try decoder.latents(images: ImageBatch.pixels(pairs.map { eval.render($0.source) }))
             let out = try decoder.decode(
                 conditions: conditions(targets), imageSize: (targets.shape[2], targets.shape[3]),
                 steps: drawing.steps, guidance: drawing.guidance,
-                sampler: drawing.sampler.config, seed: seed &+ UInt64(start),
+                sampler: drawing.sampler.config, seed: seed &+ UInt64(range.lowerBound),
                 sourceLatent: sources)
+            var tally = Tally()
             for (image, pair) in zip(try ImageBatch.images(fromSigned: out), pairs) {
                 tally.record(evaluator.editIsCorrect(image, target: pair.target))
             }
+            return (tally, [])
         }
-        return tally.accuracy
+        return blocks.reduce(Tally()) { $0 + $1.scores }.accuracy
     }
 }

@@ -31,28 +31,29 @@ public enum ImageBatch {
     }
 
     /// Reconstruction scores of `count` scenes of a world seeded `seed`, reconstructed `batch` at a time by
-    /// `reconstruct(images, firstIndex)`; writes originals over reconstructions (8 of each) to `sheet`.
+    /// `reconstruct(images, firstIndex)`; writes originals over reconstructions (8 of each) to `sheet`. Under
+    /// `share` the batches are split among the ranks and the counts gathered, so every rank gets what one process
+    /// gets.
     public static func reconstructionScores(
-        canvas: Int, seed: UInt64, count: Int, batch: Int, sheet: URL?,
+        canvas: Int, seed: UInt64, count: Int, batch: Int, sheet: URL?, share: ItemShare = .alone,
         _ reconstruct: ([PlanarImage], Int) throws -> [PlanarImage]
     ) throws
         -> [(String, Double)]
     {
         let eval = ShapesWorld(seed: seed, canvas: canvas)
         let evaluator = Evaluator()
-        var scores = AttributeScores()
-        var shown: [[PlanarImage]] = [[], []]
-        for start in stride(from: 0, to: count, by: batch) {
-            let scenes = (start..<min(start + batch, count)).map { eval.scene(at: $0) }
-            let originals = scenes.map { eval.render($0) }
-            let out = try reconstruct(originals, start)
-            for (image, scene) in zip(out, scenes) { scores = scores + evaluator.score(image, expected: scene) }
-            if shown[0].count < 8 {
-                shown[0] += originals.prefix(8 - shown[0].count)
-                shown[1] += out.prefix(8 - shown[1].count)
-            }
+        let blocks = try ReconstructedBlock.run(count: count, batch: batch, share: share) { range in
+            let scenes = range.map { eval.scene(at: $0) }
+            let out = try reconstruct(scenes.map { eval.render($0) }, range.lowerBound)
+            return (zip(out, scenes).reduce(AttributeScores()) { $0 + evaluator.score($1.0, expected: $1.1) }, out)
         }
-        if let sheet { try writeSheet(shown, to: sheet) }
+        let scores = blocks.reduce(AttributeScores()) { $0 + $1.scores }
+        if let sheet {
+            let originals = (0..<min(count, ReconstructedBlock<AttributeScores>.shown)).map {
+                eval.render(eval.scene(at: $0))
+            }
+            try writeSheet([originals, blocks.flatMap(\.shown)], to: sheet)
+        }
         return [("reconstruction", scores.attributeAccuracy), ("reconstruction_exact", scores.exact.accuracy)]
     }
 }

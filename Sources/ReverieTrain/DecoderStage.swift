@@ -126,9 +126,12 @@ final class DecoderStage: StageDefinition {
         return try objectWeights(vectors, alpha: objectWeight).reshape([b, 1, h, w])
     }
 
-    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
-        guard let evalManifest else { return try runner.evaluate(count: count, seed: seed, sheet: sheet) }
-        return try evalManifest.reconstructionScores(count: count, batch: 8, sheet: sheet) { images, start in
+    func evaluate(count: Int, seed: UInt64, sheet: URL?, share: ItemShare) throws -> [(String, Double)] {
+        guard let evalManifest else {
+            return try runner.evaluate(count: count, seed: seed, sheet: sheet, share: share)
+        }
+        return try evalManifest.reconstructionScores(count: count, batch: 8, sheet: sheet, share: share) {
+            images, start in
             try runner.reconstruct(images, seed: seed &+ UInt64(start))
         }
     }

@@ -132,17 +132,18 @@ final class MLLMStage: StageDefinition {
         return MicroBatchPartition.balanced(Array(indices), costs: costs, parts: parts)
     }
 
-    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
+    func evaluate(count: Int, seed: UInt64, sheet: URL?, share: ItemShare) throws -> [(String, Double)] {
         var options = drawing
         options.seed = seed
         let runner = ModelRunner(model: mm, text: builder.encoder, drawing: options)
         if let evalManifest {
-            return try ManifestSuite(url: URL(fileURLWithPath: evalManifest), count: count).run(runner)
+            return try ManifestSuite(url: URL(fileURLWithPath: evalManifest), count: count).run(runner, share: share)
         }
         let suite = ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
         let report = try suite.run(
-            caption: runner.caption, generate: runner.generate, edit: runner.edit,
-            reconstruct: runner.reconstruct)
+            items: share.mine(count), caption: runner.caption, generate: runner.generate, edit: runner.edit,
+            reconstruct: runner.reconstruct
+        ).merged(over: share)
         if let sheet {
             let eval = suite.world
             // One column per item, drawn concurrently (as the suite's items are): generated, source, edit, target.

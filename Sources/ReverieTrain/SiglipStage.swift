@@ -94,48 +94,74 @@ final class SiglipStage: StageDefinition {
         return labels
     }
 
-    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
+    func evaluate(count: Int, seed: UInt64, sheet: URL?, share: ItemShare) throws -> [(String, Double)] {
         if let evalManifest {  // retrieval among the manifest's image–text pairs
             let pairs = try evalManifest.pairs(count)
-            return [
-                ("retrieval_top1", try retrieval(ImageBatch.pixels(pairs.map(\.image)), pairs.map(\.text)).accuracy)
-            ]
+            let mine = Array(pairs[share.part(pairs.count)])
+            return [("retrieval_top1", try retrieval(mine.map(\.image), mine.map(\.text), share: share).accuracy)]
         }
         let eval = ShapesWorld(seed: seed, canvas: canvas)
-        let samples = (0..<count).map { eval.caption(at: $0) }
+        let samples = share.part(count).map { eval.caption(at: $0) }
         let (accuracy, features) = try retrieval(
-            ImageBatch.pixels(samples.map { eval.render($0.scene) }), samples.map(\.text))
-        let loudness = try FeatureLoudness.measure(canvas: canvas) { try siglip.features($0) }
+            samples.map { eval.render($0.scene) }, samples.map(\.text), share: share)
+        // The loudness probe's scenes are fixed, not items to share: rank 0, which writes the metrics, measures it.
+        let loudness = share.isRoot ? try FeatureLoudness.measure(canvas: canvas) { try siglip.features($0) } : []
         var scores = [("retrieval_top1", accuracy)] + loudness
         let labelled = ShapesSource(world: eval, mixture: [], editKinds: [])
         for term in patchTerms {
-            let truth = try samples.flatMap { try labels(term.attribute, .scene($0.scene), from: labelled) }
-            scores.append((term.scoreName, try patchAccuracy(term, features: features, labels: truth)))
+            var tally = Tally()
+            if let features {
+                let truth = try samples.flatMap { try labels(term.attribute, .scene($0.scene), from: labelled) }
+                tally = try patchTally(term, features: features, labels: truth)
+            }
+            scores.append((term.scoreName, try share.gather(tally).reduce(Tally(), +).accuracy))
         }
         return scores
     }
 
-    /// Image → text retrieval top-1 among the given pairs (each image's own text must score highest), and the
-    /// images' patch features.
-    func retrieval(_ pixels: Tensor, _ texts: [String]) throws -> (accuracy: Double, features: Tensor) {
-        let (features, img, txt) = try withNoGrad {
-            let f = try siglip.features(pixels)
-            return (
-                f, try siglip.imageEmbeddings(features: f),
-                try siglip.textEmbeddings(tokens: texts.map(tokens), padToken: text.padToken)
-            )
+    /// Image → text retrieval top-1 among the pairs of all ranks (each image's own text must score highest), given
+    /// this rank's share of them in order; and the patch features of this rank's images (nil when it has none).
+    func retrieval(_ images: [PlanarImage], _ texts: [String], share: ItemShare) throws
+        -> (accuracy: Double, features: Tensor?)
+    {
+        var own = Embeddings(width: 0, images: [], texts: [])
+        var features: Tensor?
+        if !images.isEmpty {
+            let (f, img, txt) = try withNoGrad {
+                let f = try siglip.features(ImageBatch.pixels(images))
+                return (
+                    f, try siglip.imageEmbeddings(features: f),
+                    try siglip.textEmbeddings(tokens: texts.map(tokens), padToken: text.padToken)
+                )
+            }
+            features = f
+            own = Embeddings(width: img.shape[1], images: img.toArray(), texts: txt.toArray())
         }
+        let all = try share.gather(own)
+        let width = all.map(\.width).max() ?? 0
+        let rows = width == 0 ? 0 : all.reduce(0) { $0 + $1.images.count } / width
+        let (img, txt) = (
+            try Tensor(shape: [rows, width], data: all.flatMap(\.images)),
+            try Tensor(shape: [rows, width], data: all.flatMap(\.texts))
+        )
         return (TextImageScorer.topOneAccuracy(images: img, texts: txt), features)
     }
 
-    /// The share of patches under an object whose label the term's head names right.
-    func patchAccuracy(_ term: PatchTerm, features: Tensor, labels: [Int]) throws -> Double {
+    /// One rank's image and text embeddings, rows in item order.
+    struct Embeddings: Codable {
+        let width: Int
+        let images: [Float]
+        let texts: [Float]
+    }
+
+    /// The patches under an object, and how many of them the term's head labels right.
+    func patchTally(_ term: PatchTerm, features: Tensor, labels: [Int]) throws -> Tally {
         let logits = try withNoGrad { try term.head.logits(features) }.toArray(), r = term.attribute.classes
         var tally = Tally()
         for (t, label) in labels.enumerated() where label != 0 {
             let row = logits[(t * r)..<((t + 1) * r)]
             tally.record(row.indices.max { row[$0] < row[$1] }! - t * r == label)
         }
-        return tally.accuracy
+        return tally
     }
 }

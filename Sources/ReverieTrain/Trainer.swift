@@ -203,8 +203,9 @@ public final class Trainer {
                 metrics?.write(line)
             }
             if replicaCheckEvery > 0, step % replicaCheckEvery == 0 { try checkReplicas() }
-            if isRoot, recipe.eval.every > 0, step % recipe.eval.every == 0 || step == loop.steps {
-                evaluation = try evaluate(sheet: "step-\(step).png")
+            // Every rank scores its share of the items; rank 0 writes the sheet and the scores.
+            if recipe.eval.every > 0, step % recipe.eval.every == 0 || step == loop.steps {
+                evaluation = try evaluate(sheet: isRoot ? "step-\(step).png" : nil)
                 onProgress?()
                 metrics?.write(["step": step, "eval": Dictionary(uniqueKeysWithValues: evaluation)])
             }
@@ -289,12 +290,15 @@ public final class Trainer {
         }
     }
 
-    /// Runs the stage's evaluation in eval mode and writes the sample sheet under `samples/`.
+    /// Runs the stage's evaluation in eval mode, its items shared among the job's ranks, and writes the sample sheet
+    /// under `samples/`.
     public func evaluate(sheet name: String?) throws -> [(String, Double)] {
         stage.model.eval()
         defer { stage.model.train() }
         let sheet = name.map { runDir.appendingPathComponent("samples").appendingPathComponent($0) }
-        return try stage.evaluate(count: recipe.eval.count, seed: recipe.eval.seed, sheet: sheet)
+        return try stage.evaluate(
+            count: recipe.eval.count, seed: recipe.eval.seed, sheet: sheet,
+            share: ItemShare(communicator: communicator))
     }
 
     /// Writes a checkpoint atomically. Training state (optimizer, RNG, data position) only in `last.h5`.

@@ -28,8 +28,10 @@ public protocol TrainingStage: AnyObject {
     /// By default consecutive runs; a stage whose items differ in cost may even out the micro-batches that run side
     /// by side (the step waits for the slowest).
     func partition(_ indices: Range<Int>, parts: Int) -> [[Int]]
-    /// Scores on `count` items of a world seeded `seed`; writes `sheet` (a PNG) when the stage draws images.
-    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)]
+    /// Scores on `count` items of a world seeded `seed` (or of the eval manifest); writes `sheet` (a PNG) when the
+    /// stage draws images. Under mpirun every rank calls it with the job's `share`, scores its share of the items,
+    /// and returns the scores of all of them (rank 0 alone is given a sheet).
+    func evaluate(count: Int, seed: UInt64, sheet: URL?, share: ItemShare) throws -> [(String, Double)]
     /// Called once before the final checkpoint (a stage may record measured configuration, e.g. a latent scale).
     func finish() throws
     /// Starts loading, in the background, what the items at `indices` will need (the trainer names the next step's

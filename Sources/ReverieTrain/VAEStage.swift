@@ -60,15 +60,16 @@ final class VAEStage: StageDefinition {
         }
     }
 
-    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] {
+    func evaluate(count: Int, seed: UInt64, sheet: URL?, share: ItemShare) throws -> [(String, Double)] {
         if let evalManifest {
-            return try evalManifest.reconstructionScores(count: count, batch: 16, sheet: sheet) { images, _ in
+            return try evalManifest.reconstructionScores(count: count, batch: 16, sheet: sheet, share: share) {
+                images, _ in
                 try reconstruct(images)
             }
         }
         return try ImageBatch.reconstructionScores(
             canvas: canvas, seed: seed, count: count, batch: 16,
-            sheet: sheet
+            sheet: sheet, share: share
         ) { images, _ in try reconstruct(images) }
     }
 

@@ -75,11 +75,12 @@ struct EvalCommand: ParsableCommand {
         defer { (comm as? MPICommunicator)?.finish() }
         let asked = Set(capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         if let manifest {
-            guard comm.rank == 0 else { return }  // the manifest suite runs on one rank
             let started = Date()
             let runner = try ModelRunner.load(model.url, drawing: drawing.options(keeping: keeping))
             let scores = try ManifestSuite(url: URL(fileURLWithPath: manifest), count: count).run(
-                runner, capabilities: asked, scorer: TextImageScorer.load(model.url))
+                runner, capabilities: asked, scorer: TextImageScorer.load(model.url),
+                share: ItemShare(communicator: comm))
+            guard comm.rank == 0 else { return }
             let seconds = Date().timeIntervalSince(started)
             if json {
                 var fields: [String: Any] = ["checkpoint": model.url.path, "manifest": manifest, "seconds": seconds]
@@ -108,8 +109,9 @@ struct EvalCommand: ParsableCommand {
     ) throws {
         let record = try ModelConfigRecord.read(checkpoint)
         guard ModelAssembly.isMultimodal(record) else {
-            guard comm.rank == 0 else { return }  // a decoder's reconstruction score runs on one rank
-            let scores = try DecoderRunner.load(checkpoint, drawing: drawing).evaluate(count: count, seed: seed)
+            let scores = try DecoderRunner.load(checkpoint, drawing: drawing).evaluate(
+                count: count, seed: seed, share: ItemShare(communicator: comm))
+            guard comm.rank == 0 else { return }
             if json {
                 let fields = Dictionary(uniqueKeysWithValues: scores)
                 let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .prettyPrinted])
@@ -124,21 +126,18 @@ struct EvalCommand: ParsableCommand {
         let canvas = model.visionEncoder.config.imageSize
         let started = Date()
         // Under mpirun every rank scores every size-th item, and the shares' tallies are gathered.
-        let share = comm.size > 1 ? Array(stride(from: comm.rank, to: count, by: comm.size)) : nil
-        var report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
+        let share = ItemShare(communicator: comm)
+        let report = try ShapesSuite(world: ShapesWorld(seed: seed, canvas: canvas), count: count)
             .run(
-                items: share,
+                items: share.mine(count),
                 caption: capabilities.contains("caption") ? runner.caption : nil,
                 generate: capabilities.contains("generate") ? runner.generate : nil,
                 edit: capabilities.contains("edit") ? runner.edit : nil,
                 reconstruct: capabilities.contains("reconstruct") ? runner.reconstruct : nil,
-                editOracle: capabilities.contains("edit_oracle") ? runner.editOracle : nil)
-        if comm.size > 1 {
-            let shares = try comm.allGather(JSONEncoder().encode(report))
-            report = ShapesSuiteReport.merged(
-                try shares.map { try JSONDecoder().decode(ShapesSuiteReport.self, from: $0) })
-            guard comm.rank == 0 else { return }
-        }
+                editOracle: capabilities.contains("edit_oracle") ? runner.editOracle : nil
+            )
+            .merged(over: share)
+        guard comm.rank == 0 else { return }
         let seconds = Date().timeIntervalSince(started)
         if json {
             var fields: [String: Any] = [

@@ -140,6 +140,28 @@ final class MPITrainTests: XCTestCase {
         (a["seconds"], b["seconds"]) = (nil, nil)
         XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b))
         XCTAssertNotNil(a["edit_two_turn"])
+
+        // The manifest suite too: captions (corpus BLEU over all items), drawings and their retrieval score.
+        let dir = try ScratchDirectory()
+        let export = try ReverieBinary.run([
+            "data", "shapes", "--out", dir.url.path, "--count", "5", "--seed", "1000003", "--kinds", "caption,t2i",
+        ])
+        XCTAssertTrue(export.succeeded, "\(export)")
+        for kind in ["caption", "t2i"] {
+            let suite = [
+                "eval", "--checkpoint", model, "--suite", "manifest", "--manifest", dir.file("\(kind).jsonl").path,
+                "--count", "5", "--json",
+            ]
+            let two = try ReverieBinary.run(suite, timeout: 300, launcher: Self.twoRanks)
+            let one = try ReverieBinary.run(suite, timeout: 300)
+            XCTAssertTrue(two.succeeded, "\(two)")
+            XCTAssertTrue(one.succeeded, "\(one)")
+            var a = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(two.stdout.utf8)) as? [String: Any])
+            var b = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+            (a["seconds"], b["seconds"]) = (nil, nil)
+            XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b), kind)
+            XCTAssertNotNil(a[kind == "caption" ? "caption_bleu4" : "text_to_image_retrieval"], "\(a)")
+        }
     }
 
     func losses(_ run: URL) throws -> [Double] {

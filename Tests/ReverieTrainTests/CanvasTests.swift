@@ -22,7 +22,7 @@ final class CanvasTests: XCTestCase {
                 let losses = try trainer.run().losses
                 XCTAssertEqual(losses.count, 2, "\(recipe.name) at \(canvas)")
                 XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(recipe.name) at \(canvas): \(losses)")
-                let scores = try trainer.stage.evaluate(count: 2, seed: 99, sheet: nil)
+                let scores = try trainer.stage.evaluate(count: 2, seed: 99, sheet: nil, share: .alone)
                 XCTAssertFalse(scores.isEmpty, "\(recipe.name) at \(canvas)")
             }
         }

@@ -84,5 +84,5 @@ final class GrayStage: StageDefinition {
         return StageLoss(total: l, terms: [("gray", try l.item())])
     }
 
-    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] { [] }
+    func evaluate(count: Int, seed: UInt64, sheet: URL?, share: ItemShare) throws -> [(String, Double)] { [] }
 }

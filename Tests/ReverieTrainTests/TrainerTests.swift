@@ -138,7 +138,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(loss.terms.map(\.0), ["sigmoid", "patch"])
         XCTAssertEqual(try loss.total.item(), loss.terms[0].1 + loss.terms[1].1, accuracy: 1e-4)  // weight 1
         XCTAssertGreaterThan(loss.terms[1].1, 0.1)  // an untrained head: cross-entropy near ln 4 on 4 classes
-        let scores = try stage.evaluate(count: 4, seed: 2, sheet: nil)
+        let scores = try stage.evaluate(count: 4, seed: 2, sheet: nil, share: .alone)
         XCTAssertEqual(
             scores.map(\.0),
             ["retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects"])
@@ -170,7 +170,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(loss.terms[1].1, 0.1)
         XCTAssertGreaterThan(loss.terms[2].1, 0.1)
         XCTAssertEqual(
-            try stage.evaluate(count: 4, seed: 2, sheet: nil).map(\.0),
+            try stage.evaluate(count: 4, seed: 2, sheet: nil, share: .alone).map(\.0),
             [
                 "retrieval_top1", "loud_circle_square", "loud_circle_triangle", "loud_colour", "patch_objects",
                 "patch_colors",
@@ -304,7 +304,7 @@ final class PoisonedStage: TrainingStage {
         return l
     }
     func partition(_ indices: Range<Int>, parts: Int) -> [[Int]] { inner.partition(indices, parts: parts) }
-    func evaluate(count: Int, seed: UInt64, sheet: URL?) throws -> [(String, Double)] { [] }
+    func evaluate(count: Int, seed: UInt64, sheet: URL?, share: ItemShare) throws -> [(String, Double)] { [] }
     func finish() throws {}
 }
 

@@ -4,7 +4,7 @@ import ReverieCore
 ///
 /// ShapesWorld renders into it and the evaluator reads from it; ``tensor()`` and ``rgbBytes()`` hand it to models
 /// and image writers.
-public struct PlanarImage: Sendable, Equatable {
+public struct PlanarImage: Sendable, Equatable, Codable {
     /// Width and height in pixels.
     public let size: Int
     /// `3 * size * size` values: the red plane, then green, then blue, each row-major.

@@ -38,25 +38,31 @@ struct EvalManifest {
     /// Mean PSNR and SSIM of `reconstruct` on the first `count` images, `batch` at a time (with the index of the
     /// batch's first image); writes originals over reconstructions (8 of each) to `sheet`.
     func reconstructionScores(
-        count: Int, batch: Int, sheet: URL?, _ reconstruct: ([PlanarImage], Int) throws -> [PlanarImage]
+        count: Int, batch: Int, sheet: URL?, share: ItemShare,
+        _ reconstruct: ([PlanarImage], Int) throws -> [PlanarImage]
     ) throws -> [(String, Double)] {
         let originals = try images(count)
-        var (psnr, ssim) = (0.0, 0.0)
-        var shown: [[PlanarImage]] = [[], []]
-        for start in stride(from: 0, to: originals.count, by: batch) {
-            let chunk = Array(originals[start..<min(start + batch, originals.count)])
-            let out = try reconstruct(chunk, start)
-            for (a, b) in zip(out, chunk) {
-                psnr += min(try ImageMetrics.psnr(a.tensor(), b.tensor()), 100)
-                ssim += try ImageMetrics.ssim(a.tensor(), b.tensor())
+        // Per item [PSNR, SSIM], summed in item order afterwards: the same sums under any number of ranks.
+        let blocks = try ReconstructedBlock<[[Double]]>.run(count: originals.count, batch: batch, share: share) {
+            let chunk = Array(originals[$0])
+            let out = try reconstruct(chunk, $0.lowerBound)
+            let pairs = try zip(out, chunk).map { a, b in
+                [
+                    min(try ImageMetrics.psnr(a.tensor(), b.tensor()), 100),
+                    try ImageMetrics.ssim(a.tensor(), b.tensor()),
+                ]
             }
-            if shown[0].count < 8 {
-                shown[0] += chunk.prefix(8 - shown[0].count)
-                shown[1] += out.prefix(8 - shown[1].count)
-            }
+            return (pairs, out)
         }
-        if let sheet { try ImageBatch.writeSheet(shown, to: sheet) }
+        let items = blocks.flatMap(\.scores)
+        if let sheet {
+            let shown = blocks.flatMap(\.shown)
+            try ImageBatch.writeSheet([Array(originals.prefix(shown.count)), shown], to: sheet)
+        }
         let n = Double(max(originals.count, 1))
-        return [("reconstruction_psnr", psnr / n), ("reconstruction_ssim", ssim / n)]
+        return [
+            ("reconstruction_psnr", items.reduce(0) { $0 + $1[0] } / n),
+            ("reconstruction_ssim", items.reduce(0) { $0 + $1[1] } / n),
+        ]
     }
 }
