@@ -1,10 +1,15 @@
 import Foundation
+import ReverieIO
 
-/// `metrics.jsonl`: one JSON object per line (`{"step": 10, "loss": 0.42, …}`), appended as the run goes.
-/// On resume, lines past the resumed step are dropped, so the file reads as one unbroken run.
+/// The run's logs, written by rank 0: `metrics.jsonl`, one JSON object per line (`{"step": 10, "loss": 0.42, …}`),
+/// appended as the run goes, and a TensorBoard event file beside it with the same scalars (`loss`, `loss/<term>`,
+/// `lr`, `grad_norm`, `steps_per_second`, `eval/<score>`) and the sample sheets as images. On resume, metrics lines
+/// past the resumed step are dropped, so the file reads as one unbroken run, and the new event file starts with a
+/// session start that tells TensorBoard to drop what the earlier files logged after it.
 final class MetricsLog {
     let url: URL
     private var handle: FileHandle?
+    let board: TensorBoardEventWriter
 
     init(url: URL, resumeAt step: Int?) throws {
         self.url = url
@@ -24,6 +29,34 @@ final class MetricsLog {
         }
         handle = try FileHandle(forWritingTo: url)
         handle?.seekToEndOfFile()
+        board = try TensorBoardEventWriter(directory: url.deletingLastPathComponent())
+        if let step { try board.sessionStart(step: step + 1) }
+    }
+
+    /// One logged step.
+    func step(
+        _ step: Int, loss: Float, terms: [(String, Float)], lr: Double, gradientNorm: Float, stepsPerSecond: Double,
+        elapsed: Double
+    ) throws {
+        var line: [String: Any] = [
+            "step": step, "loss": Double(loss), "lr": lr, "grad_norm": Double(gradientNorm),
+            "steps_per_second": stepsPerSecond, "elapsed": elapsed,
+        ]
+        for (k, v) in terms { line[k] = Double(v) }
+        write(line)
+        let scalars =
+            [("loss", loss)] + terms.map { ("loss/\($0.0)", $0.1) }
+            + [("lr", Float(lr)), ("grad_norm", gradientNorm), ("steps_per_second", Float(stepsPerSecond))]
+        for (tag, value) in scalars { try board.scalar(tag, value, step: step) }
+    }
+
+    /// A stage evaluation's scores, and its sample sheet when it drew one.
+    func evaluation(_ step: Int, scores: [(String, Double)], sheet: URL?) throws {
+        write(["step": step, "eval": Dictionary(scores, uniquingKeysWith: { a, _ in a })])
+        for (name, value) in scores { try board.scalar("eval/\(name)", Float(value), step: step) }
+        if let sheet, let png = try? [UInt8](Data(contentsOf: sheet)), let (width, height) = PNGSize.of(png) {
+            try board.image("samples", png: png, width: width, height: height, step: step)
+        }
     }
 
     func write(_ fields: [String: Any]) {
@@ -32,6 +65,15 @@ final class MetricsLog {
     }
 
     deinit { try? handle?.close() }
+}
+
+/// The width and height in a PNG's header (IHDR), or nil for bytes that are not a PNG.
+enum PNGSize {
+    static func of(_ png: [UInt8]) -> (Int, Int)? {
+        guard png.count >= 24, png[0..<8] == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else { return nil }
+        func word(_ at: Int) -> Int { png[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        return (word(16), word(20))
+    }
 }
 
 /// One progress line on stderr: step, losses, it/s and ETA — redrawn in place on a terminal, printed every

@@ -95,6 +95,8 @@ public final class Trainer {
     /// Seconds spent in collectives that the step waited for (all of the reduction without overlap; what backward
     /// did not hide with it), for benchmarks.
     public internal(set) var communicationSeconds = 0.0
+    /// The gradient norm of the last step, before clipping.
+    public internal(set) var lastGradientNorm: Float = 0
 
     public init(
         recipe: Recipe, stage: (any TrainingStage)? = nil, communicator: any Communicator = SingleProcess()
@@ -177,6 +179,7 @@ public final class Trainer {
         Interrupt.install()
         defer { Interrupt.uninstall() }
         let started = Date()
+        var (loggedStep, loggedAt) = (step, started)
         var losses: [Float] = []
         var lastSaved: URL? = fm.fileExists(atPath: lastURL.path) ? lastURL : nil
         var evaluation: [(String, Double)] = []
@@ -195,19 +198,21 @@ public final class Trainer {
             losses.append(loss)
             if !quiet { progress.update(step: step, terms: [("loss", loss)] + terms) }
             if step % loop.logEvery == 0 || step == loop.steps {
-                var line: [String: Any] = [
-                    "step": step, "loss": Double(loss), "lr": optimizer.lr,
-                    "elapsed": Date().timeIntervalSince(started),
-                ]
-                for (k, v) in terms { line[k] = Double(v) }
-                metrics?.write(line)
+                let now = Date()
+                try metrics?.step(
+                    step, loss: loss, terms: terms, lr: optimizer.lr, gradientNorm: lastGradientNorm,
+                    stepsPerSecond: Double(step - loggedStep) / max(now.timeIntervalSince(loggedAt), 1e-9),
+                    elapsed: now.timeIntervalSince(started))
+                (loggedStep, loggedAt) = (step, now)
             }
             if replicaCheckEvery > 0, step % replicaCheckEvery == 0 { try checkReplicas() }
             // Every rank scores its share of the items; rank 0 writes the sheet and the scores.
             if recipe.eval.every > 0, step % recipe.eval.every == 0 || step == loop.steps {
                 evaluation = try evaluate(sheet: isRoot ? "step-\(step).png" : nil)
                 onProgress?()
-                metrics?.write(["step": step, "eval": Dictionary(uniqueKeysWithValues: evaluation)])
+                let sheet = runDir.appendingPathComponent("samples/step-\(step).png")
+                try metrics?.evaluation(
+                    step, scores: evaluation, sheet: fm.fileExists(atPath: sheet.path) ? sheet : nil)
             }
             if loop.checkpointEvery > 0, step % loop.checkpointEvery == 0, step < loop.steps {
                 try save(to: lastURL)
@@ -272,6 +277,7 @@ public final class Trainer {
             communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         }
         let norm = recipe.optim.clip > 0 ? clipGradNorm(params, maxNorm: Float(recipe.optim.clip)) : gradNorm(params)
+        lastGradientNorm = norm
         guard norm.isFinite else {
             throw TrainError.nonFinite(
                 step: step + 1, what: "the gradient norm (\(norm))",
