@@ -36,7 +36,9 @@ final class TensorBoardEventTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     func expected() throws -> Expected {
-        try JSONDecoder().decode(
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(
             Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("expected.json")))
     }
 
