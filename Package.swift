@@ -25,6 +25,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // `reverie serve`: HTTP/1.1 on SwiftNIO.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         // `swift package generate-documentation` (make docs): DocC for the public API; not linked into anything.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -65,6 +67,11 @@ let package = Package(
         .target(
             name: "ReverieTrain",
             dependencies: ["ReverieRuntime", "ReverieDistributed", .product(name: "Yams", package: "Yams")]),
+        // `reverie serve`: the HTTP API and the web page over a loaded model (ReverieRuntime, never training code).
+        .target(
+            name: "ReverieServe",
+            dependencies: ["ReverieRuntime", .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Page")]),
         // Multi-process jobs: Open MPI loaded at run time, so a binary built anywhere still runs as one process.
         .target(name: "ReverieDistributed"),
         .target(
@@ -76,7 +83,7 @@ let package = Package(
                 "ReverieData",
                 "ReverieLanguage", "ReverieVision", "ReverieProjectors",
                 "ReverieDiffusion", "ReverieMultimodal", "ReverieRuntime", "ReverieTrain", "ReverieDistributed",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ReverieServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
@@ -103,6 +110,8 @@ let package = Package(
         .testTarget(
             name: "ReverieRuntimeTests",
             dependencies: ["ReverieRuntime", "ReverieData", "ReverieCore", "ReverieTestSupport"]),
+        .testTarget(
+            name: "ReverieServeTests", dependencies: ["ReverieServe", "ReverieRuntime", "ReverieIO", "ReverieData"]),
         .testTarget(
             name: "ReverieTrainTests",
             dependencies: [

@@ -65,13 +65,13 @@ extension Image {
     }
 
     /// Decodes PNG or JPEG bytes held in memory; `path` names the source in error messages.
-    public init(encoded bytes: [UInt8], path: String = "<memory>") throws {
+    public init(encoded bytes: [UInt8], path: String = "<memory>", maxPixels: Int = ImageLimits.maxPixels) throws {
         guard !bytes.isEmpty else { throw ImageError.emptyFile(path: path) }
         guard let format = ImageFormat(sniffing: bytes) else {
             throw ImageError.unsupportedFormat(path: path, lookalike: describeLookalike(bytes))
         }
         var decoded = reverie_decoded_image()
-        let limit = ImageLimits.maxPixels
+        let limit = maxPixels
         var message = [CChar](repeating: 0, count: Int(REVERIE_CODEC_MESSAGE_SIZE))
         let status = bytes.withUnsafeBufferPointer { buffer in
             message.withUnsafeMutableBufferPointer { text in

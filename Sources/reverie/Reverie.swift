@@ -10,7 +10,7 @@ struct Reverie: ParsableCommand {
         subcommands: [
             TrainCommand.self, GenerateCommand.self, CaptionCommand.self, EditCommand.self,
             ReconstructCommand.self, EvalCommand.self, RecipesCommand.self, InspectCommand.self,
-            ConvertCommand.self, ExportCommand.self, DataCommand.self, BenchCommand.self,
+            ConvertCommand.self, ExportCommand.self, DataCommand.self, BenchCommand.self, ServeCommand.self,
         ])
 }
 

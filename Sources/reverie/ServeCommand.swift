@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import ReverieCore
+import ReverieServe
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract:
+            "Serve a model over HTTP: a JSON + PNG API and a web page for captions, drawings and editing sessions.")
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Address to bind (anything but loopback needs --token).") var host = ServeOptions().host
+    @Option(help: "TCP port (0: any free port).") var port = ServeOptions().port
+    @Option(help: "Bearer token API requests must carry (default: $REVERIE_SERVE_TOKEN).") var token: String?
+    @Option(help: "Model requests that run at once.") var workers = ServeOptions().workers
+    @Option(help: "Model requests that may wait; more get 503 with Retry-After.") var queue = ServeOptions().queue
+    @Option(help: "Largest request body, in bytes.") var maxBodyBytes = ServeOptions().maxBodyBytes
+    @Option(help: "Largest uploaded image, in pixels (checked before decoding).")
+    var maxImagePixels = ServeOptions().maxImagePixels
+    @Option(help: "Seconds a model request may wait for a worker.") var requestSeconds = ServeOptions().requestSeconds
+    @Option(help: "Seconds an idle editing session is kept.") var sessionSeconds = ServeOptions().sessionSeconds
+    @Option(help: "Editing sessions kept at once (the least recently used goes).")
+    var maxSessions = ServeOptions().maxSessions
+    @Option(help: "Most denoising steps a request may ask for.") var maxSteps = ServeOptions().maxSteps
+
+    var options: ServeOptions {
+        var o = ServeOptions()
+        (o.host, o.port, o.workers, o.queue) = (host, port, workers, queue)
+        o.token = token ?? ProcessInfo.processInfo.environment["REVERIE_SERVE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        (o.maxBodyBytes, o.maxImagePixels, o.requestSeconds) = (maxBodyBytes, maxImagePixels, requestSeconds)
+        (o.sessionSeconds, o.maxSessions, o.maxSteps) = (sessionSeconds, maxSessions, maxSteps)
+        return o
+    }
+
+    func validate() throws {
+        do {
+            try options.validate()
+        } catch let error as ConfigurationError {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() throws {
+        let (url, options, host) = (model.url, self.options, self.host)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Outcome()
+        Task {
+            do {
+                try await ReverieServer.run(checkpoint: url, options: options) { port in
+                    let shown = host.contains(":") ? "[\(host)]" : host
+                    print("serving \(url.lastPathComponent) at http://\(shown):\(port)/")
+                }
+            } catch {
+                outcome.error = error
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw error }
+    }
+
+    final class Outcome: @unchecked Sendable {
+        var error: Error?
+    }
+}
