@@ -1,5 +1,5 @@
 # Reverie: two commands for a newcomer — `make quickstart` (the main job) and `make test`.
-APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi-dev iproute2 python3
+APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi-dev iproute2 python3 chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenBLAS workers otherwise spin for ~2^28 cycles after each GEMM, stealing cores from elementwise kernels.
 export OPENBLAS_THREAD_TIMEOUT ?= 4
@@ -13,9 +13,9 @@ CPU_FLAGS := $(if $(filter none,$(REVERIE_TARGET_CPU)),,-Xswiftc -target-cpu -Xs
 DEBUG_FLAGS := -Xswiftc -O $(CPU_FLAGS)
 
 LIBRARIES := ReverieCore ReverieNN ReverieIO ReverieData ReverieLanguage ReverieVision ReverieProjectors \
-	ReverieDiffusion ReverieMultimodal ReverieRuntime ReverieTrain ReverieDistributed
+	ReverieDiffusion ReverieMultimodal ReverieRuntime ReverieTrain ReverieDistributed ReverieServe
 
-.PHONY: deps build release test two-host fuzz fuzz-ci lint format docs bench quickstart clean
+.PHONY: deps build release test two-host browser-test fuzz fuzz-ci lint format docs bench quickstart clean
 
 ## deps: install the system libraries (Debian/Ubuntu) if any is missing
 deps:
@@ -38,6 +38,10 @@ test: deps
 ## two-host: after `make test`, two ranks in two network namespaces over TCP pass the data-parallel equivalence test
 two-host: deps
 	tools/two-host.sh $(DEBUG_FLAGS)
+
+## browser-test: after `make test`, headless Chromium drives `reverie serve`'s page (draw, two edits, undo, branch)
+browser-test: deps
+	python3 tools/browser-test.py --reverie .build/debug/reverie --out .build/browser-test
 
 ## fuzz: malformed inputs of every family through every command of the release binary (about 2 min); 0 crashes
 fuzz: release

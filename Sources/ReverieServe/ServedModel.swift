@@ -27,7 +27,7 @@ final class ServedModel: @unchecked Sendable {
         do {
             let decoded = try Image(encoded: bytes, path: "the uploaded image", maxPixels: maxImagePixels)
             let upright = decoded.applying(ImageOrientation.of(jpeg: Array(bytes.prefix(256 * 1024))))
-            let square = try upright.rgb().centerSquare()
+            let square = upright.rgb().centerSquare()
             let fitted = square.width == imageSize ? square : try square.resized(width: imageSize, height: imageSize)
             return try PlanarImage(tensor: fitted.tensor())
         } catch let error as ImageError {

@@ -25,7 +25,7 @@ final class MetricsLog {
                 to: url, atomically: true,
                 encoding: .utf8)
         } else {
-            fm.createFile(atPath: url.path, contents: nil)
+            _ = fm.createFile(atPath: url.path, contents: nil)
         }
         handle = try FileHandle(forWritingTo: url)
         handle?.seekToEndOfFile()
