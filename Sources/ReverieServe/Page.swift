@@ -7,11 +7,14 @@ import Hummingbird
 enum Page {
     static let files: [String: String] = [
         "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-        "style.css": "text/css; charset=utf-8",
+        "style.css": "text/css; charset=utf-8", "runs.html": "text/html; charset=utf-8",
+        "runs.js": "text/javascript; charset=utf-8",
     ]
 
-    static func add(to router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in try response("index.html") }
+    /// `/` shows `home` (the editing page, or the runs page when no model is loaded); `/runs` the runs page.
+    static func add(to router: Router<BasicRequestContext>, home: String) {
+        router.get("/") { _, _ in try response(home) }
+        router.get("/runs") { _, _ in try response("runs.html") }
         router.get("/page/:file") { _, context in try response(context.parameters.get("file") ?? "") }
     }
 

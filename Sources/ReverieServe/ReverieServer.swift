@@ -6,23 +6,28 @@ import NIOCore
 
 /// `reverie serve`: the model loaded once, the HTTP API (`ServeRoutes`) and the web page, on Hummingbird.
 public enum ReverieServer {
-    /// Serves until the process is stopped. `ready` gets the bound port once the server listens (port 0 picks one).
+    /// Serves until the process is stopped: the model of `checkpoint` (the API and the editing page), the training
+    /// runs under `runs` (their page), or both. `ready` gets the bound port once the server listens (port 0 picks
+    /// one).
     public static func run(
-        checkpoint: URL, options: ServeOptions, ready: @escaping @Sendable (Int) -> Void = { _ in }
+        checkpoint: URL?, runs: URL? = nil, options: ServeOptions, ready: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
         try options.validate()
-        let model = try ServedModel(checkpoint: checkpoint, maxImagePixels: options.maxImagePixels)
         let sessions = SessionStore(
             lifetime: options.sessionSeconds, capacity: options.maxSessions, maxTurns: options.maxTurns)
-        let routes = ServeRoutes(
-            model: model, options: options,
-            pool: WorkerPool(workers: options.workers, queue: options.queue, patience: options.requestSeconds),
-            sessions: sessions)
         let router = Router()
         router.add(middleware: ErrorsAsJSON())
         if let token = options.token { router.add(middleware: BearerToken(token: token)) }
-        routes.add(to: router)
-        Page.add(to: router)
+        if let checkpoint {
+            let model = try ServedModel(checkpoint: checkpoint, maxImagePixels: options.maxImagePixels)
+            let routes = ServeRoutes(
+                model: model, options: options,
+                pool: WorkerPool(workers: options.workers, queue: options.queue, patience: options.requestSeconds),
+                sessions: sessions)
+            routes.add(to: router)
+        }
+        if let runs { RunsRoutes(browser: RunsBrowser(root: runs)).add(to: router) }
+        Page.add(to: router, home: checkpoint != nil ? "index.html" : "runs.html")
         var logger = Logger(label: "reverie.serve")
         logger.logLevel = .warning
         let app = Application(

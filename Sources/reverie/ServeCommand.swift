@@ -22,6 +22,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Editing sessions kept at once (the least recently used goes).")
     var maxSessions = ServeOptions().maxSessions
     @Option(help: "Most denoising steps a request may ask for.") var maxSteps = ServeOptions().maxSteps
+    @Option(help: "A folder of training runs to show at /runs (their metrics as curves, their sample sheets).")
+    var runs: String?
+    @Flag(help: "Load no model: serve only the runs of --runs.") var noModel = false
 
     var options: ServeOptions {
         var o = ServeOptions()
@@ -33,6 +36,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if noModel, runs == nil { throw ValidationError("--no-model serves only --runs: give --runs DIR") }
         do {
             try options.validate()
         } catch let error as ConfigurationError {
@@ -41,14 +45,16 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (url, options, host) = (model.url, self.options, self.host)
+        let (url, options, host) = (noModel ? nil : model.url, self.options, self.host)
+        let runs = self.runs.map { URL(fileURLWithPath: $0, isDirectory: true) }
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         Task {
             do {
-                try await ReverieServer.run(checkpoint: url, options: options) { port in
+                try await ReverieServer.run(checkpoint: url, runs: runs, options: options) { port in
                     let shown = host.contains(":") ? "[\(host)]" : host
-                    print("serving \(url.lastPathComponent) at http://\(shown):\(port)/")
+                    let what = [url?.lastPathComponent, runs.map { "the runs under \($0.path)" }].compactMap { $0 }
+                    print("serving \(what.joined(separator: " and ")) at http://\(shown):\(port)/")
                 }
             } catch {
                 outcome.error = error

@@ -16,7 +16,9 @@ final class TestServer: @unchecked Sendable {
     let token: String?
     private let task: Task<Void, Error>
 
-    init(_ configure: (inout ServeOptions) -> Void = { _ in }) async throws {
+    init(checkpoint: URL? = TestServer.model, runs: URL? = nil, _ configure: (inout ServeOptions) -> Void = { _ in })
+        async throws
+    {
         var options = ServeOptions()
         options.port = 0
         configure(&options)
@@ -25,7 +27,9 @@ final class TestServer: @unchecked Sendable {
         let frozen = options
         task = Task {
             defer { ports.continuation.finish() }
-            try await ReverieServer.run(checkpoint: Self.model, options: frozen) { ports.continuation.yield($0) }
+            try await ReverieServer.run(checkpoint: checkpoint, runs: runs, options: frozen) {
+                ports.continuation.yield($0)
+            }
         }
         var bound: Int?
         for await p in ports.stream {
