@@ -34,6 +34,21 @@ struct ServeRoutes: Sendable {
                 "noise_seed": drawing.seed,
             ])
         }
+        router.post("/v1/interleaved") { request, _ in
+            let req = try JSONRequest(
+                try await buffer(request), known: JSONRequest.drawingKeys.union(["prompt", "max_images"]))
+            let prompt = try req.text("prompt")
+            let maxImages = try req.integer("max_images") ?? 4
+            guard (1...8).contains(maxImages) else { throw ServeError.badRequest("'max_images' must be in 1...8") }
+            let drawing = try req.drawing(over: model.drawing, maxSteps: options.maxSteps)
+            let pieces = try await pool.run { [model] in
+                try model.interleaved(prompt, maxImages: maxImages, drawing: drawing).map { piece -> [String: String] in
+                    if let text = piece.text { return ["text": text] }
+                    return ["image": "data:image/png;base64," + Data(try model.png(piece.image!)).base64EncodedString()]
+                }
+            }
+            return try json(["pieces": pieces])
+        }
         router.post("/v1/sessions") { request, _ in try json(view(try await createSession(request))) }
         router.get("/v1/sessions/:id") { _, context in try json(view(try await sessions.session(id(context)))) }
         router.delete("/v1/sessions/:id") { _, context in

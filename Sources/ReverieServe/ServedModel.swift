@@ -59,6 +59,15 @@ final class ServedModel: @unchecked Sendable {
         }
     }
 
+    /// Text and the images the model draws where it writes one, in order.
+    func interleaved(_ prompt: String, maxImages: Int, drawing: DrawingOptions) throws
+        -> [(text: String?, image: PlanarImage?)]
+    {
+        var r = runner
+        r.drawing = drawing
+        return try Self.refusing { try r.interleaved(prompt, maxImages: maxImages) }
+    }
+
     /// The model's refusals (an empty prompt, text it cannot read) as 400s naming the problem.
     static func refusing<T>(_ body: () throws -> T) throws -> T {
         do {

@@ -32,6 +32,12 @@ final class ServeAPITests: XCTestCase {
         XCTAssertEqual(drawn.json["noise_seed"] as? Int, 3)
         XCTAssertNotNil(drawn.json["caption"] as? String)
 
+        let story = try await server.call(
+            "POST", "/v1/interleaved", json: ["prompt": "draw a small green square in the middle on a black background"])
+        XCTAssertEqual(story.status, 200, story.error)
+        let pieces = try XCTUnwrap(story.json["pieces"] as? [[String: String]])
+        XCTAssertTrue(pieces.contains { $0["image"]?.hasPrefix("data:image/png;base64,") ?? false }, "\(pieces)")
+
         // A session from an upload, two edits, an undo, a branch from the first turn, downloads.
         let created = try await server.call("POST", "/v1/sessions", body: try scenePNG(1))
         XCTAssertEqual(created.status, 200, created.error)
