@@ -29,10 +29,5 @@ struct RunsRoutes: Sendable {
         return value
     }
 
-    func json(_ value: [String: Any]) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    func json(_ value: [String: Any]) throws -> Response { try jsonResponse(value) }
 }

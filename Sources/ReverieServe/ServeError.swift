@@ -31,3 +31,11 @@ public struct ServeError: Error, HTTPResponseError, CustomStringConvertible {
     static func badRequest(_ message: String) -> ServeError { ServeError(.badRequest, message) }
     static func notFound(_ message: String) -> ServeError { ServeError(.notFound, message) }
 }
+
+/// A JSON object as a response (keys sorted, never cached).
+func jsonResponse(_ value: [String: Any]) throws -> Response {
+    let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
+    return Response(
+        status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}

@@ -174,10 +174,5 @@ struct ServeRoutes: Sendable {
         return Array(b.readableBytesView)
     }
 
-    func json(_ value: [String: Any]) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    func json(_ value: [String: Any]) throws -> Response { try jsonResponse(value) }
 }

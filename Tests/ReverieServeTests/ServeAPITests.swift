@@ -33,7 +33,8 @@ final class ServeAPITests: XCTestCase {
         XCTAssertNotNil(drawn.json["caption"] as? String)
 
         let story = try await server.call(
-            "POST", "/v1/interleaved", json: ["prompt": "draw a small green square in the middle on a black background"])
+            "POST", "/v1/interleaved", json: ["prompt": "draw a small green square in the middle on a black background"]
+        )
         XCTAssertEqual(story.status, 200, story.error)
         let pieces = try XCTUnwrap(story.json["pieces"] as? [[String: String]])
         XCTAssertTrue(pieces.contains { $0["image"]?.hasPrefix("data:image/png;base64,") ?? false }, "\(pieces)")
