@@ -88,6 +88,6 @@ public final class ThreadRanks: @unchecked Sendable {
 
         func barrier() throws { _ = group.exchange(rank: rank, []) }
 
-        func abort(code: Int32) -> Never { fatalError("rank \(rank) aborted the job (code \(code))") }
+        func abort(code: Int32) -> Never { fatalError("rank \(rank) aborted the job (code \(code))") }  // invariant
     }
 }
