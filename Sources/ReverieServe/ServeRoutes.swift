@@ -14,7 +14,11 @@ struct ServeRoutes: Sendable {
     let sessions: SessionStore
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get("/v1/health") { _, _ in try json(health()) }
+        router.get("/v1/health") { _, _ in
+            var h = health()
+            h["sessions"] = await sessions.count
+            return try json(h)
+        }
         router.post("/v1/caption") { request, _ in
             let upload = try await body(request)
             let caption = try await pool.run { [model] in try model.caption(model.image(fromUpload: upload)) }
