@@ -87,6 +87,7 @@ public final class LatentDiffusionDecoder: Module {
         let context = try null.map { try concat([$0, conditions], axis: 0) } ?? conditions  // [B or 2B, S, D]
         let spatial = spatialConditions ? try spatialConditionMap(context, size: latentSize) : nil
         for i in 0..<sampler.stepCount {
+            try Deadline.check()  // a server's request limit stops a drawing between two steps
             var input = try sampler.scaleModelInput(x, stepIndex: i)
             if let sourceLatent { input = try concat([input, sourceLatent], axis: 1) }
             let t = try sampler.modelTimestep(i)

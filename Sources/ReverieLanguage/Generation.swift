@@ -36,6 +36,7 @@ extension LanguageModel {
             var out: [Int] = []
             var logits = try self(inputEmbeddings: inputEmbeddings, cache: cache, lastPositionOnly: true).logits
             while out.count < maxNewTokens {
+                try Deadline.check()  // a server's request limit stops a text between two tokens
                 let token = try sampling.next(logits.buffer, rng: &rng)  // logits [1, 1, vocab]
                 out.append(token)
                 if stopTokens.contains(token) || out.count == maxNewTokens { break }

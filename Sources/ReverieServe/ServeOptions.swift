@@ -18,7 +18,8 @@ public struct ServeOptions: Sendable, SelfChecking {
     public var maxBodyBytes = 16 << 20
     /// The largest image an upload may declare, in pixels (checked from the header, before decoding).
     public var maxImagePixels = 16 << 20
-    /// A model request that has not started within this many seconds is refused with 503.
+    /// A model request must be done this many seconds after it arrives: one still waiting is refused (503), one still
+    /// running is stopped between two steps (504).
     public var requestSeconds = 120.0
     /// An editing session untouched this long is dropped and its memory freed.
     public var sessionSeconds = 1800.0

@@ -1,10 +1,11 @@
 import Dispatch
 import Foundation
+import ReverieCore
 
-/// Runs model requests on a fixed number of worker threads, off the server's event loops, with a bounded wait:
-/// when every worker is busy and `queue` requests already wait, the next is refused at once (503 with Retry-After),
-/// and a request still waiting after `patience` seconds is refused rather than started late. A started request runs
-/// to the end (the model cannot be stopped halfway); the step limit bounds how long that is.
+/// Runs model requests on a fixed number of worker threads, off the server's event loops, each within `patience`
+/// seconds of its arrival: when every worker is busy and `queue` requests already wait, the next is refused at once
+/// (503 with Retry-After); a request still waiting at its limit is refused (503), and one still running is stopped
+/// between two tokens or denoising steps (`Deadline`) and answered 504.
 public final class WorkerPool: @unchecked Sendable {
     public let workers: Int
     public let queue: Int
@@ -34,17 +35,26 @@ public final class WorkerPool: @unchecked Sendable {
                 .serviceUnavailable, "the server is busy: \(workers + queue) requests are running or waiting",
                 retryAfter: 5)
         }
+        let limit = DispatchTime.now() + patience
         return try await withCheckedThrowingContinuation { continuation in
             threads.async { [self] in
                 defer { lock.withLock { admitted -= 1 } }
-                guard slots.wait(timeout: .now() + patience) == .success else {
+                guard slots.wait(timeout: limit) == .success else {
                     continuation.resume(
                         throwing: ServeError(
                             .serviceUnavailable, "the request waited \(Int(patience)) s for a worker", retryAfter: 5))
                     return
                 }
                 defer { slots.signal() }
-                continuation.resume(with: Result { try job() })
+                do {
+                    continuation.resume(returning: try Deadline.run(until: limit.uptimeNanoseconds, job))
+                } catch is DeadlineExceeded {
+                    continuation.resume(
+                        throwing: ServeError(
+                            .gatewayTimeout, "the request ran past its limit of \(patience) s and was stopped"))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
             }
         }
     }

@@ -17,7 +17,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request body, in bytes.") var maxBodyBytes = ServeOptions().maxBodyBytes
     @Option(help: "Largest uploaded image, in pixels (checked before decoding).")
     var maxImagePixels = ServeOptions().maxImagePixels
-    @Option(help: "Seconds a model request may wait for a worker.") var requestSeconds = ServeOptions().requestSeconds
+    @Option(help: "Seconds a model request may take, waiting included (then 503 if waiting, 504 if running).")
+    var requestSeconds = ServeOptions().requestSeconds
     @Option(help: "Seconds an idle editing session is kept.") var sessionSeconds = ServeOptions().sessionSeconds
     @Option(help: "Editing sessions kept at once (the least recently used goes).")
     var maxSessions = ServeOptions().maxSessions

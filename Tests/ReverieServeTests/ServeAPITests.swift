@@ -149,6 +149,19 @@ final class ServeAPITests: XCTestCase {
         XCTAssertTrue(busy.first?.error.contains("busy") ?? false)
     }
 
+    func testARequestPastItsLimitIsStoppedWith504() async throws {
+        let server = try await TestServer { $0.requestSeconds = 0.5 }
+        defer { server.stop() }
+        let started = Date()
+        let slow = try await server.call(
+            "POST", "/v1/generate", json: ["prompt": "a red circle", "sample_steps": 200, "guidance": 3])
+        XCTAssertEqual(slow.status, 504, slow.error)
+        XCTAssertTrue(slow.error.contains("limit of 0.5 s"), slow.error)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "stopped between steps, not after all 200")
+        let health = try await server.call("GET", "/v1/health")
+        XCTAssertEqual(health.json["load"] as? Int, 0, "the worker is free again")
+    }
+
     func testIdleSessionsExpire() async throws {
         let server = try await TestServer { $0.sessionSeconds = 1 }
         defer { server.stop() }
