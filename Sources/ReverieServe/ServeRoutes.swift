@@ -25,10 +25,7 @@ struct ServeRoutes: Sendable {
             return try json(["caption": caption])
         }
         router.post("/v1/generate") { request, _ in
-            let req = try JSONRequest(try await buffer(request), known: JSONRequest.drawingKeys.union(["prompt"]))
-            let (prompt, drawing) = (
-                try req.text("prompt"), try req.drawing(over: model.drawing, maxSteps: options.maxSteps)
-            )
+            let (prompt, drawing) = try await promptRequest(request)
             let (png, caption) = try await pool.run { [model] in
                 let image = try model.generate(prompt, drawing: drawing)
                 return (try model.png(image), try model.caption(image))
@@ -88,10 +85,7 @@ struct ServeRoutes: Sendable {
         let isJSON = request.headers[.contentType]?.lowercased().hasPrefix("application/json") ?? false
         let first: SessionStore.Turn
         if isJSON {
-            let req = try JSONRequest(try await buffer(request), known: JSONRequest.drawingKeys.union(["prompt"]))
-            let (prompt, drawing) = (
-                try req.text("prompt"), try req.drawing(over: model.drawing, maxSteps: options.maxSteps)
-            )
+            let (prompt, drawing) = try await promptRequest(request)
             first = try await pool.run { [model] in
                 let image = try model.generate(prompt, drawing: drawing)
                 return SessionStore.Turn(
@@ -108,6 +102,12 @@ struct ServeRoutes: Sendable {
             }
         }
         return await sessions.create(first: first)
+    }
+
+    /// `{"prompt": …, …drawing}`: what a drawing is asked for with.
+    func promptRequest(_ request: Request) async throws -> (String, DrawingOptions) {
+        let req = try JSONRequest(try await buffer(request), known: JSONRequest.drawingKeys.union(["prompt"]))
+        return (try req.text("prompt"), try req.drawing(over: model.drawing, maxSteps: options.maxSteps))
     }
 
     /// `{"instruction": …, "from": N?}`: edits turn N (a branch) or the current turn, and makes the result current.
