@@ -2,7 +2,7 @@
 """A bounded load test of `reverie serve` on loopback: C concurrent clients for S seconds, each alternating caption
 (an uploaded ShapesWorld PNG) and generate requests. Reports p50/p99 latency and throughput per endpoint, every
 status seen (503s are the server refusing work beyond its queue, by design), and the server's resident memory at the
-start and the end. Standard library only.
+start and the end, and every 10 s between. Standard library only.
 
   python3 tools/serve-load.py --reverie .build/release/reverie --clients 8 --seconds 60 [--json out.json]
 """
@@ -53,9 +53,11 @@ def main():
     parser.add_argument("--checkpoint", default="checkpoints/shapes/model.h5")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, help="the server's --workers (default: the server's own, one per core)")
     parser.add_argument("--json")
     args = parser.parse_args()
-    server = subprocess.Popen([args.reverie, "serve", "--checkpoint", args.checkpoint, "--port", "0"],
+    server = subprocess.Popen([args.reverie, "serve", "--checkpoint", args.checkpoint, "--port", "0"]
+                              + (["--workers", str(args.workers)] if args.workers else []),
                               stdout=subprocess.PIPE, text=True)
     try:
         match = re.search(r"http://[^ ]+:(\d+)/", server.stdout.readline())
@@ -82,15 +84,24 @@ def main():
                     results[kind].append(out)
                 n += 1
 
+        series = []  # (seconds, RSS MB) every 10 s: growth that levels off is warm-up, growth that does not is a leak
+
+        def monitor():
+            while time.time() < deadline:
+                series.append((round(time.time() - began), round(rss_mb(server.pid), 1)))
+                time.sleep(10)
+
         began = time.time()
         threads = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
+        threads.append(threading.Thread(target=monitor))
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.time() - began
-        report = {"clients": args.clients, "seconds": round(wall, 1), "rss_mb_start": round(start_rss, 1),
-                  "rss_mb_end": round(rss_mb(server.pid), 1)}
+        health = json.loads(urllib.request.urlopen(base + "/v1/health", timeout=60).read())
+        report = {"clients": args.clients, "workers": health["workers"], "seconds": round(wall, 1), "rss_mb_start": round(start_rss, 1),
+                  "rss_mb_end": round(rss_mb(server.pid), 1), "rss_mb_every_10s": series}
         for kind, outs in results.items():
             ok = [t for s, t in outs if s == 200]
             statuses = {}

@@ -81,6 +81,37 @@ public enum ThreadPolicy {
         withSerialBLAS { concurrent(count, body) }
     }
 
+    /// Runs `body` (a server, say) while the process runs `jobs` independent jobs side by side: with more than one,
+    /// OpenBLAS keeps to one thread until `body` ends, and each job runs inside `asOneOfManyJobs`, on its own thread.
+    /// Small models gain more from whole requests on separate cores than from one request's ops split across them.
+    public static func runningJobsSideBySide<T>(_ jobs: Int, _ body: () async throws -> T) async rethrows -> T {
+        configure()
+        guard jobs > 1 else { return try await body() }
+        sideBySide.withLock { held in
+            if held == 0 { openblas_set_num_threads(1) }
+            held += 1
+        }
+        defer {
+            sideBySide.withLock { held in
+                held -= 1
+                if held == 0 { openblas_set_num_threads(Int32(threads)) }
+            }
+        }
+        return try await body()
+    }
+
+    /// How many `runningJobsSideBySide` scopes are open.
+    private static let sideBySide = LockedCount()
+
+    /// Runs `body` on the calling thread alone (its parallel loops run serially, as inside a parallel region): one of
+    /// the jobs of `runningJobsSideBySide`.
+    public static func asOneOfManyJobs<T>(_ body: () throws -> T) rethrows -> T {
+        let outer = pthread_getspecific(insideKey)
+        pthread_setspecific(insideKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(insideKey, outer) }
+        return try body()
+    }
+
     /// Runs `body` with OpenBLAS limited to one thread (for code that calls BLAS from several threads).
     /// Inside a parallel region BLAS is already serial and is left alone.
     public static func withSerialBLAS<T>(_ body: () throws -> T) rethrows -> T {
@@ -90,5 +121,17 @@ public enum ThreadPolicy {
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(previous) }
         return try body()
+    }
+}
+
+/// A counter behind a lock.
+final class LockedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func withLock<T>(_ body: (inout Int) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ReverieCore
 
 /// `reverie serve`: the model loaded once, the HTTP API (`ServeRoutes`) and the web page, on Hummingbird.
 public enum ReverieServer {
@@ -43,7 +44,7 @@ public enum ReverieServer {
             }
         }
         defer { sweeper.cancel() }
-        try await app.runService()
+        try await ThreadPolicy.runningJobsSideBySide(options.workers) { try await app.runService() }
     }
 }
 

@@ -10,8 +10,9 @@ public struct ServeOptions: Sendable, SelfChecking {
     public var port = 8080
     /// The bearer token every `/v1` request must carry (`Authorization: Bearer …`); nil: none asked.
     public var token: String?
-    /// Requests that run the model at once (each uses every core through BLAS and the thread pool).
-    public var workers = 1
+    /// Requests that run the model at once: one per core by default, each on its own core (a single worker spreads
+    /// its one request over every core instead).
+    public var workers = ThreadPolicy.threads
     /// Model requests that may wait for a worker; one more is refused with 503 and Retry-After.
     public var queue = 8
     /// The largest request body read, in bytes (an image upload or a JSON request).

@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 import ReverieCore
 
-/// Runs model requests on a fixed number of worker threads, off the server's event loops, each within `patience`
+/// Runs model requests on a fixed number of worker threads, off the server's event loops (with more than one, each
+/// request keeps to its own core, inside `ThreadPolicy.runningJobsSideBySide`), each within `patience`
 /// seconds of its arrival: when every worker is busy and `queue` requests already wait, the next is refused at once
 /// (503 with Retry-After); a request still waiting at its limit is refused (503), and one still running is stopped
 /// between two tokens or denoising steps (`Deadline`) and answered 504.
@@ -47,7 +48,11 @@ public final class WorkerPool: @unchecked Sendable {
                 }
                 defer { slots.signal() }
                 do {
-                    continuation.resume(returning: try Deadline.run(until: limit.uptimeNanoseconds, job))
+                    let result =
+                        workers > 1
+                        ? try ThreadPolicy.asOneOfManyJobs { try Deadline.run(until: limit.uptimeNanoseconds, job) }
+                        : try Deadline.run(until: limit.uptimeNanoseconds, job)
+                    continuation.resume(returning: result)
                 } catch is DeadlineExceeded {
                     continuation.resume(
                         throwing: ServeError(

@@ -12,7 +12,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Address to bind (anything but loopback needs --token).") var host = ServeOptions().host
     @Option(help: "TCP port (0: any free port).") var port = ServeOptions().port
     @Option(help: "Bearer token API requests must carry (default: $REVERIE_SERVE_TOKEN).") var token: String?
-    @Option(help: "Model requests that run at once.") var workers = ServeOptions().workers
+    @Option(help: "Model requests that run at once, each on its own core (one per core by default).") var workers =
+        ServeOptions().workers
     @Option(help: "Model requests that may wait; more get 503 with Retry-After.") var queue = ServeOptions().queue
     @Option(help: "Largest request body, in bytes.") var maxBodyBytes = ServeOptions().maxBodyBytes
     @Option(help: "Largest uploaded image, in pixels (checked before decoding).")
