@@ -1,8 +1,10 @@
 import Foundation
+import ReverieCore
 import ReverieRuntime
 
 /// `reverie recipes validate`: reads recipes and builds their models (fresh weights, no training) so that every
-/// key, type, file and shape problem surfaces with its file and line.
+/// key, type, file and shape problem surfaces with its file and line; then runs one item forward and backward to say
+/// what a training step will hold, and refuses a step that cannot fit (`StepMemoryCheck`).
 public enum RecipeValidation {
     /// Validates one file (stage or pipeline); returns a one-line summary per stage.
     ///
@@ -19,7 +21,7 @@ public enum RecipeValidation {
         var visiting: Set<String> = [url.standardizedFileURL.path]
         try predictSiblings(of: recipe, in: url.deletingLastPathComponent(), into: &predicted, visiting: &visiting)
         let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
-        return [summary(recipe, stage)]
+        return [summary(recipe, stage) + (try memory(recipe, stage))]
     }
 
     /// Validates a pipeline's stage recipes in order, each over the parts the earlier ones will produce.
@@ -28,7 +30,7 @@ public enum RecipeValidation {
         return try stages.map { recipe in
             let stage = try StageBuilder.check(recipe, parts: StageBuilder.resolveParts(recipe, predicted: predicted))
             predicted[recipe.name] = stage.parts
-            return summary(recipe, stage)
+            return summary(recipe, stage) + (try memory(recipe, stage))
         }
     }
 
@@ -48,6 +50,28 @@ public enum RecipeValidation {
             let earlier = try Recipe.load(sibling, overrides: ["root=\(recipe.root)"])
             try predictSiblings(of: earlier, in: dir, into: &predicted, visiting: &visiting)
             predicted[run] = try StageBuilder.resolveParts(earlier, predicted: predicted)
+        }
+    }
+
+    /// `, a step holds about N GB` for one process running `recipe`'s step, measured on the first item; throws when
+    /// that is more than twice this machine's memory (as `train` would, before its first step).
+    static func memory(_ recipe: Recipe, _ stage: any TrainingStage) throws -> String {
+        let plan = try StepPlan(
+            batch: recipe.loop.batch, accumulate: recipe.loop.accumulate, ranks: 1, rank: 0, file: recipe.file)
+        do {
+            guard
+                let (bytes, detail) = try StepMemoryCheck.estimate(
+                    stage: stage, position: 0, rng: Trainer.initialRNG(recipe), plan: plan,
+                    trainable: stage.model.trainableParameterCount)
+            else { return "" }
+            try StepMemoryCheck.refuse(bytes, detail)
+            return String(format: ", a step holds about %.2f GB", bytes / 1e9)
+        } catch let error as RecipeError {
+            throw error
+        } catch let error as TrainError {
+            throw recipe.error("train.batch", "\(error)")
+        } catch {
+            throw recipe.error("data", "the first training item fails: \(error)")
         }
     }
 

@@ -12,10 +12,20 @@ import ReverieCore
 enum StepMemoryCheck {
     /// The estimate in bytes, and how it was made (for the message).
     static func estimate(_ trainer: Trainer) throws -> (bytes: Double, detail: String)? {
+        try estimate(
+            stage: trainer.stage, position: trainer.position, rng: trainer.rng, plan: trainer.plan,
+            trainable: trainer.params.reduce(0) { $0 + $1.count })
+    }
+
+    /// The estimate for `stage` run by `plan`, measured on the item at data `position` with a copy of `rng`; nil when
+    /// tensor memory is not counted.
+    static func estimate(stage: any TrainingStage, position: Int, rng: RNG, plan: StepPlan, trainable: Int) throws
+        -> (bytes: Double, detail: String)?
+    {
         let before = TensorStorage.heapBytesInUse
         guard before > 0 else { return nil }
-        var probe = trainer.rng
-        let loss = try trainer.stage.loss(indices: [trainer.position], rng: &probe)
+        var probe = rng
+        let loss = try stage.loss(indices: [position], rng: &probe)
         let forward = TensorStorage.heapBytesInUse
         var backward = forward
         if loss.total.requiresGrad, try loss.total.item().isFinite {
@@ -26,10 +36,9 @@ enum StepMemoryCheck {
         withExtendedLifetime(loss) {}
         let perItem = Double(max(0, max(forward, backward) - before))
         // Micro-batches of a rank run side by side, one per worker thread.
-        let together = min(trainer.plan.mine.count, ThreadPolicy.threads)
-        let items = Double(trainer.plan.microSize * together)
-        let trainable = Double(trainer.params.reduce(0) { $0 + $1.count })
-        let optimizer = trainable * 4 * 3  // gradients and AdamW's two moments, allocated in the first step
+        let together = min(plan.mine.count, ThreadPolicy.threads)
+        let items = Double(plan.microSize * together)
+        let optimizer = Double(trainable) * 4 * 3  // gradients and AdamW's two moments, allocated in the first step
         let bytes = perItem * items + optimizer
         let detail = String(
             format: "%.1f MB measured for one item × %.0f items at once (train.batch per micro-batch, micro-batches "
@@ -42,10 +51,8 @@ enum StepMemoryCheck {
     /// when it needs more than all of it.
     static func check(_ trainer: Trainer, quiet: Bool) throws {
         guard let (bytes, detail) = try estimate(trainer) else { return }
+        try refuse(bytes, detail)
         let memory = Double(ProcessInfo.processInfo.physicalMemory)
-        if bytes > 2 * memory {
-            throw TrainError.stepTooLarge(needed: bytes, available: memory, detail: detail)
-        }
         if bytes > memory, !quiet {
             FileHandle.standardError.write(
                 Data(
@@ -53,6 +60,14 @@ enum StepMemoryCheck {
                         format: "warning: a step may need about %.1f GB (%@); this machine has %.1f GB\n",
                         bytes / 1e9, detail, memory / 1e9
                     ).utf8))
+        }
+    }
+
+    /// Throws `TrainError.stepTooLarge` when `bytes` is more than twice this machine's memory.
+    static func refuse(_ bytes: Double, _ detail: String) throws {
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        if bytes > 2 * memory {
+            throw TrainError.stepTooLarge(needed: bytes, available: memory, detail: detail)
         }
     }
 }

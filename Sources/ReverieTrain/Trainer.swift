@@ -98,6 +98,9 @@ public final class Trainer {
     /// The gradient norm of the last step, before clipping.
     public internal(set) var lastGradientNorm: Float = 0
 
+    /// The run's generator before its first step.
+    static func initialRNG(_ recipe: Recipe) -> RNG { RNG(seed: recipe.seed &+ 0x5EED) }
+
     public init(
         recipe: Recipe, stage: (any TrainingStage)? = nil, communicator: any Communicator = SingleProcess()
     ) throws {
@@ -117,7 +120,7 @@ public final class Trainer {
             o.schedule == .cosine
             ? .cosine(peak: o.lr, warmupSteps: o.warmup, totalSteps: recipe.loop.steps, minLR: o.minLR)
             : .constant(lr: o.lr, warmupSteps: o.warmup)
-        rng = RNG(seed: recipe.seed &+ 0x5EED)
+        rng = Self.initialRNG(recipe)
     }
 
     var lastURL: URL { runDir.appendingPathComponent("last.h5") }

@@ -24,14 +24,19 @@ final class RecipeReachTests: XCTestCase {
     }
 }
 
-/// A step that could never fit in memory is refused before it starts, naming the setting to change, and the run
-/// directory keeps no checkpoint of it.
+/// A step that could never fit in memory is refused by `recipes validate` and before the first step, naming the
+/// setting to change, and the run directory keeps no checkpoint of it.
 final class StepMemoryCheckTests: XCTestCase {
     func testAnImpossibleBatchIsRefusedBeforeTheFirstStep() throws {
         let dir = try TinyRecipes.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("vae.yaml")
         try TinyRecipes.text("vae", root: dir.path, steps: 2).write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertTrue(try RecipeValidation.validate(url)[0].contains(", a step holds about "))
+        // `recipes validate` measures the same and refuses it first, naming the setting.
+        XCTAssertThrowsError(try RecipeValidation.validate(url, overrides: ["train.batch=65536"])) { error in
+            XCTAssertTrue("\(error)".contains("train.batch") && "\(error)".contains("lower train.batch"), "\(error)")
+        }
         var recipe = try Recipe.load(url)
         recipe.loop.batch = 65536
         let trainer = try Trainer(recipe: recipe)
