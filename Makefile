@@ -15,7 +15,8 @@ DEBUG_FLAGS := -Xswiftc -O $(CPU_FLAGS)
 LIBRARIES := ReverieCore ReverieNN ReverieIO ReverieData ReverieLanguage ReverieVision ReverieProjectors \
 	ReverieDiffusion ReverieMultimodal ReverieRuntime ReverieTrain ReverieDistributed ReverieServe
 
-.PHONY: deps build release test two-host browser-test fuzz fuzz-ci lint format docs bench quickstart clean
+.PHONY: deps build release test two-host browser-test fuzz fuzz-ci libfuzz lint format docs bench bench-compare \
+	quickstart clean
 
 ## deps: install the system libraries (Debian/Ubuntu) if any is missing
 deps:
@@ -47,6 +48,18 @@ browser-test: deps
 fuzz: release
 	python3 tools/fuzz/fuzz.py --reverie .build/release/reverie --cases 1200
 
+## libfuzz: coverage-guided, in process: every input reader (`reverie-fuzz`) under libFuzzer and AddressSanitizer for
+## LIBFUZZ_SECONDS each; findings go to .build/libfuzz/artifacts (tools/fuzz/libfuzz.py). Not part of CI.
+# libFuzzer's driver is linked without its main: SwiftPM's executables bring their own, and `-sanitize=fuzzer` would
+# add a second.
+LIBFUZZ_SECONDS ?= 60
+FUZZ_RT = $(firstword $(wildcard $(dir $(realpath $(shell which swift)))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
+libfuzz:
+	swift build -c release --product reverie-fuzz --scratch-path .build/libfuzz -Xswiftc -sanitize=address \
+		-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp -Xswiftc -DREVERIE_LIBFUZZER \
+		-Xlinker $(FUZZ_RT) -Xlinker -lstdc++
+	python3 tools/fuzz/libfuzz.py --fuzzer .build/libfuzz/release/reverie-fuzz --seconds $(LIBFUZZ_SECONDS)
+
 ## fuzz-ci: a short deterministic slice on the test build (after `make test`)
 fuzz-ci: deps
 	python3 tools/fuzz/fuzz.py --reverie .build/debug/reverie --cases 200 --seed 7
@@ -66,6 +79,16 @@ docs:
 ## bench: release build, then the core benchmark against the sgemm ceiling
 bench: release
 	.build/release/reverie bench core
+
+## bench-compare: release build, then Reverie and PyTorch eager (transformers, diffusers) taking turns on the core, llm
+## and decoder workloads, same shapes and threads; prints PyTorch s / Reverie s per round (tools/bench/compare.py;
+## BENCH_COMPARE_FLAGS="--rounds 5 --suites llm" to change). Not part of `make test` or CI. Needs a Python with torch,
+## transformers and diffusers outside the repository: REVERIE_TORCH_PYTHON, by default the venv made by
+##   python3 -m venv /tmp/refvenv && /tmp/refvenv/bin/pip install torch transformers diffusers
+REVERIE_TORCH_PYTHON ?= /tmp/refvenv/bin/python
+BENCH_COMPARE_FLAGS ?=
+bench-compare: release
+	python3 tools/bench/compare.py --reverie .build/release/reverie --python $(REVERIE_TORCH_PYTHON) $(BENCH_COMPARE_FLAGS)
 
 ## quickstart: release build, then every training stage, small (recipes/shapes/quickstart.yaml), and the scores
 quickstart: deps
