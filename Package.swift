@@ -85,6 +85,10 @@ let package = Package(
                 "ReverieDiffusion", "ReverieMultimodal", "ReverieRuntime", "ReverieTrain", "ReverieDistributed",
                 "ReverieServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // In-process fuzz targets: replays saved inputs; built with libFuzzer by `make libfuzz`.
+        .executableTarget(
+            name: "reverie-fuzz",
+            dependencies: ["ReverieIO", "ReverieData", "ReverieLanguage", "ReverieVision", "ReverieTrain"]),
         .testTarget(name: "ReverieCoreTests", dependencies: ["ReverieCore", "ReverieTestSupport"]),
         .testTarget(name: "ReverieNNTests", dependencies: ["ReverieNN", "ReverieTestSupport"]),
         .testTarget(name: "ReverieDataTests", dependencies: ["ReverieData", "ReverieTestSupport"]),
@@ -121,7 +125,8 @@ let package = Package(
         // End-to-end through the built binary (docs/DESIGN.md §8). Depending on `reverie` makes SwiftPM build the executable
         // before the tests, which run it from the products directory with `Process`.
         .testTarget(
-            name: "ReverieCLITests", dependencies: ["reverie", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),
+            name: "ReverieCLITests",
+            dependencies: ["reverie", "reverie-fuzz", "ReverieIO", "ReverieCore", "ReverieTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -38,7 +38,8 @@ public enum TensorBoardEventReader {
             guard word(at + 8, UInt32.self) == CRC32C.masked(data[at..<(at + 8)]) else {
                 throw fail(at, "the length's checksum does not match")
             }
-            guard length <= UInt64(data.count - at - 16) else { break }  // cut short: the writer's last record
+            // Cut short (the writer's last record): the body and its checksum do not fit in what is left.
+            guard data.count - at >= 16, length <= UInt64(data.count - at - 16) else { break }
             let body = data[(at + 12)..<(at + 12 + Int(length))]
             guard word(at + 12 + Int(length), UInt32.self) == CRC32C.masked(body) else {
                 throw fail(at, "the event's checksum does not match")

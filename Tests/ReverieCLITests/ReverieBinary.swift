@@ -115,10 +115,10 @@ enum ReverieBinary {
     /// as the user has them, so the binary's own start-up handling of them is what runs.
     static func run(
         _ arguments: [String], currentDirectory: URL? = nil, timeout: TimeInterval = 30,
-        launcher: [String] = [], file: StaticString = #filePath, line: UInt = #line
+        launcher: [String] = [], program: URL? = nil, file: StaticString = #filePath, line: UInt = #line
     ) throws -> CommandResult {
         let process = Process()
-        let binary = try url(file: file, line: line)
+        let binary = try program ?? url(file: file, line: line)
         if let program = launcher.first {  // `mpirun … reverie ARGS`
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = Array(launcher.dropFirst()) + [binary.path] + arguments

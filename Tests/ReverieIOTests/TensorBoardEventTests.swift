@@ -85,6 +85,11 @@ final class TensorBoardEventTests: XCTestCase {
         let cut = dir.appendingPathComponent("cut")
         try Data(bytes.dropLast(5)).write(to: cut)
         XCTAssertEqual(try TensorBoardEventReader.read(cut), Array(complete.dropLast()))
+        // Cut just after the first record's length and its checksum, before 16 bytes (a trap before: libFuzzer's find).
+        for keep in 12..<16 {
+            try Data(bytes.prefix(keep)).write(to: cut)
+            XCTAssertEqual(try TensorBoardEventReader.read(cut), [])
+        }
         bytes[100] ^= 0x10
         let damaged = dir.appendingPathComponent("damaged")
         try Data(bytes).write(to: damaged)
