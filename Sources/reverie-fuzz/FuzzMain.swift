@@ -44,7 +44,7 @@ enum FuzzMain {
     nonisolated(unsafe) var selected: FuzzTargets.Target = { _ in }
 
     @_silgen_name("LLVMFuzzerRunDriver")
-    func LLVMFuzzerRunDriver(
+    func runFuzzerDriver(
         _ argc: UnsafeMutablePointer<CInt>,
         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
@@ -56,7 +56,7 @@ enum FuzzMain {
             var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
             return pointers.withUnsafeMutableBufferPointer { buffer in
                 var argv = buffer.baseAddress
-                return LLVMFuzzerRunDriver(&argc, &argv) { data, count in
+                return runFuzzerDriver(&argc, &argv) { data, count in
                     selected(data.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? [])
                     return 0
                 }
