@@ -12,7 +12,9 @@ shape_probe) removed, since a manifest has no scene labels; nothing else changes
 
 `recipes --seed-offset K` writes a second draw of both roads (every stage's training seed plus K) to memory-sK/ and
 files-sK/, training into memory-sK-run/ and files-sK-run/, so the spread between seeds can be set beside the
-difference between roads. `--siglip-captions` gives both roads' siglip stage the caption records only: the memory
+difference between roads. `--stage-exports` (with both `export` and `recipes`) gives the file road one export per stage, of the world that stage
+reads on the memory road (data-<stage>/), so that, as in memory, no two stages see the same images.
+`--siglip-captions` gives both roads' siglip stage the caption records only: the memory
 road's siglip stage reads no text-to-image prompts, so without it the roads differ in that stage's pairs.
 """
 import argparse
@@ -25,12 +27,14 @@ import subprocess
 COUNTS = {"caption": 16000, "t2i": 12000, "edit": 8000, "interleaved": 4000}
 EXPORT_SEED = 7
 STAGES = ["siglip", "vae", "decoder", "mllm", "tune"]
+# The world each stage of recipes/shapes reads (its data.world_seed): the memory road's stages never share scenes.
+STAGE_WORLDS = {"siglip": 1, "vae": 2, "decoder": 3, "mllm": 4, "tune": 5}
 
 
-def export(reverie, data):
+def export(reverie, data, seed=EXPORT_SEED):
     for kind, count in COUNTS.items():
         subprocess.run([reverie, "data", "shapes", "--out", data, "--count", str(count), "--kinds", kind,
-                        "--seed", str(EXPORT_SEED)], check=True, stdout=subprocess.DEVNULL)
+                        "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(data, "train.jsonl"), "w") as out:
         for kind in COUNTS:
             with open(os.path.join(data, f"{kind}.jsonl")) as f:
@@ -55,8 +59,8 @@ def data_section(text, replacement):
     return re.sub(r"^data:.*\n(?:  .*\n)*", replacement, text, count=1, flags=re.M)
 
 
-def recipes(repo, work, data, offset, siglip_captions):
-    limits = distinct(data, siglip_captions)
+def recipes(repo, work, data, offset, siglip_captions, stage_exports=False):
+    limits = distinct(data if not stage_exports else data + "-mllm", siglip_captions)
     for kind in ["memory", "files"]:
         road = f"{kind}-s{offset}" if offset else kind
         folder = os.path.join(work, road)
@@ -66,6 +70,7 @@ def recipes(repo, work, data, offset, siglip_captions):
         pipeline = re.sub(r"^root: .*$", f"root: {work}/{road}-run", pipeline, flags=re.M)
         open(os.path.join(folder, "pipeline.yaml"), "w").write(pipeline)
         for stage in STAGES:
+            data_dir = f"{data}-{stage}" if stage_exports else data
             text = without_scene_labels(open(os.path.join(repo, f"recipes/shapes/{stage}.yaml")).read())
             text = re.sub(r"^root: .*$", f"root: {work}/{road}-run", text, flags=re.M)
             text = re.sub(r"^seed: (\d+)$", lambda m: f"seed: {int(m.group(1)) + offset}", text, flags=re.M)
@@ -73,13 +78,13 @@ def recipes(repo, work, data, offset, siglip_captions):
                 text = re.sub(r"^(data: \{world_seed: \d+)", rf"\1, items: {limits[stage]}", text, flags=re.M)
                 text = re.sub(r"^(  world_seed: \d+\n)", rf"\1  items: {limits[stage]}\n", text, flags=re.M)
             elif stage == "siglip" and siglip_captions:  # the memory road's siglip stage reads captions only
-                text = data_section(text, f"data: {{manifest: {data}/caption.jsonl, canvas: 64}}\n")
+                text = data_section(text, f"data: {{manifest: {data_dir}/caption.jsonl, canvas: 64}}\n")
             elif stage == "tune":  # the shapes tune stage draws text-to-image and edits 1 : 1
                 text = data_section(text, "data:\n  canvas: 64\n  sources:\n"
-                                    f"    - {{manifest: {{path: {data}/t2i.jsonl}}, weight: 1}}\n"
-                                    f"    - {{manifest: {{path: {data}/edit.jsonl}}, weight: 1}}\n")
+                                    f"    - {{manifest: {{path: {data_dir}/t2i.jsonl}}, weight: 1}}\n"
+                                    f"    - {{manifest: {{path: {data_dir}/edit.jsonl}}, weight: 1}}\n")
             else:
-                text = data_section(text, f"data: {{manifest: {data}/train.jsonl, canvas: 64}}\n")
+                text = data_section(text, f"data: {{manifest: {data_dir}/train.jsonl, canvas: 64}}\n")
             assert "items" in text or kind == "files", stage
             open(os.path.join(folder, f"{stage}.yaml"), "w").write(text)
 
@@ -91,14 +96,20 @@ def main():
     parser.add_argument("--seed-offset", type=int, default=0)
     parser.add_argument("--siglip-captions", action="store_true",
                         help="both roads' siglip stage reads the caption records only (the memory road's pairs)")
+    parser.add_argument("--stage-exports", action="store_true",
+                        help="one export per stage, of the world the memory road's stage reads (data-<stage>/), so "
+                             "no two stages of either road share images")
     parser.add_argument("step", choices=["export", "recipes"])
     args = parser.parse_args()
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     data = os.path.join(args.work, "data")
-    if args.step == "export":
+    if args.step == "export" and args.stage_exports:
+        for stage in STAGES:
+            export(args.reverie, f"{data}-{stage}", STAGE_WORLDS[stage])
+    elif args.step == "export":
         export(args.reverie, data)
     else:
-        recipes(repo, args.work, data, args.seed_offset, args.siglip_captions)
+        recipes(repo, args.work, data, args.seed_offset, args.siglip_captions, args.stage_exports)
 
 
 if __name__ == "__main__":
