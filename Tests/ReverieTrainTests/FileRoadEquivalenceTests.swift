@@ -31,7 +31,9 @@ final class FileRoadEquivalenceTests: XCTestCase {
         for (k, kind) in kinds.enumerated() {
             for i in 0..<count {
                 let record = files.records[k * count + i]
-                let expected = Self.memoryRecord(kind, i, world)
+                let expected = try ShapesWorldSource(
+                    world: world, kind: ShapesWorldSource.Kind(rawValue: kind.rawValue)!, count: count
+                ).record(at: i)
                 let a = try fromFiles.build(record), b = try inMemory.build(expected)
                 let what = "\(kind) \(i)"
                 XCTAssertEqual(a.tokens, b.tokens, what)
@@ -52,7 +54,7 @@ final class FileRoadEquivalenceTests: XCTestCase {
         let drawn = ShapesSource(world: world, mixture: mixture, editKinds: [])
         func share(_ source: any TrainingData, _ n: Int) throws -> [String: Double] {
             var tally: [String: Double] = [:]
-            for index in 0..<n { tally[Self.kind(try source.record(at: index, describeEdits: false)), default: 0] += 1 }
+            for index in 0..<n { tally[try source.record(at: index, describeEdits: false).kind, default: 0] += 1 }
             return tally.mapValues { $0 / Double(n) }
         }
         let n = 4000
@@ -62,37 +64,6 @@ final class FileRoadEquivalenceTests: XCTestCase {
             XCTAssertEqual(memoryShares[name] ?? 0, want, accuracy: 0.05, "memory \(name)")
             // The export holds the kinds 1 : 1 : 1 : 1 here, not in the mixture's proportions.
             XCTAssertEqual(fileShares[name] ?? 0, 0.25, accuracy: 0.02, "files \(name)")
-        }
-    }
-
-    static func memoryRecord(_ kind: ShapesExport.Kind, _ i: Int, _ world: ShapesWorld) -> DataRecord {
-        switch kind {
-        case .caption:
-            let s = world.caption(at: i)
-            return .caption(image: .scene(s.scene), text: s.text)
-        case .t2i:
-            let s = world.textToImage(at: i)
-            return .textToImage(text: s.text, image: .scene(s.scene))
-        case .edit:
-            let s = world.edit(at: i)
-            return .edit(source: .scene(s.source), instruction: s.instruction, target: .scene(s.target), result: nil)
-        case .interleaved:
-            return .interleaved(
-                world.interleaved(at: i).segments.map {
-                    switch $0 {
-                    case let .text(t): return .text(t)
-                    case let .image(s): return .image(.scene(s))
-                    }
-                })
-        }
-    }
-
-    static func kind(_ record: DataRecord) -> String {
-        switch record {
-        case .caption: return "caption"
-        case .textToImage: return "text_to_image"
-        case .edit: return "edit"
-        case .interleaved: return "interleaved"
         }
     }
 }
