@@ -33,11 +33,20 @@ public struct VisionPart: Codable, Sendable, Equatable, SelfChecking, Transforme
         lora = try c.decodeIfPresent(LoRAOptions.self, forKey: .lora)
     }
 
+    /// The most patches per image a recipe may ask for (64 × 64).
+    public static let mostPatches = 4096
+
     public func validate() throws {
         try validateShape()
         try require(imageSize, in: 1...4096, "image_size")
         try require(patch, in: 1...imageSize, "patch")
         try require(imageSize % patch == 0, "patch", "\(patch) does not divide image_size \(imageSize)")
+        // Attention holds patches² scores per head and layer: 64 × 64 patches already take 64 MB each.
+        let patches = (imageSize / patch) * (imageSize / patch)
+        try require(
+            patches <= Self.mostPatches, "patch",
+            "\(patch) cuts image_size \(imageSize) into \(patches) patches; at most \(Self.mostPatches) (a larger patch)"
+        )
         do { try lora?.validate() } catch let e as ConfigurationError { throw e.nested(under: "lora") }
     }
 

@@ -56,14 +56,6 @@ public enum RecipeValidation {
     /// `, a step holds about N GB` for one process running `recipe`'s step, measured on the first item; throws when
     /// that is more than twice this machine's memory (as `train` would, before its first step).
     static func memory(_ recipe: Recipe, _ stage: any TrainingStage) throws -> String {
-        // The probe holds one item's activations; past these sizes that alone may be more than a machine has
-        // (activations grow with the pixels, attention with the square of the patches).
-        let canvas = recipe.data.canvas
-        let patches = stage.parts.vision.map { ($0.imageSize / max($0.patch, 1)) * ($0.imageSize / max($0.patch, 1)) }
-        if canvas > Self.largestMeasuredCanvas || (patches ?? 0) > Self.mostMeasuredPatches {
-            return ", step memory not measured (canvas \(canvas)"
-                + (patches.map { ", \($0) patches" } ?? "") + ": one item alone may not fit)"
-        }
         let plan = try StepPlan(
             batch: recipe.loop.batch, accumulate: recipe.loop.accumulate, ranks: 1, rank: 0, file: recipe.file)
         do {
@@ -82,10 +74,6 @@ public enum RecipeValidation {
             throw recipe.error("data", "the first training item fails: \(error)")
         }
     }
-
-    /// The largest canvas, and the most vision patches per image, whose one-item probe `validate` runs.
-    static let largestMeasuredCanvas = 1024
-    static let mostMeasuredPatches = 4096
 
     static func summary(_ recipe: Recipe, _ stage: any TrainingStage) -> String {
         let total = stage.model.parameterCount

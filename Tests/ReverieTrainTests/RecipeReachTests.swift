@@ -33,11 +33,10 @@ final class StepMemoryCheckTests: XCTestCase {
         let url = dir.appendingPathComponent("vae.yaml")
         try TinyRecipes.text("vae", root: dir.path, steps: 2).write(to: url, atomically: true, encoding: .utf8)
         XCTAssertTrue(try RecipeValidation.validate(url)[0].contains(", a step holds about "))
-        // Past 1024 pixels a side, one item's probe could itself exhaust the machine: validation says it did not
-        // measure rather than risk it.
-        XCTAssertTrue(
-            try RecipeValidation.validate(url, overrides: ["data.canvas=2048"])[0].contains(
-                "step memory not measured (canvas 2048"))
+        // Past 1024 pixels a side, one item's probe could itself exhaust the machine: such a canvas is refused.
+        XCTAssertThrowsError(try RecipeValidation.validate(url, overrides: ["data.canvas=2048"])) { error in
+            XCTAssertTrue("\(error)".contains("data.canvas") && "\(error)".contains("1024"), "\(error)")
+        }
         // `recipes validate` measures the same and refuses it first, naming the setting.
         XCTAssertThrowsError(try RecipeValidation.validate(url, overrides: ["train.batch=65536"])) { error in
             XCTAssertTrue("\(error)".contains("train.batch") && "\(error)".contains("lower train.batch"), "\(error)")

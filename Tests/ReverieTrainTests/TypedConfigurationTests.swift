@@ -31,6 +31,11 @@ final class TypedConfigurationTests: XCTestCase {
         XCTAssertTrue(u.sourceLatent)
         XCTAssertEqual(u.normGroups, UNetPart().normGroups)  // absent: the type's own default
         XCTAssertEqual(try decode(VisionPart.self, "{}"), VisionPart())
+        var v = VisionPart()
+        (v.imageSize, v.patch) = (512, 8)  // 4096 patches: the most allowed
+        XCTAssertNoThrow(try v.validate())
+        v.patch = 4  // 16 384 patches: attention over them would not fit
+        XCTAssertThrowsError(try v.validate()) { XCTAssertTrue("\($0)".contains("at most 4096"), "\($0)") }
     }
 
     /// The `llm:` section carries everything a Llama config.json sets that changes the maths.
