@@ -82,26 +82,30 @@ public enum ThreadPolicy {
     }
 
     /// Runs `body` (a server, say) while the process runs `jobs` independent jobs side by side: with more than one,
-    /// OpenBLAS keeps to one thread until `body` ends, and each job runs inside `asOneOfManyJobs`, on its own thread.
+    /// OpenBLAS keeps to one thread until `body` ends (then gets back the count it had), and each job runs inside
+    /// `asOneOfManyJobs`, on its own thread.
     /// Small models gain more from whole requests on separate cores than from one request's ops split across them.
     public static func runningJobsSideBySide<T>(_ jobs: Int, _ body: () async throws -> T) async rethrows -> T {
         configure()
         guard jobs > 1 else { return try await body() }
-        sideBySide.withLock { held in
-            if held == 0 { openblas_set_num_threads(1) }
-            held += 1
+        sideBySide.withLock { state in
+            if state.open == 0 {
+                state.saved = openblas_get_num_threads()
+                openblas_set_num_threads(1)
+            }
+            state.open += 1
         }
         defer {
-            sideBySide.withLock { held in
-                held -= 1
-                if held == 0 { openblas_set_num_threads(Int32(threads)) }
+            sideBySide.withLock { state in
+                state.open -= 1
+                if state.open == 0 { openblas_set_num_threads(state.saved) }
             }
         }
         return try await body()
     }
 
-    /// How many `runningJobsSideBySide` scopes are open.
-    private static let sideBySide = LockedCount()
+    /// How many `runningJobsSideBySide` scopes are open, and BLAS's thread count before the first opened.
+    private static let sideBySide = Locked((open: 0, saved: Int32(1)))
 
     /// Runs `body` on the calling thread alone (its parallel loops run serially, as inside a parallel region): one of
     /// the jobs of `runningJobsSideBySide`.
@@ -124,12 +128,14 @@ public enum ThreadPolicy {
     }
 }
 
-/// A counter behind a lock.
-final class LockedCount: @unchecked Sendable {
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = 0
+    private var value: Value
 
-    func withLock<T>(_ body: (inout Int) -> T) -> T {
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
         return body(&value)
