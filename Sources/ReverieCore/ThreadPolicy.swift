@@ -88,24 +88,32 @@ public enum ThreadPolicy {
     public static func runningJobsSideBySide<T>(_ jobs: Int, _ body: () async throws -> T) async rethrows -> T {
         configure()
         guard jobs > 1 else { return try await body() }
-        sideBySide.withLock { state in
+        enterSerialBLAS()
+        defer { leaveSerialBLAS() }
+        return try await body()
+    }
+
+    /// How many scopes that want BLAS serial (`withSerialBLAS`, `runningJobsSideBySide`) are open, on any thread,
+    /// and BLAS's thread count before the first opened. OpenBLAS's count is one global: two scopes that each saved
+    /// and restored it could interleave (A saves 2, B saves 1, A restores 2, B restores 1) and leave BLAS serial.
+    private static let serialBLAS = Locked((open: 0, saved: Int32(1)))
+
+    private static func enterSerialBLAS() {
+        serialBLAS.withLock { state in
             if state.open == 0 {
                 state.saved = openblas_get_num_threads()
                 openblas_set_num_threads(1)
             }
             state.open += 1
         }
-        defer {
-            sideBySide.withLock { state in
-                state.open -= 1
-                if state.open == 0 { openblas_set_num_threads(state.saved) }
-            }
-        }
-        return try await body()
     }
 
-    /// How many `runningJobsSideBySide` scopes are open, and BLAS's thread count before the first opened.
-    private static let sideBySide = Locked((open: 0, saved: Int32(1)))
+    private static func leaveSerialBLAS() {
+        serialBLAS.withLock { state in
+            state.open -= 1
+            if state.open == 0 { openblas_set_num_threads(state.saved) }
+        }
+    }
 
     /// Runs `body` on the calling thread alone (its parallel loops run serially, as inside a parallel region): one of
     /// the jobs of `runningJobsSideBySide`.
@@ -121,9 +129,8 @@ public enum ThreadPolicy {
     public static func withSerialBLAS<T>(_ body: () throws -> T) rethrows -> T {
         configure()
         if isInsideParallelRegion { return try body() }
-        let previous = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
+        enterSerialBLAS()
+        defer { leaveSerialBLAS() }
         return try body()
     }
 }

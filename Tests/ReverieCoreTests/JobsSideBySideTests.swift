@@ -26,4 +26,44 @@ final class JobsSideBySideTests: XCTestCase {
         let one = await ThreadPolicy.runningJobsSideBySide(1) { openblas_get_num_threads() }
         XCTAssertEqual(one, before, "one job keeps every thread")
     }
+
+    /// Two threads' `withSerialBLAS` scopes overlap, the first closing while the second is open: BLAS stays serial
+    /// until both have closed, then has the count it had before either (a save and restore per scope left it at 1).
+    func testOverlappingSerialScopesOnTwoThreadsRestoreTheCount() {
+        ThreadPolicy.configure()
+        let before = openblas_get_num_threads()
+        openblas_set_num_threads(2)
+        defer { openblas_set_num_threads(before) }
+        let firstIn = DispatchSemaphore(value: 0), secondIn = DispatchSemaphore(value: 0)
+        let firstOut = DispatchSemaphore(value: 0), secondDone = DispatchSemaphore(value: 0)
+        let seen = SharedLog<Int32>([])
+        Thread.detachNewThread {
+            ThreadPolicy.withSerialBLAS {
+                firstIn.signal()
+                secondIn.wait()
+            }
+            firstOut.signal()
+        }
+        Thread.detachNewThread {
+            firstIn.wait()
+            ThreadPolicy.withSerialBLAS {
+                secondIn.signal()
+                firstOut.wait()
+                seen.append(openblas_get_num_threads())
+            }
+            secondDone.signal()
+        }
+        XCTAssertEqual(secondDone.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(seen.values, [1], "the second scope is still open after the first closed: BLAS stays serial")
+        XCTAssertEqual(openblas_get_num_threads(), 2, "both closed: BLAS has its two threads back")
+    }
+}
+
+/// An array appended to from several threads.
+private final class SharedLog<Element>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Element]
+    init(_ items: [Element]) { self.items = items }
+    func append(_ item: Element) { lock.withLock { items.append(item) } }
+    var values: [Element] { lock.withLock { items } }
 }
