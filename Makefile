@@ -1,5 +1,5 @@
 # Reverie: two commands for a newcomer — `make quickstart` (the main job) and `make test`.
-APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi-dev iproute2 python3 chromium chromium-driver
+APT_PACKAGES := libopenblas-dev libdnnl-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config openmpi-bin libopenmpi-dev iproute2 python3 chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenBLAS workers otherwise spin for ~2^28 cycles after each GEMM, stealing cores from elementwise kernels.
 export OPENBLAS_THREAD_TIMEOUT ?= 4

@@ -243,6 +243,11 @@ enum Conv2dKernels {
         _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>
     ) {
+        if ConvolutionKernels.current == .onednn, !g.isPointwise,
+            OneDNNConv.forward(g, x: x, weight: weight, bias: bias, out: out)
+        {
+            return
+        }
         if let shifted = ShiftedConvGeometry(g) {
             return shifted.forward(x: x, weight: weight, bias: bias, out: out)
         }
@@ -302,6 +307,11 @@ enum Conv2dKernels {
             }
         }
         guard dx != nil || dw != nil else { return }
+        if ConvolutionKernels.current == .onednn, !g.isPointwise,
+            OneDNNConv.backward(g, x: x, weight: weight, gradOut: gradOut, dx: dx, dw: dw)
+        {
+            return
+        }
         if let shifted = ShiftedConvGeometry(g) {
             return shifted.backward(x: x, weight: weight, gradOut: gradOut, dx: dx, dw: dw)
         }

@@ -90,7 +90,19 @@ final class ConvTests: XCTestCase {
         assertClose(y.toArray(), [1, 2, 3, 10, 20, 30, 92, 84, 76], atol: 0)
     }
 
+    /// Runs `body` with `kernels` behind conv2d, restoring the setting after.
+    static func with(_ kernels: ConvolutionKernels, _ body: () throws -> Void) rethrows {
+        let saved = ConvolutionKernels.current
+        ConvolutionKernels.current = kernels
+        defer { ConvolutionKernels.current = saved }
+        try body()
+    }
+
     func testConv2dMatchesDirectLoops() throws {
+        for kernels in ConvolutionKernels.allCases { try Self.with(kernels) { try conv2dMatchesDirectLoops() } }
+    }
+
+    func conv2dMatchesDirectLoops() throws {
         for (n, c) in Self.convCases.enumerated() {
             let x = randomInput([c.batch, c.cin, c.h, c.w], seed: UInt64(10 + n))
             let w = randomInput([c.cout, c.cin, c.kh, c.kw], seed: UInt64(20 + n))
@@ -104,6 +116,10 @@ final class ConvTests: XCTestCase {
     }
 
     func testConv2dGradients() throws {
+        for kernels in ConvolutionKernels.allCases { try Self.with(kernels) { try conv2dGradients() } }
+    }
+
+    func conv2dGradients() throws {
         for (n, c) in Self.convCases.enumerated() {
             let x = randomInput([c.batch, c.cin, c.h, c.w], seed: UInt64(40 + n))
             let w = randomInput([c.cout, c.cin, c.kh, c.kw], seed: UInt64(50 + n), scale: 0.5)
@@ -118,6 +134,10 @@ final class ConvTests: XCTestCase {
     }
 
     func testConv2dInRowPanelsMatchesWholeImage() throws {
+        try Self.with(.reverie) { try conv2dInRowPanelsMatchesWholeImage() }
+    }
+
+    func conv2dInRowPanelsMatchesWholeImage() throws {
         // A tiny scratch limit splits every image into panels of one or two output rows (as a 512×512 VAE layer is
         // split) and sends batch 2 through the in-order path; values and gradients must not change.
         let saved = Conv2dKernels.scratchLimit
@@ -127,6 +147,10 @@ final class ConvTests: XCTestCase {
     }
 
     func testShiftedConvolutionMatchesTheReference() throws {
+        try Self.with(.reverie) { try shiftedConvolutionMatchesTheReference() }
+    }
+
+    func shiftedConvolutionMatchesTheReference() throws {
         // Every stride-1 case through the per-offset GEMMs over the padded input (`ShiftedConvGeometry`), which
         // normally only takes outputs of 16×16 and more.
         let saved = ShiftedConvGeometry.minOutPlane
@@ -159,6 +183,10 @@ final class ConvTests: XCTestCase {
     }
 
     func testShiftedAndColumnMatrixConvolutionsAgree() throws {
+        try Self.with(.reverie) { try shiftedAndColumnMatrixConvolutionsAgree() }
+    }
+
+    func shiftedAndColumnMatrixConvolutionsAgree() throws {
         // A decoder-sized layer (32×32, 3×3, 8 → 6 channels, batch 3) both ways: values and all three gradients.
         func run() throws -> [[Float]] {
             let x = randomInput([3, 8, 32, 32], seed: 90)
@@ -195,6 +223,10 @@ final class ConvTests: XCTestCase {
     }
 
     func testConv2dLargeBatchMatchesItemByItem() throws {
+        try Self.with(.reverie) { try conv2dLargeBatchMatchesItemByItem() }
+    }
+
+    func conv2dLargeBatchMatchesItemByItem() throws {
         // Big enough that batch items run in order, each GEMM split into concurrent panels, and dW accumulates with
         // beta = 1 (the small cases above take the concurrent-items path for batch 2): each item must match a
         // batch-1 run.

@@ -1,0 +1,137 @@
+import COneDNN
+import Foundation
+
+/// Which kernels run `conv2d`'s non-pointwise convolutions.
+public enum ConvolutionKernels: String, CaseIterable, Sendable {
+    /// oneDNN's (the library PyTorch's CPU convolutions run on), with Reverie's as the fallback.
+    case onednn
+    /// Reverie's own: im2col or shifted GEMMs on OpenBLAS (`Conv2dKernels`), the reference path.
+    case reverie
+
+    /// `REVERIE_CONV_KERNELS` (`onednn` or `reverie`), else oneDNN. Tests and benchmarks set it to compare the two.
+    nonisolated(unsafe) public static var current: ConvolutionKernels =
+        ProcessInfo.processInfo.environment["REVERIE_CONV_KERNELS"].flatMap(ConvolutionKernels.init) ?? .onednn
+}
+
+/// `conv2d` through oneDNN. Reverie splits the batch into chunks fixed by the sizes alone and runs each chunk's
+/// primitive on one thread (`ThreadPolicy.parallelItems` over the chunks), summing the chunks' weight gradients in
+/// chunk order, so results stay bit-identical for any `REVERIE_THREADS` and OpenMP never starts threads of its own.
+/// Any failure of oneDNN (a shape it refuses, memory) returns false and `Conv2dKernels` runs its own path instead.
+enum OneDNNConv {
+    /// Multiply-adds per chunk below which items are grouped: one call carries fixed costs (weight reorder, setup).
+    static let chunkWork = 1 << 24
+    /// At most this many chunks, so that each is large enough to run near oneDNN's peak.
+    static let mostChunks = 8
+
+    struct Key: Hashable {
+        let n, c, h, w, k, kh, kw, sh, sw, ph, pw, pb, pr: Int
+    }
+
+    /// Primitives by geometry. A handful per model; dropped wholesale past `cacheLimit` (an unbounded stream of
+    /// shapes, as image sizes in a serving process, must not grow memory without end).
+    private static let cache = Locked([Key: OpaquePointer]())
+    static let cacheLimit = 256
+
+    /// The chunks of `g.batch` items: equal sizes but for a smaller last one, chosen by the sizes alone.
+    static func chunks(_ g: Conv2dGeometry) -> [Range<Int>] {
+        let total = g.batch * g.workPerItem
+        let count = Swift.max(1, Swift.min(g.batch, mostChunks, total / chunkWork))
+        let size = (g.batch + count - 1) / count
+        return stride(from: 0, to: g.batch, by: size).map { $0..<Swift.min(g.batch, $0 + size) }
+    }
+
+    /// The primitives for `items` items of `g`, made on first use; nil if oneDNN refuses them.
+    static func primitives(_ g: Conv2dGeometry, items: Int) -> OpaquePointer? {
+        // Right/bottom padding that gives PyTorch's floored output size.
+        let pb = (g.outH - 1) * g.strideH + g.kernelH - g.height - g.padH
+        let pr = (g.outW - 1) * g.strideW + g.kernelW - g.width - g.padW
+        let key = Key(
+            n: items, c: g.inChannels, h: g.height, w: g.width, k: g.outChannels, kh: g.kernelH, kw: g.kernelW,
+            sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, pb: pb, pr: pr)
+        if let found = cache.withLock({ $0[key] }) { return found }
+        var error = [CChar](repeating: 0, count: 256)
+        guard
+            let made = reverie_onednn_conv_create(
+                Int32(items), Int32(key.c), Int32(key.h), Int32(key.w), Int32(key.k), Int32(key.kh), Int32(key.kw),
+                Int32(key.sh), Int32(key.sw), Int32(key.ph), Int32(key.pw), Int32(pb), Int32(pr), &error,
+                error.count)
+        else { return nil }
+        return cache.withLock { entries in
+            if let raced = entries[key] {  // another thread made it meanwhile
+                reverie_onednn_conv_destroy(made)
+                return raced
+            }
+            if entries.count >= cacheLimit {
+                // Dropping primitives another thread may be running would free them under it; keep them alive
+                // instead (a process that sees hundreds of shapes pays a few kilobytes per shape).
+                leaked.append(contentsOf: entries.values)
+                entries.removeAll()
+            }
+            entries[key] = made
+            return made
+        }
+    }
+    nonisolated(unsafe) private static var leaked: [OpaquePointer] = []
+
+    /// The kernel oneDNN chose for `g`'s forward pass, for benchmarks and the A/B note.
+    static func kernelName(_ g: Conv2dGeometry) -> String? {
+        primitives(g, items: chunks(g).first?.count ?? 1).map { String(cString: reverie_onednn_conv_kernel($0)) }
+    }
+
+    /// out = conv(x, weight) + bias through oneDNN, or false (nothing promised about `out`) if it cannot.
+    static func forward(
+        _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        out: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        guard g.batch > 0 else { return false }
+        let parts = chunks(g)
+        let made = parts.map { primitives(g, items: $0.count) }
+        guard made.allSatisfy({ $0 != nil }) else { return false }
+        let ok = Locked(true)
+        let inItem = g.inChannels * g.inPlane, outItem = g.outChannels * g.outPlane
+        ThreadPolicy.parallelItems(parts.count) { i in
+            var error = [CChar](repeating: 0, count: 256)
+            let r = parts[i]
+            let status = reverie_onednn_conv_forward(
+                made[i], x + r.lowerBound * inItem, weight, bias, out + r.lowerBound * outItem, &error, error.count)
+            if status != 0 { ok.withLock { $0 = false } }
+        }
+        return ok.withLock { $0 }
+    }
+
+    /// dx and dw (either may be nil; both overwritten) through oneDNN, or false if it cannot.
+    static func backward(
+        _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
+    ) -> Bool {
+        guard g.batch > 0 else { return false }
+        let parts = chunks(g)
+        let made = parts.map { primitives(g, items: $0.count) }
+        guard made.allSatisfy({ $0 != nil }) else { return false }
+        let total = g.outChannels * g.patchSize
+        // One chunk writes dW itself; several write partials, summed below in chunk order.
+        let partials =
+            dw != nil && parts.count > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: parts.count * total) : nil
+        defer { partials?.deallocate() }
+        let ok = Locked(true)
+        let inItem = g.inChannels * g.inPlane, outItem = g.outChannels * g.outPlane
+        ThreadPolicy.parallelItems(parts.count) { i in
+            var error = [CChar](repeating: 0, count: 256)
+            let r = parts[i]
+            let status = reverie_onednn_conv_backward(
+                made[i], x + r.lowerBound * inItem, weight, gradOut + r.lowerBound * outItem,
+                dx.map { $0 + r.lowerBound * inItem }, partials.map { $0 + i * total } ?? dw, &error, error.count)
+            if status != 0 { ok.withLock { $0 = false } }
+        }
+        if let dw, let partials {
+            ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / parts.count)) { r in
+                let dst = dw + r.lowerBound
+                dst.update(from: partials + r.lowerBound, count: r.count)
+                for p in 1..<parts.count {
+                    Kernels.accumulate(dst, partials + p * total + r.lowerBound, count: r.count)
+                }
+            }
+        }
+        return ok.withLock { $0 }
+    }
+}
