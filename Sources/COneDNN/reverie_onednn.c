@@ -1,14 +1,26 @@
+#define _GNU_SOURCE  // RTLD_DEFAULT
 // oneDNN's convolutions behind Reverie's conv2d. C, not Swift: oneDNN's API is C structs and status codes.
 #include "reverie_onednn.h"
 
 #include <oneapi/dnnl/dnnl.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-// The calling thread's OpenMP team size. Reverie runs every call on one thread and splits batches itself, so the
-// result never depends on a thread count and OpenMP never starts a team beside Reverie's own workers.
-extern void omp_set_num_threads(int);
+// Every call runs on one thread: Reverie splits batches itself, so the result never depends on a thread count and
+// OpenMP never starts a team beside Reverie's own workers. Debian's oneDNN runs on OpenMP, whose thread count is a
+// per-thread setting; it is looked up at run time (libgomp comes loaded with libdnnl) rather than linked, so a oneDNN
+// built on another runtime needs nothing here.
+static void one_thread(void) {
+    static void (*set_threads)(int) = NULL;
+    static int looked = 0;
+    if (!looked) {  // a benign race: every thread finds the same symbol
+        set_threads = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+        looked = 1;
+    }
+    if (set_threads) set_threads(1);
+}
 
 struct reverie_onednn_conv {
     dnnl_engine_t engine;
@@ -48,6 +60,7 @@ static dnnl_status_t primitive_desc(
 reverie_onednn_conv *reverie_onednn_conv_create(
     int n, int c, int h, int w, int k, int kh, int kw, int stride_h, int stride_w, int pad_h, int pad_w,
     int pad_bottom, int pad_right, char *error, size_t error_size) {
+    one_thread();  // making primitives runs parallel loops too
     reverie_onednn_conv *conv = calloc(1, sizeof *conv);
     if (!conv) {
         snprintf(error, error_size, "out of memory");
@@ -183,7 +196,7 @@ int reverie_onednn_conv_forward(const reverie_onednn_conv *conv, const float *x,
     dnnl_stream_t stream = NULL;
     int result = 1;
     dnnl_memory_t px, bx, pw, bw, pb, py, by, pad;
-    omp_set_num_threads(1);
+    one_thread();
     CHECK(dnnl_stream_create(&stream, conv->engine, dnnl_stream_default_flags), "stream");
     CHECK(as_layout(&state, conv->engine, stream, &conv->x, (void *)x, MD(conv->fwd_pd, dnnl_query_src_md), 1, &px,
                     &bx),
@@ -218,7 +231,7 @@ int reverie_onednn_conv_backward(const reverie_onednn_conv *conv, const float *x
     dnnl_stream_t stream = NULL;
     int result = 1;
     dnnl_memory_t px, bx, pw, bw, pdy, bdy, pdx, bdx, pdw, bdw, pad;
-    omp_set_num_threads(1);
+    one_thread();
     CHECK(dnnl_stream_create(&stream, conv->engine, dnnl_stream_default_flags), "stream");
     if (dx) {
         const_dnnl_primitive_desc_t pd = conv->bwd_data_pd;
