@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
         // oneDNN's convolutions (libdnnl-dev): measured faster than Reverie's own GEMM kernels on the UNet's 3×3
         // shapes, which stay as the reference path and the fallback.
-        .target(name: "COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(
+            name: "COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "ReverieCore", dependencies: ["CBLAS", "COneDNN"]),
         .target(name: "ReverieNN", dependencies: ["ReverieCore"]),
         .target(
