@@ -121,8 +121,8 @@ const char *reverie_onednn_conv_kernel(const reverie_onednn_conv *conv) {
 
 /// Memory objects made during one call, released together.
 typedef struct {
-    dnnl_memory_t memory[16];
-    void *buffers[16];
+    dnnl_memory_t memory[24];
+    void *buffers[24];
     int memories, allocations;
 } call_state;
 
@@ -133,6 +133,7 @@ static void release(call_state *state) {
 
 static dnnl_status_t wrap(call_state *state, dnnl_engine_t engine, const dnnl_memory_desc_t *md, void *data,
                           dnnl_memory_t *out) {
+    if (state->memories == 24) return dnnl_out_of_memory;
     dnnl_status_t s = dnnl_memory_create(out, md, engine, data);
     if (s == dnnl_success) state->memory[state->memories++] = *out;
     return s;
@@ -142,6 +143,7 @@ static dnnl_status_t wrap(call_state *state, dnnl_engine_t engine, const dnnl_me
 static void *buffer(call_state *state, const dnnl_memory_desc_t *md) {
     size_t size = dnnl_memory_desc_get_size(md);
     void *p = NULL;
+    if (state->allocations == 24) return NULL;
     if (posix_memalign(&p, 64, size ? size : 64) != 0) return NULL;
     state->buffers[state->allocations++] = p;
     return p;
@@ -188,35 +190,52 @@ static dnnl_status_t scratchpad(call_state *state, dnnl_engine_t engine, const_d
     return wrap(state, engine, md, p, out);
 }
 
-#define MD(pd, what) dnnl_primitive_desc_query_md(pd, what, 0)
+/// One tensor a pass reads or writes: Reverie's plain layout and data, and which of the primitive's tensors it is.
+typedef struct {
+    const dnnl_memory_desc_t *plain;
+    void *data;
+    dnnl_query_t query;
+    int index, arg;
+} operand;
+
+/// Runs `primitive` (of `pd`) on `inputs`, reordered into the layouts it chose, writing `output` (reordered back).
+static dnnl_status_t run_pass(call_state *state, dnnl_engine_t engine, dnnl_stream_t stream,
+                              const_dnnl_primitive_desc_t pd, const_dnnl_primitive_t primitive, const operand *inputs,
+                              int count, operand output) {
+    dnnl_exec_arg_t args[6];
+    dnnl_memory_t plain_memory, out_plain, out_memory, pad;
+    dnnl_status_t s;
+    for (int i = 0; i < count; i++) {
+        const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, inputs[i].query, inputs[i].index);
+        s = as_layout(state, engine, stream, inputs[i].plain, inputs[i].data, want, 1, &plain_memory, &args[i].memory);
+        if (s != dnnl_success) return s;
+        args[i].arg = inputs[i].arg;
+    }
+    const dnnl_memory_desc_t *out_md = dnnl_primitive_desc_query_md(pd, output.query, output.index);
+    s = as_layout(state, engine, stream, output.plain, output.data, out_md, 0, &out_plain, &out_memory);
+    if (s != dnnl_success) return s;
+    if ((s = scratchpad(state, engine, pd, &pad)) != dnnl_success) return s;
+    args[count] = (dnnl_exec_arg_t){output.arg, out_memory};
+    args[count + 1] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, pad};
+    if ((s = dnnl_primitive_execute(primitive, stream, count + 2, args)) != dnnl_success) return s;
+    if (out_memory != out_plain) s = run_reorder(engine, stream, out_memory, out_md, out_plain, output.plain);
+    return s;
+}
 
 int reverie_onednn_conv_forward(const reverie_onednn_conv *conv, const float *x, const float *weight,
                                 const float *bias, float *y, char *error, size_t error_size) {
     call_state state = {0};
     dnnl_stream_t stream = NULL;
     int result = 1;
-    dnnl_memory_t px, bx, pw, bw, pb, py, by, pad;
     one_thread();
     CHECK(dnnl_stream_create(&stream, conv->engine, dnnl_stream_default_flags), "stream");
-    CHECK(as_layout(&state, conv->engine, stream, &conv->x, (void *)x, MD(conv->fwd_pd, dnnl_query_src_md), 1, &px,
-                    &bx),
-          "input reorder");
-    CHECK(as_layout(&state, conv->engine, stream, &conv->w, (void *)weight, MD(conv->fwd_pd, dnnl_query_weights_md),
-                    1, &pw, &bw),
-          "weight reorder");
-    CHECK(as_layout(&state, conv->engine, stream, &conv->y, y, MD(conv->fwd_pd, dnnl_query_dst_md), 0, &py, &by),
-          "output buffer");
-    CHECK(scratchpad(&state, conv->engine, conv->fwd_pd, &pad), "scratchpad");
-    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, bx}, {DNNL_ARG_WEIGHTS, bw}, {DNNL_ARG_DST, by},
-                               {DNNL_ARG_SCRATCHPAD, pad}, {DNNL_ARG_BIAS, NULL}};
-    int nargs = 4;
-    if (bias) {
-        CHECK(wrap(&state, conv->engine, &conv->bias, (void *)bias, &pb), "bias");
-        args[nargs++].memory = pb;
-    }
-    CHECK(dnnl_primitive_execute(conv->fwd, stream, nargs, args), "forward");
-    if (by != py) CHECK(run_reorder(conv->engine, stream, by, MD(conv->fwd_pd, dnnl_query_dst_md), py, &conv->y),
-                        "output reorder");
+    operand inputs[3] = {
+        {&conv->x, (void *)x, dnnl_query_src_md, 0, DNNL_ARG_SRC},
+        {&conv->w, (void *)weight, dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS},
+        {&conv->bias, (void *)bias, dnnl_query_weights_md, 1, DNNL_ARG_BIAS},
+    };
+    operand out = {&conv->y, y, dnnl_query_dst_md, 0, DNNL_ARG_DST};
+    CHECK(run_pass(&state, conv->engine, stream, conv->fwd_pd, conv->fwd, inputs, bias ? 3 : 2, out), "forward");
     CHECK(dnnl_stream_wait(stream), "stream wait");
     result = 0;
 fail:
@@ -230,44 +249,20 @@ int reverie_onednn_conv_backward(const reverie_onednn_conv *conv, const float *x
     call_state state = {0};
     dnnl_stream_t stream = NULL;
     int result = 1;
-    dnnl_memory_t px, bx, pw, bw, pdy, bdy, pdx, bdx, pdw, bdw, pad;
     one_thread();
     CHECK(dnnl_stream_create(&stream, conv->engine, dnnl_stream_default_flags), "stream");
+    operand grad_out = {&conv->y, (void *)dy, dnnl_query_diff_dst_md, 0, DNNL_ARG_DIFF_DST};
     if (dx) {
-        const_dnnl_primitive_desc_t pd = conv->bwd_data_pd;
-        CHECK(as_layout(&state, conv->engine, stream, &conv->y, (void *)dy, MD(pd, dnnl_query_diff_dst_md), 1, &pdy,
-                        &bdy),
-              "output gradient reorder");
-        CHECK(as_layout(&state, conv->engine, stream, &conv->w, (void *)weight, MD(pd, dnnl_query_weights_md), 1,
-                        &pw, &bw),
-              "weight reorder");
-        CHECK(as_layout(&state, conv->engine, stream, &conv->x, dx, MD(pd, dnnl_query_diff_src_md), 0, &pdx, &bdx),
-              "input gradient buffer");
-        CHECK(scratchpad(&state, conv->engine, pd, &pad), "scratchpad");
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_DIFF_DST, bdy}, {DNNL_ARG_WEIGHTS, bw}, {DNNL_ARG_DIFF_SRC, bdx},
-                                   {DNNL_ARG_SCRATCHPAD, pad}};
-        CHECK(dnnl_primitive_execute(conv->bwd_data, stream, 4, args), "backward data");
-        if (bdx != pdx)
-            CHECK(run_reorder(conv->engine, stream, bdx, MD(pd, dnnl_query_diff_src_md), pdx, &conv->x),
-                  "input gradient reorder");
+        operand inputs[2] = {grad_out, {&conv->w, (void *)weight, dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS}};
+        operand out = {&conv->x, dx, dnnl_query_diff_src_md, 0, DNNL_ARG_DIFF_SRC};
+        CHECK(run_pass(&state, conv->engine, stream, conv->bwd_data_pd, conv->bwd_data, inputs, 2, out),
+              "backward data");
     }
     if (dw) {
-        const_dnnl_primitive_desc_t pd = conv->bwd_weights_pd;
-        CHECK(as_layout(&state, conv->engine, stream, &conv->x, (void *)x, MD(pd, dnnl_query_src_md), 1, &px, &bx),
-              "input reorder");
-        CHECK(as_layout(&state, conv->engine, stream, &conv->y, (void *)dy, MD(pd, dnnl_query_diff_dst_md), 1, &pdy,
-                        &bdy),
-              "output gradient reorder");
-        CHECK(as_layout(&state, conv->engine, stream, &conv->w, dw, MD(pd, dnnl_query_diff_weights_md), 0, &pdw,
-                        &bdw),
-              "weight gradient buffer");
-        CHECK(scratchpad(&state, conv->engine, pd, &pad), "scratchpad");
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, bx}, {DNNL_ARG_DIFF_DST, bdy}, {DNNL_ARG_DIFF_WEIGHTS, bdw},
-                                   {DNNL_ARG_SCRATCHPAD, pad}};
-        CHECK(dnnl_primitive_execute(conv->bwd_weights, stream, 4, args), "backward weights");
-        if (bdw != pdw)
-            CHECK(run_reorder(conv->engine, stream, bdw, MD(pd, dnnl_query_diff_weights_md), pdw, &conv->w),
-                  "weight gradient reorder");
+        operand inputs[2] = {{&conv->x, (void *)x, dnnl_query_src_md, 0, DNNL_ARG_SRC}, grad_out};
+        operand out = {&conv->w, dw, dnnl_query_diff_weights_md, 0, DNNL_ARG_DIFF_WEIGHTS};
+        CHECK(run_pass(&state, conv->engine, stream, conv->bwd_weights_pd, conv->bwd_weights, inputs, 2, out),
+              "backward weights");
     }
     CHECK(dnnl_stream_wait(stream), "stream wait");
     result = 0;

@@ -78,25 +78,32 @@ enum OneDNNConv {
         primitives(g, items: chunks(g).first?.count ?? 1).map { String(cString: reverie_onednn_conv_kernel($0)) }
     }
 
+    /// Runs `call(primitives, items, error)` for each chunk of `g`'s batch (side by side unless already inside a
+    /// parallel region); false if oneDNN refused a chunk's shape or any call failed.
+    static func eachChunk(
+        _ g: Conv2dGeometry, _ call: (OpaquePointer, Int, Range<Int>, UnsafeMutablePointer<CChar>) -> Int32
+    ) -> Bool {
+        let parts = chunks(g)
+        let made = parts.map { primitives(g, items: $0.count) }
+        guard g.batch > 0, made.allSatisfy({ $0 != nil }) else { return false }
+        let failed = Locked(false)
+        ThreadPolicy.parallelItems(parts.count) { i in
+            var error = [CChar](repeating: 0, count: 256)
+            if call(made[i]!, i, parts[i], &error) != 0 { failed.withLock { $0 = true } }
+        }
+        return !failed.withLock { $0 }
+    }
+
     /// out = conv(x, weight) + bias through oneDNN, or false (nothing promised about `out`) if it cannot.
     static func forward(
         _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         out: UnsafeMutablePointer<Float>
     ) -> Bool {
-        guard g.batch > 0 else { return false }
-        let parts = chunks(g)
-        let made = parts.map { primitives(g, items: $0.count) }
-        guard made.allSatisfy({ $0 != nil }) else { return false }
-        let ok = Locked(true)
         let inItem = g.inChannels * g.inPlane, outItem = g.outChannels * g.outPlane
-        ThreadPolicy.parallelItems(parts.count) { i in
-            var error = [CChar](repeating: 0, count: 256)
-            let r = parts[i]
-            let status = reverie_onednn_conv_forward(
-                made[i], x + r.lowerBound * inItem, weight, bias, out + r.lowerBound * outItem, &error, error.count)
-            if status != 0 { ok.withLock { $0 = false } }
+        return eachChunk(g) { conv, _, r, error in
+            reverie_onednn_conv_forward(
+                conv, x + r.lowerBound * inItem, weight, bias, out + r.lowerBound * outItem, error, 256)
         }
-        return ok.withLock { $0 }
     }
 
     /// dx and dw (either may be nil; both overwritten) through oneDNN, or false if it cannot.
@@ -104,34 +111,23 @@ enum OneDNNConv {
         _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
         dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
     ) -> Bool {
-        guard g.batch > 0 else { return false }
-        let parts = chunks(g)
-        let made = parts.map { primitives(g, items: $0.count) }
-        guard made.allSatisfy({ $0 != nil }) else { return false }
-        let total = g.outChannels * g.patchSize
+        let count = chunks(g).count, total = g.outChannels * g.patchSize
         // One chunk writes dW itself; several write partials, summed below in chunk order.
-        let partials =
-            dw != nil && parts.count > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: parts.count * total) : nil
+        let partials = dw != nil && count > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: count * total) : nil
         defer { partials?.deallocate() }
-        let ok = Locked(true)
         let inItem = g.inChannels * g.inPlane, outItem = g.outChannels * g.outPlane
-        ThreadPolicy.parallelItems(parts.count) { i in
-            var error = [CChar](repeating: 0, count: 256)
-            let r = parts[i]
-            let status = reverie_onednn_conv_backward(
-                made[i], x + r.lowerBound * inItem, weight, gradOut + r.lowerBound * outItem,
-                dx.map { $0 + r.lowerBound * inItem }, partials.map { $0 + i * total } ?? dw, &error, error.count)
-            if status != 0 { ok.withLock { $0 = false } }
+        let ok = eachChunk(g) { conv, i, r, error in
+            reverie_onednn_conv_backward(
+                conv, x + r.lowerBound * inItem, weight, gradOut + r.lowerBound * outItem,
+                dx.map { $0 + r.lowerBound * inItem }, partials.map { $0 + i * total } ?? dw, error, 256)
         }
-        if let dw, let partials {
-            ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / parts.count)) { r in
+        if ok, let dw, let partials {
+            ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / count)) { r in
                 let dst = dw + r.lowerBound
                 dst.update(from: partials + r.lowerBound, count: r.count)
-                for p in 1..<parts.count {
-                    Kernels.accumulate(dst, partials + p * total + r.lowerBound, count: r.count)
-                }
+                for p in 1..<count { Kernels.accumulate(dst, partials + p * total + r.lowerBound, count: r.count) }
             }
         }
-        return ok.withLock { $0 }
+        return ok
     }
 }
