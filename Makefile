@@ -90,10 +90,12 @@ BENCH_COMPARE_FLAGS ?=
 bench-compare: release
 	python3 tools/bench/compare.py --reverie .build/release/reverie --python $(REVERIE_TORCH_PYTHON) $(BENCH_COMPARE_FLAGS)
 
-## quickstart: release build, then every training stage, small (recipes/shapes/quickstart.yaml), and the scores
+## quickstart: release build, then every training stage, small (recipes/shapes/quickstart.yaml), the scores, and a
+## caption, a drawing and an edit from the small model next to the shipped one
 quickstart: deps
 	swift build -c release --product reverie $(CPU_FLAGS)
 	.build/release/reverie train recipes/shapes/quickstart.yaml $(if $(wildcard runs/quickstart/model.h5),--resume,)
+	tools/quickstart-side-by-side.sh .build/release/reverie runs/quickstart/model.h5
 
 clean:
 	rm -rf .build
