@@ -34,6 +34,7 @@ enum OneDNNConv {
 
     /// The chunks of `g.batch` items: equal sizes but for a smaller last one, chosen by the sizes alone.
     static func chunks(_ g: Conv2dGeometry) -> [Range<Int>] {
+        guard g.batch > 0 else { return [] }
         let total = g.batch * g.workPerItem
         let count = Swift.max(1, Swift.min(g.batch, mostChunks, total / chunkWork))
         let size = (g.batch + count - 1) / count
@@ -83,9 +84,9 @@ enum OneDNNConv {
     static func eachChunk(
         _ g: Conv2dGeometry, _ call: (OpaquePointer, Int, Range<Int>, UnsafeMutablePointer<CChar>) -> Int32
     ) -> Bool {
-        let parts = chunks(g)
+        let parts = chunks(g)  // none for an empty batch, which Reverie's kernels handle
         let made = parts.map { primitives(g, items: $0.count) }
-        guard g.batch > 0, made.allSatisfy({ $0 != nil }) else { return false }
+        guard !parts.isEmpty, made.allSatisfy({ $0 != nil }) else { return false }
         let failed = Locked(false)
         ThreadPolicy.parallelItems(parts.count) { i in
             var error = [CChar](repeating: 0, count: 256)

@@ -56,6 +56,21 @@ final class OneDNNConvTests: XCTestCase {
         XCTAssertEqual(OneDNNConv.chunks(small), [0..<2])
     }
 
+    func testAnEmptyBatchFallsBackToReverieKernels() throws {
+        let g = try Conv2dGeometry(
+            input: [0, 4, 8, 8], weight: [4, 4, 3, 3], bias: nil, stride: (1, 1), padding: (1, 1))
+        XCTAssertEqual(OneDNNConv.chunks(g), [])
+        try ConvTests.with(.onednn) {
+            let x = Tensor(zeros: [0, 4, 8, 8], requiresGrad: true)
+            let w = randomInput([4, 4, 3, 3], seed: 5)
+            w.requiresGrad = true
+            let y = try conv2d(x, weight: w, bias: nil, padding: 1)
+            XCTAssertEqual(y.shape, [0, 4, 8, 8])
+            try y.backward(seed: Tensor(zeros: y.shape))
+            XCTAssertEqual(w.grad?.toArray(), [Float](repeating: 0, count: w.count))
+        }
+    }
+
     func testSideBySideAndInOrderChunksGiveIdenticalBits() throws {
         // Outside a parallel region the chunks run concurrently; inside one (a job among several) in order.
         let layer = Self.layers[1]
