@@ -222,20 +222,27 @@ static dnnl_status_t run_pass(call_state *state, dnnl_engine_t engine, dnnl_stre
     return s;
 }
 
-int reverie_onednn_conv_forward(const reverie_onednn_conv *conv, const float *x, const float *weight,
-                                const float *bias, float *y, char *error, size_t error_size) {
+/// One primitive run of a call: its inputs and the output it writes.
+typedef struct {
+    const_dnnl_primitive_desc_t pd;
+    const_dnnl_primitive_t primitive;
+    operand inputs[3];
+    int count;
+    operand output;
+    const char *what;
+} pass;
+
+/// Runs `passes` in order on one stream, then frees every buffer the call made. 0 on success.
+static int run_call(const reverie_onednn_conv *conv, const pass *passes, int count, char *error, size_t error_size) {
     call_state state = {0};
     dnnl_stream_t stream = NULL;
     int result = 1;
     one_thread();
     CHECK(dnnl_stream_create(&stream, conv->engine, dnnl_stream_default_flags), "stream");
-    operand inputs[3] = {
-        {&conv->x, (void *)x, dnnl_query_src_md, 0, DNNL_ARG_SRC},
-        {&conv->w, (void *)weight, dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS},
-        {&conv->bias, (void *)bias, dnnl_query_weights_md, 1, DNNL_ARG_BIAS},
-    };
-    operand out = {&conv->y, y, dnnl_query_dst_md, 0, DNNL_ARG_DST};
-    CHECK(run_pass(&state, conv->engine, stream, conv->fwd_pd, conv->fwd, inputs, bias ? 3 : 2, out), "forward");
+    for (int i = 0; i < count; i++) {
+        const pass *p = &passes[i];
+        CHECK(run_pass(&state, conv->engine, stream, p->pd, p->primitive, p->inputs, p->count, p->output), p->what);
+    }
     CHECK(dnnl_stream_wait(stream), "stream wait");
     result = 0;
 fail:
@@ -244,30 +251,29 @@ fail:
     return result;
 }
 
+int reverie_onednn_conv_forward(const reverie_onednn_conv *conv, const float *x, const float *weight,
+                                const float *bias, float *y, char *error, size_t error_size) {
+    pass forward = {conv->fwd_pd, conv->fwd,
+                    {{&conv->x, (void *)x, dnnl_query_src_md, 0, DNNL_ARG_SRC},
+                     {&conv->w, (void *)weight, dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS},
+                     {&conv->bias, (void *)bias, dnnl_query_weights_md, 1, DNNL_ARG_BIAS}},
+                    bias ? 3 : 2, {&conv->y, y, dnnl_query_dst_md, 0, DNNL_ARG_DST}, "forward"};
+    return run_call(conv, &forward, 1, error, error_size);
+}
+
 int reverie_onednn_conv_backward(const reverie_onednn_conv *conv, const float *x, const float *weight,
                                  const float *dy, float *dx, float *dw, char *error, size_t error_size) {
-    call_state state = {0};
-    dnnl_stream_t stream = NULL;
-    int result = 1;
-    one_thread();
-    CHECK(dnnl_stream_create(&stream, conv->engine, dnnl_stream_default_flags), "stream");
     operand grad_out = {&conv->y, (void *)dy, dnnl_query_diff_dst_md, 0, DNNL_ARG_DIFF_DST};
-    if (dx) {
-        operand inputs[2] = {grad_out, {&conv->w, (void *)weight, dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS}};
-        operand out = {&conv->x, dx, dnnl_query_diff_src_md, 0, DNNL_ARG_DIFF_SRC};
-        CHECK(run_pass(&state, conv->engine, stream, conv->bwd_data_pd, conv->bwd_data, inputs, 2, out),
-              "backward data");
-    }
-    if (dw) {
-        operand inputs[2] = {{&conv->x, (void *)x, dnnl_query_src_md, 0, DNNL_ARG_SRC}, grad_out};
-        operand out = {&conv->w, dw, dnnl_query_diff_weights_md, 0, DNNL_ARG_DIFF_WEIGHTS};
-        CHECK(run_pass(&state, conv->engine, stream, conv->bwd_weights_pd, conv->bwd_weights, inputs, 2, out),
-              "backward weights");
-    }
-    CHECK(dnnl_stream_wait(stream), "stream wait");
-    result = 0;
-fail:
-    if (stream) dnnl_stream_destroy(stream);
-    release(&state);
-    return result;
+    pass passes[2];
+    int count = 0;
+    if (dx)
+        passes[count++] = (pass){conv->bwd_data_pd, conv->bwd_data,
+                                 {grad_out, {&conv->w, (void *)weight, dnnl_query_weights_md, 0, DNNL_ARG_WEIGHTS}},
+                                 2, {&conv->x, dx, dnnl_query_diff_src_md, 0, DNNL_ARG_DIFF_SRC}, "backward data"};
+    if (dw)
+        passes[count++] = (pass){conv->bwd_weights_pd, conv->bwd_weights,
+                                 {{&conv->x, (void *)x, dnnl_query_src_md, 0, DNNL_ARG_SRC}, grad_out},
+                                 2, {&conv->w, dw, dnnl_query_diff_weights_md, 0, DNNL_ARG_DIFF_WEIGHTS},
+                                 "backward weights"};
+    return run_call(conv, passes, count, error, error_size);
 }

@@ -50,13 +50,16 @@ enum OneDNNConv {
             n: items, c: g.inChannels, h: g.height, w: g.width, k: g.outChannels, kh: g.kernelH, kw: g.kernelW,
             sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, pb: pb, pr: pr)
         if let found = cache.withLock({ $0[key] }) { return found }
-        var error = [CChar](repeating: 0, count: 256)
+        var error = [CChar](repeating: 0, count: errorSize)
         guard
             let made = reverie_onednn_conv_create(
                 Int32(items), Int32(key.c), Int32(key.h), Int32(key.w), Int32(key.k), Int32(key.kh), Int32(key.kw),
                 Int32(key.sh), Int32(key.sw), Int32(key.ph), Int32(key.pw), Int32(pb), Int32(pr), &error,
                 error.count)
-        else { return nil }
+        else {
+            reportFallback(g, String(cString: error))
+            return nil
+        }
         return cache.withLock { entries in
             if let raced = entries[key] {  // another thread made it meanwhile
                 reverie_onednn_conv_destroy(made)
@@ -79,20 +82,49 @@ enum OneDNNConv {
         primitives(g, items: chunks(g).first?.count ?? 1).map { String(cString: reverie_onednn_conv_kernel($0)) }
     }
 
-    /// Runs `call(primitives, items, error)` for each chunk of `g`'s batch (side by side unless already inside a
-    /// parallel region); false if oneDNN refused a chunk's shape or any call failed.
-    static func eachChunk(
-        _ g: Conv2dGeometry, _ call: (OpaquePointer, Int, Range<Int>, UnsafeMutablePointer<CChar>) -> Int32
-    ) -> Bool {
-        let parts = chunks(g)  // none for an empty batch, which Reverie's kernels handle
-        let made = parts.map { primitives(g, items: $0.count) }
-        guard !parts.isEmpty, made.allSatisfy({ $0 != nil }) else { return false }
-        let failed = Locked(false)
-        ThreadPolicy.parallelItems(parts.count) { i in
-            var error = [CChar](repeating: 0, count: 256)
-            if call(made[i]!, i, parts[i], &error) != 0 { failed.withLock { $0 = true } }
+    static let errorSize = 256
+
+    /// Geometries that fell back to Reverie's kernels, with oneDNN's reason: each is said once on standard error,
+    /// so a slow run is never a silent one.
+    private static let fallbacks = Locked([String: String]())
+
+    static func reportFallback(_ g: Conv2dGeometry, _ reason: String) {
+        let shape =
+            "[\(g.batch), \(g.inChannels), \(g.height), \(g.width)] * [\(g.outChannels), \(g.inChannels), "
+            + "\(g.kernelH), \(g.kernelW)] stride \(g.strideH)×\(g.strideW) padding \(g.padH)×\(g.padW)"
+        let first = fallbacks.withLock { seen in
+            defer { seen[shape] = reason }
+            return seen[shape] == nil
         }
-        return !failed.withLock { $0 }
+        if first {
+            FileHandle.standardError.write(
+                Data("reverie: conv2d \(shape) runs on Reverie's kernels: \(reason)\n".utf8))
+        }
+    }
+
+    /// The geometries that fell back so far and why (for tests and diagnostics).
+    static var fallbackReasons: [String: String] { fallbacks.withLock { $0 } }
+
+    /// Runs `call(primitives, chunk index, items, error)` for each of `parts`, the chunks of `g`'s batch (side by
+    /// side unless already inside a parallel region); false if oneDNN refused a chunk's shape or any call failed.
+    static func eachChunk(
+        _ g: Conv2dGeometry, _ parts: [Range<Int>],
+        _ call: (OpaquePointer, Int, Range<Int>, UnsafeMutablePointer<CChar>) -> Int32
+    ) -> Bool {
+        let made = parts.map { primitives(g, items: $0.count) }
+        // No chunks for an empty batch, which Reverie's kernels handle.
+        guard !parts.isEmpty, made.allSatisfy({ $0 != nil }) else { return false }
+        let failure = Locked(String?.none)
+        ThreadPolicy.parallelItems(parts.count) { i in
+            var error = [CChar](repeating: 0, count: errorSize)
+            if call(made[i]!, i, parts[i], &error) != 0 {
+                let reason = String(cString: error)
+                failure.withLock { $0 = $0 ?? reason }
+            }
+        }
+        guard let reason = failure.withLock({ $0 }) else { return true }
+        reportFallback(g, reason)
+        return false
     }
 
     /// out = conv(x, weight) + bias through oneDNN, or false (nothing promised about `out`) if it cannot.
@@ -101,9 +133,9 @@ enum OneDNNConv {
         out: UnsafeMutablePointer<Float>
     ) -> Bool {
         let inItem = g.inChannels * g.inPlane, outItem = g.outChannels * g.outPlane
-        return eachChunk(g) { conv, _, r, error in
+        return eachChunk(g, chunks(g)) { conv, _, r, error in
             reverie_onednn_conv_forward(
-                conv, x + r.lowerBound * inItem, weight, bias, out + r.lowerBound * outItem, error, 256)
+                conv, x + r.lowerBound * inItem, weight, bias, out + r.lowerBound * outItem, error, errorSize)
         }
     }
 
@@ -112,15 +144,15 @@ enum OneDNNConv {
         _ g: Conv2dGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOut: UnsafePointer<Float>,
         dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
     ) -> Bool {
-        let count = chunks(g).count, total = g.outChannels * g.patchSize
+        let parts = chunks(g), count = parts.count, total = g.outChannels * g.patchSize
         // One chunk writes dW itself; several write partials, summed below in chunk order.
         let partials = dw != nil && count > 1 ? UnsafeMutablePointer<Float>.allocate(capacity: count * total) : nil
         defer { partials?.deallocate() }
         let inItem = g.inChannels * g.inPlane, outItem = g.outChannels * g.outPlane
-        let ok = eachChunk(g) { conv, i, r, error in
+        let ok = eachChunk(g, parts) { conv, i, r, error in
             reverie_onednn_conv_backward(
                 conv, x + r.lowerBound * inItem, weight, gradOut + r.lowerBound * outItem,
-                dx.map { $0 + r.lowerBound * inItem }, partials.map { $0 + i * total } ?? dw, error, 256)
+                dx.map { $0 + r.lowerBound * inItem }, partials.map { $0 + i * total } ?? dw, error, errorSize)
         }
         if ok, let dw, let partials {
             ThreadPolicy.parallelFor(total, grain: Swift.max(1, Map.grain / count)) { r in

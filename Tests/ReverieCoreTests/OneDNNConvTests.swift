@@ -56,6 +56,16 @@ final class OneDNNConvTests: XCTestCase {
         XCTAssertEqual(OneDNNConv.chunks(small), [0..<2])
     }
 
+    func testAFallbackKeepsOneDNNsReasonPerGeometry() throws {
+        let g = try Conv2dGeometry(
+            input: [3, 5, 7, 9], weight: [2, 5, 3, 3], bias: nil, stride: (2, 1), padding: (0, 1))
+        OneDNNConv.reportFallback(g, "oneDNN forward failed (status 1)")
+        OneDNNConv.reportFallback(g, "oneDNN forward failed (status 2)")
+        let said = OneDNNConv.fallbackReasons.filter { $0.key.hasPrefix("[3, 5, 7, 9] * [2, 5, 3, 3] stride 2×1") }
+        XCTAssertEqual(said.count, 1)
+        XCTAssertEqual(said.first?.value, "oneDNN forward failed (status 2)")
+    }
+
     func testAnEmptyBatchFallsBackToReverieKernels() throws {
         let g = try Conv2dGeometry(
             input: [0, 4, 8, 8], weight: [4, 4, 3, 3], bias: nil, stride: (1, 1), padding: (1, 1))
