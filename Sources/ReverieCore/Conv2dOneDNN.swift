@@ -133,9 +133,15 @@ enum OneDNNConv {
         out: UnsafeMutablePointer<Float>
     ) -> Bool {
         let inItem = g.inChannels * g.inPlane, outItem = g.outChannels * g.outPlane
-        return eachChunk(g, chunks(g)) { conv, _, r, error in
-            reverie_onednn_conv_forward(
-                conv, x + r.lowerBound * inItem, weight, bias, out + r.lowerBound * outItem, error, errorSize)
+        // The primitives are made with a bias, and some of oneDNN's kernels (its GEMM-based ones for few channels)
+        // refuse to run without one: a missing bias is a zero bias.
+        let zeros = bias == nil ? [Float](repeating: 0, count: g.outChannels) : []
+        return zeros.withUnsafeBufferPointer { zeroBias in
+            let bias = bias ?? zeroBias.baseAddress
+            return eachChunk(g, chunks(g)) { conv, _, r, error in
+                reverie_onednn_conv_forward(
+                    conv, x + r.lowerBound * inItem, weight, bias, out + r.lowerBound * outItem, error, errorSize)
+            }
         }
     }
 

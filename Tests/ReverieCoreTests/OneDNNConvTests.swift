@@ -59,11 +59,30 @@ final class OneDNNConvTests: XCTestCase {
     func testAFallbackKeepsOneDNNsReasonPerGeometry() throws {
         let g = try Conv2dGeometry(
             input: [3, 5, 7, 9], weight: [2, 5, 3, 3], bias: nil, stride: (2, 1), padding: (0, 1))
-        OneDNNConv.reportFallback(g, "oneDNN forward failed (status 1)")
-        OneDNNConv.reportFallback(g, "oneDNN forward failed (status 2)")
+        OneDNNConv.reportFallback(g, "a test's first reason")
+        OneDNNConv.reportFallback(g, "a test's second reason")
         let said = OneDNNConv.fallbackReasons.filter { $0.key.hasPrefix("[3, 5, 7, 9] * [2, 5, 3, 3] stride 2×1") }
         XCTAssertEqual(said.count, 1)
-        XCTAssertEqual(said.first?.value, "oneDNN forward failed (status 2)")
+        XCTAssertEqual(said.first?.value, "a test's second reason")
+    }
+
+    func testFewChannelsWithoutBiasStayOnOneDNN() throws {
+        // oneDNN's GEMM-based kernels (which it picks for few channels) refuse to run without the bias the
+        // primitive was made with; they once fell back here, silently.
+        for (input, weight, stride, padding) in [
+            ([1, 3, 4, 4], [2, 3, 3, 3], 1, 0), ([2, 2, 7, 6], [3, 2, 3, 3], 2, 1),
+        ] {
+            let g = try Conv2dGeometry(
+                input: input, weight: weight, bias: nil, stride: (stride, stride), padding: (padding, padding))
+            let x = randomInput(input, seed: 1), w = randomInput(weight, seed: 2)
+            let out = Tensor(uninitialized: [input[0], weight[0], g.outH, g.outW])
+            XCTAssertTrue(OneDNNConv.forward(g, x: x.pointer, weight: w.pointer, bias: nil, out: out.pointer))
+            var reference = Tensor(scalar: 0)
+            try ConvTests.with(.reverie) {
+                reference = try conv2d(x, weight: w, bias: nil, stride: stride, padding: padding)
+            }
+            assertClose(out, reference, atol: 1e-5, rtol: 1e-5, "\(input) * \(weight)")
+        }
     }
 
     func testAnEmptyBatchFallsBackToReverieKernels() throws {
