@@ -96,13 +96,7 @@ extension Tensor {
 
     /// GELU, exact: x·Φ(x) (PyTorch `approximate="none"`).
     public func gelu() -> Tensor {
-        unaryOp(
-            "gelu", { x in 0.5 * x * (1 + FastMath.erf(x * 0.707_106_78)) },
-            { x, _, g in
-                let cdf = 0.5 * (1 + FastMath.erf(x * 0.707_106_78))
-                let pdf = FastMath.exp(-0.5 * x * x) * 0.398_942_28
-                return g * (cdf + x * pdf)
-            })
+        unaryOp("gelu", GELUMath.value, { x, _, g in g * GELUMath.slope(x) })
     }
 
     /// GELU with the tanh approximation (PyTorch `approximate="tanh"`, SigLIP's `gelu_pytorch_tanh`).

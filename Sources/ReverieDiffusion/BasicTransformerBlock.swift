@@ -23,8 +23,7 @@ public final class GEGLUFeedForward: Module {
 
     /// x [B, T, dim] → [B, T, dim]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let parts = try proj(x).split([inner, inner], axis: x.rank - 1)  // 2 × [B, T, inner]
-        return try out(parts[0] * parts[1].gelu())
+        try out(proj(x).gatedGELU())  // [B, T, 2·inner] → value ⊙ gelu(gate), [B, T, inner]
     }
 }
 
