@@ -5,9 +5,7 @@ public enum Kernels {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
         count: Int
     ) {
-        ThreadPolicy.parallelFor(count, grain: 65_536) { r in
-            for i in r { out[i] = a[i] + b[i] }
-        }
+        Map.binary(count, a, b, out, +)  // SIMD: the scalar loop does not vectorise (possible overlap)
     }
 
     @inlinable

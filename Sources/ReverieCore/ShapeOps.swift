@@ -75,13 +75,18 @@ extension Tensor {
         } else {
             out = Tensor(uninitialized: outShape)
             let len = (end - start) * inner
-            for o in 0..<outer { (out.pointer + o * len).update(from: pointer + (o * n + start) * inner, count: len) }
+            Kernels.copyRows(
+                outer, length: len, from: pointer + start * inner, stride: n * inner, to: out.pointer, stride: len)
         }
         let inShape = shape
         return out.recorded("slice", [self]) { g in
-            let dx = Tensor(zeros: inShape)
-            let len = (end - start) * inner
-            for o in 0..<outer { (dx.pointer + (o * n + start) * inner).update(from: g.pointer + o * len, count: len) }
+            // The gradient is g inside the slice and zero around it: each element written once.
+            let dx = Tensor(uninitialized: inShape)
+            let len = (end - start) * inner, row = n * inner
+            Kernels.zeroRows(outer, length: start * inner, at: dx.pointer, stride: row)
+            Kernels.copyRows(
+                outer, length: len, from: g.pointer, stride: len, to: dx.pointer + start * inner, stride: row)
+            Kernels.zeroRows(outer, length: (n - end) * inner, at: dx.pointer + end * inner, stride: row)
             return [dx]
         }
     }
@@ -130,9 +135,9 @@ public func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
     let out = Tensor(uninitialized: outShape)
     var start = 0
     for (t, s) in zip(tensors, sizes) {
-        for o in 0..<outer {
-            (out.pointer + (o * total + start) * inner).update(from: t.pointer + o * s * inner, count: s * inner)
-        }
+        Kernels.copyRows(
+            outer, length: s * inner, from: t.pointer, stride: s * inner, to: out.pointer + start * inner,
+            stride: total * inner)
         start += s
     }
     return out.recorded("concat", tensors) { g in
@@ -141,9 +146,9 @@ public func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
             defer { start += s }
             guard t.requiresGrad else { return nil }
             let d = Tensor(uninitialized: t.shape)
-            for o in 0..<outer {
-                (d.pointer + o * s * inner).update(from: g.pointer + (o * total + start) * inner, count: s * inner)
-            }
+            Kernels.copyRows(
+                outer, length: s * inner, from: g.pointer + start * inner, stride: total * inner, to: d.pointer,
+                stride: s * inner)
             return d
         }
     }

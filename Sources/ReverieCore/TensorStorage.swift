@@ -24,7 +24,7 @@ public final class TensorStorage: @unchecked Sendable {
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        base.initialize(repeating: 0, count: max(count, 1))
+        Kernels.zero(base, count: max(count, 1))  // both cores for large buffers (the step's gradient buffers)
     }
 
     /// Allocates without zeroing; the caller overwrites every element.

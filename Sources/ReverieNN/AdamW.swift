@@ -89,8 +89,13 @@ public final class AdamW {
     }
 
     /// Applies one update to every trainable parameter that has a gradient.
+    ///
+    /// All parameters' updates run as one parallel loop over pieces of at most `AdamWKernel.grain` elements: a
+    /// model's many small tensors (biases, norms) left a core idle when updated one after another. Each element's
+    /// update is independent, so the pieces change no result.
     public func step() {
         stepCount += 1
+        var pieces: [AdamWKernel.Piece] = []
         for slot in slots where slot.param.requiresGrad {
             guard let grad = slot.param.grad else { continue }
             let p = slot.param
@@ -108,7 +113,17 @@ public final class AdamW {
                 decay: Float(1 - lr * (slot.decays ? weightDecay : 0)), lerpWeight: Float(1 - beta1),
                 beta2: Float(beta2), oneMinusBeta2: Float(1 - beta2), bc2Sqrt: Float(bc2.squareRoot()),
                 eps: Float(eps), negStepSize: Float(-(lr / bc1)))
-            AdamWKernel.update(p.pointer, grad.pointer, m.pointer, v.pointer, count: p.count, c)
+            for start in stride(from: 0, to: p.count, by: AdamWKernel.grain) {
+                pieces.append(
+                    AdamWKernel.Piece(
+                        p: p.pointer + start, g: grad.pointer + start, m: m.pointer + start, v: v.pointer + start,
+                        count: Swift.min(AdamWKernel.grain, p.count - start), constants: c))
+            }
+        }
+        // The tensors stay alive meanwhile: the slots hold the parameters, their gradients and the moments.
+        ThreadPolicy.parallelItems(pieces.count) { i in
+            let x = pieces[i]
+            AdamWKernel.update(x.p, x.g, x.m, x.v, count: x.count, x.constants)
         }
     }
 }
@@ -127,6 +142,16 @@ struct AdamWConstants {
 /// The fused elementwise update. Plain IEEE operations in PyTorch's order, no FMA contraction, so the SIMD body
 /// and the scalar tail agree bit for bit and chunking (thread count) never changes a result.
 enum AdamWKernel {
+    static let grain = 65_536
+
+    /// One stretch of one parameter's update.
+    struct Piece {
+        let p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+        let m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+        let count: Int
+        let constants: AdamWConstants
+    }
+
     static func update(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
         _ v: UnsafeMutablePointer<Float>, count: Int, _ c: AdamWConstants
@@ -134,7 +159,7 @@ enum AdamWKernel {
         // torch.lerp: self + w·(end − self) for |w| < 0.5, else end − (end − self)·(1 − w).
         let smallWeight = c.lerpWeight.magnitude < 0.5
         let oneMinusW = 1 - c.lerpWeight
-        ThreadPolicy.parallelFor(count, grain: 65_536) { range in
+        ThreadPolicy.parallelFor(count, grain: grain) { range in
             var i = range.lowerBound
             @inline(__always) func simd(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
                 UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
