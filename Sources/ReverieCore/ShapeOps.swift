@@ -45,15 +45,28 @@ extension Tensor {
         let lastStride = strides.last ?? 1
         let rows = last == 0 ? 0 : count / last
         let src = pointer, dst = out.pointer
+        // A transpose (the input's contiguous axis lands second to last, as NCHW ↔ tokens × channels): 16 rows at
+        // a time, each output column read as one contiguous vector of the input rather than 16 strided floats.
+        let tiled = lastStride != 1 && rank >= 2 && strides[rank - 2] == 1
+        let inner = tiled ? outShape[rank - 2] : 1
         ThreadPolicy.parallelFor(rows, grain: Swift.max(1, 16_384 / Swift.max(last, 1))) { r in
-            for row in r {
-                let base = Broadcast.rowOffset(row, outShape, strides)
-                let d = dst + row * last
+            var row = r.lowerBound
+            while row < r.upperBound {
+                let base = Broadcast.rowOffset(row, outShape, strides), d = dst + row * last
+                if tiled, row % inner + 16 <= inner, row + 16 <= r.upperBound {
+                    for j in 0..<last {
+                        let v = UnsafeRawPointer(src + base + j * lastStride).loadUnaligned(as: SIMD16<Float>.self)
+                        for t in 0..<16 { d[t * last + j] = v[t] }
+                    }
+                    row += 16
+                    continue
+                }
                 if lastStride == 1 {
                     d.update(from: src + base, count: last)
                 } else {
                     for j in 0..<last { d[j] = src[base + j * lastStride] }
                 }
+                row += 1
             }
         }
         return out

@@ -3,8 +3,8 @@ import XCTest
 
 @testable import ReverieCore
 
-/// The parallel row copies behind slice, split and concat against plain loops, for shapes whose parallel pieces
-/// start and end inside rows, and the ops' gradients built on them.
+/// The parallel row copies behind slice, split and concat, and the tiled transposes of permute, against plain
+/// loops, for shapes whose parallel pieces and tiles start and end inside rows, and the ops' gradients.
 final class RowCopiesTests: XCTestCase {
     func testCopyAndZeroRowsMatchPlainLoops() {
         // (rows, length, padding around each destination row): one long row, many short rows, rows of odd length.
@@ -60,6 +60,34 @@ final class RowCopiesTests: XCTestCase {
         try joined.backward(seed: gj)
         XCTAssertEqual(a.grad?.toArray(), try gj.slice(axis: 1, start: 0, end: 30_000).toArray())
         XCTAssertEqual(b.grad?.toArray(), try gj.slice(axis: 1, start: 30_000, end: 30_011).toArray())
+    }
+
+    func testPermutesMatchPlainIndexing() throws {
+        // NCHW ↔ tokens × channels (tiled: 16 rows a vector), sizes that leave partial tiles, and other orders.
+        let cases: [([Int], [Int])] = [
+            ([2, 64, 256], [0, 2, 1]), ([3, 37, 50], [0, 2, 1]), ([2, 8, 6, 5], [0, 2, 3, 1]),
+            ([2, 33, 17], [2, 1, 0]), ([4, 5, 40, 3], [1, 3, 2, 0]), ([2, 3, 4, 5], [0, 2, 1, 3]),
+        ]
+        for (n, (shape, dims)) in cases.enumerated() {
+            let x = randomInput(shape, seed: UInt64(40 + n))
+            let y = try x.permute(dims)
+            let xs = x.toArray(), outShape = dims.map { shape[$0] }
+            var inStrides = [Int](repeating: 1, count: shape.count)
+            for i in stride(from: shape.count - 2, through: 0, by: -1) {
+                inStrides[i] = inStrides[i + 1] * shape[i + 1]
+            }
+            var expected = [Float]()
+            for flat in 0..<x.count {
+                var rem = flat, at = 0
+                for d in stride(from: outShape.count - 1, through: 0, by: -1) {
+                    at += rem % outShape[d] * inStrides[dims[d]]
+                    rem /= outShape[d]
+                }
+                expected.append(xs[at])
+            }
+            XCTAssertEqual(y.shape, outShape, "case \(n)")
+            XCTAssertEqual(y.toArray(), expected, "case \(n)")
+        }
     }
 
     func testLargeZeroTensorsAreZero() {
