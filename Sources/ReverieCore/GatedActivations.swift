@@ -1,4 +1,7 @@
-/// GELU (exact, erf-based) written once, so the plain activation and the fused gate compute identical bits.
+// Gated activations fused into one pass each way: GEGLU (the UNet's feed-forward) and SwiGLU (Llama's MLP). Each
+// activation's arithmetic is written once and shared with the plain op, so fused and unfused paths give the same bits.
+
+/// GELU (exact, erf-based).
 enum GELUMath {
     @inlinable @inline(__always)
     static func value(_ x: SIMD8<Float>) -> SIMD8<Float> { 0.5 * x * (1 + FastMath.erf(x * 0.707_106_78)) }
@@ -37,6 +40,49 @@ extension Tensor {
             GatedGELUKernels.backward(rows: rows, half: half, x: x.pointer, gradOut: g.pointer, dx: dx.pointer)
             return [dx]
         }
+    }
+}
+
+/// SiLU: x·σ(x).
+enum SiLUMath {
+    @inlinable @inline(__always)
+    static func value(_ x: SIMD8<Float>) -> SIMD8<Float> { x * FastMath.sigmoid(x) }
+
+    /// g · d silu(x) / dx, in the order the plain op's backward multiplies.
+    @inlinable @inline(__always)
+    static func backward(_ x: SIMD8<Float>, _ g: SIMD8<Float>) -> SIMD8<Float> {
+        let s = FastMath.sigmoid(x)
+        return g * s * (1 + x * (1 - s))
+    }
+}
+
+/// Llama's gated MLP product `silu(gate) ⊙ up` (`LlamaMLP`), one pass forward and one backward (which writes both
+/// gradients). The unfused path ran SiLU, the product and their two backward rules as four passes over the
+/// hidden activations, with three more tensors of their size. Same arithmetic, same order: the same bits.
+public func gatedSiLU(gate: Tensor, up: Tensor) throws -> Tensor {
+    guard gate.shape == up.shape else {
+        throw TensorError.shapeMismatch(
+            op: "gatedSiLU", detail: "gate \(shapeString(gate.shape)) and up \(shapeString(up.shape)) differ")
+    }
+    let out = Tensor(uninitialized: gate.shape)
+    Map.binary(gate.count, gate.pointer, up.pointer, out.pointer) { x, u in SiLUMath.value(x) * u }
+    guard shouldRecord(gate, up) else { return out }
+    return out.recorded("gatedSiLU", [gate, up]) { g in
+        let dGate = gate.requiresGrad ? Tensor(uninitialized: gate.shape) : nil
+        let dUp = up.requiresGrad ? Tensor(uninitialized: up.shape) : nil
+        let (x, u, gp) = (gate.pointer, up.pointer, g.pointer)
+        let (dg, du) = (dGate?.pointer, dUp?.pointer)
+        ThreadPolicy.parallelFor(gate.count, grain: Map.grain) { r in
+            var i = r.lowerBound
+            while i < r.upperBound {
+                let n = Swift.min(8, r.upperBound - i)
+                let xi = Map.load(x, i, n), gi = Map.load(gp, i, n)
+                if let dg { Map.store(SiLUMath.backward(xi, gi * Map.load(u, i, n)), dg, i, n) }
+                if let du { Map.store(gi * SiLUMath.value(xi), du, i, n) }
+                i += 8
+            }
+        }
+        return [dGate, dUp]
     }
 }
 

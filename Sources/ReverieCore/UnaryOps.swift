@@ -115,12 +115,7 @@ extension Tensor {
 
     /// SiLU (swish): x·σ(x).
     public func silu() -> Tensor {
-        unaryOp(
-            "silu", { x in x * FastMath.sigmoid(x) },
-            { x, _, g in
-                let s = FastMath.sigmoid(x)
-                return g * s * (1 + x * (1 - s))
-            })
+        unaryOp("silu", SiLUMath.value, { x, _, g in SiLUMath.backward(x, g) })
     }
 
     /// Elementwise max(x, lo): the gradient flows where x > lo.

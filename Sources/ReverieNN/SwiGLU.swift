@@ -24,6 +24,8 @@ public final class SwiGLU: Module {
 
     /// x [..., dim] → [..., dim]
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try downProj(activation(gateProj(x)) * upProj(x))
+        let gate = try gateProj(x), up = try upProj(x)
+        // SiLU (Llama's) fused with the product; other activations (GeGLU variants) unfused.
+        return try downProj(activation == .silu ? gatedSiLU(gate: gate, up: up) : activation(gate) * up)
     }
 }

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import ReverieCore
 
-final class GatedGELUTests: XCTestCase {
+final class GatedActivationsTests: XCTestCase {
     /// The fused gate against the path it replaces (split, GELU, product): the same bits forward and backward.
     func testMatchesSplitGELUProductBitForBit() throws {
         // Halves of 1, 5, 8, 13 and 640 floats: vector tails, a single lane, and rows above the parallel grain.
@@ -47,6 +47,34 @@ final class GatedGELUTests: XCTestCase {
             }
             let numeric = (try loss(eps) - loss(-eps)) / (2 * eps)
             XCTAssertEqual(analytic[i], numeric, accuracy: 2e-3 * Swift.max(1, abs(numeric)), "element \(i)")
+        }
+    }
+
+    /// Llama's `silu(gate) ⊙ up` fused against SiLU and the product: the same bits forward and backward.
+    func testGatedSiLUMatchesSiLUProductBitForBit() throws {
+        for (n, shape) in [[3], [2, 4, 9], [7, 16], [4, 128, 700]].enumerated() {
+            let gate = randomInput(shape, seed: UInt64(50 + n), scale: 4), up = randomInput(shape, seed: UInt64(60 + n))
+            let g = randomInput(shape, seed: UInt64(70 + n))
+            func run(_ fused: Bool) throws -> (y: [Float], dGate: [Float]?, dUp: [Float]?) {
+                let (a, b) = (gate.detached(), up.detached())
+                a.requiresGrad = true
+                b.requiresGrad = true
+                let y = fused ? try gatedSiLU(gate: a, up: b) : try a.silu() * b
+                try y.backward(seed: g)
+                return (y.toArray(), a.grad?.toArray(), b.grad?.toArray())
+            }
+            let (fused, plain) = (try run(true), try run(false))
+            XCTAssertEqual(fused.y, plain.y, "case \(n) values")
+            XCTAssertEqual(fused.dGate, plain.dGate, "case \(n) gate gradient")
+            XCTAssertEqual(fused.dUp, plain.dUp, "case \(n) up gradient")
+        }
+        // Only the operand that wants a gradient gets one.
+        let gate = randomInput([5], seed: 1).detached(), up = randomInput([5], seed: 2)
+        try gatedSiLU(gate: gate, up: up).backward(seed: Tensor(repeating: 1, shape: [5]))
+        XCTAssertNil(gate.grad)
+        XCTAssertEqual(up.grad?.toArray(), gate.silu().toArray())
+        XCTAssertThrowsError(try gatedSiLU(gate: Tensor(zeros: [2, 3]), up: Tensor(zeros: [3, 2]))) { error in
+            XCTAssertTrue("\(error)".contains("gatedSiLU"), "\(error)")
         }
     }
 
