@@ -31,6 +31,9 @@ enum OneDNNConv {
     /// shapes, as image sizes in a serving process, must not grow memory without end).
     private static let cache = Locked([Key: OpaquePointer]())
     static let cacheLimit = 256
+    /// Geometries oneDNN refused to make primitives for: asked once, not on every call (making them costs
+    /// milliseconds). Emptied past `cacheLimit` like the cache.
+    private static let refused = Locked(Set<Key>())
 
     /// The chunks of `g.batch` items: equal sizes but for a smaller last one, chosen by the sizes alone.
     static func chunks(_ g: Conv2dGeometry) -> [Range<Int>] {
@@ -50,6 +53,7 @@ enum OneDNNConv {
             n: items, c: g.inChannels, h: g.height, w: g.width, k: g.outChannels, kh: g.kernelH, kw: g.kernelW,
             sh: g.strideH, sw: g.strideW, ph: g.padH, pw: g.padW, pb: pb, pr: pr)
         if let found = cache.withLock({ $0[key] }) { return found }
+        if refused.withLock({ $0.contains(key) }) { return nil }
         var error = [CChar](repeating: 0, count: errorSize)
         guard
             let made = reverie_onednn_conv_create(
@@ -57,6 +61,10 @@ enum OneDNNConv {
                 Int32(key.sh), Int32(key.sw), Int32(key.ph), Int32(key.pw), Int32(pb), Int32(pr), &error,
                 error.count)
         else {
+            refused.withLock { keys in
+                if keys.count >= cacheLimit { keys.removeAll() }
+                keys.insert(key)
+            }
             reportFallback(g, String(cString: error))
             return nil
         }
